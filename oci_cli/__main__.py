@@ -1,0 +1,3 @@
+from oci_cli.cli.main import run
+
+run()

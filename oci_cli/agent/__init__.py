@@ -1,0 +1,1 @@
+"""Agent: the generate -> execute -> refine loop, prompts and conversation history."""

@@ -1,0 +1,1 @@
+"""CLI: Typer commands. The only place that turns errors into exit codes."""

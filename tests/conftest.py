@@ -1,0 +1,67 @@
+"""Shared fixtures. Every test gets its own OCI_HOME (config, store, data), like
+simonw/llm's LLM_USER_PATH; tests that need the real model get the embedded default,
+assembled once per machine in the user's store by the Quickstart."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+# Resolved before any test changes OCI_HOME: the user's real store.
+_REAL_HOME = os.environ.get("OCI_HOME")
+
+
+@pytest.fixture(autouse=True)
+def oci_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    home = tmp_path / "oci-home"
+    home.mkdir()
+    monkeypatch.setenv("OCI_HOME", str(home))
+    for var in list(os.environ):
+        if var.startswith("OCI_") and var != "OCI_HOME":
+            monkeypatch.delenv(var)
+    monkeypatch.setenv("NO_COLOR", "1")
+    return home
+
+
+@pytest.fixture(scope="session")
+def real_model_path() -> Path:
+    """The embedded default model, assembled and verified in the real store."""
+    from oci_cli.core import store
+
+    saved = os.environ.get("OCI_HOME")
+    try:
+        if _REAL_HOME is None:
+            os.environ.pop("OCI_HOME", None)
+        else:
+            os.environ["OCI_HOME"] = _REAL_HOME
+        return store.assemble_embedded()
+    finally:
+        if saved is not None:
+            os.environ["OCI_HOME"] = saved
+
+
+@pytest.fixture(scope="session")
+def real_backend(real_model_path: Path) -> Iterator[object]:
+    """One loaded default model shared by the tests that only generate."""
+    from oci_cli.backend.llama import LlamaBackend
+    from oci_cli.core.config import Settings
+
+    backend = LlamaBackend(real_model_path, Settings(n_ctx=4096), name="qwen2.5-coder-0.5b")
+    yield backend
+    backend.close()
+
+
+@pytest.fixture
+def oci_bin() -> str:
+    """The installed `oci` console script of this environment."""
+    import sys
+
+    candidate = Path(sys.executable).parent / "oci"
+    found = str(candidate) if candidate.exists() else shutil.which("oci")
+    if not found:
+        pytest.skip("the `oci` console script is not installed")
+    return found

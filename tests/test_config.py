@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oci_cli.core import paths
+from oci_cli.core.config import Settings, load_settings
+from oci_cli.core.errors import ConfigError
+
+
+def write_config(text: str) -> Path:
+    path = paths.config_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_defaults(oci_home: Path) -> None:
+    loaded = load_settings(environ={})
+    assert loaded.settings == Settings()
+    assert set(loaded.sources.values()) == {"default"}
+    assert loaded.config_path == oci_home / "config.toml"
+
+
+def test_flags_beat_env_beat_file_beat_defaults() -> None:
+    write_config('n_ctx = 4096\ntemperature = 0.5\nseed = 7\nmodel = "from-file"\n')
+    env = {"OCI_TEMPERATURE": "0.7", "OCI_SEED": "8"}
+    loaded = load_settings({"seed": 9, "model": None}, environ=env)
+    s = loaded.settings
+    assert (s.n_ctx, s.temperature, s.seed, s.model) == (4096, 0.7, 9, "from-file")
+    assert loaded.sources["n_ctx"].startswith("config file")
+    assert loaded.sources["temperature"] == "environment (OCI_TEMPERATURE)"
+    assert loaded.sources["seed"] == "command line"
+    assert loaded.sources["max_tokens"] == "default"
+
+
+def test_bool_env_values() -> None:
+    assert load_settings(environ={"OCI_FLASH_ATTN": "off"}).settings.flash_attn is False
+    assert load_settings(environ={"OCI_VERBOSE": "yes"}).settings.verbose is True
+
+
+@pytest.mark.parametrize(
+    ("text", "env", "match"),
+    [
+        ("n_ctx = [", {}, "not valid TOML"),
+        ("colour = 1", {}, "unknown setting 'colour'"),
+        ('n_ctx = "big"', {}, "n_ctx = 'big' is not a valid int"),
+        ("", {"OCI_THREADS": "many"}, "OCI_THREADS: threads = 'many'"),
+        ("", {"OCI_TEMPERATURE": "9"}, "temperature"),
+        ("n_ctx = 10", {}, "at least 256"),
+    ],
+)
+def test_bad_config_is_one_clear_error(text: str, env: dict[str, str], match: str) -> None:
+    write_config(text)
+    with pytest.raises(ConfigError, match=match) as info:
+        load_settings(environ=env)
+    assert "\n" not in info.value.one_line()
+
+
+def test_oci_home_redirects_everything(oci_home: Path) -> None:
+    assert paths.config_dir() == oci_home
+    assert paths.models_dir() == oci_home / "models"
+    assert paths.data_dir() == oci_home / "data"
