@@ -132,6 +132,7 @@ class LlamaBackend:
 
         with _LOG_LOCK:
             _LOG_LINES.clear()
+        restore = _avoid_amx_buffers(llama_cpp)
         try:
             self.llm = Llama(
                 model_path=str(path),
@@ -151,6 +152,8 @@ class LlamaBackend:
                 "Check that the file is a complete GGUF for a supported architecture "
                 f"(llama.cpp said: {str(exc)[:80]}).",
             ) from None
+        finally:
+            restore()
 
         self.header = header
         self._template, self._stops, chat_format = _pick_template(header, family)
@@ -345,6 +348,34 @@ def _pick_template(header: gguf_meta.GGUFHeader, family: str) -> tuple[str, tupl
     if own:
         return own, (), "gguf template"
     return templates.CHATML, templates.CHATML_STOPS, "chatml (fallback: file has no template)"
+
+
+def _avoid_amx_buffers(llama_cpp: Any) -> Any:
+    """Keep llama.cpp off its AMX weight buffers, which crash llama_decode on some CPUs/VMs.
+
+    A llama.cpp compiled with AMX (``-march=native`` on a CPU that advertises it) puts
+    weights in AMX buffers when the model loads; on the machines oci is tested on that
+    segfaults at the first decode. The Quickstart builds without AMX; for any other
+    build that has it, the model loads without extra buffer types (no AMX, no repack),
+    which costs a few percent of speed instead of a crash. Returns an undo function.
+    """
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    if "AMX_INT8 = 1" not in info or os.environ.get("OCI_ALLOW_AMX") == "1":
+        return lambda: None
+    module = llama_cpp.llama_cpp if hasattr(llama_cpp, "llama_cpp") else llama_cpp
+    original = module.llama_model_default_params
+
+    def params_without_extra_buffers() -> Any:
+        params = original()
+        params.use_extra_bufts = False
+        return params
+
+    module.llama_model_default_params = params_without_extra_buffers
+
+    def restore() -> None:
+        module.llama_model_default_params = original
+
+    return restore
 
 
 def _check_memory(header: gguf_meta.GGUFHeader, gpu_layers: int) -> None:

@@ -78,13 +78,24 @@ def _list_repo(repo: str) -> list[Any]:
         ) from None
     except HfHubHTTPError as exc:
         raise DownloadError(f"the hub answered an error for {repo}: {exc}".splitlines()[0]) from None
-    except OSError as exc:
-        endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co")
+    except Exception as exc:
+        if not _is_network_error(exc):
+            raise
+        from huggingface_hub import constants
+
         raise DownloadError(
-            f"cannot reach {endpoint} ({type(exc).__name__})",
+            f"cannot reach {constants.ENDPOINT} ({type(exc).__name__}: {exc})",
             "Check your network (or HF_ENDPOINT), then pull again: partial downloads resume.",
         ) from None
     return list(info.siblings or [])
+
+
+def _is_network_error(exc: BaseException) -> bool:
+    """OSErrors and the HTTP client's transport errors (connect, read, timeout)."""
+    if isinstance(exc, OSError):
+        return True
+    names = {cls.__name__ for cls in type(exc).__mro__}
+    return bool(names & {"TransportError", "NetworkError", "TimeoutException", "HTTPError"})
 
 
 def _pick(siblings: list[Any], mf: ModelFile, repo: str) -> Any:
@@ -136,7 +147,9 @@ def pull(model: CatalogModel, mf: ModelFile, progress: Progress | None = None) -
         raise DownloadError(f"{sibling.rfilename} disappeared from {model.repo} during the pull")
     except HfHubHTTPError as exc:
         raise DownloadError(f"download of {sibling.rfilename} failed: {exc}".splitlines()[0])
-    except OSError as exc:
+    except Exception as exc:
+        if not _is_network_error(exc):
+            raise
         raise DownloadError(
             f"download of {sibling.rfilename} interrupted ({type(exc).__name__}: {exc})",
             "Run the same pull again: it resumes where it stopped.",
