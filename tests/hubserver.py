@@ -63,7 +63,7 @@ def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Length", str(length))
             self.send_header("Content-Type", "application/octet-stream")
 
-        def do_HEAD(self) -> None:  # noqa: N802
+        def do_HEAD(self) -> None:
             state.requests.append(("HEAD", self.path, self.headers.get("Range")))
             found = self._file()
             if found is None:
@@ -77,7 +77,7 @@ def make_handler(state: HubState) -> type[BaseHTTPRequestHandler]:
             self._file_headers(repo, name, data, len(data))
             self.end_headers()
 
-        def do_GET(self) -> None:  # noqa: N802
+        def do_GET(self) -> None:
             rng = self.headers.get("Range")
             state.requests.append(("GET", self.path, rng))
             path = urlparse(self.path).path

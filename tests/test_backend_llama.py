@@ -58,7 +58,8 @@ def test_follow_up_turn_reuses_the_kv_cache(real_backend: LlamaBackend) -> None:
     c2.text()
     assert c2.stats.prompt_tokens_reused >= c1.stats.prompt_tokens
     assert c2.stats.prompt_tokens_evaluated < 25
-    assert c2.stats.prompt_tokens == c2.stats.prompt_tokens_reused + c2.stats.prompt_tokens_evaluated
+    s = c2.stats
+    assert s.prompt_tokens == s.prompt_tokens_reused + s.prompt_tokens_evaluated
 
 
 def test_max_tokens_cuts_with_reason(real_backend: LlamaBackend) -> None:

@@ -53,7 +53,7 @@ class FakeBackend:
         self.calls.append(messages)
         reply = self.replies.popleft() if self.replies else self.default_reply
         reused = 0
-        for old, new in zip(self._cached, messages):
+        for old, new in zip(self._cached, messages, strict=False):
             if old != new:
                 break
             reused += 1

@@ -192,8 +192,8 @@ class LlamaBackend:
         )
 
     def render(self, messages: Sequence[Message]) -> str:
-        result = self._formatter(messages=[{"role": m.role, "content": m.content}
-                                           for m in messages])
+        payload: list[Any] = [{"role": m.role, "content": m.content} for m in messages]
+        result = self._formatter(messages=payload)
         return str(result.prompt)
 
     def tokenize_prompt(self, messages: Sequence[Message]) -> list[int]:
@@ -220,7 +220,7 @@ class LlamaBackend:
         """How many leading tokens of ``tokens`` are already in the KV cache."""
         cached = self.llm._input_ids
         n = 0
-        for a, b in zip(cached, tokens):
+        for a, b in zip(cached, tokens, strict=False):
             if a != b:
                 break
             n += 1

@@ -93,7 +93,9 @@ try:  # Typer >= 0.20 ships its own copy of click
 except ImportError:  # pragma: no cover - older Typer on top of click
     from click import exceptions as _cx  # type: ignore[no-redef]
 
-_NoArgsIsHelp = getattr(_cx, "NoArgsIsHelpError", None) or getattr(_cx, "NoArgsIsHelp")
+_NoArgsIsHelp: type[Exception] = (
+    getattr(_cx, "NoArgsIsHelpError", None) or getattr(_cx, "NoArgsIsHelp")  # noqa: B009
+)
 
 
 def main_with_status(argv: list[str] | None = None) -> int:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -25,7 +25,7 @@ def list_models(
     """List known models: which are present in the store, their size and path."""
     from oci_cli.core.store import stored_models
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for s in stored_models():
         present = s.present
         size = s.path.stat().st_size if present else s.file.size
@@ -48,7 +48,7 @@ def list_models(
     table.add_column("model", no_wrap=True)
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("where", overflow="fold")
-    for r, s in zip(rows, stored_models()):
+    for r, s in zip(rows, stored_models(), strict=True):
         if r["present"]:
             where = f"[green]present[/green] {r['path']}"
         elif s.model.embedded:
@@ -101,7 +101,7 @@ def info(
         gguf_meta.check_complete(header)
     except Exception:
         complete = False
-    data = {
+    data: dict[str, Any] = {
         "name": header.name,
         "path": str(resolved.path),
         "architecture": header.architecture,

@@ -229,7 +229,9 @@ def read_header(path: str | Path) -> GGUFHeader:
             "Delete it and fetch it again.",
         ) from None
     except PermissionError:
-        raise ModelFileError(f"cannot read {path}: permission denied", "Check its permissions.")
+        raise ModelFileError(
+            f"cannot read {path}: permission denied", "Check its permissions."
+        ) from None
     header = GGUFHeader(path, version, file_size, metadata, tensors, data_offset, tokens)
     return header
 

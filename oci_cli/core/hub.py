@@ -33,7 +33,7 @@ def _progress_class(progress: Progress | None) -> Any:
     if progress is None:
         return None
 
-    class Reporter(tqdm):  # type: ignore[misc,valid-type]
+    class Reporter(tqdm):
         """A silent tqdm that forwards byte counts to oci's progress callback."""
 
         def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -43,7 +43,8 @@ def _progress_class(progress: Progress | None) -> Any:
 
         def update(self, n: float | None = 1) -> bool | None:
             out = super().update(n)
-            progress(int(self.n), int(self.total or 0))
+            if progress is not None:
+                progress(int(self.n), int(self.total or 0))
             return out
 
         def close(self) -> None:
@@ -77,7 +78,9 @@ def _list_repo(repo: str) -> list[Any]:
             "pass its path with --model.",
         ) from None
     except HfHubHTTPError as exc:
-        raise DownloadError(f"the hub answered an error for {repo}: {exc}".splitlines()[0]) from None
+        raise DownloadError(
+            f"the hub answered an error for {repo}: {exc}".splitlines()[0]
+        ) from None
     except Exception as exc:
         if not _is_network_error(exc):
             raise
@@ -144,9 +147,13 @@ def pull(model: CatalogModel, mf: ModelFile, progress: Progress | None = None) -
             )
         )
     except EntryNotFoundError:
-        raise DownloadError(f"{sibling.rfilename} disappeared from {model.repo} during the pull")
+        raise DownloadError(
+            f"{sibling.rfilename} disappeared from {model.repo} during the pull"
+        ) from None
     except HfHubHTTPError as exc:
-        raise DownloadError(f"download of {sibling.rfilename} failed: {exc}".splitlines()[0])
+        raise DownloadError(
+            f"download of {sibling.rfilename} failed: {exc}".splitlines()[0]
+        ) from None
     except Exception as exc:
         if not _is_network_error(exc):
             raise

@@ -1,0 +1,115 @@
+"""The CLI in process (through the same error boundary as the console script)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from oci_cli.cli.main import main_with_status
+from oci_cli.core import paths
+
+
+def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main_with_status(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_version(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--version")
+    assert code == 0 and out.startswith("oci ")
+
+
+def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "--help")
+    assert code == 0
+    for word in ("chat", "models", "config"):
+        assert word in out
+
+
+def test_wrong_flag_is_one_line_with_usage_exit(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "models", "list", "--bogus")
+    assert code == 2
+    assert err.strip() == "oci: No such option: --bogus (see `oci models list --help`)"
+
+
+@pytest.mark.parametrize(
+    ("args", "code", "needle"),
+    [
+        (["models", "info", "nosuch"], 3, "unknown model 'nosuch'"),
+        (["models", "info", "/no/such/file.gguf"], 3, "model file not found"),
+        (["models", "pull", "nosuch:Q4"], 3, "unknown model"),
+        (["chat", "--model", "/no/such/file.gguf"], 3, "model file not found"),
+    ],
+)
+def test_bad_input_gets_one_line_errors(capsys: pytest.CaptureFixture[str], args: list[str],
+                                        code: int, needle: str) -> None:
+    got, _, err = run(capsys, *args)
+    assert got == code
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1, err
+    assert "Traceback" not in err
+
+
+def test_not_a_gguf_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    bad = tmp_path / "notes.gguf"
+    bad.write_text("not a model")
+    code, _, err = run(capsys, "chat", "--model", str(bad))
+    assert code == 3
+    assert "is not a GGUF model file" in err and len(err.strip().splitlines()) == 1
+
+
+def test_traceback_flag_shows_the_traceback(capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = run(capsys, "--traceback", "models", "info", "nosuch")
+    assert code == 3
+    assert "Traceback" in err and "unknown model" in err
+
+
+def test_bad_config_file(capsys: pytest.CaptureFixture[str]) -> None:
+    paths.config_file().write_text("n_ctx = [\n")
+    code, _, err = run(capsys, "config", "show")
+    assert code == 4
+    assert "not valid TOML" in err and len(err.strip().splitlines()) == 1
+
+
+def test_config_show_json_names_the_sources(capsys: pytest.CaptureFixture[str],
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    paths.config_file().write_text("n_ctx = 2048\n")
+    monkeypatch.setenv("OCI_SEED", "5")
+    code, out, _ = run(capsys, "config", "show", "--json")
+    data = json.loads(out)
+    assert code == 0
+    assert data["settings"]["n_ctx"]["value"] == 2048
+    assert data["settings"]["n_ctx"]["source"].startswith("config file")
+    assert data["settings"]["seed"] == {"value": 5, "source": "environment (OCI_SEED)"}
+    assert data["settings"]["temperature"]["source"] == "default"
+
+
+def test_models_list_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "models", "list", "--json")
+    rows = json.loads(out)
+    assert code == 0
+    names = [r["name"] for r in rows]
+    assert "qwen2.5-coder-0.5b:Q4_K_M" in names
+    assert "opencodeinterpreter-ds-6.7b:Q4_K_M" in names
+    assert not any(r["present"] for r in rows)  # fresh OCI_HOME
+
+
+def test_models_pull_default_then_list_and_info(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "models", "pull", "default")
+    assert code == 0
+    path = Path(out.strip())
+    assert path.is_file() and path.parent == paths.models_dir()
+    code, out, _ = run(capsys, "models", "list", "--json")
+    present = [r for r in json.loads(out) if r["present"]]
+    assert [r["name"] for r in present] == ["qwen2.5-coder-0.5b:Q4_K_M"]
+    code, out, _ = run(capsys, "models", "info", "default", "--json")
+    info = json.loads(out)
+    assert info["architecture"] == "qwen2"
+    assert info["quantization"] == "Q4_K_M"
+    assert info["context_length"] == 32768
+    assert info["complete"] is True
+    assert "<|im_start|>" in info["chat_template"]
+    assert info["special_tokens"]["eos"].startswith("<|im_end|>")
