@@ -61,3 +61,17 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
     with pytest.raises(ModelFileError) as info:
         gguf_meta.validate(path)
     assert "\n" not in info.value.one_line()
+
+
+def test_a_cpu_model_larger_than_memory_is_refused(tmp_path: Path) -> None:
+    import psutil
+
+    from oci_cli.backend.llama import _check_memory
+    from oci_cli.core.errors import ModelTooLargeError
+
+    header = gguf_meta.read_header(write_tiny_gguf(tmp_path / "tiny.gguf"))
+    _check_memory(header, gpu_layers=0)  # small: fine
+    header.file_size = psutil.virtual_memory().total  # pretend it is as large as RAM
+    with pytest.raises(ModelTooLargeError, match="smaller model or quantization"):
+        _check_memory(header, gpu_layers=0)
+    _check_memory(header, gpu_layers=-1)  # offloaded to a GPU: not judged by RAM
