@@ -25,8 +25,9 @@ def list_models(
     """List known models: which are present in the store, their size and path."""
     from oci_cli.core.store import stored_models
 
+    entries = stored_models()
     rows: list[dict[str, Any]] = []
-    for s in stored_models():
+    for s in entries:
         present = s.present
         size = s.path.stat().st_size if present else s.file.size
         rows.append({
@@ -48,7 +49,7 @@ def list_models(
     table.add_column("model", no_wrap=True)
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("where", overflow="fold")
-    for r, s in zip(rows, stored_models(), strict=True):
+    for r, s in zip(rows, entries, strict=True):
         if r["present"]:
             where = f"[green]present[/green] {r['path']}"
         elif s.model.embedded:

@@ -98,7 +98,7 @@ def _is_network_error(exc: BaseException) -> bool:
     if isinstance(exc, OSError):
         return True
     names = {cls.__name__ for cls in type(exc).__mro__}
-    return bool(names & {"TransportError", "NetworkError", "TimeoutException", "HTTPError"})
+    return bool(names & {"TransportError", "NetworkError", "TimeoutException"})
 
 
 def _pick(siblings: list[Any], mf: ModelFile, repo: str) -> Any:
