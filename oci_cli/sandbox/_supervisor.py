@@ -1,0 +1,537 @@
+"""The first (and only) interpreter started for a sandboxed run. Stdlib only.
+
+oci starts ``python _supervisor.py CONFIG_JSON`` inside the containment wrapper
+(bubblewrap or unshare, when available). This script is never imported by oci.
+
+The supervisor forks once. The child applies the resource limits with
+``setrlimit`` (here, not in a ``preexec_fn``: oci's own process hosts llama.cpp's
+threads) and then runs the user's code *in the same interpreter*, so a fresh run
+costs one interpreter start-up and a fork. The child is either
+
+* ``mode = "file"`` / ``"code"``: one program, as ``python FILE ARGS`` would run it;
+* ``mode = "kernel"``: a loop that executes cells, sent on the control pipe, in one
+  namespace (variables and imports persist), Jupyter-style.
+
+The parent half stays outside the limits. It reaps every process (it is PID 1, or
+the first child of bubblewrap's PID 1, in a private PID namespace), counts the
+processes and their memory in the namespace, kills all of them when a limit is
+passed, and reports the child's exact wait status and resource usage as one JSON
+line on the status pipe. Every event is one JSON line shorter than PIPE_BUF, so
+lines written by the child and by the supervisor never interleave.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import resource
+import signal
+import sys
+import time
+
+SUPERVISOR_FILE = os.path.abspath(__file__)
+PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+SENTINEL = "\x00\x1eoci-cell-end:"
+
+
+def emit(fd: int, **event: object) -> None:
+    data = (json.dumps(event, separators=(",", ":")) + "\n").encode()
+    try:
+        os.write(fd, data)
+    except OSError:
+        pass
+
+
+# ---------------------------------------------------------------- the child ----
+
+
+def apply_limits(cfg: dict) -> None:
+    """setrlimit every limit; hard limits too, so the program cannot raise them."""
+
+    def lim(name: str, soft: int, hard: int | None = None) -> None:
+        res = getattr(resource, name, None)
+        if res is None:
+            return
+        hard = soft if hard is None else hard
+        try:
+            cur_soft, cur_hard = resource.getrlimit(res)
+            if cur_hard != resource.RLIM_INFINITY:
+                hard = cur_hard if hard == resource.RLIM_INFINITY else min(hard, cur_hard)
+                soft = min(soft, hard) if soft != resource.RLIM_INFINITY else hard
+            resource.setrlimit(res, (soft, hard))
+        except (ValueError, OSError):
+            pass  # e.g. macOS refuses RLIMIT_AS; the supervisor's watchdog still applies
+
+    lim("RLIMIT_CORE", 0)
+    if cfg.get("memory"):
+        lim("RLIMIT_AS", int(cfg["memory"]))
+    if cfg.get("file_size"):
+        lim("RLIMIT_FSIZE", int(cfg["file_size"]))
+    if cfg.get("open_files"):
+        lim("RLIMIT_NOFILE", int(cfg["open_files"]))
+    if cfg.get("nproc"):
+        lim("RLIMIT_NPROC", int(cfg["nproc"]))
+    if cfg.get("cpu"):
+        cpu = max(1, int(round(cfg["cpu"])))
+        if cfg["mode"] == "kernel":
+            lim("RLIMIT_CPU", resource.RLIM_INFINITY, resource.RLIM_INFINITY)
+        else:
+            lim("RLIMIT_CPU", cpu, cpu + 1)
+
+
+class _ClosedStdin:
+    """stdin for user code: end-of-file at once, and the parent is told it was read."""
+
+    def __init__(self, status_fd: int) -> None:
+        self._fd = status_fd
+        self._told = False
+        self.encoding = "utf-8"
+        self.errors = "strict"
+        self.name = "<stdin>"
+        self.closed = False
+
+    def _read(self) -> str:
+        if not self._told:
+            self._told = True
+            emit(self._fd, event="stdin_read")
+        return ""
+
+    def read(self, *_a: object) -> str:
+        return self._read()
+
+    def readline(self, *_a: object) -> str:
+        return self._read()
+
+    def readlines(self, *_a: object) -> list[str]:
+        self._read()
+        return []
+
+    def __iter__(self) -> _ClosedStdin:
+        return self
+
+    def __next__(self) -> str:
+        self._read()
+        raise StopIteration
+
+    def fileno(self) -> int:
+        return 0
+
+    def isatty(self) -> bool:
+        return False
+
+    def readable(self) -> bool:
+        return True
+
+    def close(self) -> None:
+        pass
+
+    @property
+    def buffer(self):  # noqa: ANN201 - file-like duck typing
+        return sys.__stdin__.buffer if sys.__stdin__ else None
+
+
+def _classify(exc: BaseException, tb_text: str) -> str | None:
+    """Which limit an uncaught exception stands for, if any."""
+    if isinstance(exc, MemoryError):
+        return "memory"
+    if isinstance(exc, OSError):
+        if exc.errno == errno.EFBIG:
+            return "file_size"
+        if exc.errno in (errno.EMFILE, errno.ENFILE):
+            return "open_files"
+        if exc.errno == errno.EAGAIN and any(
+            word in tb_text for word in ("fork", "Popen", "subprocess", "multiprocessing", "spawn")
+        ):
+            return "processes"
+    return None
+
+
+def report_exception(status_fd: int, exc: BaseException) -> None:
+    """Print a traceback without the supervisor's frames and tell the parent."""
+    import runpy
+    import traceback
+
+    hidden = {SUPERVISOR_FILE, os.path.abspath(runpy.__file__)}
+    tb = exc.__traceback__
+    while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) in hidden:
+        tb = tb.tb_next
+    lines = traceback.format_exception(type(exc), exc, tb)
+    text = "".join(lines)
+    try:
+        sys.stderr.write(text)
+        sys.stderr.flush()
+    except Exception:
+        os.write(2, text.encode("utf-8", "replace"))
+    limit = _classify(exc, text)
+    emit(status_fd, event="exception", type=type(exc).__name__,
+         message=str(exc)[:500], limit=limit)
+
+
+def _install_plots(status_fd: int, workdir: str) -> None:
+    """A matplotlib backend whose show() saves every open figure as a PNG in workdir."""
+    import types
+
+    mod = types.ModuleType("_oci_mpl_backend")
+    saved: list[str] = []
+
+    def save_figures() -> None:
+        pyplot = sys.modules.get("matplotlib.pyplot")
+        if pyplot is None:
+            return
+        try:
+            numbers = list(pyplot.get_fignums())
+        except Exception:
+            return
+        for num in numbers:
+            n = 1
+            while True:
+                path = os.path.join(workdir, f"figure-{n}.png")
+                if not os.path.exists(path):
+                    break
+                n += 1
+            try:
+                pyplot.figure(num).savefig(path)
+                saved.append(path)
+                emit(status_fd, event="plot", path=path)
+            except Exception as exc:  # a broken figure must not hide the program's result
+                emit(status_fd, event="plot_error", message=str(exc)[:300])
+        try:
+            pyplot.close("all")
+        except Exception:
+            pass
+
+    def show(*_args: object, **_kwargs: object) -> None:
+        save_figures()
+
+    def __getattr__(name: str) -> object:
+        from matplotlib.backend_bases import FigureManagerBase
+        from matplotlib.backends import backend_agg
+
+        if name == "FigureCanvas":
+            return backend_agg.FigureCanvasAgg
+        if name == "FigureManager":
+            return FigureManagerBase
+        raise AttributeError(name)
+
+    mod.show = show  # type: ignore[attr-defined]
+    mod.save_figures = save_figures  # type: ignore[attr-defined]
+    mod.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    sys.modules["_oci_mpl_backend"] = mod
+    os.environ["MPLBACKEND"] = "module://_oci_mpl_backend"
+
+
+def _save_plots() -> None:
+    mod = sys.modules.get("_oci_mpl_backend")
+    if mod is not None:
+        mod.save_figures()  # type: ignore[attr-defined]
+
+
+def _exit_code(exc: SystemExit) -> int:
+    code = exc.code
+    if code is None:
+        return 0
+    if isinstance(code, int):
+        return code & 0xFF
+    try:
+        sys.stderr.write(f"{code}\n")
+    except Exception:
+        pass
+    return 1
+
+
+def _die_by_sigint() -> None:
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+    os.kill(os.getpid(), signal.SIGINT)
+
+
+def child_main(cfg: dict, status_fd: int) -> None:
+    apply_limits(cfg)
+    workdir = cfg["cwd"]
+    sys.stdin = _ClosedStdin(status_fd)
+    if cfg.get("plots", True):
+        _install_plots(status_fd, workdir)
+    import site  # the supervisor started without site-packages, as ``python -S``
+
+    site.main()
+    if cfg["mode"] == "kernel":
+        kernel_loop(cfg, status_fd)
+        return
+    code = 0
+    try:
+        try:
+            if cfg["mode"] == "file":
+                import runpy
+
+                path = cfg["path"]
+                sys.argv = [path, *cfg.get("args", [])]
+                sys.path[0] = os.path.dirname(os.path.abspath(path))
+                runpy.run_path(path, run_name="__main__")
+            else:
+                import linecache
+
+                source = cfg["code"]
+                name = cfg.get("filename") or "<code>"
+                linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+                sys.argv = [name, *cfg.get("args", [])]
+                sys.path[0] = workdir
+                glb = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": name}
+                exec(compile(source, name, "exec"), glb)  # noqa: S102 - this is the point
+        finally:
+            try:
+                _save_plots()
+            except BaseException:  # noqa: S110
+                pass
+    except SystemExit as exc:
+        code = _exit_code(exc)
+    except KeyboardInterrupt:
+        _die_by_sigint()
+    except BaseException as exc:  # noqa: BLE001 - report, as the interpreter would
+        report_exception(status_fd, exc)
+        code = 1
+    raise SystemExit(code)
+
+
+# --------------------------------------------------------------- the kernel ----
+
+
+def kernel_loop(cfg: dict, status_fd: int) -> None:
+    """Execute cells from the control pipe in one namespace until it closes."""
+    import ast
+    import builtins
+    import linecache
+    import queue
+    import threading
+
+    ctl = os.fdopen(cfg["ctl_fd"], "rb", buffering=0)
+    os.set_inheritable(cfg["ctl_fd"], False)
+    sys.argv = [""]
+    sys.path[0] = cfg["cwd"]
+    namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+    cells: queue.Queue = queue.Queue()
+    busy = threading.Lock()
+    state = {"running": False}
+    main_ident = threading.get_ident()
+    cpu = cfg.get("cpu")
+
+    def reader() -> None:
+        buf = b""
+        while True:
+            try:
+                data = os.read(ctl.fileno(), 65536)
+            except OSError:
+                data = b""
+            if not data:
+                cells.put(None)
+                return
+            buf += data
+            while b"\n" in buf:
+                line, buf = buf.split(b"\n", 1)
+                msg = json.loads(line)
+                if msg.get("op") == "interrupt":
+                    with busy:
+                        if state["running"]:
+                            signal.pthread_kill(main_ident, signal.SIGINT)
+                else:
+                    cells.put(msg)
+
+    threading.Thread(target=reader, daemon=True, name="oci-control").start()
+    emit(status_fd, event="ready", pid=os.getpid())
+
+    def clear_peak() -> None:
+        try:
+            with open("/proc/self/clear_refs", "w") as fh:
+                fh.write("5")
+        except OSError:
+            pass
+
+    def peak_rss() -> int:
+        try:
+            with open("/proc/self/status") as fh:
+                for line in fh:
+                    if line.startswith("VmHWM:"):
+                        return int(line.split()[1]) * 1024
+        except OSError:
+            pass
+        scale = 1 if sys.platform == "darwin" else 1024
+        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+
+    while True:
+        try:
+            msg = cells.get()
+        except KeyboardInterrupt:  # a late interrupt after a cell ended
+            continue
+        if msg is None:
+            return
+        cell_id = msg["id"]
+        name = f"<cell-{cell_id}>"
+        source = msg["code"]
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+        if cpu:
+            used = resource.getrusage(resource.RUSAGE_SELF)
+            spent = used.ru_utime + used.ru_stime
+            try:
+                resource.setrlimit(resource.RLIMIT_CPU,
+                                   (int(spent + cpu) + 1, resource.RLIM_INFINITY))
+            except (ValueError, OSError):
+                pass
+        clear_peak()
+        ok = True
+        interrupted = False
+        try:
+            with busy:
+                state["running"] = True
+            try:
+                tree = ast.parse(source, name, "exec")
+                last = None
+                if tree.body and isinstance(tree.body[-1], ast.Expr):
+                    last = ast.Expression(tree.body.pop().value)
+                exec(compile(tree, name, "exec"), namespace)  # noqa: S102
+                if last is not None:
+                    value = eval(compile(last, name, "eval"), namespace)  # noqa: S307
+                    if value is not None:
+                        builtins._ = value  # type: ignore[attr-defined]
+                        print(repr(value))
+                _save_plots()
+            finally:
+                with busy:
+                    state["running"] = False
+        except SystemExit as exc:
+            code = _exit_code(exc)
+            emit(status_fd, event="exit_request", code=code)
+            ok = code == 0
+        except KeyboardInterrupt as exc:
+            interrupted = True
+            ok = False
+            report_exception(status_fd, exc)
+        except BaseException as exc:  # noqa: BLE001
+            ok = False
+            report_exception(status_fd, exc)
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        except Exception:  # noqa: S110
+            pass
+        marker = (SENTINEL + str(cell_id) + "\n").encode()
+        os.write(1, marker)
+        os.write(2, marker)
+        emit(status_fd, event="cell_done", id=cell_id, ok=ok, interrupted=interrupted,
+             peak=peak_rss())
+
+
+# ------------------------------------------------------------ the supervisor ----
+
+
+def _namespace_pids(me: int) -> list[int]:
+    pids = []
+    try:
+        for entry in os.listdir("/proc"):
+            if entry.isdigit():
+                pid = int(entry)
+                if pid != me and pid != 1:
+                    pids.append(pid)
+    except OSError:
+        pass
+    return pids
+
+
+def _rss(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/statm", "rb") as fh:
+                total += int(fh.read().split()[1]) * PAGE
+        except (OSError, ValueError, IndexError):
+            pass
+    return total
+
+
+def supervise(child: int, cfg: dict, status_fd: int) -> int:
+    in_namespace = bool(cfg.get("pid_namespace"))
+    max_procs = int(cfg.get("processes") or 0)
+    memory = int(cfg.get("memory") or 0)
+    me = os.getpid()
+    limit: str | None = None
+    status: int | None = None
+    usage = None
+    peak = 0
+    last_peak_report = 0.0
+    while status is None:
+        try:
+            signal.sigtimedwait([signal.SIGCHLD], 0.02)
+        except InterruptedError:
+            pass
+        while True:
+            try:
+                pid, st, ru = os.wait4(-1, os.WNOHANG)
+            except ChildProcessError:
+                pid = 0
+            if pid == 0:
+                break
+            if pid == child:
+                status, usage = st, ru
+        if status is not None or not in_namespace:
+            continue
+        pids = _namespace_pids(me)
+        if max_procs and len(pids) > max_procs:
+            limit = "processes"
+        else:
+            rss = _rss(pids)
+            if rss > peak:
+                peak = rss
+                now = time.monotonic()
+                if now - last_peak_report > 0.25:
+                    last_peak_report = now
+                    emit(status_fd, event="peak", bytes=peak)
+            if memory and rss > memory:
+                limit = "memory"
+        if limit:
+            _kill_all()
+            _, status, usage = os.wait4(child, 0)
+    if in_namespace:
+        _kill_all()  # daemons and other leftovers: nothing runs on after the result
+    assert usage is not None
+    if os.WIFSIGNALED(status):
+        exit_code = -os.WTERMSIG(status)
+    else:
+        exit_code = os.WEXITSTATUS(status)
+    scale = 1 if sys.platform == "darwin" else 1024
+    emit(status_fd, event="exit", exit_code=exit_code, limit=limit,
+         maxrss=max(usage.ru_maxrss * scale, peak), cpu=usage.ru_utime + usage.ru_stime)
+    return 0
+
+
+def _kill_all() -> None:
+    """SIGKILL every process in this PID namespace except its init and ourselves."""
+    try:
+        os.kill(-1, signal.SIGKILL)
+    except OSError:
+        pass
+
+
+def main() -> None:
+    cfg = json.loads(sys.argv[1])
+    status_fd = int(cfg["status_fd"])
+    os.set_inheritable(status_fd, False)
+    os.chdir(cfg["cwd"])
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
+    pid = os.fork()
+    if pid == 0:
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+        child_main(cfg, status_fd)
+        return
+    if cfg.get("ctl_fd") is not None:
+        os.close(cfg["ctl_fd"])
+    # The program's output belongs to the child; ours goes nowhere.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    supervise(pid, cfg, status_fd)
+    os._exit(0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,167 @@
+"""How a sandboxed program is contained: bubblewrap, unshare, or plain processes.
+
+Probed once per process and cached. In order of preference:
+
+``bwrap``    bubblewrap: read-only root, private /tmp, the working directory and the
+             sandbox home writable, new PID/IPC/UTS/user namespaces (all
+             capabilities dropped), no network unless allowed. Needs no root.
+``unshare``  util-linux unshare: new user + PID namespace (so the program cannot see
+             or signal oci, and every process dies with it) and, unless allowed, a
+             network namespace with no interfaces. The file system is the user's.
+``none``     plain child processes in their own session: rlimits, the wall clock and
+             a process-tree sweep still apply; the network cannot be blocked.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from oci_cli.core.errors import UsageError
+
+MODES = ("auto", "bwrap", "unshare", "none")
+
+_USERNS_SYSCTLS = (
+    ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1",
+     "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"),
+    ("/proc/sys/kernel/unprivileged_userns_clone", "0",
+     "sudo sysctl -w kernel.unprivileged_userns_clone=1"),
+    ("/proc/sys/user/max_user_namespaces", "0",
+     "sudo sysctl -w user.max_user_namespaces=15000"),
+)
+
+
+@dataclass(frozen=True)
+class Containment:
+    """The containment in use and what it enforces."""
+
+    mode: str
+    network_blocked: bool
+    """The network is off for the program (only when it was asked off and can be)."""
+    pid_namespace: bool
+    note: str | None = None
+    """Said once to the user when something asked for cannot be enforced."""
+
+    def network_label(self, allow_network: bool) -> str:
+        if allow_network:
+            return "on"
+        return "off" if self.network_blocked else "not enforced"
+
+    def wrap(self, argv: list[str], *, workdir: Path, writable: list[Path],
+             readable: list[Path], allow_network: bool) -> list[str]:
+        """The command line that runs ``argv`` contained."""
+        if self.mode == "bwrap":
+            return _bwrap_argv(workdir, writable, readable, allow_network) + ["--", *argv]
+        if self.mode == "unshare":
+            return _unshare_argv(allow_network) + argv
+        return argv
+
+
+def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
+                allow_network: bool) -> list[str]:
+    bwrap = shutil.which("bwrap") or "bwrap"
+    args = [
+        bwrap, "--die-with-parent", "--new-session",
+        "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
+        "--unshare-cgroup-try", "--cap-drop", "ALL",
+        "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc",
+        "--tmpfs", "/tmp",
+    ]
+    if not allow_network:
+        args.append("--unshare-net")
+    # A private /tmp hides anything that lived there: bring back what the run needs.
+    tmp = Path("/tmp")
+    for path in readable:
+        if path == tmp or tmp in path.parents:
+            args += ["--ro-bind", str(path), str(path)]
+    for path in [*writable, workdir]:
+        args += ["--bind", str(path), str(path)]
+    args += ["--chdir", str(workdir)]
+    return args
+
+
+def _unshare_argv(allow_network: bool) -> list[str]:
+    unshare = shutil.which("unshare") or "unshare"
+    args = [unshare, "--user", "--map-root-user", "--pid", "--fork", "--kill-child",
+            "--mount-proc"]
+    if not allow_network:
+        args.append("--net")
+    return args
+
+
+def _works(argv: list[str]) -> tuple[bool, str]:
+    try:
+        proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
+                              timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError) as exc:
+        return False, str(exc)
+    return proc.returncode == 0, proc.stderr.decode("utf-8", "replace").strip()
+
+
+def _userns_hint() -> str:
+    for path, bad, fix in _USERNS_SYSCTLS:
+        try:
+            if Path(path).read_text().strip() == bad:
+                return f"this system blocks unprivileged user namespaces ({path} = {bad}); " \
+                       f"to allow them: {fix}"
+        except OSError:
+            continue
+    return ""
+
+
+@functools.lru_cache(maxsize=None)
+def probe(preference: str = "auto") -> Containment:
+    """Find the strongest containment that works here (cached per process)."""
+    if preference not in MODES:
+        raise UsageError(f"unknown sandbox mode {preference!r}",
+                         f"Use one of: {', '.join(MODES)}.")
+    if preference == "none":
+        return Containment("none", False, False,
+                           "sandbox: containment is off (sandbox = none): programs run as "
+                           "plain processes with the network on.")
+    if not sys.platform.startswith("linux"):
+        return Containment("none", False, False,
+                           f"sandbox: {sys.platform} has no network or PID namespaces; "
+                           "programs run with rlimits and a process-tree sweep, and the "
+                           "network cannot be blocked. See docs/security.md.")
+    failures = []
+    probe_dir = Path("/")
+    if preference in ("auto", "bwrap"):
+        if shutil.which("bwrap"):
+            ok, err = _works(_bwrap_argv(probe_dir, [], [], False) + ["--", "true"])
+            if ok:
+                return Containment("bwrap", True, True)
+            failures.append(f"bubblewrap failed ({err.splitlines()[-1] if err else 'no reason'})")
+        else:
+            failures.append("bubblewrap (bwrap) is not installed")
+        if preference == "bwrap":
+            raise UsageError(f"sandbox = bwrap, but {failures[-1]}",
+                             _userns_hint() or "Install bubblewrap, or use sandbox = auto.")
+    if shutil.which("unshare"):
+        ok, err = _works(_unshare_argv(False) + ["true"])
+        if ok:
+            return Containment("unshare", True, True)
+        failures.append(f"unshare failed ({err.splitlines()[-1] if err else 'no reason'})")
+    else:
+        failures.append("unshare is not installed")
+    if preference == "unshare":
+        raise UsageError(f"sandbox = unshare, but {failures[-1]}",
+                         _userns_hint() or "Use sandbox = auto.")
+    hint = _userns_hint() or "install bubblewrap (apt-get install bubblewrap)"
+    return Containment(
+        "none", False, False,
+        f"sandbox: no namespaces here ({'; '.join(failures)}): programs run as plain "
+        f"processes and the network cannot be blocked; {hint}.",
+    )
+
+
+def in_container() -> bool:
+    """Best guess whether oci itself runs inside a container."""
+    return Path("/.dockerenv").exists() or Path("/run/.containerenv").exists() or (
+        os.environ.get("container") is not None
+    )

@@ -1,0 +1,209 @@
+"""Resource limits for sandboxed programs, and the result a run returns."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any, Literal
+
+from oci_cli.core.errors import UsageError
+
+LimitName = Literal[
+    "time", "cpu", "memory", "processes", "output", "file_size", "open_files"
+]
+
+KiB = 1024
+MiB = 1024 * KiB
+GiB = 1024 * MiB
+
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
+_UNITS = {"": 1, "k": KiB, "m": MiB, "g": GiB, "t": 1024 * GiB}
+
+
+def parse_size(text: str | int, what: str = "size") -> int:
+    """``"512M"``, ``"1G"``, ``"1.5GiB"``, ``"65536"`` -> bytes (binary units)."""
+    if isinstance(text, int):
+        value = text
+    else:
+        match = _SIZE.match(str(text))
+        if not match:
+            raise UsageError(
+                f"{what} {text!r} is not a size",
+                "Write a number of bytes, or use K, M or G, e.g. 512M or 1G.",
+            )
+        value = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
+    if value <= 0:
+        raise UsageError(f"{what} must be more than 0 (got {text!r})")
+    return value
+
+
+def format_size(value: int) -> str:
+    """Bytes as a short human-readable string (binary units)."""
+    size = float(value)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
+        size /= 1024
+    return f"{size:.1f} GiB"  # pragma: no cover
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one program (or one kernel cell) may use. Every field is enforced."""
+
+    timeout: float = 30.0
+    """Wall-clock seconds for a run, or for one cell in the kernel."""
+    cpu: float = 0.0
+    """CPU seconds (all threads); 0 means ``timeout + 1``, so a busy single thread
+    hits the wall clock first and only multi-threaded burners hit this one."""
+    memory: int = 1 * GiB
+    """Address space per process (RLIMIT_AS) and resident memory of all the
+    program's processes together (checked by the supervisor)."""
+    processes: int = 64
+    """Processes running at once, the program included."""
+    file_size: int = 256 * MiB
+    """Largest file the program may write (RLIMIT_FSIZE)."""
+    open_files: int = 256
+    """Open file descriptors per process (RLIMIT_NOFILE)."""
+    max_output: int = 1 * MiB
+    """Output kept per stream (head and tail; the middle is elided)."""
+    flood_factor: int = 8
+    """The program is killed once stdout+stderr pass ``max_output * flood_factor``."""
+    allow_network: bool = False
+    """Network access (off by default where the platform can enforce it)."""
+    grace: float = 2.0
+    """Seconds an interrupted kernel cell gets to stop before the kernel is killed."""
+
+    def __post_init__(self) -> None:
+        checks = {
+            "timeout": self.timeout > 0,
+            "cpu": self.cpu >= 0,
+            "memory": self.memory >= 32 * MiB,
+            "processes": self.processes >= 1,
+            "file_size": self.file_size > 0,
+            "open_files": self.open_files >= 16,
+            "max_output": self.max_output >= 1024,
+            "flood_factor": self.flood_factor >= 1,
+        }
+        for name, ok in checks.items():
+            if not ok:
+                raise UsageError(
+                    f"sandbox limit {name} = {getattr(self, name)!r} is out of range",
+                    "memory needs at least 32M, open_files 16, max_output 1K; "
+                    "the others must be positive.",
+                )
+
+    @property
+    def cpu_seconds(self) -> float:
+        return self.cpu if self.cpu > 0 else self.timeout + 1
+
+    def replace(self, **changes: Any) -> Limits:
+        return replace(self, **changes)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["cpu"] = self.cpu_seconds
+        return data
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """What happened to one program or one kernel cell. Never raised, always returned."""
+
+    exit_code: int
+    """Exit status; the negative signal number when a signal killed it."""
+    stdout: str
+    stderr: str
+    duration_s: float
+    limit: LimitName | None = None
+    """Which limit ended the program, if one did."""
+    peak_memory_bytes: int = 0
+    cpu_s: float = 0.0
+    files: tuple[str, ...] = ()
+    """Files the program created in its working directory (absolute paths)."""
+    plots: tuple[str, ...] = ()
+    """Figures saved from matplotlib (also in ``files``)."""
+    stdin_read: bool = False
+    """The program tried to read stdin and got end-of-file (there is no input)."""
+    error: str | None = None
+    """The uncaught exception, as ``Type: message``, when the program raised one."""
+    interrupted: bool = False
+    """Stopped by the user (Ctrl-C / ``interrupt()``)."""
+    state_lost: bool = False
+    """Kernel only: the kernel died (or was restarted before this cell); variables are gone."""
+    stdout_bytes: int = 0
+    stderr_bytes: int = 0
+    """Bytes the program wrote; more than kept when the output was capped."""
+    sandbox: str = "none"
+    """Containment used: ``bwrap``, ``unshare`` or ``none``."""
+    network: str = "on"
+    """``off`` (enforced), ``on`` (allowed) or ``not enforced`` (asked off, cannot be)."""
+    limits: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def timed_out(self) -> bool:
+        return self.limit == "time"
+
+    @property
+    def ok(self) -> bool:
+        return self.exit_code == 0 and self.limit is None and not self.interrupted
+
+    @property
+    def output_capped(self) -> bool:
+        return self.stdout_bytes > len(self.stdout.encode("utf-8", "replace")) or (
+            self.stderr_bytes > len(self.stderr.encode("utf-8", "replace"))
+        )
+
+    def describe(self) -> str:
+        """One line: how it ended (for status lines and for the model)."""
+        if self.limit is not None:
+            return _LIMIT_TEXT[self.limit].format(limits=_Fmt(self.limits))
+        if self.interrupted:
+            return "interrupted"
+        if self.exit_code < 0:
+            return f"killed by signal {_signal_name(-self.exit_code)}"
+        return f"exit code {self.exit_code}"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["files"] = list(self.files)
+        data["plots"] = list(self.plots)
+        data["timed_out"] = self.timed_out
+        data["duration_s"] = round(self.duration_s, 4)
+        data["cpu_s"] = round(self.cpu_s, 4)
+        return data
+
+
+class _Fmt:
+    def __init__(self, limits: dict[str, Any]) -> None:
+        self._limits = limits
+
+    def __getattr__(self, name: str) -> str:
+        value = self._limits.get(name)
+        if value is None:
+            return "its"
+        if name in {"memory", "file_size", "max_output"}:
+            return format_size(int(value))
+        if name in {"timeout", "cpu"}:
+            return f"{float(value):g} s"
+        return str(value)
+
+
+_LIMIT_TEXT: dict[str, str] = {
+    "time": "stopped: ran past the time limit ({limits.timeout})",
+    "cpu": "stopped: used up its CPU time ({limits.cpu})",
+    "memory": "stopped: ran out of memory (limit {limits.memory})",
+    "processes": "stopped: started too many processes (limit {limits.processes})",
+    "output": "stopped: printed too much output (kept {limits.max_output} per stream)",
+    "file_size": "stopped: wrote a file past the size limit ({limits.file_size})",
+    "open_files": "stopped: opened too many files (limit {limits.open_files})",
+}
+
+
+def _signal_name(number: int) -> str:
+    import signal
+
+    try:
+        return signal.Signals(number).name
+    except ValueError:
+        return str(number)

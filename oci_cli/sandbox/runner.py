@@ -1,0 +1,591 @@
+"""Parent side of a sandboxed program: spawn, pump output, enforce, clean up.
+
+One :class:`Sandboxed` is one supervisor process (see ``_supervisor.py``) inside
+the containment wrapper. :func:`run` uses one per program; :class:`Kernel`
+(``kernel.py``) keeps one alive across cells.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from oci_cli.core import paths
+from oci_cli.core.errors import SandboxError
+from oci_cli.sandbox import containment as _containment
+from oci_cli.sandbox import environment
+from oci_cli.sandbox.limits import ExecResult, LimitName, Limits
+
+SUPERVISOR = Path(__file__).with_name("_supervisor.py")
+SENTINEL = b"\x00\x1eoci-cell-end:"
+READ_CHUNK = 65536
+
+OutputCallback = Callable[[str, str], None]
+"""``on_output(stream, text)``: live output, ``stream`` is ``"stdout"`` or ``"stderr"``."""
+
+
+class OutputCapture:
+    """Keeps the head and the tail of a stream within ``keep`` bytes; counts the rest."""
+
+    def __init__(self, keep: int) -> None:
+        self.head_limit = keep // 2
+        self.tail_limit = keep - self.head_limit
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.total = 0
+
+    def feed(self, data: bytes) -> bytes:
+        """Store ``data``; return the part that fell within the head (for live display)."""
+        self.total += len(data)
+        room = self.head_limit - len(self.head)
+        shown = b""
+        if room > 0:
+            shown = data[:room]
+            self.head += shown
+            data = data[room:]
+        if data:
+            self.tail += data
+            if len(self.tail) > self.tail_limit:
+                del self.tail[: len(self.tail) - self.tail_limit]
+        return shown
+
+    def text(self) -> str:
+        head = self.head.decode("utf-8", "replace")
+        elided = self.total - len(self.head) - len(self.tail)
+        if elided <= 0:
+            return (bytes(self.head) + bytes(self.tail)).decode("utf-8", "replace")
+        tail = self.tail.decode("utf-8", "replace")
+        return (f"{head}\n[... {elided:,} bytes of output elided: kept the first "
+                f"{len(self.head):,} and the last {len(self.tail):,} ...]\n{tail}")
+
+
+@dataclass
+class RunState:
+    """What the pump learned about one program or cell."""
+
+    stdout: OutputCapture
+    stderr: OutputCapture
+    limit: LimitName | None = None
+    exit_code: int | None = None
+    cpu: float = 0.0
+    peak: int = 0
+    stdin_read: bool = False
+    error: str | None = None
+    error_limit: LimitName | None = None
+    plots: list[str] = field(default_factory=list)
+    interrupted: bool = False
+    cell_done: bool = False
+    supervisor_limit: LimitName | None = None
+
+
+class Sandboxed:
+    """A supervisor process inside the containment wrapper, with its pipes."""
+
+    def __init__(self, cfg: dict[str, Any], *, workdir: Path, limits: Limits,
+                 sandbox: str = "auto", python: str | None = None,
+                 kernel: bool = False) -> None:
+        self.limits = limits
+        self.workdir = workdir
+        self.contain = _containment.probe(sandbox)
+        self.marker = uuid.uuid4().hex
+        self._tmp: str | None = None
+        home = _sandbox_home()
+        if self.contain.mode == "bwrap":
+            tmpdir = "/tmp"  # a private tmpfs, gone with the sandbox
+        else:
+            self._tmp = tempfile.mkdtemp(prefix="oci-run-")
+            tmpdir = self._tmp
+        env = environment.scrubbed(os.environ, home=str(home), tmpdir=tmpdir,
+                                   marker=self.marker)
+        python = python or sys.executable
+        status_r, status_w = os.pipe()
+        fds = [status_w]
+        ctl_r = ctl_w = None
+        if kernel:
+            ctl_r, ctl_w = os.pipe()
+            fds.append(ctl_r)
+        cfg = {
+            **cfg,
+            "cwd": str(workdir),
+            "status_fd": status_w,
+            "ctl_fd": ctl_r,
+            "memory": limits.memory,
+            "file_size": limits.file_size,
+            "open_files": limits.open_files,
+            "cpu": limits.cpu_seconds,
+            "processes": limits.processes,
+            "nproc": _nproc_limit(limits.processes, self.contain.pid_namespace),
+            "pid_namespace": self.contain.pid_namespace,
+        }
+        argv = [python, "-S", str(SUPERVISOR), json.dumps(cfg)]
+        readable = [Path(p) for p in {sys.prefix, sys.base_prefix, str(SUPERVISOR.parent),
+                                      str(Path(python).resolve().parent)}]
+        writable = [home]
+        argv = self.contain.wrap(argv, workdir=workdir, writable=writable, readable=readable,
+                                 allow_network=limits.allow_network)
+        self.started = time.monotonic()
+        try:
+            self.proc = subprocess.Popen(
+                argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=subprocess.PIPE, cwd=workdir, env=env, pass_fds=fds,
+                start_new_session=True, close_fds=True,
+            )
+        except OSError as exc:
+            for fd in (status_r, status_w, ctl_r, ctl_w):
+                if fd is not None:
+                    os.close(fd)
+            self._cleanup_tmp()
+            raise SandboxError(f"cannot start {argv[0]}: {exc.strerror or exc}",
+                               "Check the sandbox and python settings.") from None
+        os.close(status_w)
+        if ctl_r is not None:
+            os.close(ctl_r)
+        self.ctl_w = ctl_w
+        self.status_r = status_r
+        self.sel = selectors.DefaultSelector()
+        assert self.proc.stdout is not None and self.proc.stderr is not None
+        self.out_fd = self.proc.stdout.fileno()
+        self.err_fd = self.proc.stderr.fileno()
+        for fd in (self.out_fd, self.err_fd, status_r):
+            os.set_blocking(fd, False)
+            self.sel.register(fd, selectors.EVENT_READ)
+        self.open_fds = {self.out_fd, self.err_fd, status_r}
+        self._status_buf = b""
+        self._carry = {self.out_fd: b"", self.err_fd: b""}
+        self.events: list[dict[str, Any]] = []
+        self.exit_event: dict[str, Any] | None = None
+        self.closed = False
+        self._last_sweep = 0.0
+
+    # ------------------------------------------------------------ pumping --
+
+    def pump(self, state: RunState, *, deadline: float, done: Callable[[], bool],
+             on_output: OutputCallback | None = None, sentinel: bytes | None = None,
+             sentinel_seen: set[int] | None = None,
+             on_interrupt: Callable[[], float | None] | None = None,
+             interrupted: Callable[[], bool] | None = None) -> None:
+        """Read output and events until ``done()``, a limit, or the deadline.
+
+        Ctrl-C (KeyboardInterrupt) while waiting calls ``on_interrupt`` (which returns a
+        grace period) or, without it, kills the program. ``interrupted()`` says whether
+        someone else asked for an interrupt; the grace period then starts too.
+        """
+        flood = self.limits.max_output * self.limits.flood_factor
+        grace_deadline: float | None = None
+        while not done():
+            now = time.monotonic()
+            if grace_deadline is None and interrupted is not None and interrupted():
+                grace_deadline = now + self.limits.grace
+            if grace_deadline is not None and now >= grace_deadline:
+                state.interrupted = True
+                self.kill()
+                return
+            if now >= deadline:
+                state.limit = state.limit or "time"
+                self.kill()
+                return
+            if not self.open_fds:
+                if self.proc.poll() is not None:
+                    return
+                time.sleep(0.005)
+                continue
+            try:
+                ready = self.sel.select(min(deadline - now, 0.1))
+            except KeyboardInterrupt:
+                if on_interrupt is None:
+                    state.interrupted = True
+                    self.kill()
+                    return
+                grace = on_interrupt()
+                if grace is not None and grace_deadline is None:
+                    grace_deadline = time.monotonic() + grace
+                continue
+            for key, _ in ready:
+                fd = key.fd
+                try:
+                    data = os.read(fd, READ_CHUNK)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    self.sel.unregister(fd)
+                    self.open_fds.discard(fd)
+                    if fd in self._carry and self._carry[fd]:
+                        self._deliver(state, fd, self._carry.pop(fd), on_output)
+                    continue
+                if fd == self.status_r:
+                    self._status(state, data)
+                    continue
+                if sentinel is not None and sentinel_seen is not None:
+                    data = self._split_sentinel(fd, data, sentinel, sentinel_seen)
+                self._deliver(state, fd, data, on_output)
+            if state.stdout.total + state.stderr.total > flood:
+                state.limit = "output"
+                self.kill()
+                return
+            if not self.contain.pid_namespace:
+                self._watch_plain(state, now)
+                if state.limit is not None:
+                    self.kill()
+                    return
+
+    def _deliver(self, state: RunState, fd: int, data: bytes,
+                 on_output: OutputCallback | None) -> None:
+        if not data:
+            return
+        capture, name = (state.stdout, "stdout") if fd == self.out_fd else (state.stderr, "stderr")
+        shown = capture.feed(data)
+        if on_output is not None and shown:
+            on_output(name, shown.decode("utf-8", "replace"))
+
+    def _split_sentinel(self, fd: int, data: bytes, sentinel: bytes, seen: set[int]) -> bytes:
+        data = self._carry.get(fd, b"") + data
+        self._carry[fd] = b""
+        at = data.find(sentinel)
+        if at >= 0:
+            end = data.find(b"\n", at)
+            if end >= 0:
+                seen.add(fd)
+                return data[:at] + data[end + 1:]
+            self._carry[fd] = data[at:]
+            return data[:at]
+        # Hold back a tail that could be the start of a marker split across reads.
+        for size in range(min(len(sentinel), len(data)), 0, -1):
+            if sentinel.startswith(data[-size:]):
+                self._carry[fd] = data[-size:]
+                return data[:-size]
+        return data
+
+    def _status(self, state: RunState, data: bytes) -> None:
+        self._status_buf += data
+        while b"\n" in self._status_buf:
+            line, self._status_buf = self._status_buf.split(b"\n", 1)
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            self.events.append(event)
+            kind = event.get("event")
+            if kind == "exit":
+                self.exit_event = event
+                state.exit_code = int(event["exit_code"])
+                state.cpu = float(event.get("cpu", 0.0))
+                state.peak = max(state.peak, int(event.get("maxrss", 0)))
+                state.supervisor_limit = event.get("limit")
+            elif kind == "peak":
+                state.peak = max(state.peak, int(event.get("bytes", 0)))
+            elif kind == "stdin_read":
+                state.stdin_read = True
+            elif kind == "exception":
+                state.error = f"{event.get('type')}: {event.get('message')}".rstrip(": ")
+                state.error_limit = event.get("limit")
+            elif kind == "plot":
+                state.plots.append(str(event["path"]))
+            elif kind == "cell_done":
+                state.cell_done = True
+                state.peak = max(state.peak, int(event.get("peak", 0)))
+                state.interrupted = state.interrupted or bool(event.get("interrupted"))
+
+    def _watch_plain(self, state: RunState, now: float) -> None:
+        """Without a PID namespace, oci itself counts the program's processes and memory."""
+        if now - self._last_sweep < 0.05:
+            return
+        self._last_sweep = now
+        procs = self.tree()
+        if len(procs) - 1 > self.limits.processes:  # minus the supervisor itself
+            state.limit = "processes"
+            return
+        rss = 0
+        for proc in procs:
+            with contextlib.suppress(Exception):
+                rss += proc.memory_info().rss
+        state.peak = max(state.peak, rss)
+        if rss > self.limits.memory:
+            state.limit = "memory"
+
+    def tree(self) -> list[Any]:
+        import psutil
+
+        try:
+            root = psutil.Process(self.proc.pid)
+            return [root, *root.children(recursive=True)]
+        except psutil.Error:
+            return []
+
+    # ------------------------------------------------------------- ending --
+
+    def kill(self) -> None:
+        """SIGKILL the wrapper's process group; the namespace (if any) dies with it."""
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            self.proc.kill()
+        if not self.contain.pid_namespace:
+            for proc in self.tree():
+                with contextlib.suppress(Exception):
+                    proc.kill()
+
+    def drain(self, state: RunState, seconds: float) -> None:
+        """Read what is left in the pipes for at most ``seconds`` (writers may linger)."""
+        deadline = time.monotonic() + seconds
+        while self.open_fds and time.monotonic() < deadline:
+            for key, _ in self.sel.select(max(0.0, deadline - time.monotonic())):
+                try:
+                    data = os.read(key.fd, READ_CHUNK)
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    data = b""
+                if not data:
+                    self.sel.unregister(key.fd)
+                    self.open_fds.discard(key.fd)
+                elif key.fd == self.status_r:
+                    self._status(state, data)
+                else:
+                    self._deliver(state, key.fd, data, None)
+
+    def close(self, state: RunState | None = None) -> None:
+        """Make sure nothing of this sandbox runs on, and release everything."""
+        if self.closed:
+            return
+        self.closed = True
+        killed = self.proc.poll() is None
+        if killed:
+            self.kill()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            self.proc.wait(timeout=5)
+        if state is not None:
+            self.drain(state, 0.05)
+        if killed or not self.contain.pid_namespace:
+            sweep(self.marker)
+        for fd in list(self.open_fds):
+            with contextlib.suppress(KeyError, ValueError):
+                self.sel.unregister(fd)
+        self.sel.close()
+        for stream in (self.proc.stdout, self.proc.stderr):
+            if stream is not None:
+                with contextlib.suppress(OSError):
+                    stream.close()
+        with contextlib.suppress(OSError):
+            os.close(self.status_r)
+        if self.ctl_w is not None:
+            with contextlib.suppress(OSError):
+                os.close(self.ctl_w)
+        self._cleanup_tmp()
+
+    def _cleanup_tmp(self) -> None:
+        if self._tmp:
+            shutil.rmtree(self._tmp, ignore_errors=True)
+            self._tmp = None
+
+    def setup_failure(self, state: RunState) -> str | None:
+        """The wrapper's own error, when the supervisor never reported anything."""
+        if self.events or self.proc.returncode in (0, None):
+            return None
+        text = state.stderr.text().strip()
+        if text.startswith(("bwrap:", "unshare:")):
+            return text.splitlines()[-1]
+        return None
+
+
+def sweep(marker: str, timeout: float = 2.0) -> int:
+    """Kill every process that carries this run's environment marker. Returns how many."""
+    import psutil
+
+    found = []
+    needle = f"{environment.MARKER}={marker}"
+    for proc in psutil.process_iter():
+        try:
+            if proc.pid == os.getpid():
+                continue
+            env = proc.environ()
+        except (psutil.Error, OSError):
+            continue
+        if f"{environment.MARKER}={env.get(environment.MARKER)}" == needle:
+            found.append(proc)
+    for proc in found:
+        with contextlib.suppress(psutil.Error):
+            proc.kill()
+    if found:
+        psutil.wait_procs(found, timeout=timeout)
+    return len(found)
+
+
+def _sandbox_home() -> Path:
+    home = paths.data_dir() / "sandbox-home"
+    try:
+        home.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise SandboxError(f"cannot create the sandbox home {home}: {exc.strerror}",
+                           "Set OCI_HOME to a writable directory.") from None
+    return home
+
+
+def _nproc_limit(processes: int, pid_namespace: bool) -> int | None:
+    """RLIMIT_NPROC counts *all* the user's processes: allow what already runs, plus ours."""
+    if os.geteuid() == 0:
+        return None  # ignored for root; the supervisor counts instead
+    running = 0
+    try:
+        uid = os.getuid()
+        for entry in os.scandir("/proc"):
+            if entry.name.isdigit():
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_uid == uid:
+                        running += 1
+    except OSError:
+        try:
+            import psutil
+
+            running = sum(1 for p in psutil.process_iter(["uids"])
+                          if p.info["uids"] and p.info["uids"].real == os.getuid())
+        except Exception:
+            return None
+    return running + processes + 8
+
+
+# --------------------------------------------------------------- snapshots --
+
+_SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox"}
+_SNAPSHOT_MAX = 20000
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int]]:
+    """``{path: (mtime_ns, size)}`` for files below ``root`` (skipping VCS and venvs)."""
+    found: dict[str, tuple[int, int]] = {}
+    stack = [str(root)]
+    while stack and len(found) < _SNAPSHOT_MAX:
+        top = stack.pop()
+        try:
+            with os.scandir(top) as it:
+                for entry in it:
+                    try:
+                        if entry.is_dir(follow_symlinks=False):
+                            if entry.name not in _SKIP_DIRS:
+                                stack.append(entry.path)
+                        elif entry.is_file(follow_symlinks=False):
+                            st = entry.stat(follow_symlinks=False)
+                            found[entry.path] = (st.st_mtime_ns, st.st_size)
+                    except OSError:
+                        continue
+        except OSError:
+            continue
+    return found
+
+
+def new_files(before: dict[str, tuple[int, int]], root: Path) -> tuple[str, ...]:
+    after = snapshot(root)
+    return tuple(sorted(p for p in after if p not in before))
+
+
+# --------------------------------------------------------------- fresh runs --
+
+def _resolve_workdir(cwd: Path | str | None) -> Path:
+    workdir = Path(cwd or os.getcwd()).resolve()
+    if not workdir.is_dir():
+        raise SandboxError(f"working directory {workdir} does not exist",
+                           "Create it, or pass an existing directory.")
+    return workdir
+
+
+def run(*, code: str | None = None, path: Path | str | None = None,
+        args: Iterable[str] = (), cwd: Path | str | None = None,
+        limits: Limits | None = None, sandbox: str = "auto", python: str | None = None,
+        on_output: OutputCallback | None = None, filename: str | None = None) -> ExecResult:
+    """Run a file or a code string in a fresh, contained process and wait for it.
+
+    Never raises for the program's failure (that is in the result); raises
+    :class:`SandboxError` only when the sandbox itself cannot run it.
+    """
+    if (code is None) == (path is None):
+        raise ValueError("give exactly one of code= or path=")
+    limits = limits or Limits()
+    workdir = _resolve_workdir(cwd)
+    cfg: dict[str, Any] = {"args": list(args)}
+    if path is not None:
+        script = Path(path).resolve()
+        if not script.is_file():
+            raise SandboxError(f"{path} is not a file", "Check the path.")
+        cfg.update(mode="file", path=str(script))
+    else:
+        cfg.update(mode="code", code=code, filename=filename)
+    before = snapshot(workdir)
+    state = RunState(OutputCapture(limits.max_output), OutputCapture(limits.max_output))
+    box = Sandboxed(cfg, workdir=workdir, limits=limits, sandbox=sandbox, python=python)
+    try:
+        deadline = box.started + limits.timeout
+        if box.contain.pid_namespace:
+            def done() -> bool:
+                return not box.open_fds and box.proc.poll() is not None
+        else:
+            def done() -> bool:
+                return box.exit_event is not None or box.proc.poll() is not None
+        box.pump(state, deadline=deadline, done=done, on_output=on_output)
+        if state.limit is None and not state.interrupted:
+            box.drain(state, 0.2 if not box.contain.pid_namespace else 1.0)
+    finally:
+        box.close(state)
+    duration = time.monotonic() - box.started
+    failure = box.setup_failure(state)
+    if failure:
+        raise SandboxError(f"the sandbox could not start: {failure}",
+                           "Try --sandbox unshare or --sandbox none, and see docs/security.md.")
+    return finish(state, box, limits, duration, new_files(before, workdir))
+
+
+def finish(state: RunState, box: Sandboxed, limits: Limits, duration: float,
+           files: tuple[str, ...], state_lost: bool = False,
+           exit_code: int | None = None) -> ExecResult:
+    """Turn what the pump saw into an :class:`ExecResult`, naming the limit precisely."""
+    exit_code = state.exit_code if exit_code is None else exit_code
+    if exit_code is None:  # killed before the supervisor could report
+        rc = box.proc.returncode
+        exit_code = -signal.SIGKILL if rc is None or rc < 0 or state.limit else rc
+    limit = state.limit or state.supervisor_limit or state.error_limit
+    if limit is None and exit_code < 0:
+        sig = -exit_code
+        if sig == signal.SIGXCPU or (
+            sig == signal.SIGKILL and state.cpu >= limits.cpu_seconds - 0.5
+        ):
+            limit = "cpu"
+        elif sig == signal.SIGXFSZ:
+            limit = "file_size"
+        elif sig in (signal.SIGSEGV, signal.SIGABRT, signal.SIGBUS, signal.SIGKILL) and (
+            state.peak >= 0.9 * limits.memory
+        ):
+            limit = "memory"
+    return ExecResult(
+        exit_code=exit_code,
+        stdout=state.stdout.text(),
+        stderr=state.stderr.text(),
+        duration_s=duration,
+        limit=limit,
+        peak_memory_bytes=state.peak,
+        cpu_s=state.cpu,
+        files=files,
+        plots=tuple(state.plots),
+        stdin_read=state.stdin_read,
+        error=state.error,
+        interrupted=state.interrupted,
+        state_lost=state_lost,
+        stdout_bytes=state.stdout.total,
+        stderr_bytes=state.stderr.total,
+        sandbox=box.contain.mode,
+        network=box.contain.network_label(limits.allow_network),
+        limits=limits.to_dict(),
+    )
