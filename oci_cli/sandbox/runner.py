@@ -169,6 +169,7 @@ class Sandboxed:
         self.exit_event: dict[str, Any] | None = None
         self.closed = False
         self._last_sweep = 0.0
+        self._inits: list[Any] = []
 
     # ------------------------------------------------------------ pumping --
 
@@ -330,6 +331,16 @@ class Sandboxed:
 
     def kill(self) -> None:
         """SIGKILL the wrapper's process group; the namespace (if any) dies with it."""
+        if self.contain.pid_namespace and self.proc.poll() is None:
+            # The wrapper's children are the namespace's init: when it dies the kernel
+            # kills every process in the namespace, and its exit waits for all of them.
+            import psutil
+
+            with contextlib.suppress(psutil.Error):
+                for init in psutil.Process(self.proc.pid).children():
+                    with contextlib.suppress(psutil.Error):
+                        init.kill()
+                    self._inits.append(init)
         with contextlib.suppress(ProcessLookupError, PermissionError):
             os.killpg(self.proc.pid, signal.SIGKILL)
         with contextlib.suppress(ProcessLookupError):
@@ -370,7 +381,11 @@ class Sandboxed:
             self.proc.wait(timeout=5)
         if state is not None:
             self.drain(state, 0.05)
-        if killed or not self.contain.pid_namespace:
+        if self._inits:
+            import psutil
+
+            psutil.wait_procs(self._inits, timeout=10)
+        if not self.contain.pid_namespace:
             sweep(self.marker)
         for fd in list(self.open_fds):
             with contextlib.suppress(KeyError, ValueError):
