@@ -49,9 +49,9 @@ def leftovers(tag: str) -> list[psutil.Process]:
     found = []
     for proc in psutil.process_iter():
         try:
-            if proc.pid != os.getpid() and tag in " ".join(proc.cmdline()):
-                if proc.status() != psutil.STATUS_ZOMBIE:
-                    found.append(proc)
+            if (proc.pid != os.getpid() and tag in " ".join(proc.cmdline())
+                    and proc.status() != psutil.STATUS_ZOMBIE):
+                found.append(proc)
         except psutil.Error:
             continue
     return found
@@ -143,7 +143,8 @@ def test_escape_sequences_are_kept_for_the_model(mode: str, tmp_path: Path) -> N
     assert "\x1b]0;pwned\x07" in result.stdout  # the UI sanitizes before display
 
 
-def test_environment_is_scrubbed(mode: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_environment_is_scrubbed(mode: str, tmp_path: Path,
+                                 monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MY_API_KEY", "sk-secret")
     monkeypatch.setenv("GITHUB_TOKEN", "ghp-secret")
     monkeypatch.setenv("HARMLESS_SETTING", "kept")

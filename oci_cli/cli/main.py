@@ -60,9 +60,10 @@ def main(
 
 
 def _register() -> None:
-    from oci_cli.cli import chat, config_cmd, models
+    from oci_cli.cli import chat, config_cmd, exec_cmd, models
 
     app.command("chat")(chat.chat)
+    app.command("exec")(exec_cmd.exec_)
     app.add_typer(models.app, name="models")
     app.add_typer(config_cmd.app, name="config")
 
@@ -121,6 +122,8 @@ def main_with_status(argv: list[str] | None = None) -> int:
         return int(ExitStatus.USAGE)
     except typer.Exit as exc:
         return int(exc.exit_code)
+    except SystemExit as exc:  # a command's own exit status (e.g. `oci exec`)
+        return exc.code if isinstance(exc.code, int) else int(ExitStatus.ERROR)
     except (typer.Abort, KeyboardInterrupt):
         _print_error("interrupted")
         return int(ExitStatus.INTERRUPTED)

@@ -47,6 +47,37 @@ class Settings:
     seed: int = field(default=1234, metadata={"help": "sampling seed"})
     max_tokens: int = field(default=1024, metadata={"help": "longest reply, in tokens"})
     verbose: bool = field(default=False, metadata={"help": "show llama.cpp's own log"})
+    # The sandbox that runs model-written code (see docs/security.md).
+    timeout: float = field(
+        default=30.0, metadata={"help": "wall-clock seconds per program run or kernel cell"}
+    )
+    cpu_time: float = field(
+        default=0.0, metadata={"help": "CPU seconds per program; 0 = timeout + 1"}
+    )
+    memory: str = field(
+        default="1G", metadata={"help": "memory per program (address space and resident)"}
+    )
+    max_processes: int = field(
+        default=64, metadata={"help": "processes a program may run at once"}
+    )
+    max_file_size: str = field(
+        default="256M", metadata={"help": "largest file a program may write"}
+    )
+    max_open_files: int = field(
+        default=256, metadata={"help": "open files per process"}
+    )
+    max_output: str = field(
+        default="1M", metadata={"help": "output kept per stream (head and tail)"}
+    )
+    allow_network: bool = field(
+        default=False, metadata={"help": "let programs use the network"}
+    )
+    sandbox: str = field(
+        default="auto", metadata={"help": "containment: auto, bwrap, unshare or none"}
+    )
+    python: str | None = field(
+        default=None, metadata={"help": "interpreter for programs; default: the one running oci"}
+    )
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -94,6 +125,8 @@ def coerce(name: str, value: Any, origin: str) -> Any:
             if not isinstance(value, (str, int, float)) or isinstance(value, bool):
                 raise ValueError(value)
             text = str(value).strip()
+            if not text and "None" not in kind:
+                raise ValueError(value)
             return text or None
     except (TypeError, ValueError):
         expected = kind.replace(" | None", "")
@@ -173,3 +206,14 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("temperature", "use a value between 0 and 5")
     if s.max_tokens < 1:
         raise bad("max_tokens", "must be at least 1")
+    if s.timeout <= 0:
+        raise bad("timeout", "must be more than 0 seconds")
+    if s.cpu_time < 0:
+        raise bad("cpu_time", "use 0 for timeout + 1, or a number of seconds")
+    if s.sandbox not in ("auto", "bwrap", "unshare", "none"):
+        raise bad("sandbox", "use auto, bwrap, unshare or none")
+    from oci_cli.core.sizes import parse_size
+
+    for name in ("memory", "max_file_size", "max_output"):
+        if parse_size(getattr(s, name)) is None:
+            raise bad(name, "write a size such as 512M or 1G")

@@ -55,7 +55,7 @@ def apply_limits(cfg: dict) -> None:
             return
         hard = soft if hard is None else hard
         try:
-            cur_soft, cur_hard = resource.getrlimit(res)
+            _cur_soft, cur_hard = resource.getrlimit(res)
             if cur_hard != resource.RLIM_INFINITY:
                 hard = cur_hard if hard == resource.RLIM_INFINITY else min(hard, cur_hard)
                 soft = min(soft, hard) if soft != resource.RLIM_INFINITY else hard
@@ -73,7 +73,7 @@ def apply_limits(cfg: dict) -> None:
     if cfg.get("nproc"):
         lim("RLIMIT_NPROC", int(cfg["nproc"]))
     if cfg.get("cpu"):
-        cpu = max(1, int(round(cfg["cpu"])))
+        cpu = max(1, round(cfg["cpu"]))
         if cfg["mode"] == "kernel":
             lim("RLIMIT_CPU", resource.RLIM_INFINITY, resource.RLIM_INFINITY)
         else:
@@ -127,7 +127,7 @@ class _ClosedStdin:
         pass
 
     @property
-    def buffer(self):  # noqa: ANN201 - file-like duck typing
+    def buffer(self):
         return sys.__stdin__.buffer if sys.__stdin__ else None
 
 
@@ -217,7 +217,7 @@ def _install_plots(status_fd: int, workdir: str) -> None:
 
     mod.show = show  # type: ignore[attr-defined]
     mod.save_figures = save_figures  # type: ignore[attr-defined]
-    mod.__getattr__ = __getattr__  # type: ignore[attr-defined]
+    setattr(mod, "__getattr__", __getattr__)  # noqa: B010 - PEP 562 module hook
     sys.modules["_oci_mpl_backend"] = mod
     os.environ["MPLBACKEND"] = "module://_oci_mpl_backend"
 
@@ -225,7 +225,7 @@ def _install_plots(status_fd: int, workdir: str) -> None:
 def _save_plots() -> None:
     mod = sys.modules.get("_oci_mpl_backend")
     if mod is not None:
-        mod.save_figures()  # type: ignore[attr-defined]
+        mod.save_figures()
 
 
 def _exit_code(exc: SystemExit) -> int:
@@ -288,17 +288,17 @@ def child_main(cfg: dict, status_fd: int) -> None:
                 sys.argv = [name, *cfg.get("args", [])]
                 sys.path[0] = workdir
                 glb = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": name}
-                exec(compile(source, name, "exec"), glb)  # noqa: S102 - this is the point
+                exec(compile(source, name, "exec"), glb)
         finally:
             try:
                 _save_plots()
-            except BaseException:  # noqa: S110
+            except BaseException:
                 pass
     except SystemExit as exc:
         code = _exit_code(exc)
     except KeyboardInterrupt:
         _die_by_sigint()
-    except BaseException as exc:  # noqa: BLE001 - report, as the interpreter would
+    except BaseException as exc:
         report_exception(status_fd, exc)
         code = 1
     raise SystemExit(code)
@@ -398,9 +398,9 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
                 last = None
                 if tree.body and isinstance(tree.body[-1], ast.Expr):
                     last = ast.Expression(tree.body.pop().value)
-                exec(compile(tree, name, "exec"), namespace)  # noqa: S102
+                exec(compile(tree, name, "exec"), namespace)
                 if last is not None:
-                    value = eval(compile(last, name, "eval"), namespace)  # noqa: S307
+                    value = eval(compile(last, name, "eval"), namespace)
                     if value is not None:
                         builtins._ = value  # type: ignore[attr-defined]
                         print(repr(value))
@@ -416,13 +416,13 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
             interrupted = True
             ok = False
             report_exception(status_fd, exc)
-        except BaseException as exc:  # noqa: BLE001
+        except BaseException as exc:
             ok = False
             report_exception(status_fd, exc)
         try:
             sys.stdout.flush()
             sys.stderr.flush()
-        except Exception:  # noqa: S110
+        except Exception:
             pass
         marker = (SENTINEL + str(cell_id) + "\n").encode()
         os.write(1, marker)

@@ -15,7 +15,6 @@ Probed once per process and cached. In order of preference:
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
 import sys
@@ -56,7 +55,7 @@ class Containment:
              readable: list[Path], allow_network: bool) -> list[str]:
         """The command line that runs ``argv`` contained."""
         if self.mode == "bwrap":
-            return _bwrap_argv(workdir, writable, readable, allow_network) + ["--", *argv]
+            return [*_bwrap_argv(workdir, writable, readable, allow_network), "--", *argv]
         if self.mode == "unshare":
             return _unshare_argv(allow_network) + argv
         return argv
@@ -114,7 +113,7 @@ def _userns_hint() -> str:
     return ""
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def probe(preference: str = "auto") -> Containment:
     """Find the strongest containment that works here (cached per process)."""
     if preference not in MODES:
@@ -133,7 +132,7 @@ def probe(preference: str = "auto") -> Containment:
     probe_dir = Path("/")
     if preference in ("auto", "bwrap"):
         if shutil.which("bwrap"):
-            ok, err = _works(_bwrap_argv(probe_dir, [], [], False) + ["--", "true"])
+            ok, err = _works([*_bwrap_argv(probe_dir, [], [], False), "--", "true"])
             if ok:
                 return Containment("bwrap", True, True)
             failures.append(f"bubblewrap failed ({err.splitlines()[-1] if err else 'no reason'})")
@@ -143,7 +142,7 @@ def probe(preference: str = "auto") -> Containment:
             raise UsageError(f"sandbox = bwrap, but {failures[-1]}",
                              _userns_hint() or "Install bubblewrap, or use sandbox = auto.")
     if shutil.which("unshare"):
-        ok, err = _works(_unshare_argv(False) + ["true"])
+        ok, err = _works([*_unshare_argv(False), "true"])
         if ok:
             return Containment("unshare", True, True)
         failures.append(f"unshare failed ({err.splitlines()[-1] if err else 'no reason'})")
@@ -157,11 +156,4 @@ def probe(preference: str = "auto") -> Containment:
         "none", False, False,
         f"sandbox: no namespaces here ({'; '.join(failures)}): programs run as plain "
         f"processes and the network cannot be blocked; {hint}.",
-    )
-
-
-def in_container() -> bool:
-    """Best guess whether oci itself runs inside a container."""
-    return Path("/.dockerenv").exists() or Path("/run/.containerenv").exists() or (
-        os.environ.get("container") is not None
     )

@@ -143,10 +143,8 @@ class Kernel:
         before = snapshot(self.workdir)
         started = time.monotonic()
         message = (json.dumps({"op": "exec", "id": cell, "code": code}) + "\n").encode()
-        try:
+        with contextlib.suppress(OSError):  # the kernel died; the pump below sees it
             _write_all(box.ctl_w, message)
-        except OSError:
-            pass  # the kernel died; the pump below sees it
         seen: set[int] = set()
 
         def done() -> bool:

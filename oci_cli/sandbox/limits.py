@@ -2,49 +2,31 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import asdict, dataclass, field, replace
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from oci_cli.core.errors import UsageError
+from oci_cli.core.sizes import GiB, KiB, MiB, format_size
+from oci_cli.core.sizes import parse_size as _parse_size
+
+if TYPE_CHECKING:
+    from oci_cli.core.config import Settings
+
+__all__ = ["ExecResult", "GiB", "KiB", "Limits", "MiB", "format_size", "parse_size"]
 
 LimitName = Literal[
     "time", "cpu", "memory", "processes", "output", "file_size", "open_files"
 ]
 
-KiB = 1024
-MiB = 1024 * KiB
-GiB = 1024 * MiB
-
-_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgt]?)(i?b?)\s*$", re.IGNORECASE)
-_UNITS = {"": 1, "k": KiB, "m": MiB, "g": GiB, "t": 1024 * GiB}
 
 
 def parse_size(text: str | int, what: str = "size") -> int:
-    """``"512M"``, ``"1G"``, ``"1.5GiB"``, ``"65536"`` -> bytes (binary units)."""
-    if isinstance(text, int):
-        value = text
-    else:
-        match = _SIZE.match(str(text))
-        if not match:
-            raise UsageError(
-                f"{what} {text!r} is not a size",
-                "Write a number of bytes, or use K, M or G, e.g. 512M or 1G.",
-            )
-        value = int(float(match.group(1)) * _UNITS[match.group(2).lower()])
-    if value <= 0:
-        raise UsageError(f"{what} must be more than 0 (got {text!r})")
+    """A size such as ``512M`` in bytes, or a :class:`UsageError` naming ``what``."""
+    value = _parse_size(text)
+    if value is None:
+        raise UsageError(f"{what} {text!r} is not a size",
+                         "Write a number of bytes, or use K, M or G, e.g. 512M or 1G.")
     return value
-
-
-def format_size(value: int) -> str:
-    """Bytes as a short human-readable string (binary units)."""
-    size = float(value)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if size < 1024 or unit == "GiB":
-            return f"{size:.0f} {unit}" if unit == "B" else f"{size:.1f} {unit}"
-        size /= 1024
-    return f"{size:.1f} GiB"  # pragma: no cover
 
 
 @dataclass(frozen=True)
@@ -96,6 +78,20 @@ class Limits:
     @property
     def cpu_seconds(self) -> float:
         return self.cpu if self.cpu > 0 else self.timeout + 1
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> Limits:
+        """The limits the configuration (file, OCI_* variables, flags) asks for."""
+        return cls(
+            timeout=settings.timeout,
+            cpu=settings.cpu_time,
+            memory=parse_size(settings.memory, "memory"),
+            processes=settings.max_processes,
+            file_size=parse_size(settings.max_file_size, "max_file_size"),
+            open_files=settings.max_open_files,
+            max_output=parse_size(settings.max_output, "max_output"),
+            allow_network=settings.allow_network,
+        )
 
     def replace(self, **changes: Any) -> Limits:
         return replace(self, **changes)

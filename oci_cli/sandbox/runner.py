@@ -7,6 +7,7 @@ the containment wrapper. :func:`run` uses one per program; :class:`Kernel`
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import json
 import os
@@ -170,6 +171,7 @@ class Sandboxed:
         self.closed = False
         self._last_sweep = 0.0
         self._inits: list[Any] = []
+        self._decoders: dict[int, Any] = {}
 
     # ------------------------------------------------------------ pumping --
 
@@ -225,7 +227,7 @@ class Sandboxed:
                 if not data:
                     self.sel.unregister(fd)
                     self.open_fds.discard(fd)
-                    if fd in self._carry and self._carry[fd]:
+                    if self._carry.get(fd):
                         self._deliver(state, fd, self._carry.pop(fd), on_output)
                     continue
                 if fd == self.status_r:
@@ -251,7 +253,11 @@ class Sandboxed:
         capture, name = (state.stdout, "stdout") if fd == self.out_fd else (state.stderr, "stderr")
         shown = capture.feed(data)
         if on_output is not None and shown:
-            on_output(name, shown.decode("utf-8", "replace"))
+            decoder = self._decoders.setdefault(
+                fd, codecs.getincrementaldecoder("utf-8")(errors="replace"))
+            text = decoder.decode(shown)
+            if text:
+                on_output(name, text)
 
     def _split_sentinel(self, fd: int, data: bytes, sentinel: bytes, seen: set[int]) -> bytes:
         data = self._carry.get(fd, b"") + data
@@ -382,9 +388,7 @@ class Sandboxed:
         if state is not None:
             self.drain(state, 0.05)
         if self._inits:
-            import psutil
-
-            psutil.wait_procs(self._inits, timeout=10)
+            _wait_dead(self._inits, timeout=10)
         if not self.contain.pid_namespace:
             sweep(self.marker)
         for fd in list(self.open_fds):
@@ -415,6 +419,30 @@ class Sandboxed:
         if text.startswith(("bwrap:", "unshare:")):
             return text.splitlines()[-1]
         return None
+
+
+def _wait_dead(procs: list[Any], timeout: float) -> None:
+    """Wait until each process is a zombie or gone.
+
+    A namespace's init becomes a zombie only after the kernel has killed and reaped
+    every other process in its namespace, so a zombie init means nothing runs on.
+    (Waiting for it to be reaped could take a while: it is not our child.)
+    """
+    import psutil
+
+    deadline = time.monotonic() + timeout
+    pending = list(procs)
+    while pending and time.monotonic() < deadline:
+        still = []
+        for proc in pending:
+            try:
+                if proc.status() != psutil.STATUS_ZOMBIE:
+                    still.append(proc)
+            except psutil.Error:
+                pass
+        pending = still
+        if pending:
+            time.sleep(0.002)
 
 
 def sweep(marker: str, timeout: float = 2.0) -> int:
@@ -504,8 +532,10 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def new_files(before: dict[str, tuple[int, int]], root: Path) -> tuple[str, ...]:
+    """Files that appeared below ``root`` (oci's own sandbox home excluded)."""
     after = snapshot(root)
-    return tuple(sorted(p for p in after if p not in before))
+    home = str(_sandbox_home()) + os.sep
+    return tuple(sorted(p for p in after if p not in before and not p.startswith(home)))
 
 
 # --------------------------------------------------------------- fresh runs --

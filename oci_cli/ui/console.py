@@ -18,11 +18,14 @@ _ESCAPES = re.compile(
     r"|\x1b[PX^_][^\x1b]*(?:\x1b\\)?"
     r"|\x1b[@-Z\\-_]"
     r"|[\x00-\x08\x0b-\x1f\x7f-\x9f]"
+    # Bidirectional overrides and isolates ("Trojan Source"): they reorder what is shown.
+    r"|[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]"
 )
 
 
 def sanitize(text: str) -> str:
-    """Remove terminal escape sequences and control characters (keeps \\n and \\t)."""
+    """Remove terminal escape sequences, control characters (keeps \\n and \\t) and
+    bidirectional overrides."""
     return _ESCAPES.sub("", text.replace("\r\n", "\n"))
 
 

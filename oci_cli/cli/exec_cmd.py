@@ -1,0 +1,119 @@
+"""`oci exec`: run a script under the sandbox's limits, as the model's code would run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oci_cli.core.errors import UsageError
+
+ELIDED = "\n[... "
+
+EXIT_HELP = (
+    "Exit status: the program's own, or 128 + N when signal N ended it "
+    "(a limit kills with SIGKILL: 137)."
+)
+
+
+def exec_(
+    file: Annotated[str, typer.Argument(help="Python file to run, or - to read the code "
+                                        "from stdin.", show_default=False)],
+    args: Annotated[list[str] | None, typer.Argument(help="Arguments for the program "
+                                                     "(put -- before them).",
+                                                     show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the "
+                                          "result instead of the live output.")] = False,
+    timeout: Annotated[float | None, typer.Option("--timeout", help="Wall-clock seconds "
+                                                  "[default: 30].", show_default=False)] = None,
+    cpu: Annotated[float | None, typer.Option("--cpu", help="CPU seconds [default: timeout "
+                                              "+ 1].", show_default=False)] = None,
+    memory: Annotated[str | None, typer.Option("--memory", help="Memory, e.g. 512M or 2G "
+                                               "[default: 1G].", show_default=False)] = None,
+    max_processes: Annotated[int | None, typer.Option("--max-processes", help="Processes at "
+                                                      "once [default: 64].",
+                                                      show_default=False)] = None,
+    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Largest file "
+                                                      "written [default: 256M].",
+                                                      show_default=False)] = None,
+    max_open_files: Annotated[int | None, typer.Option("--max-open-files", help="Open files "
+                                                       "[default: 256].",
+                                                       show_default=False)] = None,
+    max_output: Annotated[str | None, typer.Option("--max-output", help="Output kept per "
+                                                   "stream, head and tail [default: 1M].",
+                                                   show_default=False)] = None,
+    allow_network: Annotated[bool | None, typer.Option("--allow-network/--no-network",
+                                                       help="Let the program use the network "
+                                                       "[default: no].",
+                                                       show_default=False)] = None,
+    sandbox: Annotated[str | None, typer.Option("--sandbox", help="Containment: auto, bwrap, "
+                                                "unshare or none [default: auto].",
+                                                show_default=False)] = None,
+    cwd: Annotated[Path | None, typer.Option("--cwd", help="Working directory [default: the "
+                                             "current one].", show_default=False)] = None,
+    python: Annotated[str | None, typer.Option("--python", help="Interpreter [default: the one "
+                                               "running oci].", show_default=False)] = None,
+) -> None:
+    """Run a Python script in the sandbox, under the same limits as the model's code.
+
+    Stdin is closed, the environment is scrubbed of secrets, the network is off, and
+    every process the script starts is gone when it ends. Files it creates (plots
+    included) are listed. Exit status: the program's own, or 128 + N when signal N
+    ended it (a limit kills with SIGKILL: 137).
+    """
+    from oci_cli.cli.options import overrides
+    from oci_cli.core.config import load_settings
+    from oci_cli.sandbox import containment
+    from oci_cli.sandbox.limits import Limits
+    from oci_cli.sandbox.runner import run
+    from oci_cli.ui.console import err_console
+    from oci_cli.ui.execution import LiveOutput, print_note, status_text
+
+    settings = load_settings(overrides(
+        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
+        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
+        allow_network=allow_network, sandbox=sandbox, python=python,
+    )).settings
+    limits = Limits.from_settings(settings)
+    code = path = None
+    if file == "-":
+        if sys.stdin.isatty():
+            raise UsageError("oci exec - reads the program from stdin, but stdin is a terminal",
+                             "Pipe the code in, e.g. echo 'print(1)' | oci exec -")
+        code = sys.stdin.read()
+    else:
+        path = Path(file)
+        if not path.exists():
+            raise UsageError(f"{file}: no such file", "Check the path.")
+        if not path.is_file():
+            raise UsageError(f"{file} is not a file", "Give a Python script.")
+    workdir = (cwd or Path.cwd()).expanduser()
+    if not workdir.is_dir():
+        raise UsageError(f"--cwd {workdir}: no such directory", "Create it first.")
+    err = err_console()
+    contained = containment.probe(settings.sandbox)
+    if not settings.allow_network or contained.mode == "none":
+        print_note(err, contained.note)
+    live = None if as_json else LiveOutput(sys.stdout, sys.stderr)
+    result = run(code=code, path=path, args=args or [], cwd=workdir, limits=limits,
+                 sandbox=settings.sandbox, python=settings.python, on_output=live,
+                 filename="<stdin>" if code is not None else None)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    else:
+        # The head was shown live; show the elision marker and the kept tail too.
+        for name in ("stdout", "stderr"):
+            text = getattr(result, name)
+            cut = text.find(ELIDED)
+            if cut >= 0 and live is not None:
+                live(name, text[cut:])
+        if live is not None and not live.ends_line:
+            sys.stderr.write("\n")
+        err.print(status_text(result, workdir.resolve()))
+    code_out = result.exit_code if result.exit_code >= 0 else 128 - result.exit_code
+    if code_out:
+        raise SystemExit(code_out & 0xFF)

@@ -1,0 +1,143 @@
+"""`oci exec`: the sandbox as a command, with its JSON result and exit status."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from oci_cli.cli.main import main_with_status
+
+pytestmark = pytest.mark.subprocess
+
+FIELDS = {"exit_code", "stdout", "stderr", "timed_out", "limit", "duration_s",
+          "peak_memory_bytes", "files"}
+
+
+def oci(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main_with_status(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+@pytest.fixture
+def script(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    path = tmp_path / "prog.py"
+    path.write_text("import sys\nprint('args', sys.argv[1:])\n"
+                    "print('warn', file=sys.stderr)\nraise SystemExit(int(sys.argv[1]))\n")
+    return path
+
+
+def test_json_has_every_field_and_mirrors_the_exit_code(capsys: pytest.CaptureFixture[str],
+                                                        script: Path) -> None:
+    code, out, _ = oci(capsys, "exec", str(script), "--json", "--", "3", "--flag")
+    data = json.loads(out)
+    assert set(data) >= FIELDS
+    assert data["exit_code"] == 3 and code == 3
+    assert data["stdout"] == "args ['3', '--flag']\n" and data["stderr"] == "warn\n"
+    assert data["timed_out"] is False and data["limit"] is None
+    assert data["duration_s"] > 0 and data["peak_memory_bytes"] > 0
+    assert data["files"] == []
+
+
+@pytest.mark.parametrize(
+    ("code", "flags", "limit"),
+    [
+        ("while True: pass", ["--timeout", "1"], "time"),
+        ("x = bytearray(4 * 1024**3)", ["--memory", "128M"], "memory"),
+        ("open('f', 'wb').write(b'0' * 10_000_000)", ["--max-file-size", "1M"], "file_size"),
+        ("while True: print('y' * 1000)", ["--max-output", "4K"], "output"),
+        ("import os, time\nfor _ in range(20):\n    os.fork() or time.sleep(5)\ntime.sleep(5)",
+         ["--max-processes", "5"], "processes"),
+        ("while True: pass", ["--cpu", "1", "--timeout", "20"], "cpu"),
+        ("fs = [open('f', 'w') for _ in range(999)]", ["--max-open-files", "32"], "open_files"),
+    ],
+)
+def test_each_limit_is_named(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                             monkeypatch: pytest.MonkeyPatch, code: str, flags: list[str],
+                             limit: str) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "bad.py").write_text(code)
+    status, out, _ = oci(capsys, "exec", "bad.py", "--json", *flags)
+    data = json.loads(out)
+    assert data["limit"] == limit
+    assert data["timed_out"] is (limit == "time")
+    assert status != 0
+
+
+def test_plot_files_are_listed(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("matplotlib")
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plot.py").write_text(
+        "import matplotlib.pyplot as plt\nplt.plot([1, 2])\nplt.savefig('mine.png')\n"
+        "plt.figure(); plt.plot([3, 4]); plt.show()\n")
+    code, out, _ = oci(capsys, "exec", "plot.py", "--json", "--timeout", "60")
+    data = json.loads(out)
+    assert code == 0, data["stderr"]
+    # show() saves every open figure: the one already saved by the program too.
+    assert data["files"] == [str(tmp_path / name)
+                             for name in ("figure-1.png", "figure-2.png", "mine.png")]
+    assert data["plots"] == data["files"][:2]
+
+
+def test_human_output_streams_and_ends_with_a_status_line(capsys: pytest.CaptureFixture[str],
+                                                          script: Path) -> None:
+    code, out, err = oci(capsys, "exec", str(script), "--", "0")
+    assert code == 0
+    assert out == "args ['0']\n"
+    assert "warn\n" in err
+    assert "✓ exit code 0" in err
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["exec", "missing.py"], "missing.py: no such file"),
+        (["exec", "."], "is not a file"),
+        (["exec", "prog.py", "--memory", "lots"], "memory = 'lots'"),
+        (["exec", "prog.py", "--sandbox", "jail"], "sandbox = 'jail'"),
+        (["exec", "prog.py", "--cwd", "/no/such/dir"], "no such directory"),
+        (["exec", "prog.py", "--timeout", "0"], "timeout"),
+        (["exec", "prog.py", "--bogus"], "No such option: --bogus"),
+    ],
+)
+def test_bad_input_is_one_line(capsys: pytest.CaptureFixture[str], script: Path,
+                               args: list[str], needle: str) -> None:
+    code, _, err = oci(capsys, *args)
+    assert code in (2, 4)
+    assert needle in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+
+
+def test_installed_command_reads_code_from_stdin(oci_bin: str, tmp_path: Path) -> None:
+    env = {**os.environ, "NO_COLOR": "1"}
+    proc = subprocess.run([oci_bin, "exec", "-", "--json"], input="print(6 * 7)\n",
+                          capture_output=True, text=True, cwd=tmp_path, env=env, timeout=60,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["stdout"] == "42\n"
+
+
+def test_installed_command_signal_exit_status(oci_bin: str, tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text("import time\ntime.sleep(30)\n")
+    proc = subprocess.run([oci_bin, "exec", "slow.py", "--timeout", "1"], capture_output=True,
+                          text=True, cwd=tmp_path, timeout=60, check=False)
+    assert proc.returncode == 137
+    assert "ran past the time limit (1 s)" in proc.stderr
+
+
+def test_escape_sequences_do_not_reach_a_terminal(tmp_path: Path, oci_bin: str) -> None:
+    pexpect = pytest.importorskip("pexpect")
+    (tmp_path / "esc.py").write_text(
+        "print('A\\x1b]0;pwned\\x07B\\x1b[2JC\\x1b]8;;http://x\\x1b\\\\D\\u202eE')\n")
+    child = pexpect.spawn(oci_bin, ["exec", "esc.py"], cwd=str(tmp_path), encoding="utf-8",
+                          env={**os.environ, "NO_COLOR": "1", "TERM": "xterm"}, timeout=60)
+    child.expect(pexpect.EOF)
+    text = child.before
+    assert "ABCDE" in text
+    assert "\x1b]" not in text and "\x1b[2J" not in text and "\u202e" not in text
