@@ -1,6 +1,7 @@
 """The first (and only) interpreter started for a sandboxed run. Stdlib only.
 
-oci starts ``python _supervisor.py CONFIG_JSON`` inside the containment wrapper
+oci starts ``python -S -c "import _supervisor; ..."`` (configuration on stdin)
+inside the containment wrapper
 (bubblewrap or unshare, when available). This script is never imported by oci.
 
 The supervisor forks once. The child applies the resource limits with
@@ -22,21 +23,24 @@ lines written by the child and by the supervisor never interleave.
 
 from __future__ import annotations
 
+import _signal as signal  # the C module: ``signal`` would import enum (5 ms)
 import errno
-import json
+import marshal
 import os
 import resource
-import signal
 import sys
 import time
 
 SUPERVISOR_FILE = os.path.abspath(__file__)
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 SENTINEL = "\x00\x1eoci-cell-end:"
+_SOURCES: dict[str, str] = {}  # code strings by file name, shown in tracebacks
 
 
 def emit(fd: int, **event: object) -> None:
-    data = (json.dumps(event, separators=(",", ":")) + "\n").encode()
+    # A Python literal per line (oci reads it with ast.literal_eval): importing json
+    # here would cost more than the rest of the start-up.
+    data = (repr(event) + "\n").encode("utf-8", "backslashreplace")
     try:
         os.write(fd, data)
     except OSError:
@@ -149,10 +153,12 @@ def _classify(exc: BaseException, tb_text: str) -> str | None:
 
 def report_exception(status_fd: int, exc: BaseException) -> None:
     """Print a traceback without the supervisor's frames and tell the parent."""
-    import runpy
+    import linecache
     import traceback
 
-    hidden = {SUPERVISOR_FILE, os.path.abspath(runpy.__file__)}
+    for name, source in _SOURCES.items():
+        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    hidden = {SUPERVISOR_FILE}
     tb = exc.__traceback__
     while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) in hidden:
         tb = tb.tb_next
@@ -273,22 +279,23 @@ def child_main(cfg: dict, status_fd: int) -> None:
     try:
         try:
             if cfg["mode"] == "file":
-                import runpy
-
-                path = cfg["path"]
-                sys.argv = [path, *cfg.get("args", [])]
-                sys.path[0] = os.path.dirname(os.path.abspath(path))
-                runpy.run_path(path, run_name="__main__")
+                # What ``python FILE ARGS`` does, without a second interpreter.
+                path = os.path.abspath(cfg["path"])
+                sys.argv = [cfg["path"], *cfg.get("args", [])]
+                sys.path[0] = os.path.dirname(path)
+                with open(path, "rb") as fh:
+                    program = compile(fh.read(), path, "exec", dont_inherit=True)
+                glb = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": path,
+                       "__cached__": None, "__doc__": None, "__spec__": None}
+                exec(program, glb)
             else:
-                import linecache
-
                 source = cfg["code"]
                 name = cfg.get("filename") or "<code>"
-                linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+                _SOURCES[name] = source  # for tracebacks (linecache costs 5 ms to import)
                 sys.argv = [name, *cfg.get("args", [])]
                 sys.path[0] = workdir
                 glb = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": name}
-                exec(compile(source, name, "exec"), glb)
+                exec(compile(source, name, "exec", dont_inherit=True), glb)
         finally:
             try:
                 _save_plots()
@@ -311,6 +318,7 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
     """Execute cells from the control pipe in one namespace until it closes."""
     import ast
     import builtins
+    import json
     import linecache
     import queue
     import threading
@@ -522,7 +530,21 @@ def _kill_all() -> None:
 
 
 def main() -> None:
-    cfg = json.loads(sys.argv[1])
+    # Started as ``python -S -c "...import _supervisor"`` with this directory as
+    # sys.path[0]; the child replaces that entry (script dir, or the working dir) so
+    # the program cannot import oci's modules by name.
+    # The configuration (the program's code included) arrives on stdin, which then
+    # becomes /dev/null: argv would limit the code to 128 KiB.
+    chunks = []
+    while True:
+        chunk = os.read(0, 1 << 20)
+        if not chunk:
+            break
+        chunks.append(chunk)
+    cfg = marshal.loads(b"".join(chunks))
+    null = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(null, 0)
+    os.close(null)
     status_fd = int(cfg["status_fd"])
     os.set_inheritable(status_fd, False)
     os.chdir(cfg["cwd"])
