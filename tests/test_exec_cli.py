@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
 
 from oci_cli.cli.main import main_with_status
+from tests.test_sandbox import MODES
 
 pytestmark = pytest.mark.subprocess
 
@@ -141,3 +144,33 @@ def test_escape_sequences_do_not_reach_a_terminal(tmp_path: Path, oci_bin: str) 
     text = child.before
     assert "ABCDE" in text
     assert "\x1b]" not in text and "\x1b[2J" not in text and "\u202e" not in text
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_program_dies_with_oci(oci_bin: str, tmp_path: Path, mode: str) -> None:
+    """If oci itself is killed, nothing it started runs on without its wall clock."""
+    (tmp_path / "beat.py").write_text(
+        "import time\nwhile True:\n    open('beat.txt', 'a').write('x')\n    time.sleep(0.05)\n")
+    proc = subprocess.Popen([oci_bin, "exec", "beat.py", "--sandbox", mode, "--timeout", "60"],
+                            cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    beat = tmp_path / "beat.txt"
+    deadline = time.monotonic() + 30
+    while not beat.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert beat.exists()
+    proc.kill()
+    proc.wait()
+    time.sleep(1.0)
+    size = beat.stat().st_size
+    time.sleep(0.5)
+    assert beat.stat().st_size == size, "the program kept running after oci was killed"
+
+
+def test_ctrl_c_stops_the_program_with_status_130(oci_bin: str, tmp_path: Path) -> None:
+    (tmp_path / "slow.py").write_text("import time\nprint('go', flush=True)\ntime.sleep(60)\n")
+    proc = subprocess.Popen([oci_bin, "exec", "slow.py"], cwd=tmp_path,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert proc.stdout is not None
+    assert proc.stdout.readline() == "go\n"
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(timeout=10) == 130

@@ -107,6 +107,15 @@ def test_a_long_program_is_not_limited_by_argv(mode: str, tmp_path: Path) -> Non
     assert result.stdout == "39999\n"
 
 
+def test_script_outside_the_working_directory(mode: str, tmp_path: Path) -> None:
+    (tmp_path / "code").mkdir()
+    (tmp_path / "work").mkdir()
+    script = tmp_path / "code" / "s.py"
+    script.write_text("import os\nprint(os.getcwd())\n")
+    result = run(path=script, cwd=tmp_path / "work", sandbox=mode)
+    assert result.stdout == f"{tmp_path / 'work'}\n", result.stderr
+
+
 def test_os_exit_and_death_by_signal(mode: str, tmp_path: Path) -> None:
     assert hostile("import os; os._exit(3)", mode, tmp_path)[0].exit_code == 3
     result, _ = hostile("import os, signal; os.kill(os.getpid(), signal.SIGTERM)", mode, tmp_path)

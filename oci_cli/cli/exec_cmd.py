@@ -13,18 +13,13 @@ from oci_cli.core.errors import UsageError
 
 ELIDED = "\n[... "
 
-EXIT_HELP = (
-    "Exit status: the program's own, or 128 + N when signal N ended it "
-    "(a limit kills with SIGKILL: 137)."
-)
-
-
 def exec_(
     file: Annotated[str, typer.Argument(help="Python file to run, or - to read the code "
-                                        "from stdin.", show_default=False)],
+                                        "from stdin.", show_default=False, metavar="FILE")],
     args: Annotated[list[str] | None, typer.Argument(help="Arguments for the program "
                                                      "(put -- before them).",
-                                                     show_default=False)] = None,
+                                                     show_default=False,
+                                                     metavar="ARGS")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the "
                                           "result instead of the live output.")] = False,
     timeout: Annotated[float | None, typer.Option("--timeout", help="Wall-clock seconds "
@@ -61,8 +56,8 @@ def exec_(
 
     Stdin is closed, the environment is scrubbed of secrets, the network is off, and
     every process the script starts is gone when it ends. Files it creates (plots
-    included) are listed. Exit status: the program's own, or 128 + N when signal N
-    ended it (a limit kills with SIGKILL: 137).
+    included) are listed. Exit status: the program's own; 128 + N when signal N ended
+    it (137 when oci killed it for a limit, 152 for the CPU limit); 130 after Ctrl-C.
     """
     from oci_cli.cli.options import overrides
     from oci_cli.core.config import load_settings
@@ -114,6 +109,8 @@ def exec_(
         if live is not None and not live.ends_line:
             sys.stderr.write("\n")
         err.print(status_text(result, workdir.resolve()))
+    if result.interrupted:
+        raise SystemExit(130)
     code_out = result.exit_code if result.exit_code >= 0 else 128 - result.exit_code
     if code_out:
         raise SystemExit(code_out & 0xFF)

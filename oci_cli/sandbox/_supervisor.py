@@ -17,8 +17,8 @@ The parent half stays outside the limits. It reaps every process (it is PID 1, o
 the first child of bubblewrap's PID 1, in a private PID namespace), counts the
 processes and their memory in the namespace, kills all of them when a limit is
 passed, and reports the child's exact wait status and resource usage as one JSON
-line on the status pipe. Every event is one JSON line shorter than PIPE_BUF, so
-lines written by the child and by the supervisor never interleave.
+line on the status pipe. Every event is one line (a Python literal) shorter than
+PIPE_BUF, so lines written by the child and by the supervisor never interleave.
 """
 
 from __future__ import annotations
@@ -65,7 +65,7 @@ def apply_limits(cfg: dict) -> None:
                 soft = min(soft, hard) if soft != resource.RLIM_INFINITY else hard
             resource.setrlimit(res, (soft, hard))
         except (ValueError, OSError):
-            pass  # e.g. macOS refuses RLIMIT_AS; the supervisor's watchdog still applies
+            pass  # e.g. macOS refuses RLIMIT_AS; the memory watchdog still applies
 
     lim("RLIMIT_CORE", 0)
     if cfg.get("memory"):
@@ -225,7 +225,35 @@ def _install_plots(status_fd: int, workdir: str) -> None:
     mod.save_figures = save_figures  # type: ignore[attr-defined]
     setattr(mod, "__getattr__", __getattr__)  # noqa: B010 - PEP 562 module hook
     sys.modules["_oci_mpl_backend"] = mod
-    os.environ["MPLBACKEND"] = "module://_oci_mpl_backend"
+    # Select it when matplotlib is first imported, in this process only: the environment
+    # says MPLBACKEND=Agg, which is what Python subprocesses of the program get.
+    sys.meta_path.insert(0, _MatplotlibHook())  # type: ignore[arg-type]
+
+
+class _MatplotlibHook:
+    """Meta-path finder: after ``import matplotlib`` runs, switch it to our backend."""
+
+    def find_spec(self, name: str, path: object = None, target: object = None) -> object:
+        if name != "matplotlib":
+            return None
+        sys.meta_path.remove(self)  # type: ignore[arg-type]
+        import importlib.util
+
+        spec = importlib.util.find_spec(name)
+        if spec is None or spec.loader is None:
+            return spec
+        loader = spec.loader
+        original = loader.exec_module
+
+        def exec_module(module: object) -> None:
+            original(module)  # type: ignore[arg-type]
+            try:
+                module.rcParams["backend"] = "module://_oci_mpl_backend"  # type: ignore[attr-defined]
+            except Exception:
+                pass
+
+        loader.exec_module = exec_module  # type: ignore[method-assign]
+        return spec
 
 
 def _save_plots() -> None:
@@ -490,6 +518,13 @@ def supervise(child: int, cfg: dict, status_fd: int) -> int:
                 break
             if pid == child:
                 status, usage = st, ru
+        if status is None and _oci_gone(status_fd):
+            # oci itself died (killed, crashed): nobody enforces the wall clock any more.
+            if in_namespace:
+                _kill_all()
+            else:
+                os.killpg(os.getpgrp(), signal.SIGKILL)
+            os._exit(1)
         if status is not None or not in_namespace:
             continue
         pids = _namespace_pids(me)
@@ -519,6 +554,18 @@ def supervise(child: int, cfg: dict, status_fd: int) -> int:
     emit(status_fd, event="exit", exit_code=exit_code, limit=limit,
          maxrss=max(usage.ru_maxrss * scale, peak), cpu=usage.ru_utime + usage.ru_stime)
     return 0
+
+
+def _oci_gone(status_fd: int) -> bool:
+    """The read end of the status pipe is closed: oci is gone."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(status_fd, 0)  # POLLERR and POLLHUP are always reported
+        return any(ev & (select.POLLERR | select.POLLHUP) for _, ev in poller.poll(0))
+    except (OSError, ValueError):
+        return False
 
 
 def _kill_all() -> None:

@@ -144,14 +144,20 @@ def probe(preference: str = "auto") -> Containment:
     if shutil.which("unshare"):
         ok, err = _works([*_unshare_argv(False), "true"])
         if ok:
-            return Containment("unshare", True, True)
+            note = None
+            if preference == "auto":
+                note = (f"sandbox: {failures[-1]}, so programs run with unshare: no network "
+                        "and a private PID namespace, but the file system is not read-only "
+                        "for them (install bubblewrap for that).")
+            return Containment("unshare", True, True, note)
         failures.append(f"unshare failed ({err.splitlines()[-1] if err else 'no reason'})")
     else:
         failures.append("unshare is not installed")
     if preference == "unshare":
         raise UsageError(f"sandbox = unshare, but {failures[-1]}",
                          _userns_hint() or "Use sandbox = auto.")
-    hint = _userns_hint() or "install bubblewrap (apt-get install bubblewrap)"
+    hint = _userns_hint() or ("install bubblewrap (apt-get install bubblewrap)"
+                              if not shutil.which("bwrap") else "see docs/security.md")
     return Containment(
         "none", False, False,
         f"sandbox: no namespaces here ({'; '.join(failures)}): programs run as plain "

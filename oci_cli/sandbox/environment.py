@@ -7,7 +7,7 @@ from collections.abc import Mapping
 
 # Names that look like credentials, session handles or agent sockets.
 _SECRET_WORDS = re.compile(
-    r"KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|CERT|_PAT\b"
+    r"KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|_PAT\b"
     r"|SIGNING|WEBHOOK|DSN|CONNECTION_STRING|DATABASE_URL",
     re.IGNORECASE,
 )
@@ -32,7 +32,8 @@ def is_secret(name: str) -> bool:
     return bool(_SECRET_WORDS.search(upper)) or upper.startswith(_SECRET_PREFIXES)
 
 
-def scrubbed(environ: Mapping[str, str], *, home: str, tmpdir: str, marker: str) -> dict[str, str]:
+def scrubbed(environ: Mapping[str, str], *, home: str, tmpdir: str, marker: str,
+             cwd: str) -> dict[str, str]:
     """A copy of ``environ`` without secrets, with HOME/TMPDIR moved and Python tuned."""
     env = {k: v for k, v in environ.items() if not is_secret(k) and k not in _DROP_EXACT}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
@@ -44,6 +45,9 @@ def scrubbed(environ: Mapping[str, str], *, home: str, tmpdir: str, marker: str)
         "PYTHONIOENCODING": "utf-8",      # printing never fails on a C locale
         "PYTHONFAULTHANDLER": "1",        # a segfault prints the Python stack
         "MPLCONFIGDIR": f"{home}/.config/matplotlib",
+        "MPLBACKEND": "Agg",              # no GUI windows (the program itself gets a
+                                          # backend that saves figures as PNG files)
+        "PWD": cwd,
         MARKER: marker,
     })
     return env

@@ -36,8 +36,8 @@ class Limits:
     timeout: float = 30.0
     """Wall-clock seconds for a run, or for one cell in the kernel."""
     cpu: float = 0.0
-    """CPU seconds (all threads); 0 means ``timeout + 1``, so a busy single thread
-    hits the wall clock first and only multi-threaded burners hit this one."""
+    """CPU seconds per process (RLIMIT_CPU, all its threads together); 0 means
+    ``timeout + 1``, so a busy single thread hits the wall clock first."""
     memory: int = 1 * GiB
     """Address space per process (RLIMIT_AS) and resident memory of all the
     program's processes together (checked by the supervisor)."""

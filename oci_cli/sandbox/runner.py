@@ -116,7 +116,7 @@ class Sandboxed:
             self._tmp = tempfile.mkdtemp(prefix="oci-run-")
             tmpdir = self._tmp
         env = environment.scrubbed(os.environ, home=str(home), tmpdir=tmpdir,
-                                   marker=self.marker)
+                                   marker=self.marker, cwd=str(workdir))
         python = python or sys.executable
         status_r, status_w = os.pipe()
         fds = [status_w]
@@ -139,8 +139,11 @@ class Sandboxed:
         }
         argv = [python, "-S", "-c", _BOOT, str(SUPERVISOR.parent)]
         _precompile()
-        readable = [Path(p) for p in {sys.prefix, sys.base_prefix, str(SUPERVISOR.parent),
-                                      str(Path(python).resolve().parent)}]
+        needed = {sys.prefix, sys.base_prefix, str(SUPERVISOR.parent),
+                  str(Path(python).resolve().parent)}
+        if cfg.get("path"):
+            needed.add(str(Path(cfg["path"]).parent))  # a script outside the working dir
+        readable = [Path(p) for p in sorted(needed)]
         writable = [home]
         argv = self.contain.wrap(argv, workdir=workdir, writable=writable, readable=readable,
                                  allow_network=limits.allow_network)
