@@ -34,6 +34,7 @@ import time
 SUPERVISOR_FILE = os.path.abspath(__file__)
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 SENTINEL = "\x00\x1eoci-cell-end:"
+_SIGTIMEDWAIT = getattr(signal, "sigtimedwait", None)
 _SOURCES: dict[str, str] = {}  # code strings by file name, shown in tracebacks
 
 
@@ -505,10 +506,13 @@ def supervise(child: int, cfg: dict, status_fd: int) -> int:
     peak = 0
     last_peak_report = 0.0
     while status is None:
-        try:
-            signal.sigtimedwait([signal.SIGCHLD], 0.02)
-        except InterruptedError:
-            pass
+        if _SIGTIMEDWAIT is not None:
+            try:
+                _SIGTIMEDWAIT([signal.SIGCHLD], 0.02)
+            except InterruptedError:
+                pass
+        else:  # macOS has no sigtimedwait
+            time.sleep(0.005)
         while True:
             try:
                 pid, st, ru = os.wait4(-1, os.WNOHANG)

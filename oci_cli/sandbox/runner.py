@@ -104,6 +104,9 @@ class Sandboxed:
     def __init__(self, cfg: dict[str, Any], *, workdir: Path, limits: Limits,
                  sandbox: str = "auto", python: str | None = None,
                  kernel: bool = False) -> None:
+        if sys.platform == "win32":
+            raise SandboxError("running programs is not supported on Windows yet",
+                               "Use WSL2 (oci works there as on Linux).")
         self.limits = limits
         self.workdir = workdir
         self.contain = _containment.probe(sandbox)
