@@ -9,9 +9,20 @@ from typing import Annotated
 
 import typer
 
+from oci_cli.cli.options import (
+    AllowNetworkOpt,
+    CpuOpt,
+    MaxFileSizeOpt,
+    MaxOpenFilesOpt,
+    MaxOutputOpt,
+    MaxProcessesOpt,
+    MemoryOpt,
+    PythonOpt,
+    SandboxOpt,
+    TimeoutOpt,
+)
 from oci_cli.core.errors import UsageError
 
-ELIDED = "\n[... "
 
 def exec_(
     file: Annotated[str, typer.Argument(help="Python file to run, or - to read the code "
@@ -22,35 +33,18 @@ def exec_(
                                                      metavar="ARGS")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the "
                                           "result instead of the live output.")] = False,
-    timeout: Annotated[float | None, typer.Option("--timeout", help="Wall-clock seconds "
-                                                  "[default: 30].", show_default=False)] = None,
-    cpu: Annotated[float | None, typer.Option("--cpu", help="CPU seconds [default: timeout "
-                                              "+ 1].", show_default=False)] = None,
-    memory: Annotated[str | None, typer.Option("--memory", help="Memory, e.g. 512M or 2G "
-                                               "[default: 1G].", show_default=False)] = None,
-    max_processes: Annotated[int | None, typer.Option("--max-processes", help="Processes at "
-                                                      "once [default: 64].",
-                                                      show_default=False)] = None,
-    max_file_size: Annotated[str | None, typer.Option("--max-file-size", help="Largest file "
-                                                      "written [default: 256M].",
-                                                      show_default=False)] = None,
-    max_open_files: Annotated[int | None, typer.Option("--max-open-files", help="Open files "
-                                                       "[default: 256].",
-                                                       show_default=False)] = None,
-    max_output: Annotated[str | None, typer.Option("--max-output", help="Output kept per "
-                                                   "stream, head and tail [default: 1M].",
-                                                   show_default=False)] = None,
-    allow_network: Annotated[bool | None, typer.Option("--allow-network/--no-network",
-                                                       help="Let the program use the network "
-                                                       "[default: no].",
-                                                       show_default=False)] = None,
-    sandbox: Annotated[str | None, typer.Option("--sandbox", help="Containment: auto, bwrap, "
-                                                "unshare or none [default: auto].",
-                                                show_default=False)] = None,
+    timeout: TimeoutOpt = None,
+    cpu: CpuOpt = None,
+    memory: MemoryOpt = None,
+    max_processes: MaxProcessesOpt = None,
+    max_file_size: MaxFileSizeOpt = None,
+    max_open_files: MaxOpenFilesOpt = None,
+    max_output: MaxOutputOpt = None,
+    allow_network: AllowNetworkOpt = None,
+    sandbox: SandboxOpt = None,
     cwd: Annotated[Path | None, typer.Option("--cwd", help="Working directory [default: the "
                                              "current one].", show_default=False)] = None,
-    python: Annotated[str | None, typer.Option("--python", help="Interpreter [default: the one "
-                                               "running oci].", show_default=False)] = None,
+    python: PythonOpt = None,
 ) -> None:
     """Run a Python script in the sandbox, under the same limits as the model's code.
 
@@ -63,7 +57,7 @@ def exec_(
     from oci_cli.core.config import load_settings
     from oci_cli.sandbox import containment
     from oci_cli.sandbox.limits import Limits
-    from oci_cli.sandbox.runner import run
+    from oci_cli.sandbox.runner import ELIDED, run
     from oci_cli.ui.console import err_console
     from oci_cli.ui.execution import LiveOutput, print_note, status_text
 

@@ -39,6 +39,50 @@ VerboseOpt = Annotated[
 ]
 
 
+# The sandbox's limits (every command that runs code takes them; see docs/security.md).
+TimeoutOpt = Annotated[
+    float | None, typer.Option("--timeout", help="Wall-clock seconds per program or cell "
+                               "[default: 30].", show_default=False)
+]
+CpuOpt = Annotated[
+    float | None, typer.Option("--cpu", help="CPU seconds [default: timeout + 1].",
+                               show_default=False)
+]
+MemoryOpt = Annotated[
+    str | None, typer.Option("--memory", help="Memory, e.g. 512M or 2G [default: 1G].",
+                             show_default=False)
+]
+MaxProcessesOpt = Annotated[
+    int | None, typer.Option("--max-processes", help="Processes at once [default: 64].",
+                             show_default=False)
+]
+MaxFileSizeOpt = Annotated[
+    str | None, typer.Option("--max-file-size", help="Largest file written [default: 256M].",
+                             show_default=False)
+]
+MaxOpenFilesOpt = Annotated[
+    int | None, typer.Option("--max-open-files", help="Open files [default: 256].",
+                             show_default=False)
+]
+MaxOutputOpt = Annotated[
+    str | None, typer.Option("--max-output", help="Output kept per stream, head and tail "
+                             "[default: 1M].", show_default=False)
+]
+AllowNetworkOpt = Annotated[
+    bool | None, typer.Option("--allow-network/--no-network",
+                              help="Let programs use the network [default: no].",
+                              show_default=False)
+]
+SandboxOpt = Annotated[
+    str | None, typer.Option("--sandbox", help="Containment: auto, bwrap, unshare or none "
+                             "[default: auto].", show_default=False)
+]
+PythonOpt = Annotated[
+    str | None, typer.Option("--python", help="Interpreter for programs [default: the one "
+                             "running oci].", show_default=False)
+]
+
+
 def overrides(**values: Any) -> dict[str, Any]:
     """Flags given on the command line (None = not given)."""
     return {k: v for k, v in values.items() if v is not None}

@@ -94,12 +94,14 @@ def _unshare_argv(allow_network: bool) -> list[str]:
 
 
 def _works(argv: list[str]) -> tuple[bool, str]:
+    """Whether ``argv`` exits 0, and the last line it wrote on stderr (why it failed)."""
     try:
         proc = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True,
                               timeout=10, check=False)
     except (OSError, subprocess.SubprocessError) as exc:
         return False, str(exc)
-    return proc.returncode == 0, proc.stderr.decode("utf-8", "replace").strip()
+    lines = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    return proc.returncode == 0, lines[-1] if lines else "no reason given"
 
 
 def _userns_hint() -> str:
@@ -135,7 +137,7 @@ def probe(preference: str = "auto") -> Containment:
             ok, err = _works([*_bwrap_argv(probe_dir, [], [], False), "--", "true"])
             if ok:
                 return Containment("bwrap", True, True)
-            failures.append(f"bubblewrap failed ({err.splitlines()[-1] if err else 'no reason'})")
+            failures.append(f"bubblewrap failed ({err})")
         else:
             failures.append("bubblewrap (bwrap) is not installed")
         if preference == "bwrap":
@@ -150,7 +152,7 @@ def probe(preference: str = "auto") -> Containment:
                         "and a private PID namespace, but the file system is not read-only "
                         "for them (install bubblewrap for that).")
             return Containment("unshare", True, True, note)
-        failures.append(f"unshare failed ({err.splitlines()[-1] if err else 'no reason'})")
+        failures.append(f"unshare failed ({err})")
     else:
         failures.append("unshare is not installed")
     if preference == "unshare":

@@ -57,23 +57,16 @@ class Limits:
     """Seconds an interrupted kernel cell gets to stop before the kernel is killed."""
 
     def __post_init__(self) -> None:
-        checks = {
-            "timeout": self.timeout > 0,
-            "cpu": self.cpu >= 0,
-            "memory": self.memory >= 32 * MiB,
-            "processes": self.processes >= 1,
-            "file_size": self.file_size > 0,
-            "open_files": self.open_files >= 16,
-            "max_output": self.max_output >= 1024,
-            "flood_factor": self.flood_factor >= 1,
-        }
-        for name, ok in checks.items():
-            if not ok:
-                raise UsageError(
-                    f"sandbox limit {name} = {getattr(self, name)!r} is out of range",
-                    "memory needs at least 32M, open_files 16, max_output 1K; "
-                    "the others must be positive.",
-                )
+        if self.timeout <= 0:
+            raise UsageError(f"sandbox limit timeout = {self.timeout:g} s is too small",
+                             "It must be more than 0 s.")
+        minimum = {"cpu": 0, "memory": 32 * MiB, "processes": 1, "file_size": 1,
+                   "open_files": 16, "max_output": KiB, "flood_factor": 1}
+        for name, least in minimum.items():
+            value = getattr(self, name)
+            if value < least:
+                raise UsageError(f"sandbox limit {name} = {_shown(name, value)} is too small",
+                                 f"It must be at least {_shown(name, least)}.")
 
     @property
     def cpu_seconds(self) -> float:
@@ -153,7 +146,8 @@ class ExecResult:
     def describe(self) -> str:
         """One line: how it ended (for status lines and for the model)."""
         if self.limit is not None:
-            return _LIMIT_TEXT[self.limit].format(limits=_Fmt(self.limits))
+            text, key = _LIMIT_TEXT[self.limit]
+            return text.format(_shown(key, self.limits.get(key)))
         if self.interrupted:
             return "interrupted"
         if self.exit_code < 0:
@@ -170,30 +164,25 @@ class ExecResult:
         return data
 
 
-class _Fmt:
-    def __init__(self, limits: dict[str, Any]) -> None:
-        self._limits = limits
-
-    def __getattr__(self, name: str) -> str:
-        value = self._limits.get(name)
-        if value is None:
-            return "its"
-        if name in {"memory", "file_size", "max_output"}:
-            return format_size(int(value))
-        if name in {"timeout", "cpu"}:
-            return f"{float(value):g} s"
-        return str(value)
-
-
-_LIMIT_TEXT: dict[str, str] = {
-    "time": "stopped: ran past the time limit ({limits.timeout})",
-    "cpu": "stopped: used up its CPU time ({limits.cpu})",
-    "memory": "stopped: ran out of memory (limit {limits.memory})",
-    "processes": "stopped: started too many processes (limit {limits.processes})",
-    "output": "stopped: printed too much output (kept {limits.max_output} per stream)",
-    "file_size": "stopped: wrote a file past the size limit ({limits.file_size})",
-    "open_files": "stopped: opened too many files (limit {limits.open_files})",
+_LIMIT_TEXT: dict[str, tuple[str, str]] = {
+    "time": ("stopped: ran past the time limit ({})", "timeout"),
+    "cpu": ("stopped: used up its CPU time ({})", "cpu"),
+    "memory": ("stopped: ran out of memory (limit {})", "memory"),
+    "processes": ("stopped: started too many processes (limit {})", "processes"),
+    "output": ("stopped: printed too much output (kept {} per stream)", "max_output"),
+    "file_size": ("stopped: wrote a file past the size limit ({})", "file_size"),
+    "open_files": ("stopped: opened too many files (limit {})", "open_files"),
 }
+
+
+def _shown(name: str, value: Any) -> str:
+    if value is None:
+        return "?"
+    if name in {"memory", "file_size", "max_output"}:
+        return format_size(int(value))
+    if name in {"timeout", "cpu"}:
+        return f"{float(value):g} s"
+    return str(value)
 
 
 def _signal_name(number: int) -> str:

@@ -35,6 +35,8 @@ from oci_cli.sandbox.limits import ExecResult, LimitName, Limits
 SUPERVISOR = Path(__file__).with_name("_supervisor.py")
 SENTINEL = b"\x00\x1eoci-cell-end:"
 READ_CHUNK = 65536
+ELIDED = "\n[... "
+"""Starts the marker :class:`OutputCapture` puts where it elided the middle of a stream."""
 
 # Import the supervisor as a module rather than run it as a script: scripts are
 # compiled on every start (4 ms here), modules load from their cached bytecode.
@@ -75,7 +77,7 @@ class OutputCapture:
         if elided <= 0:
             return (bytes(self.head) + bytes(self.tail)).decode("utf-8", "replace")
         tail = self.tail.decode("utf-8", "replace")
-        return (f"{head}\n[... {elided:,} bytes of output elided: kept the first "
+        return (f"{head}{ELIDED}{elided:,} bytes of output elided: kept the first "
                 f"{len(self.head):,} and the last {len(self.tail):,} ...]\n{tail}")
 
 
@@ -121,6 +123,10 @@ class Sandboxed:
         env = environment.scrubbed(os.environ, home=str(home), tmpdir=tmpdir,
                                    marker=self.marker, cwd=str(workdir))
         python = python or sys.executable
+        if shutil.which(python) is None:
+            raise SandboxError(f"python {python!r} is not an interpreter that can be run here",
+                               "Check --python or the python setting (a path or a command "
+                               "on PATH).")
         status_r, status_w = os.pipe()
         fds = [status_w]
         ctl_r = ctl_w = None
@@ -137,7 +143,7 @@ class Sandboxed:
             "open_files": limits.open_files,
             "cpu": limits.cpu_seconds,
             "processes": limits.processes,
-            "nproc": _nproc_limit(limits.processes, self.contain.pid_namespace),
+            "nproc": _nproc_limit(limits.processes),
             "pid_namespace": self.contain.pid_namespace,
         }
         argv = [python, "-S", "-c", _BOOT, str(SUPERVISOR.parent)]
@@ -237,25 +243,7 @@ class Sandboxed:
                     grace_deadline = time.monotonic() + grace
                 continue
             for key, _ in ready:
-                fd = key.fd
-                try:
-                    data = os.read(fd, READ_CHUNK)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if not data:
-                    self.sel.unregister(fd)
-                    self.open_fds.discard(fd)
-                    if self._carry.get(fd):
-                        self._deliver(state, fd, self._carry.pop(fd), on_output)
-                    continue
-                if fd == self.status_r:
-                    self._status(state, data)
-                    continue
-                if sentinel is not None and sentinel_seen is not None:
-                    data = self._split_sentinel(fd, data, sentinel, sentinel_seen)
-                self._deliver(state, fd, data, on_output)
+                self._read(state, key.fd, on_output, sentinel, sentinel_seen)
             if state.stdout.total + state.stderr.total > flood:
                 state.limit = "output"
                 self.kill()
@@ -265,6 +253,27 @@ class Sandboxed:
                 if state.limit is not None:
                     self.kill()
                     return
+
+    def _read(self, state: RunState, fd: int, on_output: OutputCallback | None,
+              sentinel: bytes | None = None, sentinel_seen: set[int] | None = None) -> None:
+        """One read from a ready pipe: output, a status event, or end-of-file."""
+        try:
+            data = os.read(fd, READ_CHUNK)
+        except BlockingIOError:
+            return
+        except OSError:
+            data = b""
+        if not data:
+            self.sel.unregister(fd)
+            self.open_fds.discard(fd)
+            if self._carry.get(fd):
+                self._deliver(state, fd, self._carry.pop(fd), on_output)
+        elif fd == self.status_r:
+            self._status(state, data)
+        else:
+            if sentinel is not None and sentinel_seen is not None:
+                data = self._split_sentinel(fd, data, sentinel, sentinel_seen)
+            self._deliver(state, fd, data, on_output)
 
     def _deliver(self, state: RunState, fd: int, data: bytes,
                  on_output: OutputCallback | None) -> None:
@@ -383,19 +392,7 @@ class Sandboxed:
         deadline = time.monotonic() + seconds
         while self.open_fds and time.monotonic() < deadline:
             for key, _ in self.sel.select(max(0.0, deadline - time.monotonic())):
-                try:
-                    data = os.read(key.fd, READ_CHUNK)
-                except BlockingIOError:
-                    continue
-                except OSError:
-                    data = b""
-                if not data:
-                    self.sel.unregister(key.fd)
-                    self.open_fds.discard(key.fd)
-                elif key.fd == self.status_r:
-                    self._status(state, data)
-                else:
-                    self._deliver(state, key.fd, data, None)
+                self._read(state, key.fd, None)
 
     def close(self, state: RunState | None = None) -> None:
         """Make sure nothing of this sandbox runs on, and release everything."""
@@ -516,7 +513,7 @@ def _sandbox_home() -> Path:
     return home
 
 
-def _nproc_limit(processes: int, pid_namespace: bool) -> int | None:
+def _nproc_limit(processes: int) -> int | None:
     """RLIMIT_NPROC counts *all* the user's processes: allow what already runs, plus ours."""
     if os.geteuid() == 0:
         return None  # ignored for root; the supervisor counts instead
