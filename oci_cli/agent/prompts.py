@@ -1,9 +1,115 @@
-"""Prompts, as data. Tuned per model family where needed."""
+"""Prompts, as data. Tuned per model family where needed.
+
+Everything the model reads that oci wrote comes from here: the system prompts,
+the execution feedback wording (the OpenCodeInterpreter paper's
+``Execution result:`` format) and the repair prompts. The loop fills the
+``{placeholders}`` with :meth:`str.format`.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
 
 SYSTEM_CHAT = (
     "You are an AI code interpreter running on the user's own machine. "
     "Answer briefly. When code helps, give a short plan, then one complete Python program "
     "in a single ```python fenced block that prints its result."
 )
+
+
+@dataclass(frozen=True)
+class PromptSet:
+    """The texts the refine loop sends to the model. One per model family."""
+
+    system: str
+    """System prompt of the loop (``oci run``, ``oci chat`` with code execution)."""
+    feedback: str = "Execution result:\n{output}"
+    """A run's result as the model sees it (the paper's format)."""
+    no_output: str = (
+        "(no output)\nThe program printed nothing. Print the result with print()."
+    )
+    ran_clean: str = (
+        "\n\nIf this answers the task, reply with the answer in one sentence and no code. "
+        "Otherwise write the whole corrected program."
+    )
+    failed: str = (
+        "\n\nThe program failed: {reason}. Find the cause and write the whole corrected program "
+        "in one ```python block."
+    )
+    reads_input: str = (
+        "The program was not run: it calls {call}, but there is no user to type input. "
+        "Assign the values directly in the code and write the whole program again."
+    )
+    truncated: str = (
+        "The program was not run: the code block is cut off (the reply ended inside it). "
+        "Write a shorter complete program in one ```python block."
+    )
+    need_code: str = (
+        "Solve this with a Python program: write one complete program in a ```python block "
+        "that computes the answer and prints it."
+    )
+    other_language: str = (
+        "Only Python code is run here; the {languages} block was not run. Write the solution "
+        "as one complete Python program in a ```python block."
+    )
+    refused: str = "The user did not run the program.{why}"
+    retry: str = (
+        "Task:\n{task}\n\nThis program was tried:\n```python\n{code}\n```\n\n"
+        "It failed:\n{failure}\n\n"
+        "Write a corrected complete program in one ```python block. Change what caused the "
+        "failure; do not repeat the same program."
+    )
+    """A fresh, short context for a failed attempt (the ``fresh`` strategy)."""
+    fix_system: str = (
+        "You are an expert Python programmer. You repair the user's script. Reply with the "
+        "whole corrected file in one ```python block, then nothing else. Keep everything that "
+        "is not part of the bug unchanged."
+    )
+    fix_request: str = (
+        "This script fails when run as `{command}`:\n```python\n{code}\n```\n\n{failure}\n\n"
+        "Fix the bug. Reply with the whole corrected file in one ```python block."
+    )
+    fix_again: str = (
+        "The corrected file still fails:\n{failure}\n\n"
+        "Fix it. Reply with the whole corrected file in one ```python block."
+    )
+
+    def with_system(self, system: str) -> PromptSet:
+        return replace(self, system=system)
+
+
+_SYSTEM_INTERPRETER = (
+    "You are an AI code interpreter. You solve the user's task by writing Python code that "
+    "is run on the user's machine; then you see its output.\n"
+    "Reply with a one-sentence plan, then ONE complete Python program in a single ```python "
+    "block. The program must print its result with print(). Do not use input(): put the "
+    "values in the code. Use only the standard library unless the user says otherwise.\n"
+    "After you see the execution result: if it answers the task, state the answer briefly "
+    "without code; if it failed, say why in one sentence and write the whole corrected program."
+)
+
+DEFAULT = PromptSet(system=_SYSTEM_INTERPRETER)
+
+# OpenCodeInterpreter's own models were trained on this kind of system prompt.
+DEEPSEEK_CODER = DEFAULT.with_system(
+    "You are an AI code interpreter.\n"
+    "Your goal is to help users do a variety of jobs by executing Python code.\n\n"
+    "You should:\n"
+    "1. Comprehend the user's requirements carefully & to the letter.\n"
+    "2. Give a brief description for what you plan to do & write one complete Python "
+    "program in a ```python block that prints its result.\n"
+    "3. Provide results analysis based on the execution output.\n"
+    "4. If an error occurred, try to fix it and write the whole corrected program.\n"
+    "5. Do not use input(); put the values in the code."
+)
+
+FAMILIES: dict[str, PromptSet] = {
+    "auto": DEFAULT,
+    "qwen": DEFAULT,
+    "deepseek-coder": DEEPSEEK_CODER,
+}
+
+
+def for_family(family: str) -> PromptSet:
+    """The prompt set for a model family (the default one for unknown families)."""
+    return FAMILIES.get(family, DEFAULT)

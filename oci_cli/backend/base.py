@@ -75,6 +75,8 @@ class ModelInfo:
     gpu_layers: int
     threads: int
     chat_format: str
+    family: str = "auto"
+    """Model family (``deepseek-coder``, ``qwen``, ``auto``): picks the prompt set."""
 
 
 @runtime_checkable

@@ -22,6 +22,8 @@ class FakeBackend:
                  default_reply: str = "OK.") -> None:
         self.replies: deque[str] = deque(replies)
         self.calls: list[list[Message]] = []
+        self.options: list[GenerationOptions] = []
+        """The generation options of each call (temperature, seed, stop strings...)."""
         self.default_reply = default_reply
         self.info = ModelInfo(
             name="fake", path="<fake>", n_ctx=n_ctx, n_ctx_train=n_ctx,
@@ -51,7 +53,11 @@ class FakeBackend:
                 f"the prompt needs {prompt_tokens} tokens but the context holds {self.info.n_ctx}"
             )
         self.calls.append(messages)
+        self.options.append(options)
         reply = self.replies.popleft() if self.replies else self.default_reply
+        cuts = [i for i in (reply.find(stop) for stop in options.stop if stop) if i >= 0]
+        if cuts:  # like a real model: the reply ends where a stop string starts
+            reply = reply[:min(cuts)]
         reused = 0
         for old, new in zip(self._cached, messages, strict=False):
             if old != new:

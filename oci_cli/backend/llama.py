@@ -182,6 +182,7 @@ class LlamaBackend:
             gpu_layers=gpu,
             threads=threads,
             chat_format=chat_format,
+            family="deepseek-coder" if "deepseek" in chat_format else family,
         )
 
     # --- prompt -----------------------------------------------------------------------

@@ -2,14 +2,39 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 from oci_cli.backend.base import Backend
 from oci_cli.core.config import Settings
+from oci_cli.core.errors import ModelNotFoundError
 from oci_cli.core.store import Progress, resolve_model
+
+FAKE_PREFIX = "fake:"
 
 
 def load_backend(settings: Settings, progress: Progress | None = None) -> Backend:
-    """Resolve ``settings.model`` (flag > env > config > best present > embedded) and load it."""
+    """Resolve ``settings.model`` (flag > env > config > best present > embedded) and load it.
+
+    ``fake:REPLIES.json`` loads the scripted test backend instead: a JSON list of the
+    replies it gives, in order (like simonw/llm's mock model, for tests of whole commands).
+    """
+    if settings.model and settings.model.startswith(FAKE_PREFIX):
+        return _fake(settings.model[len(FAKE_PREFIX):], settings)
     resolved = resolve_model(settings.model, progress)
     from oci_cli.backend.llama import LlamaBackend
 
     return LlamaBackend(resolved.path, settings, family=resolved.family, name=resolved.name)
+
+
+def _fake(path: str, settings: Settings) -> Backend:
+    from oci_cli.backend.fake import FakeBackend
+
+    try:
+        replies = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise ModelNotFoundError(f"fake model {path}: {exc}",
+                                 "Give a JSON list of replies.") from None
+    if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
+        raise ModelNotFoundError(f"fake model {path}: not a JSON list of strings")
+    return FakeBackend(replies, n_ctx=settings.n_ctx)

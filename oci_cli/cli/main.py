@@ -60,9 +60,11 @@ def main(
 
 
 def _register() -> None:
-    from oci_cli.cli import chat, config_cmd, exec_cmd, models
+    from oci_cli.cli import chat, config_cmd, exec_cmd, fix_cmd, models, run_cmd
 
     app.command("chat")(chat.chat)
+    app.command("run")(run_cmd.run)
+    app.command("fix")(fix_cmd.fix)
     app.command("exec")(exec_cmd.exec_)
     app.add_typer(models.app, name="models")
     app.add_typer(config_cmd.app, name="config")

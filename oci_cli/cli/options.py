@@ -86,3 +86,19 @@ PythonOpt = Annotated[
 def overrides(**values: Any) -> dict[str, Any]:
     """Flags given on the command line (None = not given)."""
     return {k: v for k, v in values.items() if v is not None}
+
+
+# The refine loop.
+RoundsOpt = Annotated[
+    int | None, typer.Option("--rounds", "-r", help="Execution rounds at most [default: 3].",
+                             show_default=False)
+]
+StrategyOpt = Annotated[
+    str | None, typer.Option("--strategy", help="After a failed run: conversation (append the "
+                             "result) or fresh (restate it in a new short context) "
+                             "[default: conversation].", show_default=False)
+]
+CandidatesOpt = Annotated[
+    int | None, typer.Option("--candidates", help="Programs tried per failed round; extra ones "
+                             "are sampled [default: 1].", show_default=False)
+]

@@ -79,6 +79,19 @@ class Settings:
         default=None, metadata={"help": "interpreter for programs; default: the one running oci"}
     )
 
+    # The refine loop (see docs/loop.md).
+    rounds: int = field(
+        default=3, metadata={"help": "execution rounds per task for `oci run` and `oci fix`"}
+    )
+    strategy: str = field(
+        default="conversation",
+        metadata={"help": "after a failed run: conversation (append the result) or fresh "
+                  "(restate task, program and failure in a new short context)"},
+    )
+    candidates: int = field(
+        default=1, metadata={"help": "programs tried per failed round (extra ones sampled)"}
+    )
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -210,6 +223,12 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("timeout", "must be more than 0 seconds")
     if s.cpu_time < 0:
         raise bad("cpu_time", "use 0 for timeout + 1, or a number of seconds")
+    if s.rounds < 1:
+        raise bad("rounds", "must be at least 1")
+    if s.strategy not in ("conversation", "fresh"):
+        raise bad("strategy", "use conversation or fresh")
+    if not 1 <= s.candidates <= 16:
+        raise bad("candidates", "use a number from 1 to 16")
     if s.sandbox not in ("auto", "bwrap", "unshare", "none"):
         raise bad("sandbox", "use auto, bwrap, unshare or none")
     from oci_cli.core.sizes import parse_size

@@ -1,0 +1,287 @@
+"""The refine loop with a scripted model and the real sandbox: every stop rule, the
+repetition breakers, the feedback the model reads, context trimming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oci_cli.agent.events import (
+    CodeFound,
+    CodeSkipped,
+    Event,
+    ExecutionEnd,
+    ModelReply,
+    Notice,
+    Stopped,
+    event_to_dict,
+)
+from oci_cli.agent.execute import ProgramExecutor
+from oci_cli.agent.loop import Approval, LoopOptions, RefineLoop, conversation_task
+from oci_cli.agent.prompts import DEFAULT
+from oci_cli.backend.fake import FakeBackend
+from oci_cli.core.cancel import CancelToken
+from oci_cli.sandbox.limits import Limits
+
+
+def py(code: str, before: str = "Plan: compute it.") -> str:
+    return f"{before}\n```python\n{code}\n```"
+
+
+def drive(replies: list[str], tmp_path: Path, task: str = "do the task", *,
+          options: LoopOptions | None = None, n_ctx: int = 8192, limits: Limits | None = None,
+          **kwargs: object) -> tuple[list[Event], Stopped, FakeBackend]:
+    backend = FakeBackend(replies, n_ctx=n_ctx, default_reply="No more replies.")
+    executor = ProgramExecutor(tmp_path, limits or Limits(timeout=10))
+    loop = RefineLoop(backend, executor, DEFAULT, options or LoopOptions(), **kwargs)  # type: ignore[arg-type]
+    events = list(loop.run(conversation_task(DEFAULT, task)))
+    stopped = events[-1]
+    assert isinstance(stopped, Stopped)
+    assert sum(isinstance(e, Stopped) for e in events) == 1
+    return events, stopped, backend
+
+
+def runs(events: list[Event]) -> list[ExecutionEnd]:
+    return [e for e in events if isinstance(e, ExecutionEnd)]
+
+
+def test_clean_run_then_the_model_answers(tmp_path: Path) -> None:
+    events, stopped, backend = drive([py("print(6 * 7)"), "The answer is 42."], tmp_path)
+    assert stopped.reason == "done" and stopped.success
+    assert stopped.final_output == "42\n"
+    assert stopped.final_code == "print(6 * 7)"
+    assert stopped.answer == "The answer is 42."
+    assert stopped.rounds == 1
+    # The model read the paper's format, and was asked to conclude.
+    feedback = backend.calls[1][-1].content
+    assert feedback.startswith("Execution result:\n42")
+    assert "reply with the answer" in feedback
+    assert stopped.totals.generations == 2 and stopped.totals.executions == 1
+    # The second turn reused the cached conversation.
+    replies = [e for e in events if isinstance(e, ModelReply)]
+    assert replies[1].stats.prompt_tokens_reused > 0
+
+
+def test_the_model_invents_output_after_the_code_and_is_stopped_there(tmp_path: Path) -> None:
+    reply = py("print(2 + 2)") + "\n```output\n5\n```\nThe answer is 5."
+    events, stopped, backend = drive([reply, "It is 4."], tmp_path)
+    assert "```output" in backend.options[0].stop
+    first = next(e for e in events if isinstance(e, ModelReply))
+    assert "answer is 5" not in first.text
+    assert stopped.final_output == "4\n"
+
+
+def test_no_code_asks_once_then_stops(tmp_path: Path) -> None:
+    events, stopped, backend = drive(["Monday.", "It was a Monday."], tmp_path)
+    assert stopped.reason == "no_code" and not stopped.success
+    assert len(backend.calls) == 2
+    assert "Python program" in backend.calls[1][-1].content
+    assert not runs(events)
+
+
+def test_no_code_nudge_leads_to_a_program(tmp_path: Path) -> None:
+    events, stopped, _ = drive(["Saturday.", py("import datetime\n"
+                                                "print(datetime.date(2000, 1, 1).strftime('%A'))"),
+                                "Saturday."], tmp_path)
+    assert stopped.success and stopped.final_output == "Saturday\n"
+
+
+def test_error_is_fed_back_and_fixed(tmp_path: Path) -> None:
+    events, stopped, backend = drive(
+        [py("total = 0\nfor i in range(5):\n    totl += i\nprint(total)"),
+         py("total = 0\nfor i in range(5):\n    total += i\nprint(total)"),
+         "The total is 10."], tmp_path)
+    assert [r.status for r in runs(events)] == ["failed", "ok"]
+    feedback = backend.calls[1][-1].content
+    assert feedback.startswith("Execution result:")
+    assert "NameError: name 'totl' is not defined" in feedback
+    assert 'File "main.py", line 3' in feedback
+    assert "^^^" not in feedback  # caret lines trimmed
+    assert "The program failed: it raised NameError" in feedback
+    assert stopped.reason == "done" and stopped.final_output == "10\n" and stopped.rounds == 2
+
+
+def test_round_cap(tmp_path: Path) -> None:
+    replies = [py(f"raise ValueError({i})") for i in range(5)]
+    events, stopped, _ = drive(replies, tmp_path, options=LoopOptions(max_rounds=3))
+    assert stopped.reason == "round_cap" and not stopped.success
+    assert len(runs(events)) == 3
+    assert stopped.final_code == "raise ValueError(2)"  # the best (last) attempt
+    assert stopped.final_output is None
+    assert "ValueError: 2" in stopped.message
+
+
+def test_a_repeated_program_is_never_run_twice(tmp_path: Path) -> None:
+    bad = py("print(1/0)")
+    same_again = py("# same thing\nprint( 1 / 0 )", before="Let me fix it.")
+    events, stopped, backend = drive([bad, same_again, same_again, bad], tmp_path)
+    assert len(runs(events)) == 1
+    assert stopped.reason == "repeated" and not stopped.success
+    # Resampled twice, with temperature and new seeds.
+    resampled = backend.options[2:]
+    assert len(resampled) == 2
+    assert all(o.temperature > 0 for o in resampled)
+    assert len({o.seed for o in [backend.options[0], *resampled]}) == 3
+    assert any(isinstance(e, Notice) and "repeated" in e.text for e in events)
+    assert any(isinstance(e, CodeSkipped) and e.reason == "repeated" for e in events)
+
+
+def test_resampling_finds_a_new_program(tmp_path: Path) -> None:
+    bad = py("print(1/0)")
+    events, stopped, _ = drive([bad, bad, py("print(1/1)"), "It is 1.0."], tmp_path)
+    assert [r.code for r in runs(events)] == ["print(1/0)", "print(1/1)"]
+    assert stopped.success and stopped.final_output == "1.0\n"
+
+
+def test_repeating_a_program_that_worked_means_done(tmp_path: Path) -> None:
+    good = py("print('hi')")
+    events, stopped, _ = drive([good, good], tmp_path)
+    assert stopped.reason == "done" and stopped.success and len(runs(events)) == 1
+
+
+def test_input_is_not_run(tmp_path: Path) -> None:
+    events, stopped, backend = drive(
+        [py("n = int(input('n? '))\nprint(n * 2)"), py("n = 21\nprint(n * 2)"), "42."], tmp_path)
+    skipped = [e for e in events if isinstance(e, CodeSkipped)]
+    assert skipped and skipped[0].reason == "input"
+    assert "Assign the values directly" in backend.calls[1][-1].content
+    assert [r.code for r in runs(events)] == ["n = 21\nprint(n * 2)"]
+    assert stopped.success and stopped.rounds == 2
+
+
+def test_the_limit_is_named(tmp_path: Path) -> None:
+    events, stopped, backend = drive(
+        [py("while True:\n    pass"), py("print('fast')"), "Done."], tmp_path,
+        limits=Limits(timeout=1))
+    first = runs(events)[0]
+    assert first.result.limit == "time"
+    assert "time limit (1 s)" in backend.calls[1][-1].content
+    assert "faster" in backend.calls[1][-1].content
+    assert stopped.success
+
+
+def test_silent_program_gets_a_print_hint(tmp_path: Path) -> None:
+    events, stopped, backend = drive(
+        [py("x = 6 * 7"), py("x = 6 * 7\nprint(x)"), "42."], tmp_path)
+    assert [r.status for r in runs(events)] == ["silent", "ok"]
+    assert "printed nothing" in backend.calls[1][-1].content
+    assert stopped.final_output == "42\n"
+
+
+def test_silent_program_is_success_when_accepted(tmp_path: Path) -> None:
+    _, stopped, _ = drive([py("x = 1")], tmp_path,
+                          options=LoopOptions(accept_silent=True, confirm=False))
+    assert stopped.reason == "solved" and stopped.success
+
+
+def test_fresh_strategy_restates_task_program_and_failure(tmp_path: Path) -> None:
+    events, stopped, backend = drive(
+        [py("print([1, 2][5])"), py("print([1, 2][1])"), "2."], tmp_path,
+        task="print the second item of [1, 2]", options=LoopOptions(strategy="fresh"))
+    retry = backend.calls[1]
+    assert [m.role for m in retry] == ["system", "user"]
+    assert "print the second item of [1, 2]" in retry[1].content
+    assert "print([1, 2][5])" in retry[1].content
+    assert "IndexError" in retry[1].content
+    assert stopped.success
+
+
+def test_candidates_pick_the_first_that_passes(tmp_path: Path) -> None:
+    replies = [py("print(1/0)"), py("print(undefined)"), py("print(3)"), "3."]
+    events, stopped, backend = drive(replies, tmp_path, options=LoopOptions(candidates=3))
+    assert [r.status for r in runs(events)] == ["failed", "failed", "ok"]
+    assert {r.round for r in runs(events)} == {1}  # one round, three candidates
+    assert [o.temperature > 0 for o in backend.options[:3]] == [False, True, True]
+    assert stopped.success and stopped.rounds == 1 and stopped.final_output == "3\n"
+
+
+def test_confirm_off_stops_at_the_first_clean_run(tmp_path: Path) -> None:
+    _, stopped, backend = drive([py("print(5)")], tmp_path, options=LoopOptions(confirm=False))
+    assert stopped.reason == "solved" and len(backend.calls) == 1
+
+
+def test_other_languages_are_shown_not_run(tmp_path: Path) -> None:
+    events, stopped, backend = drive(
+        ["Run this:\n```bash\necho hi\n```", py("print('hi')"), "hi"], tmp_path)
+    skipped = [e for e in events if isinstance(e, CodeSkipped)]
+    assert skipped[0].reason == "other_language" and "bash" in skipped[0].message
+    assert [r.code for r in runs(events)] == ["print('hi')"]
+    assert stopped.success
+
+
+def test_a_cut_off_program_is_not_run(tmp_path: Path) -> None:
+    cut = "Here:\n```python\nfor i in range(3):\n    print(i,\n"
+    events, stopped, backend = drive([cut, py("print(0)"), "0"], tmp_path)
+    skipped = [e for e in events if isinstance(e, CodeSkipped)]
+    assert skipped and skipped[0].reason == "truncated"
+    assert "cut off" in backend.calls[1][-1].content
+    assert stopped.success
+
+
+def test_refused_by_the_user(tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def ask(code: str, round_: int) -> Approval:
+        asked.append(code)
+        return Approval(run=False, why="Not now.")
+
+    events, stopped, _ = drive([py("print(1)")], tmp_path, ask=ask)
+    assert asked == ["print(1)"] and not runs(events)
+    assert stopped.reason == "refused" and not stopped.success
+
+
+def test_the_user_edits_the_program(tmp_path: Path) -> None:
+    def ask(code: str, round_: int) -> Approval:
+        return Approval(run=True, code="print('edited')")
+
+    events, stopped, _ = drive([py("print(1)"), "ok"], tmp_path, ask=ask)
+    assert runs(events)[0].result.stdout == "edited\n"
+
+
+def test_cancelled_generation(tmp_path: Path) -> None:
+    token = CancelToken()
+    token.cancel()
+    events, stopped, _ = drive([py("print(1)")], tmp_path, cancel=token)
+    assert stopped.reason == "cancelled" and not runs(events)
+
+
+def test_long_output_is_cut_and_history_fits_the_context(tmp_path: Path) -> None:
+    flood = py("for i in range(20000):\n    print('line', i)")
+    replies = [flood, py("raise SystemExit(3)"), py("print('x' * 5000)"), "done"]
+    events, stopped, backend = drive(replies, tmp_path, n_ctx=1500,
+                                     options=LoopOptions(max_rounds=3, feedback_chars=1500,
+                                                         generation=_small_generation()))
+    for call in backend.calls:
+        assert backend.count_tokens(call) + 128 <= 1500
+    first_feedback = backend.calls[1][-1].content
+    assert "characters cut" in first_feedback
+    assert "line 0" in first_feedback and "line 19999" in first_feedback
+    assert stopped.rounds == 3
+
+
+def _small_generation():  # type: ignore[no-untyped-def]
+    from oci_cli.backend.base import GenerationOptions
+
+    return GenerationOptions(max_tokens=128)
+
+
+def test_events_serialise(tmp_path: Path) -> None:
+    import json
+
+    events, _, _ = drive([py("print(1)"), "1"], tmp_path)
+    data = [event_to_dict(e) for e in events]
+    json.dumps(data)
+    kinds = [d["kind"] for d in data]
+    assert kinds[0] == "model_start" and kinds[-1] == "stopped"
+    assert "code_found" in kinds and "execution_end" in kinds
+    end = next(d for d in data if d["kind"] == "execution_end")
+    assert end["result"]["stdout"] == "1\n"
+
+
+@pytest.mark.parametrize("strategy", ["conversation", "fresh"])
+def test_code_found_reports_how(tmp_path: Path, strategy: str) -> None:
+    events, _, _ = drive([py("print(1)"), "1"], tmp_path,
+                         options=LoopOptions(strategy=strategy))  # type: ignore[arg-type]
+    found = [e for e in events if isinstance(e, CodeFound)]
+    assert found[0].how == "single"
