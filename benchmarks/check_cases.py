@@ -39,7 +39,7 @@ KINDS = {
     "typeerror": ("TypeError",),
     "recursion": ("RecursionError",),
 }
-NAME_RE = re.compile(r"^(%s)_(\d{2,})\.py$" % "|".join(KINDS))
+NAME_RE = re.compile(r"^({})_(\d{{2,}})\.py$".format("|".join(KINDS)))
 UNDEFINED_RE = re.compile(r"name '([A-Za-z_][A-Za-z0-9_]*)' is not defined")
 
 
@@ -186,7 +186,7 @@ def main() -> int:
     failed = {k: 0 for k in KINDS}
     with ThreadPoolExecutor(max_workers=max(1, args.jobs)) as pool:
         results = list(pool.map(lambda c: check_case(*c), cases))
-    for (path, kind), case_problems in zip(cases, results):
+    for (path, kind), case_problems in zip(cases, results, strict=False):
         per_kind[kind] += 1
         if case_problems:
             failed[kind] += 1

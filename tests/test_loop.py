@@ -81,7 +81,7 @@ def test_no_code_asks_once_then_stops(tmp_path: Path) -> None:
 
 
 def test_no_code_nudge_leads_to_a_program(tmp_path: Path) -> None:
-    events, stopped, _ = drive(["Saturday.", py("import datetime\n"
+    _events, stopped, _ = drive(["Saturday.", py("import datetime\n"
                                                 "print(datetime.date(2000, 1, 1).strftime('%A'))"),
                                 "Saturday."], tmp_path)
     assert stopped.success and stopped.final_output == "Saturday\n"
@@ -176,7 +176,7 @@ def test_silent_program_is_success_when_accepted(tmp_path: Path) -> None:
 
 
 def test_fresh_strategy_restates_task_program_and_failure(tmp_path: Path) -> None:
-    events, stopped, backend = drive(
+    _events, stopped, backend = drive(
         [py("print([1, 2][5])"), py("print([1, 2][1])"), "2."], tmp_path,
         task="print the second item of [1, 2]", options=LoopOptions(strategy="fresh"))
     retry = backend.calls[1]
@@ -202,7 +202,7 @@ def test_confirm_off_stops_at_the_first_clean_run(tmp_path: Path) -> None:
 
 
 def test_other_languages_are_shown_not_run(tmp_path: Path) -> None:
-    events, stopped, backend = drive(
+    events, stopped, _backend = drive(
         ["Run this:\n```bash\necho hi\n```", py("print('hi')"), "hi"], tmp_path)
     skipped = [e for e in events if isinstance(e, CodeSkipped)]
     assert skipped[0].reason == "other_language" and "bash" in skipped[0].message
@@ -235,7 +235,7 @@ def test_the_user_edits_the_program(tmp_path: Path) -> None:
     def ask(code: str, round_: int) -> Approval:
         return Approval(run=True, code="print('edited')")
 
-    events, stopped, _ = drive([py("print(1)"), "ok"], tmp_path, ask=ask)
+    events, _stopped, _ = drive([py("print(1)"), "ok"], tmp_path, ask=ask)
     assert runs(events)[0].result.stdout == "edited\n"
 
 
@@ -249,7 +249,7 @@ def test_cancelled_generation(tmp_path: Path) -> None:
 def test_long_output_is_cut_and_history_fits_the_context(tmp_path: Path) -> None:
     flood = py("for i in range(20000):\n    print('line', i)")
     replies = [flood, py("raise SystemExit(3)"), py("print('x' * 5000)"), "done"]
-    events, stopped, backend = drive(replies, tmp_path, n_ctx=1500,
+    _events, stopped, backend = drive(replies, tmp_path, n_ctx=1500,
                                      options=LoopOptions(max_rounds=3, feedback_chars=1500,
                                                          generation=_small_generation()))
     for call in backend.calls:

@@ -235,12 +235,19 @@ def defined_names(code: str) -> set[str]:
     if tree is None:
         return _regex_defined(code)
     names: set[str] = set()
+    loop_vars: set[int] = set()  # [k for k in ...]: k is local to the comprehension
     for node in _scope_walk(tree.body):
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+        if isinstance(node, ast.comprehension):
+            loop_vars.update(id(n) for n in ast.walk(node.target))
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
             names.add(node.name)
         elif isinstance(node, (ast.Import, ast.ImportFrom)):
             names.update(_import_names(node))
-        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+        elif (
+            isinstance(node, ast.Name)
+            and isinstance(node.ctx, ast.Store)
+            and id(node) not in loop_vars
+        ):
             names.add(node.id)
         elif (other := _other_binding(node)) is not None:
             names.add(other)
@@ -335,6 +342,7 @@ _PY_LINE = re.compile(
       | import[ \t]+\w
       | from[ \t]+[\w.]+[ \t]+import[ \t]
       | print[ \t]*\(
+      | print[ \t]+["']
       | (?:for|while|if|elif|with)[ \t].*:[ \t]*(?:\#.*)?$
       | (?:else|try|finally)[ \t]*:
       | except\b.*:
@@ -351,8 +359,8 @@ def looks_like_python(text: str) -> bool:
     """Whether text that may not parse reads as Python rather than prose or output.
 
     At least one line starts like Python: ``def``/``class``/``import``/``from .. import``,
-    ``print(``, a compound statement header ending in ``:``, ``return``, a decorator, an
-    assignment, or a ``>>>`` prompt.
+    ``print(`` or ``print "``, a compound statement header ending in ``:``, ``return``, a
+    decorator, an assignment, or a ``>>>`` prompt.
     """
     return bool(_PY_LINE.search(text))
 

@@ -32,8 +32,9 @@ STOP_TEXT: dict[str, str] = {
 
 @dataclass(frozen=True)
 class ModelStart:
-    """The model starts a reply. ``purpose``: ``answer``, ``resample`` (a new try after a
-    repeated program, sampled) or ``candidate`` (an extra candidate program)."""
+    """The model starts a reply. ``purpose``: ``answer``, ``conclude`` (after a clean run),
+    ``resample`` (a new try after a repeated program, sampled) or ``candidate`` (an extra
+    candidate program)."""
 
     round: int
     purpose: str = "answer"

@@ -16,8 +16,9 @@ Fences (:func:`find_blocks`)
     ``py3``, ``ipython``, ``pycon``, ``python2`` and the like become ``python``.
     A ````` ```python ````` (any fence with a language) inside a block that is not Markdown
     closes it implicitly and opens a new block: the model forgot the closing fence. That
-    block counts as complete. A backtick line that holds more backticks
-    (````` ```print(1)``` `````) is inline code, not a fence.
+    block counts as complete. Such a fence on the last non-blank line only closes the
+    block (the model closed it with ````` ```python `````). A backtick line that holds more
+    backticks (````` ```print(1)``` `````) is inline code, not a fence.
     A bare fence (no language) is ``python`` when its body parses and does something (calls
     a function, defines, imports, loops, branches), or does not parse but has a line that
     can only be Python (``def``, ``class``, ``import``, ``print(``, ``>>>``). Otherwise its
@@ -291,9 +292,11 @@ def _find_blocks(text: str) -> list[CodeBlock]:
                 and _language(again[2])
                 and lang not in _MARKDOWN
             ):
-                # A new fence with a language: the model forgot to close this block.
-                complete, next_i = True, j
-                end = lines[j - 1][1]
+                # A new fence with a language: the model forgot to close this block, or
+                # closed it with an info string when nothing follows.
+                complete, next_i, end = True, j, lines[j - 1][1]
+                if not any(rest[2].strip() for rest in lines[j + 1 :]):
+                    next_i, end = n, lines[j][1]
                 break
             body.append(line)
             j += 1
@@ -666,7 +669,11 @@ def _extract(text: str) -> Extraction:
         code = _prepare(block.code, state, label)
         if not code.strip():
             skipped.append(block)
-            state.notes.append(f"{label}: nothing to run")
+            if block.complete:
+                state.notes.append(f"{label}: nothing to run")
+            else:
+                state.truncated = True
+                state.notes.append(f"{label}: cut off before any code")
             continue
         salvaged = False
         if not block.complete and parse_module(code) is None:

@@ -17,7 +17,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from oci_cli.agent.loop import Task
+from oci_cli.agent.loop import LoopOptions, Task
 from oci_cli.agent.prompts import PromptSet
 from oci_cli.backend.base import Message
 from oci_cli.core.errors import UsageError
@@ -29,6 +29,17 @@ from oci_cli.sandbox.runner import OutputCallback, run
 _SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
               ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox"}
 MAX_COPY_BYTES = 200 * 1024 * 1024
+
+
+def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
+    """The loop as ``oci fix`` runs it: a clean run is the end (no conclusion from the
+    model, a silent script is fine) and the reply has room for the whole file."""
+    from dataclasses import replace
+
+    generation = replace(base.generation,
+                         max_tokens=max(base.generation.max_tokens, int(file_tokens * 1.3) + 256))
+    return replace(base, confirm=False, require_code=False, accept_silent=True,
+                   stop_after_code=False, generation=generation)
 
 
 def command_line(path: Path, args: list[str]) -> str:

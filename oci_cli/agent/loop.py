@@ -17,6 +17,7 @@ What it does about a small model's habits (see docs/loop.md for the numbers):
 
 from __future__ import annotations
 
+import ast
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -38,7 +39,7 @@ from oci_cli.agent.events import (
     StopReason,
     Totals,
 )
-from oci_cli.agent.extract import extract_program
+from oci_cli.agent.extract import extract_program, find_blocks
 from oci_cli.agent.feedback import Feedback, format_result
 from oci_cli.agent.prompts import PromptSet
 from oci_cli.backend.base import Backend, GenerationOptions, GenerationStats, Message
@@ -99,6 +100,10 @@ class LoopOptions:
     accept_silent: bool = False
     """A clean run that printed nothing counts as a success (``oci fix``: scripts may be
     silent); otherwise the model is told to print its result."""
+    stop_after_code: bool = True
+    """End a reply once it holds a complete python block that runs something (prints or
+    calls at top level): the model's explanation after its code costs time and adds
+    nothing the execution result will not say better."""
     feedback_chars: int = 2000
     """Budget for one execution result in the prompt (head and tail are kept)."""
     min_reply_tokens: int = 256
@@ -201,12 +206,24 @@ class RefineLoop:
                           stop=tuple(dict.fromkeys((*options.stop, *OUTPUT_STOPS))))
         yield ModelStart(round_, purpose)
         parts: list[str] = []
+        ended_early = False
         with cancel_on_sigint(self.cancel):
             completion = self.backend.chat(messages, options, cancel=self.cancel)
             for chunk in completion:
                 parts.append(chunk)
                 yield ModelText(chunk)
+                if self.options.stop_after_code and ("`" in chunk or "~" in chunk) and (
+                    _has_runnable_block("".join(parts))
+                ):
+                    ended_early = True
+                    break
+            if ended_early:
+                close = getattr(completion.chunks, "close", None)
+                if close is not None:
+                    close()
         stats: GenerationStats = completion.stats
+        if ended_early:
+            stats.finish_reason = "stop"
         self.totals.add(stats)
         self.history = [*messages, Message("assistant", "".join(parts).strip())]
         yield ModelReply("".join(parts), stats, round_, purpose)
@@ -254,7 +271,9 @@ class RefineLoop:
 
         while True:
             reply: ModelReply | None = None
-            for event in self._reply(messages, rounds + 1):
+            concluding = clean is not None and last is clean
+            for event in self._reply(messages, rounds if concluding else rounds + 1,
+                                     "conclude" if concluding else "answer"):
                 if isinstance(event, ModelReply):
                     reply = event
                 yield event
@@ -319,8 +338,9 @@ class RefineLoop:
 
             yield CodeFound(code, rounds + 1, found.how, tuple(found.other_languages()))
 
-            if codeinfo.reads_input(code):
-                text = self.prompts.reads_input.format(call="input()")
+            if codeinfo.input_call(code) is not None:
+                call = codeinfo.input_call(code) or "input()"
+                text = self.prompts.reads_input.format(call=call)
                 yield CodeSkipped(code, "input", text)
                 seen[key] = None
                 rounds += 1
@@ -452,6 +472,26 @@ class RefineLoop:
             if ok:
                 return
         self.history = saved
+
+
+def _has_runnable_block(text: str) -> bool:
+    """A complete python block that does something when run (not only definitions)."""
+    for block in find_blocks(text):
+        if block.language == "python" and block.complete and block.code.strip():
+            tree = codeinfo.parse_module(block.code)
+            if tree is not None and (codeinfo.prints_something(block.code)
+                                     or _calls_at_top_level(tree)):
+                return True
+    return False
+
+
+def _calls_at_top_level(tree: ast.Module) -> bool:
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            return True
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            return True
+    return False
 
 
 def conversation_task(prompts: PromptSet, request: str,

@@ -95,7 +95,7 @@ def fix(
     """
     from oci_cli.agent.events import ModelText, Stopped, event_to_dict
     from oci_cli.agent.feedback import format_result
-    from oci_cli.agent.fix import FileExecutor, command_line, fix_task
+    from oci_cli.agent.fix import FileExecutor, command_line, fix_options, fix_task
     from oci_cli.agent.loop import LoopOptions, RefineLoop
     from oci_cli.agent.prompts import for_family
     from oci_cli.backend.base import GenerationOptions, Message
@@ -173,14 +173,12 @@ def fix(
                 f"{backend.info.n_ctx:,} (files up to about {fits} KiB fit)",
                 "Raise --n-ctx if the model allows it, or fix a smaller file.",
             )
-        options = LoopOptions(
+        options = fix_options(LoopOptions(
             max_rounds=settings.rounds, strategy=settings.strategy,  # type: ignore[arg-type]
-            candidates=settings.candidates, confirm=False, require_code=False,
-            accept_silent=True,
-            generation=GenerationOptions(
-                temperature=settings.temperature, seed=settings.seed,
-                max_tokens=max(settings.max_tokens, int(file_tokens * 1.3) + 256)),
-        )
+            candidates=settings.candidates,
+            generation=GenerationOptions(temperature=settings.temperature, seed=settings.seed,
+                                         max_tokens=settings.max_tokens),
+        ), file_tokens)
         loop = RefineLoop(backend, executor, prompts, options,
                           on_output=view.output if view else None)
         transcript: list[dict[str, Any]] = []

@@ -176,6 +176,10 @@ def run(
         raise SystemExit(1)
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def _write_result(text: str) -> None:
     from oci_cli.ui.console import sanitize
     from oci_cli.ui.loop_view import is_terminal
@@ -253,7 +257,9 @@ def drive(text: str, settings: Any, executor: Any, base: Any, *,
         style = "green" if stopped.success else "red"
         from rich.markup import escape
 
+        totals = stopped.totals
+        took = totals.prompt_seconds + totals.generate_seconds + totals.execution_seconds
         err.print(f"[{style}]{'✓' if stopped.success else '✗'}[/{style}] "
-                  f"{escape(stopped.message)} · {stopped.rounds} round(s) · "
-                  f"{stopped.totals.generated_tokens} tokens generated", highlight=False)
+                  f"{escape(stopped.message)} · {_plural(stopped.rounds, 'round')} · "
+                  f"{totals.generated_tokens} tokens · {took:.1f} s", highlight=False)
     return {"stopped": stopped, "json": data}

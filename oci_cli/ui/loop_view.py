@@ -25,7 +25,8 @@ from oci_cli.agent.events import (
 from oci_cli.ui.console import sanitize
 from oci_cli.ui.execution import status_text
 
-_PURPOSE = {"answer": "", "resample": " · resampling", "candidate": " · another candidate"}
+_PURPOSE = {"answer": "", "conclude": " · the model reads the result",
+            "resample": " · resampling", "candidate": " · another candidate"}
 
 
 class LoopView:

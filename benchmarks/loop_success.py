@@ -1,0 +1,173 @@
+"""How often the refine loop solves simple tasks and fixes simple bugs with a given model.
+
+Drives the same library code as `oci run` and `oci fix` (agent.loop, agent.fix) over the
+corpus in benchmarks/cases/ (see its README), and reports, per kind, how many cases the
+first program already got right (single turn) and how many the loop got right.
+
+    .venv/bin/python benchmarks/loop_success.py                 # everything, default model
+    .venv/bin/python benchmarks/loop_success.py --only tasks --limit 10
+    .venv/bin/python benchmarks/loop_success.py --only nameerror,typeerror --strategy fresh
+
+A task counts as solved when the loop succeeds and the final output contains the expected
+answer; a fix when the loop succeeds and the fixed script prints exactly the expected
+output. Greedy decoding (temperature 0), fixed seed: the numbers repeat run to run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from oci_cli.agent.events import ExecutionEnd, Stopped, event_to_dict  # noqa: E402
+from oci_cli.agent.execute import ProgramExecutor  # noqa: E402
+from oci_cli.agent.feedback import format_result  # noqa: E402
+from oci_cli.agent.fix import FileExecutor, command_line, fix_options, fix_task  # noqa: E402
+from oci_cli.agent.loop import LoopOptions, RefineLoop, conversation_task  # noqa: E402
+from oci_cli.agent.prompts import for_family  # noqa: E402
+from oci_cli.backend.base import GenerationOptions, Message  # noqa: E402
+from oci_cli.core.sourcefile import read_source  # noqa: E402
+from oci_cli.sandbox.limits import Limits  # noqa: E402
+
+CASES = ROOT / "benchmarks" / "cases"
+KINDS = ("tasks", "nameerror", "import", "keyerror", "typeerror", "recursion")
+
+
+def load_backend(model: str | None, n_ctx: int) -> Any:
+    from oci_cli.backend.llama import LlamaBackend
+    from oci_cli.core.config import Settings
+    from oci_cli.core.store import resolve_model
+
+    resolved = resolve_model(model)
+    return LlamaBackend(resolved.path, Settings(n_ctx=n_ctx), family=resolved.family,
+                        name=resolved.name)
+
+
+def run_task(backend: Any, case: dict[str, str], options: LoopOptions,
+             limits: Limits) -> dict[str, Any]:
+    prompts = for_family(backend.info.family)
+    with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
+        loop = RefineLoop(backend, ProgramExecutor(tmp, limits), prompts, options)
+        events = list(loop.run(conversation_task(prompts, case["task"])))
+    stopped = events[-1]
+    assert isinstance(stopped, Stopped)
+    runs = [e for e in events if isinstance(e, ExecutionEnd)]
+    first_ok = bool(runs) and runs[0].status == "ok" and case["expect"] in runs[0].result.stdout
+    solved = stopped.success and case["expect"] in (stopped.final_output or "")
+    return {"id": case["id"], "kind": "tasks", "first": first_ok, "solved": solved,
+            "stop_reason": stopped.reason, "rounds": stopped.rounds,
+            "tokens": stopped.totals.generated_tokens, "events": events}
+
+
+def run_fix(backend: Any, script: Path, options: LoopOptions, limits: Limits) -> dict[str, Any]:
+    prompts = for_family(backend.info.family)
+    expected = script.with_suffix(".expected").read_text(encoding="utf-8")
+    with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
+        copy = Path(tmp) / "script.py"
+        shutil.copyfile(script, copy)
+        source = read_source(copy)
+        executor = FileExecutor(source, [], limits)
+        first = executor.run_original()
+        failure = format_result(first, prompts, program_files=executor.program_files,
+                                rename=executor.rename).text
+        task = fix_task(prompts, source, command_line(copy, []), failure)
+        file_tokens = backend.count_tokens([Message("user", source.text)])
+        loop = RefineLoop(backend, executor, prompts, fix_options(options, file_tokens))
+        events = list(loop.run(task))
+        untouched = copy.read_bytes() == script.read_bytes()
+    stopped = events[-1]
+    assert isinstance(stopped, Stopped)
+    runs = [e for e in events if isinstance(e, ExecutionEnd)]
+    first_ok = bool(runs) and runs[0].status != "failed" and runs[0].result.stdout == expected
+    solved = stopped.success and stopped.final_output == expected
+    return {"id": script.stem, "kind": script.stem.rsplit("_", 1)[0], "first": first_ok,
+            "solved": solved, "passed_but_wrong_output": stopped.success and not solved,
+            "stop_reason": stopped.reason, "rounds": stopped.rounds,
+            "tokens": stopped.totals.generated_tokens, "original_untouched": untouched,
+            "events": events}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--model", default=None, help="model name or .gguf path")
+    parser.add_argument("--only", default=",".join(KINDS), help="kinds, comma-separated")
+    parser.add_argument("--limit", type=int, default=0, help="cases per kind (0 = all)")
+    parser.add_argument("--skip", type=int, default=0, help="skip the first N cases per kind")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--strategy", default="conversation", choices=["conversation", "fresh"])
+    parser.add_argument("--candidates", type=int, default=1)
+    parser.add_argument("--resample", type=int, default=2)
+    parser.add_argument("--n-ctx", type=int, default=4096)
+    parser.add_argument("--out", type=Path, default=None, help="JSONL log of every case")
+    args = parser.parse_args()
+
+    kinds = [k.strip() for k in args.only.split(",") if k.strip()]
+    unknown = set(kinds) - set(KINDS)
+    if unknown:
+        parser.error(f"unknown kind(s): {', '.join(sorted(unknown))}")
+    backend = load_backend(args.model, args.n_ctx)
+    options = LoopOptions(max_rounds=args.rounds, strategy=args.strategy,
+                          candidates=args.candidates, resample=args.resample,
+                          generation=GenerationOptions(temperature=0.0, seed=1234))
+    limits = Limits(timeout=10)
+    results: list[dict[str, Any]] = []
+    log = args.out.open("w", encoding="utf-8") if args.out else None
+    started = time.monotonic()
+    for kind in kinds:
+        if kind == "tasks":
+            lines = (CASES / "tasks.jsonl").read_text(encoding="utf-8").splitlines()
+            cases: list[Any] = [json.loads(line) for line in lines if line.strip()]
+        else:
+            cases = sorted((CASES / "fix").glob(f"{kind}_*.py"))
+        cases = cases[args.skip:]
+        if args.limit:
+            cases = cases[: args.limit]
+        for case in cases:
+            t0 = time.monotonic()
+            if kind == "tasks":
+                row = run_task(backend, case, options, limits)
+            else:
+                row = run_fix(backend, case, options, limits)
+            row["seconds"] = round(time.monotonic() - t0, 2)
+            events = row.pop("events")
+            results.append(row)
+            mark = "✓" if row["solved"] else "✗"
+            print(f"{mark} {row['id']:<28} first={'y' if row['first'] else 'n'} "
+                  f"rounds={row['rounds']} stop={row['stop_reason']:<10} {row['seconds']:.1f}s",
+                  flush=True)
+            if log is not None:
+                log.write(json.dumps({**row, "events": [event_to_dict(e) for e in events]},
+                                     ensure_ascii=False) + "\n")
+                log.flush()
+    backend.close()
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in results:
+        by_kind[row["kind"]].append(row)
+    print(f"\nmodel: {backend.info.name} · strategy {args.strategy} · candidates "
+          f"{args.candidates} · rounds {args.rounds} · {time.monotonic() - started:.0f} s")
+    print(f"{'kind':<12}{'cases':>6}{'single turn':>13}{'loop':>8}")
+    for kind in kinds:
+        rows = by_kind.get(kind, [])
+        if not rows:
+            continue
+        first = sum(r["first"] for r in rows)
+        solved = sum(r["solved"] for r in rows)
+        print(f"{kind:<12}{len(rows):>6}{first:>8} ({100 * first / len(rows):3.0f}%)"
+              f"{solved:>4} ({100 * solved / len(rows):3.0f}%)")
+    if any(not r.get("original_untouched", True) for r in results):
+        print("ERROR: a fix case changed its original file")
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
