@@ -30,8 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from oci_cli.agent.events import ExecutionEnd, Stopped, event_to_dict  # noqa: E402
 from oci_cli.agent.execute import ProgramExecutor  # noqa: E402
-from oci_cli.agent.feedback import format_result  # noqa: E402
-from oci_cli.agent.fix import FileExecutor, command_line, fix_options, fix_task  # noqa: E402
+from oci_cli.agent.fix import FileExecutor, command_line, first_failure, fix_options, fix_task  # noqa: E402
 from oci_cli.agent.loop import LoopOptions, RefineLoop, conversation_task  # noqa: E402
 from oci_cli.agent.prompts import for_family  # noqa: E402
 from oci_cli.backend.base import GenerationOptions, Message  # noqa: E402
@@ -77,8 +76,7 @@ def run_fix(backend: Any, script: Path, options: LoopOptions, limits: Limits) ->
         source = read_source(copy)
         executor = FileExecutor(source, [], limits)
         first = executor.run_original()
-        failure = format_result(first, prompts, program_files=executor.program_files,
-                                rename=executor.rename).text
+        failure = first_failure(prompts, executor, first)
         task = fix_task(prompts, source, command_line(copy, []), failure)
         file_tokens = backend.count_tokens([Message("user", source.text)])
         loop = RefineLoop(backend, executor, prompts, fix_options(options, file_tokens))

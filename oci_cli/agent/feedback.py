@@ -117,11 +117,12 @@ def failure_reason(result: ExecResult) -> str:
 
 def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
                   program_files: tuple[str, ...] = ("main.py",),
-                  rename: dict[str, str] | None = None) -> Feedback:
+                  rename: dict[str, str] | None = None, code: str | None = None) -> Feedback:
     """The ``Execution result:`` message for ``result``, within ``budget`` characters.
 
     ``rename`` replaces paths in the output (e.g. a temporary copy's name with the
-    name of the file the user knows).
+    name of the file the user knows). With ``code``, a failure gets a one-sentence hint
+    on what the error means (agent/hints.py).
     """
     stdout, stderr = result.stdout, result.stderr
     for old, new in (rename or {}).items():
@@ -148,6 +149,12 @@ def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
         parts.append(f"(Created files: {names})")
     if not clean and (result.limit is not None or not stderr):
         parts.append(f"[{reason}]")
+    if not clean and code is not None and result.limit is None:
+        from oci_cli.agent.hints import hint
+
+        advice = hint(stderr, code)
+        if advice:
+            parts.append(f"Hint: {advice}")
     if clean and not parts:
         return Feedback(prompts.feedback.format(output=prompts.no_output), "silent",
                         "it printed nothing")

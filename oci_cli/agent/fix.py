@@ -38,7 +38,7 @@ def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
 
     generation = replace(base.generation,
                          max_tokens=max(base.generation.max_tokens, int(file_tokens * 1.3) + 256))
-    return replace(base, confirm=False, require_code=False, accept_silent=True,
+    return replace(base, confirm=False, require_code=True, accept_silent=True,
                    stop_after_code=False, generation=generation)
 
 
@@ -134,6 +134,14 @@ def _copy_tree(root: Path, dest: Path) -> None:
     shutil.copytree(root, dest, ignore=ignore, symlinks=True)
 
 
+def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult) -> str:
+    """How the original failed, as the model reads it (traceback, hint)."""
+    from oci_cli.agent.feedback import format_result
+
+    return format_result(result, prompts, program_files=executor.program_files,
+                         rename=executor.rename, code=executor.source.text).text
+
+
 def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str) -> Task:
     """The opening request (file + command + failure) and its fresh restatement."""
 
@@ -143,7 +151,7 @@ def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str)
                                                           failure=why))]
 
     return Task(messages=request(source.text, failure), text=source.text,
-                restate=request, again=prompts.fix_again,
+                restate=request, again=prompts.fix_again, need_code=prompts.fix_need_code,
                 prepare=lambda code: merge_partial(source.text, code))
 
 

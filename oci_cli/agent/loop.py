@@ -123,6 +123,8 @@ class Task:
     again: str | None = None
     """Template for the message after a failed run (``{failure}``); default: the feedback
     with the prompt set's ``failed`` hint."""
+    need_code: str | None = None
+    """The request when a reply has no code (default: the prompt set's ``need_code``)."""
     prepare: Callable[[str], str] | None = None
     """Turns an extracted program into the one to run (``oci fix``: a partial answer
     merged into the whole file)."""
@@ -242,7 +244,7 @@ class RefineLoop:
         self.totals.executions += 1
         fb = format_result(result, self.prompts, budget=self.options.feedback_chars,
                            program_files=self.executor.program_files,
-                           rename=self.executor.rename)
+                           rename=self.executor.rename, code=code)
         yield ExecutionEnd(code, result, fb.text, fb.status, fb.reason, round_, candidate)
 
     # ----------------------------------------------------------------- loop --
@@ -305,10 +307,10 @@ class RefineLoop:
                     yield CodeSkipped("", "other_language", text)
                     messages.append(Message("user", text))
                     continue
-                if opts.require_code and not nudged and last is None:
+                if opts.require_code and not nudged:
                     nudged = True
                     yield Notice("The reply had no code; asking the model for a program.")
-                    messages.append(Message("user", self.prompts.need_code))
+                    messages.append(Message("user", task.need_code or self.prompts.need_code))
                     continue
                 yield stop("no_code", False)
                 return
@@ -321,7 +323,10 @@ class RefineLoop:
                     yield stop("done", True)
                     return
                 new_code: str | None = None
-                for event in self._resample(messages[:-1], rounds + 1, seen):
+                nudge = self.prompts.repeated.format(
+                    reason=earlier.feedback.reason if earlier else "it cannot run")
+                for event in self._resample([*messages, Message("user", nudge)], rounds + 1,
+                                            seen):
                     if isinstance(event, CodeFound):
                         new_code = event.code
                     else:
@@ -371,6 +376,7 @@ class RefineLoop:
             assert attempt is not None
             seen[key] = attempt
             last = attempt
+            nudged = False
             if attempt.result.interrupted:
                 yield stop("cancelled", False)
                 return

@@ -53,6 +53,11 @@ class PromptSet:
         "as one complete Python program in a ```python block."
     )
     refused: str = "The user did not run the program.{why}"
+    repeated: str = (
+        "That is the same program that already failed ({reason}). Running it again gives "
+        "the same error. Change the code so that this error cannot happen, and write the "
+        "whole corrected program in one ```python block."
+    )
     retry: str = (
         "Task:\n{task}\n\nThis program was tried:\n```python\n{code}\n```\n\n"
         "It failed:\n{failure}\n\n"
@@ -67,7 +72,11 @@ class PromptSet:
     )
     fix_request: str = (
         "This script fails when run as `{command}`:\n```python\n{code}\n```\n\n{failure}\n\n"
-        "Fix the bug. Reply with the whole corrected file in one ```python block."
+        "First say in one sentence which line is wrong and how to change it. Then reply "
+        "with the whole corrected file in one ```python block."
+    )
+    fix_need_code: str = (
+        "Now apply that change and write the whole corrected file in one ```python block."
     )
     fix_again: str = (
         "The corrected file still fails:\n{failure}\n\n"

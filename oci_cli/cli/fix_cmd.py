@@ -94,8 +94,7 @@ def fix(
     130 interrupted.
     """
     from oci_cli.agent.events import ModelText, Stopped, event_to_dict
-    from oci_cli.agent.feedback import format_result
-    from oci_cli.agent.fix import FileExecutor, command_line, fix_options, fix_task
+    from oci_cli.agent.fix import FileExecutor, command_line, first_failure, fix_options, fix_task
     from oci_cli.agent.loop import LoopOptions, RefineLoop
     from oci_cli.agent.prompts import for_family
     from oci_cli.backend.base import GenerationOptions, Message
@@ -159,8 +158,7 @@ def fix(
         backend = load_backend(settings, bar)
     try:
         prompts = for_family(backend.info.family)
-        failure = format_result(first, prompts, program_files=executor.program_files,
-                                rename=executor.rename).text
+        failure = first_failure(prompts, executor, first)
         task = fix_task(prompts, source, command, failure)
         file_tokens = backend.count_tokens([Message("user", source.text)])
         need = backend.count_tokens(task.messages) + file_tokens + 64
