@@ -1,0 +1,300 @@
+"""`oci run` and `oci fix` as commands, with the scripted model (``--model fake:FILE``)
+and the real sandbox: output contract, JSON schema, exit codes, and the safety of
+fix's writes (atomic, encoding kept, backup, never a truncated file)."""
+
+from __future__ import annotations
+
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from oci_cli.cli.main import main_with_status
+
+
+def oci(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main_with_status(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fake(tmp_path: Path, *replies: str) -> str:
+    path = tmp_path / f"replies-{random.randrange(10**9)}.json"
+    path.write_text(json.dumps(list(replies)))
+    return f"fake:{path}"
+
+
+def py(code: str) -> str:
+    return f"Plan: do it.\n```python\n{code}\n```"
+
+
+@pytest.fixture(autouse=True)
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+# ------------------------------------------------------------------ oci run --
+
+
+def test_run_prints_the_final_output_only(capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    model = fake(tmp_path, py("print(sum(int(d) for d in str(2**100)))"), "It is 115.")
+    code, out, err = oci(capsys, "run", "sum of digits of 2**100", "--model", model)
+    assert code == 0
+    assert out == "115\n"
+    assert "\x1b" not in out
+
+
+def test_run_code_prints_the_program(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = fake(tmp_path, py("print(6765)"), "6765")
+    code, out, _ = oci(capsys, "run", "fib", "--code", "--model", model)
+    assert code == 0 and out == "print(6765)\n"
+
+
+def test_run_json_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = fake(tmp_path, py("print(1/0)"), py("print(1/1)"), "It is 1.0.")
+    code, out, _ = oci(capsys, "run", "divide", "--json", "--model", model)
+    assert code == 0
+    data = json.loads(out)
+    assert data["success"] is True
+    assert data["final_code"] == "print(1/1)"
+    assert data["final_output"] == "1.0\n"
+    assert data["rounds"] == 2
+    assert data["stop_reason"] == "done"
+    assert data["answer"] == "It is 1.0."
+    assert data["stats"]["generations"] == 3 and data["stats"]["executions"] == 2
+    kinds = [e["kind"] for e in data["events"]]
+    assert kinds.count("execution_end") == 2 and kinds[-1] == "stopped"
+    assert "model_text" not in kinds
+    failed = next(e for e in data["events"] if e["kind"] == "execution_end")
+    assert "ZeroDivisionError" in failed["feedback"]
+
+
+def test_run_not_solved_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = fake(tmp_path, *[py(f"raise RuntimeError({i})") for i in range(3)])
+    code, out, err = oci(capsys, "run", "x", "--rounds", "2", "--model", model)
+    assert code == 1 and out == ""
+    assert "not solved: reached the round limit" in err
+    code, out, _ = oci(capsys, "run", "x", "--rounds", "2", "--json", "--model",
+                       fake(tmp_path, *[py(f"raise RuntimeError({i})") for i in range(3)]))
+    data = json.loads(out)
+    assert code == 1 and data["success"] is False and data["stop_reason"] == "round_cap"
+    assert data["final_code"] is None and data["best_attempt"] == "raise RuntimeError(1)"
+
+
+def test_run_reads_the_task_from_stdin_and_a_file(tmp_path: Path, oci_bin: str) -> None:
+    model = fake(tmp_path, py("print('from stdin')"), "done")
+    proc = subprocess.run([oci_bin, "run", "-", "--model", model], input="line one\nline two\n",
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "from stdin\n"
+    assert "\x1b" not in proc.stdout + proc.stderr  # no TTY: no colour, no progress
+    task = tmp_path / "task.txt"
+    task.write_text("print something\n")
+    proc = subprocess.run([oci_bin, "run", "-f", str(task), "--model",
+                           fake(tmp_path, py("print('from file')"), "ok")],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "from file\n"
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["run"], "no task given"),
+    (["run", "   "], "the task is empty"),
+    (["run", "-f", "missing.txt"], "missing.txt: no such file"),
+    (["run", "x", "-f", "t.txt"], "not both"),
+    (["run", "x", "--rounds", "0"], "rounds"),
+    (["run", "x", "--strategy", "magic"], "use conversation or fresh"),
+    (["run", "x", "--json", "--code"], "cannot be combined"),
+])
+def test_run_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str],
+                          message: str) -> None:
+    code, out, err = oci(capsys, *args)
+    assert code in (2, 4) and out == ""
+    assert message in err and "Traceback" not in err
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_run_programs_run_in_the_current_directory(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    model = fake(tmp_path, py("open('out.txt', 'w').write('hi')\nprint('written')"), "Done.")
+    code, out, _ = oci(capsys, "run", "write a file", "--model", model)
+    assert code == 0 and (tmp_path / "out.txt").read_text() == "hi"
+
+
+# ------------------------------------------------------------------ oci fix --
+
+BROKEN = (
+    "# -*- coding: latin-1 -*-\r\n"
+    "prices = {'caf\xe9': 3, 'th\xe9': 2}\r\n"
+    "total = sum(prices.values())\r\n"
+    "print('Total: ' + total)\r\n"
+)
+FIXED = (
+    "# -*- coding: latin-1 -*-\n"
+    "prices = {'caf\xe9': 3, 'th\xe9': 2}\n"
+    "total = sum(prices.values())\n"
+    "print('Total: ' + str(total))\n"
+)
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    path = tmp_path / "shop.py"
+    path.write_bytes(BROKEN.encode("latin-1"))
+    path.chmod(0o754)
+    return path
+
+
+def test_fix_writes_with_yes_keeping_encoding_newlines_mode_and_backup(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path, broken: Path) -> None:
+    model = fake(tmp_path, "Line 4 adds an int to a str.\n```python\n" + FIXED + "```")
+    code, out, err = oci(capsys, "fix", str(broken), "--yes", "--model", model)
+    assert code == 0, err
+    assert "+print('Total: ' + str(total))" in out and "-print('Total: ' + total)" in out
+    assert broken.read_bytes() == FIXED.replace("\n", "\r\n").encode("latin-1")
+    assert oct(broken.stat().st_mode & 0o777) == oct(0o754)
+    assert (tmp_path / "shop.py.orig").read_bytes() == BROKEN.encode("latin-1")
+    assert "fixed" in err
+    assert not list(tmp_path.glob(".shop.oci-*"))  # no temporary copies left
+
+
+def test_fix_diff_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path,
+                                 broken: Path) -> None:
+    model = fake(tmp_path, "```python\n" + FIXED + "```")
+    code, out, err = oci(capsys, "fix", str(broken), "--diff", "--model", model)
+    assert code == 0 and out.startswith("--- a/shop.py\n+++ b/shop.py\n")
+    assert broken.read_bytes() == BROKEN.encode("latin-1")
+    assert not (tmp_path / "shop.py.orig").exists()
+
+
+def test_fix_without_a_terminal_or_yes_writes_nothing(tmp_path: Path, broken: Path,
+                                                      oci_bin: str) -> None:
+    model = fake(tmp_path, "```python\n" + FIXED + "```")
+    proc = subprocess.run([oci_bin, "fix", str(broken), "--model", model],
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0
+    assert "--yes" in proc.stderr
+    assert broken.read_bytes() == BROKEN.encode("latin-1")
+
+
+def test_fix_failure_leaves_the_file_byte_for_byte(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path, broken: Path) -> None:
+    attempts = [f"```python\nprint('Total: ' + total + {i})\n```" for i in range(3)]
+    code, out, err = oci(capsys, "fix", str(broken), "--rounds", "3", "--json", "--model",
+                         fake(tmp_path, *attempts))
+    data = json.loads(out)
+    assert code == 1 and data["success"] is False and data["written"] is False
+    assert data["stop_reason"] == "round_cap" and data["rounds"] == 3
+    assert data["best_attempt"] and data["diff"]
+    assert broken.read_bytes() == BROKEN.encode("latin-1")
+
+
+def test_fix_merges_a_partial_answer(capsys: pytest.CaptureFixture[str],
+                                     tmp_path: Path) -> None:
+    path = tmp_path / "calc.py"
+    path.write_text("def double(x):\n    return x * 2\n\n\ndef half(x):\n    return x / 0\n\n\n"
+                    "print(double(3), half(8))\n")
+    model = fake(tmp_path, "Only half is wrong:\n```python\ndef half(x):\n    return x / 2\n```")
+    code, out, err = oci(capsys, "fix", str(path), "--yes", "--model", model)
+    assert code == 0, err
+    assert path.read_text() == ("def double(x):\n    return x * 2\n\n\ndef half(x):\n"
+                                "    return x / 2\n\n\nprint(double(3), half(8))\n")
+
+
+def test_fix_with_a_test_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    (tmp_path / "mathx.py").write_text("def add(a, b):\n    return a - b\n")
+    (tmp_path / "check.py").write_text("from mathx import add\nassert add(2, 3) == 5, add(2, 3)\n"
+                                       "print('ok')\n")
+    model = fake(tmp_path, "```python\ndef add(a, b):\n    return a + b\n```")
+    code, out, err = oci(capsys, "fix", "mathx.py", "--test", f"{sys.executable} check.py",
+                         "--yes", "--model", model)
+    assert code == 0, err
+    assert (tmp_path / "mathx.py").read_text() == "def add(a, b):\n    return a + b\n"
+
+
+def test_fix_nothing_to_fix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "ok.py"
+    path.write_text("print('fine')\n")
+    code, out, err = oci(capsys, "fix", str(path), "--model", "fake:/nonexistent.json")
+    assert code == 0 and "nothing to fix" in err  # the model was never loaded
+    assert path.read_text() == "print('fine')\n"
+
+
+def test_fix_passes_arguments_to_the_script(capsys: pytest.CaptureFixture[str],
+                                            tmp_path: Path) -> None:
+    path = tmp_path / "args.py"
+    path.write_text("import sys\nprint(int(sys.argv[1]) + 1)\n")
+    code, _, err = oci(capsys, "fix", str(path), "--model", "fake:/x.json", "--", "41")
+    assert code == 0 and "nothing to fix" in err
+
+
+@pytest.mark.parametrize(("setup", "message"), [
+    (lambda p: None, "no such file"),
+    (lambda p: p.mkdir(), "directory"),
+    (lambda p: p.write_bytes(b"\x00\x01\x02binary"), "binary"),
+    (lambda p: (p.with_suffix(".txt").write_text("hello"), p.symlink_to(p.with_suffix(".txt"))),
+     "symlink"),
+])
+def test_fix_bad_input(capsys: pytest.CaptureFixture[str], tmp_path: Path, setup: object,
+                       message: str) -> None:
+    path = tmp_path / "target.py"
+    setup(path)  # type: ignore[operator]
+    code, out, err = oci(capsys, "fix", str(path), "--model", "fake:/x.json")
+    assert code == 2 and out == ""
+    assert message in err and "Traceback" not in err
+
+
+def test_fix_not_python(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    path = tmp_path / "notes.md"
+    path.write_text("# notes\n")
+    code, _, err = oci(capsys, "fix", str(path), "--model", "fake:/x.json")
+    assert code == 2 and "Python" in err
+
+
+def test_fix_too_large_for_the_context(capsys: pytest.CaptureFixture[str],
+                                       tmp_path: Path) -> None:
+    path = tmp_path / "big.py"
+    path.write_text("x = 1\n" * 3000 + "print(y)\n")
+    code, _, err = oci(capsys, "fix", str(path), "--n-ctx", "2048", "--model",
+                       fake(tmp_path, "no"))
+    assert code == 2 and "too large for the model's context" in err and "KiB fit" in err
+
+
+def test_fix_killed_during_the_write_never_truncates(tmp_path: Path, oci_bin: str) -> None:
+    """SIGKILL `oci fix --yes` at random moments: the file is always the old or the new."""
+    old = "data = [" + ", ".join(str(i) for i in range(60000)) + "]\nprint(undefined)\n"
+    new = old.replace("print(undefined)", "print(len(data))")
+    model_file = tmp_path / "replies.json"
+    model_file.write_text(json.dumps(["```python\n" + new + "```"]))
+    target = tmp_path / "big.py"
+    command = [oci_bin, "fix", str(target), "--yes", "--n-ctx", "1000000",
+               "--model", f"fake:{model_file}"]
+    target.write_text(old)
+    started = time.monotonic()
+    subprocess.run(command, capture_output=True, timeout=120, check=True)
+    whole = time.monotonic() - started
+    assert target.read_text() == new
+    rng = random.Random(7)
+    outcomes = set()
+    for i in range(10):
+        target.write_text(old)
+        for leftover in tmp_path.glob("big.py.orig*"):
+            leftover.unlink()
+        proc = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                start_new_session=True)
+        # Spread the kills over the whole run, the last ones near its end (the write).
+        time.sleep(whole * (0.5 + 0.6 * i / 9) * rng.uniform(0.9, 1.1))
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+        text = target.read_text()
+        assert text in (old, new)
+        outcomes.add(text == new)
+    assert True in outcomes  # some runs got as far as writing (the kill was not always early)
+    for stray in tmp_path.glob(".big.*"):
+        assert stray.name.endswith((".oci-tmp", ".py")), stray  # temp files only, never big.py
