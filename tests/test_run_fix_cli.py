@@ -46,7 +46,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 def test_run_prints_the_final_output_only(capsys: pytest.CaptureFixture[str],
                                           tmp_path: Path) -> None:
     model = fake(tmp_path, py("print(sum(int(d) for d in str(2**100)))"), "It is 115.")
-    code, out, err = oci(capsys, "run", "sum of digits of 2**100", "--model", model)
+    code, out, _err = oci(capsys, "run", "sum of digits of 2**100", "--model", model)
     assert code == 0
     assert out == "115\n"
     assert "\x1b" not in out
@@ -123,7 +123,7 @@ def test_run_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str],
 def test_run_programs_run_in_the_current_directory(capsys: pytest.CaptureFixture[str],
                                                    tmp_path: Path) -> None:
     model = fake(tmp_path, py("open('out.txt', 'w').write('hi')\nprint('written')"), "Done.")
-    code, out, _ = oci(capsys, "run", "write a file", "--model", model)
+    code, _out, _ = oci(capsys, "run", "write a file", "--model", model)
     assert code == 0 and (tmp_path / "out.txt").read_text() == "hi"
 
 
@@ -167,7 +167,7 @@ def test_fix_writes_with_yes_keeping_encoding_newlines_mode_and_backup(
 def test_fix_diff_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                  broken: Path) -> None:
     model = fake(tmp_path, "```python\n" + FIXED + "```")
-    code, out, err = oci(capsys, "fix", str(broken), "--diff", "--model", model)
+    code, out, _err = oci(capsys, "fix", str(broken), "--diff", "--model", model)
     assert code == 0 and out.startswith("--- a/shop.py\n+++ b/shop.py\n")
     assert broken.read_bytes() == BROKEN.encode("latin-1")
     assert not (tmp_path / "shop.py.orig").exists()
@@ -186,7 +186,7 @@ def test_fix_without_a_terminal_or_yes_writes_nothing(tmp_path: Path, broken: Pa
 def test_fix_failure_leaves_the_file_byte_for_byte(capsys: pytest.CaptureFixture[str],
                                                    tmp_path: Path, broken: Path) -> None:
     attempts = [f"```python\nprint('Total: ' + total + {i})\n```" for i in range(3)]
-    code, out, err = oci(capsys, "fix", str(broken), "--rounds", "3", "--json", "--model",
+    code, out, _err = oci(capsys, "fix", str(broken), "--rounds", "3", "--json", "--model",
                          fake(tmp_path, *attempts))
     data = json.loads(out)
     assert code == 1 and data["success"] is False and data["written"] is False
@@ -201,7 +201,7 @@ def test_fix_merges_a_partial_answer(capsys: pytest.CaptureFixture[str],
     path.write_text("def double(x):\n    return x * 2\n\n\ndef half(x):\n    return x / 0\n\n\n"
                     "print(double(3), half(8))\n")
     model = fake(tmp_path, "Only half is wrong:\n```python\ndef half(x):\n    return x / 2\n```")
-    code, out, err = oci(capsys, "fix", str(path), "--yes", "--model", model)
+    code, _out, err = oci(capsys, "fix", str(path), "--yes", "--model", model)
     assert code == 0, err
     assert path.read_text() == ("def double(x):\n    return x * 2\n\n\ndef half(x):\n"
                                 "    return x / 2\n\n\nprint(double(3), half(8))\n")
@@ -212,7 +212,7 @@ def test_fix_with_a_test_command(capsys: pytest.CaptureFixture[str], tmp_path: P
     (tmp_path / "check.py").write_text("from mathx import add\nassert add(2, 3) == 5, add(2, 3)\n"
                                        "print('ok')\n")
     model = fake(tmp_path, "```python\ndef add(a, b):\n    return a + b\n```")
-    code, out, err = oci(capsys, "fix", "mathx.py", "--test", f"{sys.executable} check.py",
+    code, _out, err = oci(capsys, "fix", "mathx.py", "--test", f"{sys.executable} check.py",
                          "--yes", "--model", model)
     assert code == 0, err
     assert (tmp_path / "mathx.py").read_text() == "def add(a, b):\n    return a + b\n"
@@ -221,7 +221,7 @@ def test_fix_with_a_test_command(capsys: pytest.CaptureFixture[str], tmp_path: P
 def test_fix_nothing_to_fix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "ok.py"
     path.write_text("print('fine')\n")
-    code, out, err = oci(capsys, "fix", str(path), "--model", "fake:/nonexistent.json")
+    code, _out, err = oci(capsys, "fix", str(path), "--model", "fake:/nonexistent.json")
     assert code == 0 and "nothing to fix" in err  # the model was never loaded
     assert path.read_text() == "print('fine')\n"
 
