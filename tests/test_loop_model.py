@@ -41,7 +41,7 @@ def test_run_solves_simple_tasks(real_backend: Any, tmp_path: Path, task: str,
     assert stopped.totals.generations >= 2 and stopped.totals.prompt_tokens_reused > 0
 
 
-@pytest.mark.parametrize("case", ["nameerror_01", "keyerror_01"])
+@pytest.mark.parametrize("case", ["nameerror_01", "nameerror_02"])
 def test_fix_repairs_simple_bugs(real_backend: Any, tmp_path: Path, case: str) -> None:
     copy = tmp_path / "script.py"
     shutil.copyfile(CASES / f"{case}.py", copy)
