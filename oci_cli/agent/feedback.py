@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from oci_cli.agent.hints import hint
 from oci_cli.agent.prompts import PromptSet
 from oci_cli.sandbox.limits import ExecResult
 
@@ -150,8 +151,6 @@ def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
     if not clean and (result.limit is not None or not stderr):
         parts.append(f"[{reason}]")
     if not clean and code is not None and result.limit is None:
-        from oci_cli.agent.hints import hint
-
         advice = hint(stderr, code)
         if advice:
             parts.append(f"Hint: {advice}")

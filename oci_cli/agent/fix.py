@@ -14,6 +14,7 @@ import contextlib
 import os
 import shlex
 import shutil
+import stat
 import tempfile
 from pathlib import Path
 
@@ -123,7 +124,7 @@ def _copy_tree(root: Path, dest: Path) -> None:
                 continue
             with contextlib.suppress(OSError):
                 st = os.lstat(os.path.join(directory, name))
-                total += st.st_size if not os.path.isdir(os.path.join(directory, name)) else 0
+                total += 0 if stat.S_ISDIR(st.st_mode) else st.st_size
         if total > MAX_COPY_BYTES:
             raise UsageError(
                 f"{root} holds more than {MAX_COPY_BYTES // 2**20} MiB to copy for --test",

@@ -41,19 +41,8 @@ FROM_IMPORTS = {
 }
 
 
-def _stdlib_modules() -> frozenset[str]:
-    names = getattr(sys, "stdlib_module_names", None)
-    if names:
-        return frozenset(names)
-    return frozenset({  # Python 3.9 and older: the common ones
-        "math", "os", "sys", "json", "re", "random", "itertools", "collections", "datetime",
-        "time", "string", "functools", "statistics", "csv", "io", "heapq", "hashlib",
-        "textwrap", "calendar", "decimal", "fractions", "pathlib", "bisect", "operator",
-        "copy", "pprint", "shutil", "subprocess", "typing", "dataclasses", "enum", "glob",
-    })
+STDLIB: frozenset[str] = frozenset(sys.stdlib_module_names)
 
-
-STDLIB = _stdlib_modules()
 
 
 def _last_frame(stderr: str) -> tuple[int, str, str] | None:

@@ -230,10 +230,6 @@ class RefineLoop:
         self.history = [*messages, Message("assistant", "".join(parts).strip())]
         yield ModelReply("".join(parts), stats, round_, purpose)
 
-    def _reply(self, messages: list[Message], round_: int, purpose: str = "answer",
-               options: GenerationOptions | None = None) -> Iterator[Event]:
-        yield from self._generate(messages, round_, purpose, options or self.options.generation)
-
     # ------------------------------------------------------------ execution --
 
     def _execute(self, code: str, round_: int, candidate: int = 0) -> Iterator[Event]:
@@ -274,8 +270,9 @@ class RefineLoop:
         while True:
             reply: ModelReply | None = None
             concluding = clean is not None and last is clean
-            for event in self._reply(messages, rounds if concluding else rounds + 1,
-                                     "conclude" if concluding else "answer"):
+            for event in self._generate(messages, rounds if concluding else rounds + 1,
+                                        "conclude" if concluding else "answer",
+                                        opts.generation):
                 if isinstance(event, ModelReply):
                     reply = event
                 yield event
@@ -433,7 +430,7 @@ class RefineLoop:
             options = replace(base, temperature=max(opts.resample_temperature, 0.1),
                               seed=base.seed + 1000 * (k + 1))
             reply: ModelReply | None = None
-            for event in self._reply(messages, round_, "resample", options):
+            for event in self._generate(messages, round_, "resample", options):
                 if isinstance(event, ModelReply):
                     reply = event
                 yield event
@@ -456,7 +453,7 @@ class RefineLoop:
             options = replace(base, temperature=max(opts.resample_temperature, 0.1),
                               seed=base.seed + 7919 * k)
             reply: ModelReply | None = None
-            for event in self._reply(list(context), round_, "candidate", options):
+            for event in self._generate(list(context), round_, "candidate", options):
                 if isinstance(event, ModelReply):
                     reply = event
                 yield event

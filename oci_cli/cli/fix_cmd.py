@@ -93,12 +93,12 @@ def fix(
     (FILE.orig). Exit status: 0 fixed (or nothing to fix), 1 not fixed, 2 usage error,
     130 interrupted.
     """
-    from oci_cli.agent.events import ModelText, Stopped, event_to_dict
     from oci_cli.agent.fix import FileExecutor, command_line, first_failure, fix_options, fix_task
     from oci_cli.agent.loop import LoopOptions, RefineLoop
     from oci_cli.agent.prompts import for_family
     from oci_cli.backend.base import GenerationOptions, Message
     from oci_cli.backend.loader import load_backend
+    from oci_cli.cli.run_cmd import follow
     from oci_cli.core.config import load_settings
     from oci_cli.core.sourcefile import git_status, read_source, unified_diff, write_back
     from oci_cli.sandbox import containment
@@ -179,16 +179,7 @@ def fix(
         ), file_tokens)
         loop = RefineLoop(backend, executor, prompts, options,
                           on_output=view.output if view else None)
-        transcript: list[dict[str, Any]] = []
-        stopped: Stopped | None = None
-        for event in loop.run(task):
-            if view is not None:
-                view(event)
-            if isinstance(event, Stopped):
-                stopped = event
-            if not isinstance(event, ModelText):
-                transcript.append(event_to_dict(event))
-        assert stopped is not None
+        stopped, transcript = follow(loop, task, view)
     finally:
         backend.close()
 

@@ -189,6 +189,27 @@ def _write_result(text: str) -> None:
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
 
 
+def follow(loop: Any, task: Any, view: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """Run ``loop`` on ``task``, rendering each event with ``view`` (if any).
+
+    Returns the :class:`Stopped` event and the transcript for ``--json`` (every event
+    but the streamed text chunks, which the replies repeat whole).
+    """
+    from oci_cli.agent.events import ModelText, Stopped, event_to_dict
+
+    transcript: list[dict[str, Any]] = []
+    stopped: Stopped | None = None
+    for event in loop.run(task):
+        if view is not None:
+            view(event)
+        if isinstance(event, Stopped):
+            stopped = event
+        if not isinstance(event, ModelText):
+            transcript.append(event_to_dict(event))
+    assert stopped is not None
+    return stopped, transcript
+
+
 def drive(text: str, settings: Any, executor: Any, base: Any, *,
           progress: bool | None) -> dict[str, Any]:
     """Load the model, run the loop on ``text`` with ``executor``, render progress.
@@ -197,7 +218,6 @@ def drive(text: str, settings: Any, executor: Any, base: Any, *,
     """
     from dataclasses import replace
 
-    from oci_cli.agent.events import ModelText, Stopped, event_to_dict
     from oci_cli.agent.loop import RefineLoop, conversation_task
     from oci_cli.agent.prompts import for_family
     from oci_cli.backend.base import GenerationOptions
@@ -226,16 +246,7 @@ def drive(text: str, settings: Any, executor: Any, base: Any, *,
         view = LoopView(err) if show else None
         loop = RefineLoop(backend, executor, prompts, options,
                           on_output=view.output if view else None)
-        transcript: list[dict[str, Any]] = []
-        stopped: Stopped | None = None
-        for event in loop.run(conversation_task(prompts, text)):
-            if view is not None:
-                view(event)
-            if isinstance(event, Stopped):
-                stopped = event
-            if not isinstance(event, ModelText):
-                transcript.append(event_to_dict(event))
-        assert stopped is not None
+        stopped, transcript = follow(loop, conversation_task(prompts, text), view)
         model_name = backend.info.name
     finally:
         backend.close()
