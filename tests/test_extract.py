@@ -599,3 +599,25 @@ def test_deeply_nested_code_does_not_raise() -> None:
     assert got.code is not None  # too deep to parse: run anyway, the error goes back
     long_sum = "```python\nprint(" + "+".join(["1"] * 20000) + ")\n```"
     assert extract._extract(long_sum).code is not None
+
+
+def test_doctest_lines_inside_a_docstring_are_left_alone() -> None:
+    # HumanEval-style replies repeat the prompt's docstring, doctests included: the
+    # program parses as it is, so its ">>>" lines are text, not a session to convert.
+    reply = (
+        "```python\n"
+        "def add(a, b):\n"
+        '    """Add.\n'
+        "    >>> add(1, 2)\n"
+        "    3\n"
+        '    """\n'
+        "    return a + b\n"
+        "\n"
+        "print(add(1, 2))\n"
+        "```\n"
+    )
+    got = extract_program(reply)
+    assert got.code is not None
+    assert "    >>> add(1, 2)\n    3\n" in got.code
+    assert got.code.rstrip().endswith("print(add(1, 2))")
+    assert not any("session" in note for note in got.notes)

@@ -465,7 +465,8 @@ class _State:
 
 
 def _prepare(code: str, state: _State, label: str) -> str:
-    if _has_session(code):
+    # Code that parses is not a session: its ">>>" lines are inside strings (doctests).
+    if _has_session(code) and parse_module(code) is None:
         procs, modules = state.earlier_procs_and_modules()
         code = _session_to_code(code, procs, modules)
         state.notes.append(f"{label}: converted a >>> session to a script")
