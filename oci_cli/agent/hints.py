@@ -9,6 +9,7 @@ the program's text; they never contain a program.
 
 from __future__ import annotations
 
+import ast
 import difflib
 import re
 import sys
@@ -84,13 +85,29 @@ def hint(stderr: str, code: str) -> str | None:
     if match:
         t = match.group("t")
         article = "an" if t[0] in "aeiou" else "a"
+        suspects = concat_suspects(code, frame[0]) if frame else []
+        if len(suspects) == 1:
+            return (f"A string and {article} {t} are joined with +{where}: `{suspects[0]}` "
+                    f"is {article} {t}, not a string: write `str({suspects[0]})` there.")
+        if suspects:
+            names = ", ".join(f"`{s}`" for s in suspects)
+            return (f"A string and {article} {t} are joined with +{where}: one of {names} "
+                    f"is {article} {t}, not a string: wrap it in str(...) there.")
         return (f"A string and {article} {t} are joined with +{where}: convert the "
                 f"number with str(...) or use an f-string.")
     match = _OPERAND.search(stderr)
     if match and "str" in (match.group("a"), match.group("b")):
         other = match.group("b") if match.group("a") == "str" else match.group("a")
-        return (f"A {other} and a string are combined with {match.group('op')}{where}: "
-                "convert one of them (str(...) or int(...)) so both have the same type.")
+        article = "an" if other[0] in "aeiou" else "a"
+        suspects = (concat_suspects(code, frame[0])
+                    if frame and match.group("op") == "+" else [])
+        if len(suspects) == 1:
+            return (f"{article.capitalize()} {other} and a string are combined with +{where}: "
+                    f"`{suspects[0]}` is {article} {other}, not a string: write "
+                    f"`str({suspects[0]})` there.")
+        return (f"{article.capitalize()} {other} and a string are combined with "
+                f"{match.group('op')}{where}: convert one of them (str(...) or int(...)) so "
+                "both have the same type.")
 
     if "RecursionError" in stderr:
         func = frame[1] if frame else "the function"
@@ -120,6 +137,126 @@ def hint(stderr: str, code: str) -> str | None:
         return (f"A value is None{where}: a function probably returns nothing (no `return`) "
                 "or a lookup found nothing.")
     return None
+
+
+# ------------------------------------------------------------- str + number suspects
+
+_STR_FUNCS = {"str", "repr", "format", "chr", "input", "hex", "oct", "bin", "ascii"}
+_STR_METHODS = {"join", "upper", "lower", "title", "strip", "lstrip", "rstrip", "format",
+                "replace", "capitalize", "zfill", "rjust", "ljust", "center", "casefold",
+                "swapcase", "removeprefix", "removesuffix", "decode"}
+_NUM_FUNCS = {"len", "sum", "int", "float", "round", "abs", "ord", "min", "max", "pow",
+              "divmod", "hash", "id"}
+_NUM_METHODS = {"count", "index", "find", "rfind", "bit_length"}
+_ARITH = (ast.Sub, ast.Mult, ast.Div, ast.FloorDiv, ast.Mod, ast.Pow)
+
+
+def _operands(node: ast.expr) -> list[ast.expr]:
+    """The operands of a chain ``a + b + c``."""
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        return _operands(node.left) + _operands(node.right)
+    return [node]
+
+
+def _is_str(node: ast.expr) -> bool:
+    if isinstance(node, ast.Constant):
+        return isinstance(node.value, str)
+    if isinstance(node, ast.JoinedStr):
+        return True
+    if isinstance(node, ast.Call):
+        f = node.func
+        if isinstance(f, ast.Name):
+            return f.id in _STR_FUNCS
+        return isinstance(f, ast.Attribute) and f.attr in _STR_METHODS
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Mod):
+        return _is_str(node.left)  # "%d" % n
+    return False
+
+
+class _Numbers:
+    """Which names and functions of a program hold numbers, from their assignments."""
+
+    def __init__(self, tree: ast.Module) -> None:
+        self.values: dict[str, list[ast.expr]] = {}
+        self.returns: dict[str, list[ast.expr]] = {}
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Assign):
+                for target in node.targets:
+                    if isinstance(target, ast.Name):
+                        self.values.setdefault(target.id, []).append(node.value)
+            elif isinstance(node, (ast.AugAssign, ast.AnnAssign)) and node.value is not None:
+                if isinstance(node.target, ast.Name):
+                    self.values.setdefault(node.target.id, []).append(node.value)
+            elif isinstance(node, ast.For) and isinstance(node.target, ast.Name):
+                it = node.iter
+                if (isinstance(it, ast.Call) and isinstance(it.func, ast.Name)
+                        and it.func.id == "range"):
+                    self.values.setdefault(node.target.id, []).append(ast.Constant(0))
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                for sub in ast.walk(node):
+                    if isinstance(sub, ast.Return) and sub.value is not None:
+                        self.returns.setdefault(node.name, []).append(sub.value)
+
+    def is_number(self, node: ast.expr, depth: int = 0) -> bool:
+        if depth > 6:
+            return False
+        if isinstance(node, ast.Constant):
+            return isinstance(node.value, (int, float)) and not isinstance(node.value, bool)
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, (ast.USub, ast.UAdd)):
+            return self.is_number(node.operand, depth + 1)
+        if isinstance(node, ast.BinOp):
+            if isinstance(node.op, _ARITH) and not _is_str(node.left):
+                return True
+            return isinstance(node.op, ast.Add) and any(
+                self.is_number(side, depth + 1) for side in (node.left, node.right))
+        if isinstance(node, ast.Call):
+            f = node.func
+            if isinstance(f, ast.Name):
+                if f.id in _NUM_FUNCS:
+                    return True
+                returns = self.returns.get(f.id, [])
+                return bool(returns) and all(self.is_number(r, depth + 1) for r in returns)
+            return isinstance(f, ast.Attribute) and f.attr in _NUM_METHODS
+        if isinstance(node, ast.Name):
+            values = self.values.get(node.id, [])
+            return (any(self.is_number(v, depth + 1) for v in values)
+                    and not any(_is_str(v) for v in values))
+        return False
+
+
+def concat_suspects(code: str, line: int) -> list[str]:
+    """The operands of a ``str + ...`` chain on ``line`` that are not strings.
+
+    The ones the program's own assignments show to be numbers when there are any
+    (``percent = done * 100 // total`` → ``percent``), else every operand that is not
+    plainly a string, as written in the source.
+    """
+    tree = codeinfo.parse_module(code)
+    if tree is None:
+        return []
+    chains = [node for node in ast.walk(tree)
+              if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add)
+              and node.lineno <= line <= (node.end_lineno or node.lineno)]
+    if not chains:
+        return []
+    top = [c for c in chains if not any(c is not o and _inside(c, o) for o in chains)]
+    numbers = _Numbers(tree)
+    unknown: list[ast.expr] = []
+    for chain in top:
+        operands = _operands(chain)
+        others = [o for o in operands if not _is_str(o)]
+        if len(others) < len(operands):
+            unknown += others
+        else:  # `row + seat`: no plain string in sight, only the numbers are suspects
+            unknown += [o for o in others if numbers.is_number(o)]
+    sure = [o for o in unknown if numbers.is_number(o)]
+    picked = sure or unknown
+    texts = [ast.get_source_segment(code, o) or ast.unparse(o) for o in picked]
+    return list(dict.fromkeys(t for t in texts if "\n" not in t))
+
+
+def _inside(inner: ast.AST, outer: ast.AST) -> bool:
+    return any(inner is node for node in ast.walk(outer))
 
 
 def _identifiers(code: str) -> set[str]:

@@ -1,0 +1,80 @@
+"""The one-sentence hints on what an error means, from real tracebacks."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from oci_cli.agent.hints import concat_suspects, hint
+
+
+def traceback_of(code: str, tmp_path: Path) -> str:
+    script = tmp_path / "prog.py"
+    script.write_text(code, encoding="utf-8")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode != 0, done.stdout
+    return done.stderr
+
+
+@pytest.mark.parametrize(("code", "suspect"), [
+    ('total = 0\nfor x in (1, 2):\n    total += x\nprint("Total: " + total)\n', "total"),
+    ('def bar(done, total):\n    percent = done * 100 // total\n'
+     '    return "[" + "#" * done + "] " + percent + "%"\nprint(bar(1, 4))\n', "percent"),
+    ('items = [1, 2]\nprint("Count: " + len(items))\n', "len(items)"),
+    ('def cost(w):\n    if w < 1:\n        return 5\n    return 9 + w * 2\n'
+     'name = "lamp"\nprint(name + ": " + cost(3) + " EUR")\n', "cost(3)"),
+    ('for seat in range(1, 3):\n    code = "A" + seat\n', "seat"),
+    ('hours = 7200 // 3600\nprint(hours + "h")\n', "hours"),  # int + str
+    ('row = "B"\nfor seat in range(2):\n    label = row + seat\n', "seat"),
+])
+def test_str_plus_number_names_the_number(code: str, suspect: str, tmp_path: Path) -> None:
+    advice = hint(traceback_of(code, tmp_path), code)
+    assert advice is not None
+    assert f"`{suspect}` is an int, not a string: write `str({suspect})`" in advice
+
+
+def test_str_plus_unknown_lists_the_candidates(tmp_path: Path) -> None:
+    code = ('scores = {"a": 3}\nfor team, points in scores.items():\n'
+            '    print("Team " + team + ": " + points)\n')
+    advice = hint(traceback_of(code, tmp_path), code)
+    assert advice is not None
+    assert "one of `team`, `points` is an int" in advice
+
+
+def test_suspects_need_a_parsable_program_and_the_line() -> None:
+    assert concat_suspects("print('a' + n", 1) == []
+    assert concat_suspects("x = 1\nprint('a' + str(x))\n", 1) == []
+    # a chain that spans lines is found from any of its lines
+    code = 'n = 3\nmsg = ("a" +\n       n)\n'
+    assert concat_suspects(code, 3) == ["n"]
+
+
+def test_name_error_hints(tmp_path: Path) -> None:
+    code = "print(math.sqrt(16))\n"
+    assert "add `import math`" in (hint(traceback_of(code, tmp_path), code) or "")
+    code = "counts = Counter('abc')\n"
+    assert "from collections import Counter" in (hint(traceback_of(code, tmp_path), code) or "")
+    code = "values = [1, 2]\nprint(sum(valeus))\n"
+    assert "typo for `values`" in (hint(traceback_of(code, tmp_path), code) or "")
+
+
+def test_key_error_on_an_update_suggests_a_default(tmp_path: Path) -> None:
+    code = "counts = {}\nfor w in 'ab':\n    counts[w] += 1\n"
+    advice = hint(traceback_of(code, tmp_path), code) or ""
+    assert "d.get(k, 0) + 1" in advice and "line 3" in advice
+
+
+def test_recursion_error_names_the_function(tmp_path: Path) -> None:
+    code = "def digits(n):\n    return 1 + digits(n // 10)\nprint(digits(5))\n"
+    advice = hint(traceback_of(code, tmp_path), code) or ""
+    assert advice.startswith("`digits` calls itself without end")
+
+
+def test_no_hint_for_a_clean_run_or_an_unknown_error(tmp_path: Path) -> None:
+    assert hint("", "print(1)") is None
+    code = "raise RuntimeError('boom')\n"
+    assert hint(traceback_of(code, tmp_path), code) is None
