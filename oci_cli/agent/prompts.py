@@ -53,6 +53,9 @@ class PromptSet:
         "as one complete Python program in a ```python block."
     )
     refused: str = "The user did not run the program.{why}"
+    chat_system: str | None = None
+    """System prompt of ``oci chat``, where programs are cells of one persistent kernel
+    (None: ``system``)."""
     repeated: str = (
         "That is the same program that already failed ({reason}). Running it again gives "
         "the same error. Change the code so that this error cannot happen, and write the "
@@ -83,8 +86,8 @@ class PromptSet:
         "Fix it. Reply with the whole corrected file in one ```python block."
     )
 
-    def with_system(self, system: str) -> PromptSet:
-        return replace(self, system=system)
+    def with_system(self, system: str, chat_system: str | None = None) -> PromptSet:
+        return replace(self, system=system, chat_system=chat_system)
 
 
 _SYSTEM_INTERPRETER = (
@@ -97,7 +100,14 @@ _SYSTEM_INTERPRETER = (
     "without code; if it failed, say why in one sentence and write the whole corrected program."
 )
 
-DEFAULT = PromptSet(system=_SYSTEM_INTERPRETER)
+# In chat the programs share one Python session; said inside the sentence about running
+# code: appended as a note of its own, the 0.5B model recites it instead of answering.
+_SYSTEM_CHAT_INTERPRETER = _SYSTEM_INTERPRETER.replace(
+    "that is run on the user's machine; then you see its output.",
+    "that is run on the user's machine, in one Python session that keeps the variables of "
+    "earlier programs; then you see its output.")
+
+DEFAULT = PromptSet(system=_SYSTEM_INTERPRETER, chat_system=_SYSTEM_CHAT_INTERPRETER)
 
 # OpenCodeInterpreter's own models were trained on this kind of system prompt.
 DEEPSEEK_CODER = DEFAULT.with_system(

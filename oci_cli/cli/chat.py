@@ -3,21 +3,46 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
 
 from oci_cli.cli.options import (
+    AllowNetworkOpt,
+    CpuOpt,
     GpuLayersOpt,
+    MaxFileSizeOpt,
+    MaxOpenFilesOpt,
+    MaxOutputOpt,
+    MaxProcessesOpt,
     MaxTokensOpt,
+    MemoryOpt,
     ModelOpt,
     NCtxOpt,
+    PythonOpt,
+    SandboxOpt,
     SeedOpt,
     TemperatureOpt,
     ThreadsOpt,
+    TimeoutOpt,
     VerboseOpt,
     overrides,
 )
+from oci_cli.core.errors import UsageError
 
 
 def chat(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Run programs without asking "
+                                      "(config: auto_run).")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the last saved "
+                                         "conversation.")] = False,
+    rounds: Annotated[int | None, typer.Option("--rounds", "-r", help="Execution rounds per "
+                                               "message at most [default: 5].",
+                                               show_default=False)] = None,
+    cwd: Annotated[Path | None, typer.Option("--cwd", help="Directory the programs run in "
+                                             "[default: the current one].",
+                                             show_default=False)] = None,
     model: ModelOpt = None,
     n_ctx: NCtxOpt = None,
     threads: ThreadsOpt = None,
@@ -26,34 +51,100 @@ def chat(
     seed: SeedOpt = None,
     max_tokens: MaxTokensOpt = None,
     verbose: VerboseOpt = None,
+    timeout: TimeoutOpt = None,
+    cpu: CpuOpt = None,
+    memory: MemoryOpt = None,
+    max_processes: MaxProcessesOpt = None,
+    max_file_size: MaxFileSizeOpt = None,
+    max_open_files: MaxOpenFilesOpt = None,
+    max_output: MaxOutputOpt = None,
+    allow_network: AllowNetworkOpt = None,
+    sandbox: SandboxOpt = None,
+    python: PythonOpt = None,
 ) -> None:
-    """Chat with the model in the terminal. Ctrl-C stops a reply; Ctrl-D or /exit leaves.
+    """Chat with the model in the terminal: it writes Python, you confirm, oci runs it in
+    a persistent sandboxed kernel (variables survive between messages), the model reads the
+    result and goes on.
+
+    At the run prompt: y runs, n skips, e edits first, a runs everything from now on; a
+    sentence instead goes to the model. Ctrl-C stops a reply or a run; Ctrl-D or /exit
+    leaves; /help lists the commands. Conversations are saved in the data directory
+    (--resume continues the last one).
 
     The model is the one given by --model, else OCI_MODEL, else `model` in the config file,
     else the best model present in the store, else the embedded default.
     """
-    from oci_cli.backend.base import GenerationOptions
+    from oci_cli.agent.loop import LoopOptions
+    from oci_cli.agent.session import ChatSession, latest_session, new_session_path
+    from oci_cli.backend.base import Backend, GenerationOptions
     from oci_cli.backend.loader import load_backend
+    from oci_cli.core import paths
     from oci_cli.core.config import load_settings
-    from oci_cli.ui.chat import plain_input, run_chat, terminal_input
+    from oci_cli.sandbox import containment
+    from oci_cli.sandbox.kernel import Kernel
+    from oci_cli.sandbox.limits import Limits
+    from oci_cli.ui.chat import ChatApp, ChatOptions, LineReader, Reader, TerminalReader
     from oci_cli.ui.console import err_console, make_console
+    from oci_cli.ui.execution import print_note
     from oci_cli.ui.progress import byte_progress
 
     settings = load_settings(overrides(
         model=model, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers,
         temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
+        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
+        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
+        allow_network=allow_network, sandbox=sandbox, python=python, chat_rounds=rounds,
     )).settings
+    workdir = (cwd or Path.cwd()).expanduser()
+    if not workdir.is_dir():
+        raise UsageError(f"--cwd {workdir}: no such directory", "Create it first.")
+    data = paths.data_dir()
+    session: ChatSession | None = None
+    save_to = new_session_path(data)
+    if resume:
+        last = latest_session(data)
+        if last is None:
+            raise UsageError("there is no saved conversation to resume",
+                             "Start one with `oci chat`; it is saved as you go.")
+        session = ChatSession.load(last)
+        save_to = last
+    limits = Limits.from_settings(settings)
+
     err = err_console()
+    contained = containment.probe(settings.sandbox)
+    if not settings.allow_network or contained.mode == "none":
+        print_note(err, contained.note)
     with byte_progress(err, "preparing model") as progress:
         backend = load_backend(settings, progress)
+
+    def load_model(name: str) -> Backend:
+        with byte_progress(err, "preparing model") as bar:
+            return load_backend(settings.replace(model=name), bar)
+
+    interactive = sys.stdin.isatty()
+    kernel = Kernel(workdir, limits, sandbox=settings.sandbox, python=settings.python)
+    app: ChatApp | None = None
     try:
         console = make_console()
-        interactive = sys.stdin.isatty()
-        read = terminal_input() if interactive else plain_input
-        options = GenerationOptions(temperature=settings.temperature, seed=settings.seed,
-                                    max_tokens=settings.max_tokens)
-        status = run_chat(backend, console, read, options)
+        auto = yes or settings.auto_run
+        if interactive:
+            reader: Reader = TerminalReader(data / "history", settings.editing_mode)
+        else:  # a pipe of messages: nobody to confirm, and answers would eat messages
+            reader = LineReader(answers=False)
+            if not auto:
+                print_note(err, "stdin is not a terminal: programs are shown but not run "
+                           "(pass --yes to run them)")
+        options = ChatOptions(
+            rounds=settings.chat_rounds, auto_run=auto, autosave=save_to,
+            loop=LoopOptions(generation=GenerationOptions(
+                temperature=settings.temperature, seed=settings.seed,
+                max_tokens=settings.max_tokens)),
+        )
+        app = ChatApp(backend, kernel, console, reader, options, session=session,
+                      load_model=load_model, family=backend.info.family)
+        status = app.run()
     finally:
-        backend.close()
+        kernel.shutdown()
+        (app.backend if app is not None else backend).close()  # /model may have switched
     if status:
         raise SystemExit(status)

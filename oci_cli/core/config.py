@@ -92,6 +92,17 @@ class Settings:
         default=1, metadata={"help": "programs tried per failed round (extra ones sampled)"}
     )
 
+    # `oci chat` (see docs/usage.md).
+    chat_rounds: int = field(
+        default=5, metadata={"help": "execution rounds per message in `oci chat`"}
+    )
+    auto_run: bool = field(
+        default=False, metadata={"help": "`oci chat` runs programs without asking (like --yes)"}
+    )
+    editing_mode: str = field(
+        default="emacs", metadata={"help": "key bindings at the chat prompt: emacs or vi"}
+    )
+
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
 
@@ -229,6 +240,10 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("strategy", "use conversation or fresh")
     if not 1 <= s.candidates <= 16:
         raise bad("candidates", "use a number from 1 to 16")
+    if s.chat_rounds < 1:
+        raise bad("chat_rounds", "must be at least 1")
+    if s.editing_mode not in ("emacs", "vi"):
+        raise bad("editing_mode", "use emacs or vi")
     if s.sandbox not in ("auto", "bwrap", "unshare", "none"):
         raise bad("sandbox", "use auto, bwrap, unshare or none")
     from oci_cli.core.sizes import parse_size
