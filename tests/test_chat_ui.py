@@ -8,6 +8,7 @@ import io
 import json
 import os
 import signal
+import subprocess
 import sys
 import threading
 import time
@@ -367,3 +368,15 @@ def test_a_long_conversation_is_shortened_once_never_a_context_error(kernel: Ker
     assert text.count("shortened to fit") == 1
     assert "context holds" not in text
     assert len(app.session.turns) == 8
+
+
+@pytest.mark.subprocess
+def test_a_non_utf8_terminal_gets_question_marks_not_a_crash(oci_bin: str,
+                                                             tmp_path: Path) -> None:
+    model = fake_model(tmp_path, code("print('5050 ✓')"), "Done · ok.")
+    for encoding in ("ascii", "latin-1"):
+        done = subprocess.run([oci_bin, "chat", "--model", model, "--yes"],
+                              input=b"add\n/exit\n", capture_output=True, cwd=tmp_path,
+                              env={**os.environ, "PYTHONIOENCODING": encoding}, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert b"5050" in done.stdout and b"Traceback" not in done.stderr

@@ -6,6 +6,7 @@ the commands that need them, so ``oci --help`` stays instant.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 from typing import Annotated, Any
@@ -101,9 +102,21 @@ _NoArgsIsHelp: type[Exception] = (
 )
 
 
+def _tolerant_streams() -> None:
+    """In a non-UTF-8 locale, print what the encoding lacks as ``?`` instead of crashing
+    (model text, program output and our own symbols may be any Unicode)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if encoding and encoding != "utf8" and reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="replace")
+
+
 def main_with_status(argv: list[str] | None = None) -> int:
 
     args = sys.argv[1:] if argv is None else argv
+    _tolerant_streams()
     _STATE["traceback"] = "--traceback" in args or os.environ.get("OCI_TRACEBACK") == "1"
     command = typer.main.get_command(app)
     try:

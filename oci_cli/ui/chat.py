@@ -330,10 +330,10 @@ class ChatApp:
         # without code is an answer, not a failure.
         loop_options = replace(self.options.loop, max_rounds=self.options.rounds,
                                require_code=False)
+        events = self.session.run_turn(request, self.backend, self.executor, self.prompts,
+                                       loop_options, ask=self.ask, on_output=self._on_output)
         try:
-            for event in self.session.run_turn(
-                    request, self.backend, self.executor, self.prompts, loop_options,
-                    ask=self.ask, on_output=self._on_output):
+            for event in events:
                 self.render(event)
         except KeyboardInterrupt:
             self._end_stream()
@@ -342,6 +342,7 @@ class ChatApp:
             self._end_stream()
             self.console.print(Text(exc.one_line(), style="red"))
         finally:
+            events.close()  # records the turn, however it ended
             self._end_stream()
             self._autosave()
 
