@@ -380,3 +380,21 @@ def test_a_non_utf8_terminal_gets_question_marks_not_a_crash(oci_bin: str,
                               env={**os.environ, "PYTHONIOENCODING": encoding}, timeout=60)
         assert done.returncode == 0, done.stderr
         assert b"5050" in done.stdout and b"Traceback" not in done.stderr
+
+
+def test_the_repl_on_prompt_toolkit_pipe_input(kernel: Kernel, tmp_path: Path) -> None:
+    from prompt_toolkit.input import create_pipe_input
+    from prompt_toolkit.output import DummyOutput
+
+    backend = FakeBackend([code("value = 6 * 7\nprint(value)"), "It is 42.",
+                           code("print(value + 1)"), "43."])
+    out = io.StringIO()
+    with create_pipe_input() as pipe:
+        reader = TerminalReader(tmp_path / "history", input=pipe, output=DummyOutput())
+        pipe.send_text("compute\ry\rplus one\ra\r/undo\r/exit\r")
+        app = ChatApp(backend, kernel, make_console(file=out), reader, ChatOptions())
+        assert app.run() == 0
+    text = out.getvalue()
+    assert "42" in text and "43" in text and "It is 42." in text
+    assert "dropped: plus one" in text and app.auto
+    assert [t.request for t in app.session.turns] == ["compute"]
