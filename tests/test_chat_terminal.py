@@ -100,6 +100,7 @@ def test_a_first_session_in_a_real_terminal(tmux: Tmux, oci_bin: str,
     screen = answer_until_prompt(tmux, "13")
 
     tmux.type("/exit")
-    screen = tmux.wait(lambda s: "EXIT=" in s, 60, "oci to exit")
-    assert "EXIT=0" in screen
+    screen = tmux.wait(lambda s: any(line.startswith("EXIT=") for line in s.splitlines()),
+                       60, "oci to exit")
+    assert "EXIT=0" in screen.splitlines()
     assert "Traceback" not in screen
