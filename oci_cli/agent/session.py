@@ -13,7 +13,7 @@ import json
 import os
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -75,7 +75,8 @@ class ChatSession:
 
     def run_turn(self, request: str, backend: Backend, executor: Executor,
                  prompts: PromptSet, options: LoopOptions, *, ask: Any = None,
-                 on_output: Any = None, cancel: CancelToken | None = None) -> Iterator[Event]:
+                 on_output: Any = None, cancel: CancelToken | None = None,
+                 ) -> Generator[Event, None, None]:
         """Run the loop on ``request``; yields its events and records the turn.
 
         Whatever stops the loop (including Ctrl-C in the middle of a reply), the
