@@ -60,7 +60,9 @@ def test_run_code_prints_the_program(capsys: pytest.CaptureFixture[str], tmp_pat
 
 def test_run_json_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     model = fake(tmp_path, py("print(1/0)"), py("print(1/1)"), "It is 1.0.")
-    code, out, _ = oci(capsys, "run", "divide", "--json", "--model", model)
+    # one program per round, so the second reply is round 2 (the default tries extra
+    # candidates in the failed round: see the test after this one)
+    code, out, _ = oci(capsys, "run", "divide", "--json", "--candidates", "1", "--model", model)
     assert code == 0
     data = json.loads(out)
     assert data["success"] is True
@@ -77,13 +79,25 @@ def test_run_json_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert "ZeroDivisionError" in failed["feedback"]
 
 
+def test_run_tries_three_candidates_in_a_failed_round_by_default(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    model = fake(tmp_path, py("print(1/0)"), py("print(2/0)"), py("print(1/1)"), "It is 1.0.")
+    code, out, _ = oci(capsys, "run", "divide", "--json", "--model", model)
+    data = json.loads(out)
+    assert code == 0 and data["final_code"] == "print(1/1)" and data["rounds"] == 1
+    runs = [e for e in data["events"] if e["kind"] == "execution_end"]
+    assert [e["candidate"] for e in runs] == [0, 1, 2]
+
+
 def test_run_not_solved_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     model = fake(tmp_path, *[py(f"raise RuntimeError({i})") for i in range(3)])
-    code, out, err = oci(capsys, "run", "x", "--rounds", "2", "--model", model)
+    code, out, err = oci(capsys, "run", "x", "--rounds", "2", "--candidates", "1",
+                         "--model", model)
     assert code == 1 and out == ""
     assert "not solved: reached the round limit" in err
-    code, out, _ = oci(capsys, "run", "x", "--rounds", "2", "--json", "--model",
-                       fake(tmp_path, *[py(f"raise RuntimeError({i})") for i in range(3)]))
+    code, out, _ = oci(capsys, "run", "x", "--rounds", "2", "--candidates", "1", "--json",
+                       "--model", fake(tmp_path, *[py(f"raise RuntimeError({i})")
+                                                   for i in range(3)]))
     data = json.loads(out)
     assert code == 1 and data["success"] is False and data["stop_reason"] == "round_cap"
     assert data["final_code"] is None and data["best_attempt"] == "raise RuntimeError(1)"
@@ -186,8 +200,8 @@ def test_fix_without_a_terminal_or_yes_writes_nothing(tmp_path: Path, broken: Pa
 def test_fix_failure_leaves_the_file_byte_for_byte(capsys: pytest.CaptureFixture[str],
                                                    tmp_path: Path, broken: Path) -> None:
     attempts = [f"```python\nprint('Total: ' + total + {i})\n```" for i in range(3)]
-    code, out, _err = oci(capsys, "fix", str(broken), "--rounds", "3", "--json", "--model",
-                         fake(tmp_path, *attempts))
+    code, out, _err = oci(capsys, "fix", str(broken), "--rounds", "3", "--candidates", "1",
+                          "--json", "--model", fake(tmp_path, *attempts))
     data = json.loads(out)
     assert code == 1 and data["success"] is False and data["written"] is False
     assert data["stop_reason"] == "round_cap" and data["rounds"] == 3

@@ -100,5 +100,5 @@ StrategyOpt = Annotated[
 ]
 CandidatesOpt = Annotated[
     int | None, typer.Option("--candidates", help="Programs tried per failed round; extra ones "
-                             "are sampled [default: 1].", show_default=False)
+                             "are sampled [default: 3].", show_default=False)
 ]

@@ -89,7 +89,7 @@ class Settings:
                   "(restate task, program and failure in a new short context)"},
     )
     candidates: int = field(
-        default=1, metadata={"help": "programs tried per failed round (extra ones sampled)"}
+        default=3, metadata={"help": "programs tried per failed round (extra ones sampled)"}
     )
 
     # `oci chat` (see docs/usage.md).
