@@ -398,3 +398,35 @@ def test_the_repl_on_prompt_toolkit_pipe_input(kernel: Kernel, tmp_path: Path) -
     assert "42" in text and "43" in text and "It is 42." in text
     assert "dropped: plus one" in text and app.auto
     assert [t.request for t in app.session.turns] == ["compute"]
+
+
+def test_switching_model_switches_its_prompts(kernel: Kernel) -> None:
+    from dataclasses import replace as dc_replace
+
+    from oci_cli.agent.prompts import for_family
+
+    other = FakeBackend(["Hi."])
+    other.info = dc_replace(other.info, family="deepseek-coder")
+    _, _, app = chat(FakeBackend(), kernel, ["/model ds", "/exit"], load_model=lambda n: other)
+    assert app.prompts == for_family("deepseek-coder")
+
+
+def test_limits_take_setting_names_in_one_place() -> None:
+    limits = Limits().with_settings(memory="256M", max_processes=8, cpu_time=5)
+    assert (limits.memory, limits.processes, limits.cpu) == (256 * 2**20, 8, 5)
+    with pytest.raises(Exception, match="not a size"):
+        Limits().with_settings(memory="lots")
+    with pytest.raises(Exception, match="not a sandbox limit"):
+        Limits().with_settings(colour="red")
+
+
+def test_resume_of_a_damaged_session_says_how_to_start_fresh(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = Path(os.environ["OCI_HOME"]) / "data" / "sessions"
+    folder.mkdir(parents=True)
+    (folder / "broken.json").write_text("{not json")
+    status, _, err = oci_chat(capsys, monkeypatch, "", "--resume",
+                              "--model", fake_model(tmp_path, "x"))
+    assert status == 2 and err.count("\n") == 1
+    assert "is not JSON" in err and "without --resume" in err

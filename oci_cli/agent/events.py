@@ -112,6 +112,9 @@ class Notice:
     """Something the user should know about the loop itself (resampling, trimming)."""
 
     text: str
+    topic: str = ""
+    """What it is about, for code that acts on it: ``shortened`` (the history was cut
+    to fit the context), ``no_code``, ``resample``."""
     kind: Literal["notice"] = "notice"
 
 

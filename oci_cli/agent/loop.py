@@ -203,7 +203,7 @@ class RefineLoop:
         """Stream one reply; the last event is its :class:`ModelReply`."""
         messages, max_tokens, note = self._fit(messages)
         if note:
-            yield Notice(note)
+            yield Notice(note, "shortened")
         options = replace(options, max_tokens=max_tokens,
                           stop=tuple(dict.fromkeys((*options.stop, *OUTPUT_STOPS))))
         yield ModelStart(round_, purpose)
@@ -306,7 +306,8 @@ class RefineLoop:
                     continue
                 if opts.require_code and not nudged:
                     nudged = True
-                    yield Notice("The reply had no code; asking the model for a program.")
+                    yield Notice("The reply had no code; asking the model for a program.",
+                                 "no_code")
                     messages.append(Message("user", task.need_code or self.prompts.need_code))
                     continue
                 yield stop("no_code", False)
@@ -426,7 +427,7 @@ class RefineLoop:
         base = opts.generation
         for k in range(opts.resample):
             yield Notice(f"The model repeated a program that already ran; sampling a new one "
-                         f"({k + 1}/{opts.resample}).")
+                         f"({k + 1}/{opts.resample}).", "resample")
             options = replace(base, temperature=max(opts.resample_temperature, 0.1),
                               seed=base.seed + 1000 * (k + 1))
             reply: ModelReply | None = None

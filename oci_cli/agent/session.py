@@ -98,7 +98,7 @@ class ChatSession:
                     skipped = ""
                 elif isinstance(event, CodeSkipped) and event.reason == "refused":
                     skipped = event.message
-                elif isinstance(event, Notice) and "shortened" in event.text:
+                elif isinstance(event, Notice) and event.topic == "shortened":
                     if self.shortened_notice_given:
                         continue
                     self.shortened_notice_given = True

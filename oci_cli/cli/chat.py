@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -11,6 +10,7 @@ import typer
 from oci_cli.cli.options import (
     AllowNetworkOpt,
     CpuOpt,
+    CwdOpt,
     GpuLayersOpt,
     MaxFileSizeOpt,
     MaxOpenFilesOpt,
@@ -28,6 +28,7 @@ from oci_cli.cli.options import (
     TimeoutOpt,
     VerboseOpt,
     overrides,
+    working_dir,
 )
 from oci_cli.core.errors import UsageError
 
@@ -40,9 +41,7 @@ def chat(
     rounds: Annotated[int | None, typer.Option("--rounds", "-r", help="Execution rounds per "
                                                "message at most [default: 5].",
                                                show_default=False)] = None,
-    cwd: Annotated[Path | None, typer.Option("--cwd", help="Directory the programs run in "
-                                             "[default: the current one].",
-                                             show_default=False)] = None,
+    cwd: CwdOpt = None,
     model: ModelOpt = None,
     n_ctx: NCtxOpt = None,
     threads: ThreadsOpt = None,
@@ -95,9 +94,7 @@ def chat(
         max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
         allow_network=allow_network, sandbox=sandbox, python=python, chat_rounds=rounds,
     )).settings
-    workdir = (cwd or Path.cwd()).expanduser()
-    if not workdir.is_dir():
-        raise UsageError(f"--cwd {workdir}: no such directory", "Create it first.")
+    workdir = working_dir(cwd)
     data = paths.data_dir()
     session: ChatSession | None = None
     save_to = new_session_path(data)
@@ -106,7 +103,11 @@ def chat(
         if last is None:
             raise UsageError("there is no saved conversation to resume",
                              "Start one with `oci chat`; it is saved as you go.")
-        session = ChatSession.load(last)
+        try:
+            session = ChatSession.load(last)
+        except UsageError as exc:  # the file says what is wrong; the fix is a fresh start
+            raise UsageError(exc.message, "Move it away, or start a new conversation with "
+                             "`oci chat` (without --resume).") from None
         save_to = last
     limits = Limits.from_settings(settings)
 

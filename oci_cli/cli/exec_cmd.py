@@ -20,6 +20,7 @@ from oci_cli.cli.options import (
     PythonOpt,
     SandboxOpt,
     TimeoutOpt,
+    working_dir,
 )
 from oci_cli.core.errors import UsageError
 
@@ -79,9 +80,7 @@ def exec_(
             raise UsageError(f"{file}: no such file", "Check the path.")
         if not path.is_file():
             raise UsageError(f"{file} is not a file", "Give a Python script.")
-    workdir = (cwd or Path.cwd()).expanduser()
-    if not workdir.is_dir():
-        raise UsageError(f"--cwd {workdir}: no such directory", "Create it first.")
+    workdir = working_dir(cwd)
     err = err_console()
     contained = containment.probe(settings.sandbox)
     if not settings.allow_network or contained.mode == "none":

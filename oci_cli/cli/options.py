@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+
+from oci_cli.core.errors import UsageError
 
 ModelOpt = Annotated[
     str | None,
@@ -102,3 +105,18 @@ CandidatesOpt = Annotated[
     int | None, typer.Option("--candidates", help="Programs tried per failed round; extra ones "
                              "are sampled [default: 3].", show_default=False)
 ]
+
+
+# Where programs run.
+CwdOpt = Annotated[
+    Path | None, typer.Option("--cwd", help="Directory the programs run in [default: the "
+                              "current one].", show_default=False)
+]
+
+
+def working_dir(cwd: Path | None) -> Path:
+    """``--cwd`` (or the current directory), which must exist."""
+    workdir = (cwd or Path.cwd()).expanduser()
+    if not workdir.is_dir():
+        raise UsageError(f"--cwd {workdir}: no such directory", "Create it first.")
+    return workdir

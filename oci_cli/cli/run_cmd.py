@@ -13,6 +13,7 @@ from oci_cli.cli.options import (
     AllowNetworkOpt,
     CandidatesOpt,
     CpuOpt,
+    CwdOpt,
     GpuLayersOpt,
     MaxFileSizeOpt,
     MaxOpenFilesOpt,
@@ -32,6 +33,7 @@ from oci_cli.cli.options import (
     TimeoutOpt,
     VerboseOpt,
     overrides,
+    working_dir,
 )
 from oci_cli.core.errors import ExitStatus, UsageError
 
@@ -41,10 +43,6 @@ ProgressOpt = Annotated[
     bool | None, typer.Option("--progress/--no-progress",
                               help="Show the rounds on stderr [default: when stderr is a "
                               "terminal].", show_default=False)
-]
-CwdOpt = Annotated[
-    Path | None, typer.Option("--cwd", help="Directory the programs run in [default: the "
-                              "current one].", show_default=False)
 ]
 
 
@@ -145,9 +143,7 @@ def run(
         allow_network=allow_network, sandbox=sandbox, python=python, rounds=rounds,
         strategy=strategy, candidates=candidates,
     )).settings
-    workdir = (cwd or Path.cwd()).expanduser()
-    if not workdir.is_dir():
-        raise UsageError(f"--cwd {workdir}: no such directory", "Create it first.")
+    workdir = working_dir(cwd)
     from oci_cli.agent.execute import ProgramExecutor
     from oci_cli.sandbox.limits import Limits
 

@@ -14,6 +14,15 @@ if TYPE_CHECKING:
 
 __all__ = ["ExecResult", "GiB", "KiB", "Limits", "MiB", "format_size", "parse_size"]
 
+SETTINGS: dict[str, str] = {
+    "timeout": "timeout", "cpu_time": "cpu", "memory": "memory",
+    "max_processes": "processes", "max_file_size": "file_size",
+    "max_open_files": "open_files", "max_output": "max_output",
+    "allow_network": "allow_network",
+}
+"""Setting name (config file, OCI_* variable, flag) -> :class:`Limits` field."""
+_SIZE_SETTINGS = ("memory", "max_file_size", "max_output")
+
 LimitName = Literal[
     "time", "cpu", "memory", "processes", "output", "file_size", "open_files"
 ]
@@ -75,16 +84,19 @@ class Limits:
     @classmethod
     def from_settings(cls, settings: Settings) -> Limits:
         """The limits the configuration (file, OCI_* variables, flags) asks for."""
-        return cls(
-            timeout=settings.timeout,
-            cpu=settings.cpu_time,
-            memory=parse_size(settings.memory, "memory"),
-            processes=settings.max_processes,
-            file_size=parse_size(settings.max_file_size, "max_file_size"),
-            open_files=settings.max_open_files,
-            max_output=parse_size(settings.max_output, "max_output"),
-            allow_network=settings.allow_network,
-        )
+        return cls().with_settings(**{name: getattr(settings, name) for name in SETTINGS})
+
+    def with_settings(self, **values: Any) -> Limits:
+        """These limits with some changed, given by their setting names and values
+        (``timeout=30``, ``memory="2G"``): what ``/limits`` in the chat does."""
+        changes: dict[str, Any] = {}
+        for name, value in values.items():
+            if name not in SETTINGS:
+                raise UsageError(f"{name} is not a sandbox limit",
+                                 f"The limits are {', '.join(SETTINGS)}.")
+            changes[SETTINGS[name]] = (parse_size(value, name) if name in _SIZE_SETTINGS
+                                       else value)
+        return replace(self, **changes)
 
     def replace(self, **changes: Any) -> Limits:
         return replace(self, **changes)

@@ -72,8 +72,6 @@ COMMANDS: dict[str, str] = {
 }
 ALIASES = {"/quit": "/exit", "/q": "/exit", "/?": "/help", "/clear": "/reset"}
 EXIT_WORDS = {"exit", "quit"}
-LIMIT_KEYS = ("timeout", "cpu_time", "memory", "max_processes", "max_file_size",
-              "max_open_files", "max_output", "allow_network")
 CONFIRM = "Run it? [Y]es / [n]o / [e]dit / [a]lways, or type guidance for the model: "
 OUTPUT_LINES = 40
 
@@ -589,6 +587,7 @@ class ChatApp:
         new = self.load_model(name)  # OciError -> one red line in run()
         old, self.backend = self.backend, new
         old.close()
+        self.prompts = for_family(new.info.family)
         self.session.model = new.info.name
         self.console.print(Text(f"now chatting with {new.info.name} (context "
                                 f"{new.info.n_ctx:,}); the conversation is kept", style="dim"))
@@ -596,29 +595,19 @@ class ChatApp:
     def _limits(self, arg: str) -> None:
         from oci_cli.core.config import coerce
         from oci_cli.core.errors import UsageError
-        from oci_cli.core.sizes import parse_size
+        from oci_cli.sandbox.limits import SETTINGS
 
         limits = self.kernel.limits
         if arg:
-            changes: dict[str, object] = {}
+            values: dict[str, object] = {}
             for item in arg.split():
                 key, eq, value = item.partition("=")
                 key = key.replace("-", "_")
-                if not eq or key not in LIMIT_KEYS:
+                if not eq or key not in SETTINGS:
                     raise UsageError(f"/limits {item}: expected KEY=VALUE with KEY one of "
-                                     f"{', '.join(LIMIT_KEYS)}", "For example /limits timeout=30")
-                value_ok = coerce(key, value, f"/limits {key}")
-                if key in ("memory", "max_file_size", "max_output"):
-                    size = parse_size(str(value_ok))
-                    if size is None:
-                        raise UsageError(f"/limits {item}: not a size",
-                                         "Write a size such as 512M or 1G.")
-                    value_ok = size
-                field_name = {"cpu_time": "cpu", "max_processes": "processes",
-                              "max_file_size": "file_size", "max_open_files": "open_files"
-                              }.get(key, key)
-                changes[field_name] = value_ok
-            limits = limits.replace(**changes)
+                                     f"{', '.join(SETTINGS)}", "For example /limits timeout=30")
+                values[key] = coerce(key, value, f"/limits {key}")
+            limits = limits.with_settings(**values)
             self.kernel.limits = limits
             self.kernel.restart()
             self.console.print(Text("limits changed; the kernel restarted (variables are "
@@ -633,11 +622,11 @@ def limits_table(limits: Limits) -> Table:
     rows = [
         ("timeout", f"{limits.timeout:g} s"),
         ("cpu_time", f"{limits.cpu_seconds:g} s"),
-        ("memory", format_size(limits.memory) if limits.memory else "unlimited"),
+        ("memory", format_size(limits.memory)),
         ("max_processes", str(limits.processes)),
-        ("max_file_size", format_size(limits.file_size) if limits.file_size else "unlimited"),
+        ("max_file_size", format_size(limits.file_size)),
         ("max_open_files", str(limits.open_files)),
-        ("max_output", format_size(limits.max_output) if limits.max_output else "unlimited"),
+        ("max_output", format_size(limits.max_output)),
         ("allow_network", "yes" if limits.allow_network else "no"),
     ]
     for key, value in rows:
