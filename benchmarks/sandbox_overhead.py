@@ -4,32 +4,16 @@ plain ``python -c pass`` measured in the same run.
     .venv/bin/python benchmarks/sandbox_overhead.py [--runs 30] [--cells 300]
 
 Prints a Markdown table (medians; ratios to ``python -c pass``). Not a test: timings on
-shared machines are noisy, so compare the ratios within one run.
+shared machines are noisy, so compare the ratios within one run. The measuring is
+``oci_cli.bench.speed.measure_sandbox``, the same as ``oci bench``'s speed part.
 """
 
 from __future__ import annotations
 
 import argparse
-import statistics
-import subprocess
 import sys
-import tempfile
-import time
-from collections.abc import Callable
 
-from oci_cli.sandbox import containment
-from oci_cli.sandbox.kernel import Kernel
-from oci_cli.sandbox.runner import run
-
-
-def timed(fn: Callable[[], object], runs: int) -> float:
-    fn()  # warm caches
-    samples = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        fn()
-        samples.append(time.perf_counter() - start)
-    return statistics.median(samples)
+from oci_cli.bench.speed import available_sandbox_modes, measure_sandbox, python_c_pass
 
 
 def main() -> None:
@@ -37,29 +21,14 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--cells", type=int, default=300)
     opts = parser.parse_args()
-    modes = []
-    for mode in ("bwrap", "unshare", "none"):
-        try:
-            if containment.probe(mode).mode == mode:
-                modes.append(mode)
-        except Exception:
-            pass
-    work = tempfile.mkdtemp(prefix="oci-bench-")
-    rows: list[tuple[str, float]] = []
-    base = timed(lambda: subprocess.run([sys.executable, "-c", "pass"], check=True), opts.runs)
-    rows.append(("`python -c pass` (subprocess.run)", base))
-    for mode in modes:
-        fresh = timed(lambda m=mode: run(code="pass", cwd=work, sandbox=m), opts.runs)
-        rows.append((f"fresh run, sandbox={mode}", fresh))
-    for mode in modes:
-        with Kernel(work, sandbox=mode) as kernel:
-            kernel.execute("pass")
-            cell = timed(lambda k=kernel: k.execute("pass"), opts.cells)
-            start = time.perf_counter()
-            kernel.restart()
-            restart = time.perf_counter() - start
-        rows.append((f"kernel cell, sandbox={mode}", cell))
-        rows.append((f"kernel (re)start, sandbox={mode}", restart))
+    base = python_c_pass(opts.runs)
+    rows: list[tuple[str, float]] = [("`python -c pass` (subprocess.run)", base)]
+    results = [measure_sandbox(sandbox=mode, runs=opts.runs, cells=opts.cells, baseline=base)
+               for mode in available_sandbox_modes()]
+    rows += [(f"fresh run, sandbox={r['mode']}", r["fresh_run_s"]) for r in results]
+    for r in results:
+        rows.append((f"kernel cell, sandbox={r['mode']}", r["kernel_cell_s"]))
+        rows.append((f"kernel (re)start, sandbox={r['mode']}", r["kernel_restart_s"]))
     print(f"python {sys.version.split()[0]}, {opts.runs} runs / {opts.cells} cells, medians\n")
     print("| what | time | vs `python -c pass` |")
     print("| --- | --- | --- |")

@@ -21,6 +21,7 @@ import codecs
 import collections
 import ctypes
 import os
+import re
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -107,6 +108,29 @@ def physical_cores() -> int:
 
 def gpu_offload_supported() -> bool:
     return bool(_llama_cpp().llama_supports_gpu_offload())
+
+
+_ACCELERATORS = ("CUDA", "Metal", "Vulkan", "HIP", "ROCm", "SYCL", "OpenCL", "CANN", "MUSA")
+
+
+def engine_info() -> dict[str, Any]:
+    """What this llama.cpp build can use, for benchmark reports.
+
+    ``version`` (llama-cpp-python's), ``gpu_offload`` (llama_supports_gpu_offload),
+    ``accelerators`` (GPU backends named in llama_print_system_info, e.g. ``["CUDA"]``),
+    ``cpu_features`` (the CPU features it was built with and found, e.g. ``["AVX2"]``).
+    """
+    llama_cpp = _llama_cpp()
+    info = llama_cpp.llama_print_system_info().decode("utf-8", errors="replace")
+    accelerators = [name for name in _ACCELERATORS if re.search(rf"\b{name}\b", info)]
+    cpu_part = re.search(r"CPU :((?:\s*\w+ = \w+ \|)*)", info)  # "CPU : AVX = 1 | ..."
+    features = re.findall(r"(\w+) = 1\b", cpu_part.group(1)) if cpu_part else []
+    return {
+        "version": str(getattr(llama_cpp, "__version__", "unknown")),
+        "gpu_offload": bool(llama_cpp.llama_supports_gpu_offload()),
+        "accelerators": accelerators,
+        "cpu_features": features,
+    }
 
 
 class LlamaBackend:
@@ -322,6 +346,52 @@ class LlamaBackend:
                 stats.prompt_seconds = end - start
             else:
                 stats.generate_seconds = end - first_token_at
+
+    # --- benchmark hooks (oci bench speed) -------------------------------------------------
+
+    def drop_cache(self) -> None:
+        """Forget the KV cache: the next call evaluates its whole prompt (no prefix reuse)."""
+        self.llm.reset()  # n_tokens = 0: generate() skips the prefix match, eval() clears all
+
+    def engine_generate(self, tokens: Sequence[int], max_tokens: int,
+                        token_times: list[float] | None = None) -> tuple[float, float, int]:
+        """The raw engine on this same model: the baseline oci's ``chat`` is measured against.
+
+        llama-cpp-python's ``generate`` with the greedy parameters ``chat`` uses at
+        temperature 0, stopping at an end-of-generation token or ``max_tokens`` -- no
+        detokenizing, no stop strings, no cancel checks. Timed like ``GenerationStats``:
+        returns ``(prompt_seconds, decode_seconds, generated_tokens)``, where prompt_seconds
+        is the time to the first token and decode_seconds runs from it to the end.
+        Like ``chat``, it reuses the KV cache for a common prefix; call ``drop_cache`` first
+        to time a full prompt evaluation. ``token_times`` gets the perf_counter time of
+        each generated token.
+        """
+        defaults = GenerationOptions()
+        is_eog = self._is_eog
+        n = 0
+        first_token_at: float | None = None
+        start = time.perf_counter()
+        gen = self.llm.generate(
+            list(tokens), temp=0.0, top_k=1, top_p=defaults.top_p, min_p=0.0,
+            repeat_penalty=1.0, reset=True,
+        )
+        try:
+            for token in gen:
+                if first_token_at is None:
+                    first_token_at = time.perf_counter()
+                if is_eog(token):
+                    break
+                n += 1
+                if token_times is not None:
+                    token_times.append(time.perf_counter())
+                if n >= max_tokens:
+                    break
+        finally:
+            gen.close()
+        end = time.perf_counter()
+        if first_token_at is None:
+            return end - start, 0.0, 0
+        return first_token_at - start, end - first_token_at, n
 
     def close(self) -> None:
         llm = getattr(self, "llm", None)

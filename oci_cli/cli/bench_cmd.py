@@ -278,7 +278,7 @@ def _measure_speed(backend: Any, err: Any, *, history_lengths: tuple[int, ...],
 
     report = measure(backend, model_path=backend.info.path, parts=parts,
                      history_lengths=history_lengths,
-                     progress=lambda line: err.print(f"speed: {line}", highlight=False))
+                     progress=lambda line: err.print(line, highlight=False, markup=False))
     return report.to_dict()
 
 

@@ -109,20 +109,47 @@ class GGUFHeader:
 
     def expected_size(self) -> int:
         """Bytes the file must have to hold every tensor the header announces."""
-        from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
-
         end = self.data_offset
         for t in self.tensors:
-            try:
-                block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(t.type_id)]
-            except (ValueError, KeyError):
-                raise ModelFileError(
-                    f"{self.path} uses tensor type {t.type_id}, unknown to this version of oci",
-                    "Upgrade oci and llama-cpp-python, or use another quantization.",
-                ) from None
-            n_bytes = t.n_elements // block * type_size
-            end = max(end, self.data_offset + t.offset + n_bytes)
+            end = max(end, self.data_offset + t.offset + self.tensor_bytes(t))
         return end
+
+    def tensor_bytes(self, t: TensorInfo, n_elements: int | None = None) -> int:
+        """Bytes of a tensor's data (or of its first ``n_elements``, e.g. one row)."""
+        from gguf.constants import GGML_QUANT_SIZES, GGMLQuantizationType
+
+        try:
+            block, type_size = GGML_QUANT_SIZES[GGMLQuantizationType(t.type_id)]
+        except (ValueError, KeyError):
+            raise ModelFileError(
+                f"{self.path} uses tensor type {t.type_id}, unknown to this version of oci",
+                "Upgrade oci and llama-cpp-python, or use another quantization.",
+            ) from None
+        n = t.n_elements if n_elements is None else n_elements
+        return n // block * type_size
+
+    def weight_bytes_per_token(self) -> int:
+        """Bytes of weights read from memory to generate one token (batch of one).
+
+        Every tensor is read once per token, except: the token embedding contributes one
+        row when a separate ``output.weight`` exists (tied, it *is* the output matrix and
+        is read whole); a mixture of experts reads ``expert_used_count`` of its
+        ``expert_count`` experts from the ``*_exps`` tensors. Memory bandwidth divided by
+        this is the ceiling on decode speed (the KV cache adds a little on top).
+        """
+        names = {t.name for t in self.tensors}
+        tied = "output.weight" not in names
+        experts = int(self.arch_value("expert_count") or 0)
+        used = int(self.arch_value("expert_used_count") or 0)
+        total = 0
+        for t in self.tensors:
+            if t.name == "token_embd.weight" and not tied and t.shape:
+                total += self.tensor_bytes(t, n_elements=t.shape[0])  # one row of n_embd
+            elif "_exps." in t.name and 0 < used < experts:
+                total += self.tensor_bytes(t) * used // experts
+            else:
+                total += self.tensor_bytes(t)
+        return total
 
 
 class _Reader:
