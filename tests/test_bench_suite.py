@@ -317,3 +317,32 @@ def test_bench_usage_errors_are_one_line(args: list[str], message: str,
     _, err = capsys.readouterr()
     assert code == 2
     assert message in err and len(err.strip().splitlines()) == 1
+
+
+def test_resume_keeps_finished_problems_and_refuses_to_overwrite(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "out"
+    good = reply("def similar_elements(a, b):\n    return set(a) & set(b)\n"
+                 "print(similar_elements((1, 2), (2, 3)))")
+    args = ["bench", "mbpp", "--data", str(SAMPLE), "--no-speed", "--json", "--rounds", "1",
+            "--out", str(out)]
+    assert main_with_status([*args, "--limit", "1", "--model", fake_model(tmp_path, good)]) == 0
+    capsys.readouterr()
+    # The same --out again without --resume: refused, the log untouched.
+    before = (out / "mbpp-log.jsonl").read_text()
+    assert main_with_status([*args, "--limit", "2", "--model", fake_model(tmp_path, good)]) == 2
+    assert "--resume" in capsys.readouterr().err
+    assert (out / "mbpp-log.jsonl").read_text() == before
+    # Resumed: problem 2 comes from the log (its good reply is not asked for again).
+    assert main_with_status([*args, "--limit", "2", "--resume", "--model",
+                             fake_model(tmp_path, "no idea")]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert "resuming: 1 of 2 problems already done" in captured.err
+    assert summary["n"] == 2 and summary["resumed"] == 1
+    assert summary["single_turn"]["passed"] == 1
+    assert len((out / "mbpp-log.jsonl").read_text().splitlines()) == 6
+    # Other columns than the log's: one line.
+    assert main_with_status([*args, "--limit", "2", "--resume", "--no-oracle", "--model",
+                             fake_model(tmp_path, "no idea")]) == 2
+    assert "another run" in capsys.readouterr().err

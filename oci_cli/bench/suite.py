@@ -10,12 +10,14 @@ The summary is what ``oci bench ... --json`` prints: ``single_turn``,
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import IO, Any
 
 from oci_cli.backend.base import Backend
@@ -77,6 +79,8 @@ class SuiteResult:
     interrupted: bool = False
     jobs: int = 1
     speed: dict[str, Any] | None = None
+    resumed: int = 0
+    """Problems taken from an earlier run's log (not timed in ``seconds``)."""
 
     @property
     def done(self) -> list[Problem]:
@@ -134,8 +138,10 @@ class SuiteResult:
             out["oracle_feedback"] = {"note": ORACLE_NOTE, **self.column(oracle[0])}
         out["seconds"] = round(self.seconds, 1)
         out["jobs"] = self.jobs
-        out["problems_per_minute"] = round(60 * len(done) / self.seconds, 2) if self.seconds \
-            else 0.0
+        ran = len(done) - self.resumed
+        out["resumed"] = self.resumed
+        out["problems_per_minute"] = round(60 * ran / self.seconds, 2) if self.seconds \
+            and ran > 0 else 0.0
         out["interrupted"] = self.interrupted
         if self.speed is not None:
             out["speed"] = self.speed
@@ -151,14 +157,60 @@ def _rate(passed: int, n: int) -> float:
     return round(passed / n, 4) if n else 0.0
 
 
+def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, list[Outcome]]:
+    """Outcomes already in a run's JSONL log (``--resume``), by problem id.
+
+    Only problems with a row for every column of ``plan`` count; a log written with
+    other columns or fewer rounds cannot be continued (one clear error).
+    """
+    names = {s.name for s in plan.setups()}
+    found: dict[str, dict[str, Outcome]] = {}
+    fields = {f.name for f in dataclasses.fields(Outcome)}
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise UsageError(f"cannot read {path}: {exc.strerror}", "Check --out.") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+            outcome = Outcome(**{k: v for k, v in row.items() if k in fields})
+        except (ValueError, TypeError):
+            if number == len(lines):
+                continue  # a last line cut off by Ctrl-C: that problem runs again
+            raise UsageError(f"{path}, line {number}, is not a log row",
+                             "Move the file away to start afresh.") from None
+        if row.get("benchmark") != benchmark or outcome.setup_name not in names:
+            raise UsageError(
+                f"{path} was written by another run ({row.get('benchmark')}, column "
+                f"{outcome.setup_name})",
+                "Resume with the same benchmark, --strategies and --oracle, or use another "
+                "--out.")
+        if outcome.setup_name != "single" and len(outcome.by_round) < plan.rounds_run + 1:
+            raise UsageError(f"{path} was run with fewer rounds than --rounds asks for",
+                             "Resume with the same --rounds, or use another --out.")
+        if outcome.by_round and outcome.setup_name != "single":
+            outcome.by_round = outcome.by_round[:plan.rounds_run + 1]
+        found.setdefault(outcome.task_id, {})[outcome.setup_name] = outcome
+    return {task_id: [columns[name] for name in names_in_order(plan)]
+            for task_id, columns in found.items() if set(columns) == names}
+
+
+def names_in_order(plan: Plan) -> list[str]:
+    return [s.name for s in plan.setups()]
+
+
 def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benchmark: str,
               limits: Limits, jobs: int = 1, log: IO[str] | None = None,
-              progress: ProgressFn | None = None) -> SuiteResult:
+              progress: ProgressFn | None = None,
+              done: dict[str, list[Outcome]] | None = None) -> SuiteResult:
     """Run every column of ``plan`` on ``problems``; Ctrl-C ends it with what is done.
 
     The first reply is the same request in every column; :class:`ReplayBackend` gives
     it once. ``jobs`` > 1 needs a backend that serves requests in parallel
-    (``backend.parallel``); each problem's columns still run in order.
+    (``backend.parallel``); each problem's columns still run in order. ``done``: the
+    outcomes of problems finished by an earlier run (``load_log``), kept, not run again.
     """
     setups = plan.setups()
     if not setups:
@@ -193,13 +245,20 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
             if progress is not None:
                 progress(problem, outcomes, finished, len(problems))
 
+    done = done or {}
+    for problem in problems:
+        if problem.task_id in done:
+            for outcome in done[problem.task_id]:
+                result.outcomes[outcome.setup_name].append(outcome)
+    todo = [p for p in problems if p.task_id not in done]
+    finished = len(problems) - len(todo)
     try:
         if jobs <= 1:
-            for problem in problems:
+            for problem in todo:
                 record(problem, one(problem))
         else:
             with ThreadPoolExecutor(max_workers=jobs) as pool:
-                futures = {pool.submit(one, p): p for p in problems}
+                futures = {pool.submit(one, p): p for p in todo}
                 try:
                     for future in futures:
                         record(futures[future], future.result())
@@ -210,6 +269,7 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
     except KeyboardInterrupt:
         result.interrupted = True
     result.seconds = time.monotonic() - started
+    result.resumed = len(problems) - len(todo)
     order = {p.task_id: i for i, p in enumerate(problems)}
     complete = {p.task_id for p in problems
                 if all(any(o.task_id == p.task_id for o in rows)

@@ -85,6 +85,8 @@ def accuracy(
                                         "figures too.")] = True,
     as_json: JsonOpt = False,
     out: OutOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run whose log is in "
+                                         "--out: problems already done are kept.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per program run.",
                                            min=1)] = 10.0,
     model: ModelOpt = None,
@@ -95,7 +97,7 @@ def accuracy(
     verbose: VerboseOpt = None,
 ) -> None:
     from oci_cli.bench import problems as bench_problems
-    from oci_cli.bench.suite import Plan, parse_rounds, run_suite
+    from oci_cli.bench.suite import Plan, load_log, parse_rounds, run_suite
 
     dataset = ctx.info_name or "humaneval"
     headline, rounds_run = parse_rounds(rounds)
@@ -116,6 +118,16 @@ def accuracy(
     if not chosen:
         raise UsageError("no problems selected", "Check --skip and --limit.")
     out_dir = _out_dir(out)
+    log_path = out_dir / f"{dataset}-log.jsonl" if out_dir else None
+    done: dict[str, Any] = {}
+    if resume:
+        if log_path is None or not log_path.is_file():
+            raise UsageError("--resume needs the --out directory of an earlier run",
+                             f"Give --out DIR where {dataset}-log.jsonl was written.")
+        done = load_log(log_path, plan, dataset)
+    elif log_path is not None and log_path.exists() and log_path.stat().st_size:
+        raise UsageError(f"{log_path} already holds a run",
+                         "Add --resume to continue it, or give another --out.")
     settings, limits = _settings(model=model, n_ctx=n_ctx, threads=threads,
                                  gpu_layers=gpu_layers, sandbox=sandbox, verbose=verbose,
                                  timeout=timeout)
@@ -126,22 +138,25 @@ def accuracy(
     err = err_console()
     backend = _load(settings, err)
     started = time.monotonic()
-    log_path = out_dir / f"{dataset}-log.jsonl" if out_dir else None
 
-    def progress(problem: Any, outcomes: Any, done: int, total: int) -> None:
+    def progress(problem: Any, outcomes: Any, finished: int, total: int) -> None:
         marks = [(o.setup_name, o.by_round) for o in outcomes]
-        err.print(progress_line(problem.task_id, marks, done, total,
-                                time.monotonic() - started), highlight=False)
+        err.print(progress_line(problem.task_id, marks, finished, total,
+                                time.monotonic() - started, ran=finished - len(done)),
+                  highlight=False)
 
     try:
         plural = "s" if len(chosen) != 1 else ""
         err.print(f"{dataset}: {len(chosen)} problem{plural} · {backend.info.name} · columns: "
                   f"{', '.join(s.name for s in plan.setups())} · rounds {headline} "
                   f"(run to {rounds_run})", highlight=False)
-        log = log_path.open("w", encoding="utf-8") if log_path else None
+        if done:
+            err.print(f"resuming: {sum(p.task_id in done for p in chosen)} of {len(chosen)} "
+                      f"problems already done in {log_path}", highlight=False, markup=False)
+        log = log_path.open("a" if resume else "w", encoding="utf-8") if log_path else None
         try:
             result = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
-                               jobs=jobs, log=log, progress=progress)
+                               jobs=jobs, log=log, progress=progress, done=done)
         finally:
             if log is not None:
                 log.close()

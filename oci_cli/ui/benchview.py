@@ -117,14 +117,17 @@ def speed_table(speed: dict[str, Any]) -> Table:
 
 
 def progress_line(task_id: str, marks: list[tuple[str, list[bool]]], done: int, total: int,
-                  elapsed: float) -> Text:
-    """``HumanEval/3  single ✓  conversation ✗✓  oracle ✗✗✓   3/164 · 1.2 min · ~40 min left``."""
+                  elapsed: float, ran: int | None = None) -> Text:
+    """``HumanEval/3  single ✓  conversation ✗✓  oracle ✗✗✓   3/164 · 1.2 min · ~40 min left``.
+
+    ``ran``: problems run in ``elapsed`` (fewer than ``done`` when resuming)."""
     text = Text(f"{task_id:<15}")
     for name, by_round in marks:
         text.append(f" {name} ")
         for passed in by_round:
             text.append("✓" if passed else "✗", style="green" if passed else "red")
-    left = elapsed / done * (total - done) if done else 0.0
+    ran = done if ran is None else ran
+    left = elapsed / ran * (total - done) if ran > 0 else 0.0
     text.append(f"   {done}/{total} · {elapsed / 60:.1f} min", style="dim")
     if done < total:
         text.append(f" · ~{left / 60:.0f} min left", style="dim")
