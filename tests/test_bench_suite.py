@@ -346,3 +346,31 @@ def test_resume_keeps_finished_problems_and_refuses_to_overwrite(
     assert main_with_status([*args, "--limit", "2", "--resume", "--no-oracle", "--model",
                              fake_model(tmp_path, "no idea")]) == 2
     assert "another run" in capsys.readouterr().err
+
+
+def test_resume_with_more_rounds_reruns_only_columns_that_hit_the_round_cap(
+        tmp_path: Path) -> None:
+    from oci_cli.bench.suite import load_log
+
+    problem = toy_with_visible_example()
+    log_path = tmp_path / "log.jsonl"
+    with log_path.open("w") as log:
+        # Round 1 of the feedback column still fails (cap); the oracle column also fails.
+        run_suite(FakeBackend([reply(BAD[0]), reply(BAD[1]), reply(BAD[2])]), [problem],
+                  Plan(rounds=1, rounds_run=1), benchmark="toy", limits=LIMITS, log=log)
+    kept = load_log(log_path, Plan(rounds=1, rounds_run=3), "toy")
+    assert set(kept[problem.task_id]) == {"single"}  # both loop columns hit the cap
+    with log_path.open("a") as log:
+        result = run_suite(FakeBackend([reply(BAD[1]), reply(FIXED),           # feedback
+                                        reply(BAD[1]), reply(BAD[2]), reply(FIXED)]),  # oracle
+                           [problem], Plan(rounds=1, rounds_run=3), benchmark="toy",
+                           limits=LIMITS, log=log, done=kept)
+    summary = result.summary()
+    assert summary["execution_feedback"]["by_round"] == {"0": 0.0, "1": 1.0, "2": 1.0, "3": 1.0}
+    assert summary["oracle_feedback"]["by_round"] == {"0": 0.0, "1": 0.0, "2": 1.0, "3": 1.0}
+    assert summary["single_turn"]["n"] == 1
+    # A column that stopped before the cap (solved) is kept and padded, not run again.
+    again = load_log(log_path, Plan(rounds=1, rounds_run=5), "toy")
+    assert again[problem.task_id]["conversation"].by_round == [False, True, True, True, True,
+                                                               True]
+    assert "oracle" in again[problem.task_id]

@@ -157,11 +157,14 @@ def _rate(passed: int, n: int) -> float:
     return round(passed / n, 4) if n else 0.0
 
 
-def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, list[Outcome]]:
-    """Outcomes already in a run's JSONL log (``--resume``), by problem id.
+def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, dict[str, Outcome]]:
+    """Outcomes already in a run's JSONL log (``--resume``): problem id -> column -> outcome.
 
-    Only problems with a row for every column of ``plan`` count; a log written with
-    other columns or fewer rounds cannot be continued (one clear error).
+    A later row for the same problem and column replaces an earlier one. A row run with
+    fewer feedback rounds than ``plan`` still counts when its loop stopped before the
+    round cap (greedy: more rounds would not change it); one that hit the cap is left
+    out, so that column runs again with the rounds asked for. A log of another
+    benchmark, or with columns ``plan`` does not have, cannot be continued.
     """
     names = {s.name for s in plan.setups()}
     found: dict[str, dict[str, Outcome]] = {}
@@ -187,30 +190,28 @@ def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, list[Outcome]]
                 f"{outcome.setup_name})",
                 "Resume with the same benchmark, --strategies and --oracle, or use another "
                 "--out.")
-        if outcome.setup_name != "single" and len(outcome.by_round) < plan.rounds_run + 1:
-            raise UsageError(f"{path} was run with fewer rounds than --rounds asks for",
-                             "Resume with the same --rounds, or use another --out.")
-        if outcome.by_round and outcome.setup_name != "single":
-            outcome.by_round = outcome.by_round[:plan.rounds_run + 1]
+        if outcome.setup_name != "single":
+            want = plan.rounds_run + 1
+            if len(outcome.by_round) < want:
+                if outcome.stop_reason == "round_cap":
+                    continue
+                outcome.by_round = outcome.by_round + [outcome.by_round[-1]] * (
+                    want - len(outcome.by_round))
+            outcome.by_round = outcome.by_round[:want]
         found.setdefault(outcome.task_id, {})[outcome.setup_name] = outcome
-    return {task_id: [columns[name] for name in names_in_order(plan)]
-            for task_id, columns in found.items() if set(columns) == names}
-
-
-def names_in_order(plan: Plan) -> list[str]:
-    return [s.name for s in plan.setups()]
+    return found
 
 
 def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benchmark: str,
               limits: Limits, jobs: int = 1, log: IO[str] | None = None,
               progress: ProgressFn | None = None,
-              done: dict[str, list[Outcome]] | None = None) -> SuiteResult:
+              done: dict[str, dict[str, Outcome]] | None = None) -> SuiteResult:
     """Run every column of ``plan`` on ``problems``; Ctrl-C ends it with what is done.
 
     The first reply is the same request in every column; :class:`ReplayBackend` gives
     it once. ``jobs`` > 1 needs a backend that serves requests in parallel
     (``backend.parallel``); each problem's columns still run in order. ``done``: the
-    outcomes of problems finished by an earlier run (``load_log``), kept, not run again.
+    outcomes of an earlier run (``load_log``), kept, not run again.
     """
     setups = plan.setups()
     if not setups:
@@ -226,17 +227,22 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
     started = time.monotonic()
     finished = 0
 
+    done = done or {}
+
     def one(problem: Problem) -> list[Outcome]:
         # Each problem gets its own replay cache (its first reply is shared by its columns).
         replay = ReplayBackend(backend)
-        return [solve(replay, problem, setup, limits=limits) for setup in setups]
+        kept = done.get(problem.task_id, {})
+        return [kept[setup.name] if setup.name in kept else
+                solve(replay, problem, setup, limits=limits) for setup in setups]
 
     def record(problem: Problem, outcomes: list[Outcome]) -> None:
         nonlocal finished
+        kept = done.get(problem.task_id, {})
         with lock:
             for outcome in outcomes:
                 result.outcomes[outcome.setup_name].append(outcome)
-                if log is not None:
+                if log is not None and kept.get(outcome.setup_name) is not outcome:
                     log.write(json.dumps({"benchmark": benchmark, **outcome.as_dict()},
                                          ensure_ascii=False) + "\n")
             if log is not None:
@@ -245,13 +251,13 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
             if progress is not None:
                 progress(problem, outcomes, finished, len(problems))
 
-    done = done or {}
-    for problem in problems:
-        if problem.task_id in done:
-            for outcome in done[problem.task_id]:
-                result.outcomes[outcome.setup_name].append(outcome)
-    todo = [p for p in problems if p.task_id not in done]
-    finished = len(problems) - len(todo)
+    names = [s.name for s in setups]
+    complete = [p for p in problems if all(n in done.get(p.task_id, {}) for n in names)]
+    for problem in complete:
+        for name in names:
+            result.outcomes[name].append(done[problem.task_id][name])
+    todo = [p for p in problems if p not in complete]
+    finished = len(complete)
     try:
         if jobs <= 1:
             for problem in todo:
@@ -269,12 +275,12 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
     except KeyboardInterrupt:
         result.interrupted = True
     result.seconds = time.monotonic() - started
-    result.resumed = len(problems) - len(todo)
+    result.resumed = len(complete)
     order = {p.task_id: i for i, p in enumerate(problems)}
-    complete = {p.task_id for p in problems
-                if all(any(o.task_id == p.task_id for o in rows)
-                       for rows in result.outcomes.values())}
+    whole = {p.task_id for p in problems
+             if all(any(o.task_id == p.task_id for o in rows)
+                    for rows in result.outcomes.values())}
     for name, rows in result.outcomes.items():
-        result.outcomes[name] = sorted((o for o in rows if o.task_id in complete),
+        result.outcomes[name] = sorted((o for o in rows if o.task_id in whole),
                                        key=lambda o: order[o.task_id])
     return result
