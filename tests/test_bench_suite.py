@@ -374,3 +374,27 @@ def test_resume_with_more_rounds_reruns_only_columns_that_hit_the_round_cap(
     assert again[problem.task_id]["conversation"].by_round == [False, True, True, True, True,
                                                                True]
     assert "oracle" in again[problem.task_id]
+
+
+def test_a_strategy_column_added_on_resume_reuses_first_programs_that_passed(
+        tmp_path: Path) -> None:
+    from oci_cli.bench.suite import load_log
+
+    solved, failing = two_problems()
+    log_path = tmp_path / "log.jsonl"
+    triple_bad = reply("def triple(x):\n    return x\nprint(triple(1))")
+    triple_good = reply("def triple(x):\n    return 3 * x\nprint(triple(1))")
+    with log_path.open("w") as log:
+        run_suite(FakeBackend([reply(FIXED), triple_bad, triple_good, triple_good]),
+                  [solved, failing], Plan(rounds=1, rounds_run=1), benchmark="toy",
+                  limits=LIMITS, log=log)
+    plan = Plan(rounds=1, rounds_run=1, strategies=("conversation", "fresh"))
+    kept = load_log(log_path, plan, "toy")
+    backend = FakeBackend([triple_bad, triple_good])  # only Toy/1's fresh column asks
+    result = run_suite(backend, [solved, failing], plan, benchmark="toy", limits=LIMITS,
+                       done=kept)
+    assert len(backend.calls) == 2
+    fresh = {o.task_id: o for o in result.outcomes["fresh"]}
+    assert fresh["Toy/0"].by_round == [True, True] and fresh["Toy/0"].setup_name == "fresh"
+    assert fresh["Toy/1"].by_round == [False, True]
+    assert result.summary()["strategies"]["fresh"]["pass_at_1"] == 1.0

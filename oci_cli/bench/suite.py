@@ -202,6 +202,27 @@ def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, dict[str, Outc
     return found
 
 
+def _same_first_round(kept: dict[str, Outcome], setup: Setup) -> Outcome | None:
+    """A column's outcome when another column of the same mode already shows it.
+
+    Feedback strategies differ only after a failed first program: they send the same
+    first request (greedy: the same reply) and run the same checks. When another column
+    of the mode passed its checks with its first program, this one would too -- same
+    program, same score -- so it is copied instead of run (``--resume`` adding a
+    strategy column then costs only the problems where the strategies differ).
+    """
+    if setup.mode == "single":
+        return None
+    for other in kept.values():
+        if (other.setup_name != "single" and other.setup_name.startswith("oracle")
+                == (setup.mode == "oracle") and other.rounds == 1
+                and other.stop_reason == "solved"):
+            return dataclasses.replace(other, setup=setup.label, setup_name=setup.name,
+                                       by_round=[other.by_round[0]] * (setup.rounds + 1),
+                                       events=[*other.events])
+    return None
+
+
 def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benchmark: str,
               limits: Limits, jobs: int = 1, log: IO[str] | None = None,
               progress: ProgressFn | None = None,
@@ -232,9 +253,15 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
     def one(problem: Problem) -> list[Outcome]:
         # Each problem gets its own replay cache (its first reply is shared by its columns).
         replay = ReplayBackend(backend)
-        kept = done.get(problem.task_id, {})
-        return [kept[setup.name] if setup.name in kept else
-                solve(replay, problem, setup, limits=limits) for setup in setups]
+        kept = dict(done.get(problem.task_id, {}))
+        outcomes = []
+        for setup in setups:
+            outcome = kept.get(setup.name) or _same_first_round(kept, setup)
+            if outcome is None:
+                outcome = solve(replay, problem, setup, limits=limits)
+            kept[setup.name] = outcome
+            outcomes.append(outcome)
+        return outcomes
 
     def record(problem: Problem, outcomes: list[Outcome]) -> None:
         nonlocal finished
