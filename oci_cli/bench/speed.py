@@ -235,7 +235,7 @@ def synthetic_history(count_tokens: Callable[[Sequence[Message]], int],
 
 # --- decode: oci against the raw engine -------------------------------------------------
 
-def measure_decode(backend: LlamaBackend, *, max_tokens: int = 128, repeats: int = 3,
+def measure_decode(backend: LlamaBackend, *, max_tokens: int = 128, repeats: int = 5,
                    progress: Progress | None = None) -> dict[str, Any]:
     """Decode and prompt speed through ``chat`` and through the raw engine, interleaved.
 
@@ -243,7 +243,7 @@ def measure_decode(backend: LlamaBackend, *, max_tokens: int = 128, repeats: int
     before every run so each evaluates the whole prompt. Decode speed of a run is
     (tokens - 1) / decode seconds: the first token comes from the prompt evaluation,
     each later one from one decode step. Prompt speed is prompt tokens / time to the
-    first token. Pairs alternate which side goes first; medians are reported.
+    first token. Pairs alternate which side goes first; the ratios are medians of the pairs' ratios.
     ``step_ratio_vs_engine`` compares the median time between two tokens instead, which
     a burst of load from another process during a run moves much less.
     """
@@ -295,6 +295,15 @@ def measure_decode(backend: LlamaBackend, *, max_tokens: int = 128, repeats: int
         out[f"engine_{key}"] = med("engine", key)
     out["step_ratio_vs_engine"] = (out["engine_median_step_s"] / out["median_step_s"]
                                    if out["median_step_s"] else None)
+    # The ratios: the median over the pairs of each pair's ratio. The two runs of a pair
+    # are seconds apart, so load that drifts over the minute the pairs take cancels out
+    # (a ratio of the sides' medians mixes runs taken under different load).
+    for key, name in (("decode_tokens_per_s", "decode_ratio_vs_engine"),
+                      ("prompt_tokens_per_s", "prompt_ratio_vs_engine")):
+        ratios = [o[key] / e[key] for o, e in zip(runs["oci"], runs["engine"], strict=True)
+                  if e[key] and o[key]]
+        out[f"pair_{name}s"] = ratios
+        out[name] = statistics.median(ratios) if ratios else None
     return out
 
 
@@ -586,7 +595,7 @@ def _quiet(_line: str) -> None:
 def measure(backend: LlamaBackend, *, model_path: str, parts: set[str] | None = None,
             history_lengths: tuple[int, ...] = (500, 2000, 6000),
             progress: Callable[[str], None] | None = None,
-            decode_tokens: int = 128, repeats: int = 3, bandwidth_mib: int = 512,
+            decode_tokens: int = 128, repeats: int = 5, bandwidth_mib: int = 512,
             sandbox_runs: int = 20, sandbox_cells: int = 100, startup_runs: int = 5,
             rss_timeout: float = 300.0) -> SpeedReport:
     """Measure the selected ``parts`` (default: all of PARTS) on ``backend``'s model.
@@ -635,13 +644,9 @@ def measure(backend: LlamaBackend, *, model_path: str, parts: set[str] | None = 
         report.engine_decode_tokens_per_s = d["engine_decode_tokens_per_s"]
         report.prompt_tokens_per_s = d["prompt_tokens_per_s"]
         report.engine_prompt_tokens_per_s = d["engine_prompt_tokens_per_s"]
-        if d["engine_decode_tokens_per_s"]:
-            report.decode_ratio_vs_engine = (d["decode_tokens_per_s"]
-                                             / d["engine_decode_tokens_per_s"])
+        report.decode_ratio_vs_engine = d["decode_ratio_vs_engine"]
         report.decode_step_ratio_vs_engine = d["step_ratio_vs_engine"]
-        if d["engine_prompt_tokens_per_s"]:
-            report.prompt_ratio_vs_engine = (d["prompt_tokens_per_s"]
-                                             / d["engine_prompt_tokens_per_s"])
+        report.prompt_ratio_vs_engine = d["prompt_ratio_vs_engine"]
 
     def followup() -> None:
         report.followup_ttft_s = measure_followup(backend, history_lengths, progress=say)
