@@ -398,3 +398,20 @@ def test_a_strategy_column_added_on_resume_reuses_first_programs_that_passed(
     assert fresh["Toy/0"].by_round == [True, True] and fresh["Toy/0"].setup_name == "fresh"
     assert fresh["Toy/1"].by_round == [False, True]
     assert result.summary()["strategies"]["fresh"]["pass_at_1"] == 1.0
+
+
+def test_resume_refuses_a_log_written_with_another_request(tmp_path: Path) -> None:
+    from oci_cli.bench.suite import load_log
+
+    problem = toy_with_visible_example()
+    log_path = tmp_path / "log.jsonl"
+    with log_path.open("w") as log:
+        run_suite(FakeBackend([reply(FIXED)]), [problem], Plan(rounds=1, rounds_run=1),
+                  benchmark="toy", limits=LIMITS, log=log)
+    rows = [json.loads(line) for line in log_path.read_text().splitlines()]
+    for row in rows:
+        row["prompt"] = "an older request"
+    log_path.write_text("".join(json.dumps(row) + "\n" for row in rows))
+    with pytest.raises(UsageError, match="another request"):
+        run_suite(FakeBackend(), [problem], Plan(rounds=1, rounds_run=1), benchmark="toy",
+                  limits=LIMITS, done=load_log(log_path, Plan(rounds=1, rounds_run=1), "toy"))

@@ -279,6 +279,14 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
                 progress(problem, outcomes, finished, len(problems))
 
     names = [s.name for s in setups]
+    for problem in problems:
+        for outcome in done.get(problem.task_id, {}).values():
+            if outcome.prompt and outcome.prompt != problem.request:
+                raise UsageError(
+                    f"the log was written with another request for {problem.task_id} "
+                    "(an earlier version of oci)",
+                    "Start a new run with another --out; results of different requests "
+                    "do not mix.")
     complete = [p for p in problems if all(n in done.get(p.task_id, {}) for n in names)]
     for problem in complete:
         for name in names:
