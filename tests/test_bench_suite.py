@@ -415,3 +415,28 @@ def test_resume_refuses_a_log_written_with_another_request(tmp_path: Path) -> No
     with pytest.raises(UsageError, match="another request"):
         run_suite(FakeBackend(), [problem], Plan(rounds=1, rounds_run=1), benchmark="toy",
                   limits=LIMITS, done=load_log(log_path, Plan(rounds=1, rounds_run=1), "toy"))
+
+
+class CancelledOnSecondProblem(FakeBackend):
+    """Replies normally, then as if Ctrl-C stopped the reply (what the loop sees)."""
+
+    def chat(self, messages, options=None, cancel=None):  # type: ignore[no-untyped-def]
+        completion = super().chat(messages, options, cancel)
+        if "Three" in messages[1].content:
+            from oci_cli.backend.base import Completion, GenerationStats
+
+            return Completion(iter([]), GenerationStats(finish_reason="cancelled"))
+        return completion
+
+
+def test_ctrl_c_in_the_loop_stops_the_run_with_what_is_done(tmp_path: Path) -> None:
+    log_path = tmp_path / "log.jsonl"
+    with log_path.open("w") as log:
+        result = run_suite(CancelledOnSecondProblem([reply(FIXED)]), two_problems(),
+                           Plan(rounds=1, rounds_run=1), benchmark="toy", limits=LIMITS,
+                           log=log)
+    summary = result.summary()
+    assert result.interrupted and summary["interrupted"]
+    assert summary["n"] == 1 and summary["n_selected"] == 2
+    assert {json.loads(line)["task_id"] for line in log_path.read_text().splitlines()} == {
+        "Toy/0"}

@@ -259,6 +259,10 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
             outcome = kept.get(setup.name) or _same_first_round(kept, setup)
             if outcome is None:
                 outcome = solve(replay, problem, setup, limits=limits)
+                if outcome.stop_reason == "cancelled":
+                    # Ctrl-C reached the loop (it stops the reply or the program rather
+                    # than raising): the run stops here, this problem is not counted.
+                    raise KeyboardInterrupt
             kept[setup.name] = outcome
             outcomes.append(outcome)
         return outcomes
