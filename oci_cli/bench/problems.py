@@ -138,7 +138,8 @@ def mbpp(path: str | Path) -> list[Problem]:
                          "from github.com/google-research/google-research/tree/master/mbpp).") \
             from None
     except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {path}: {exc}", "Give the MBPP JSON or JSONL file.") \
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot read {path}: {why}", "Give the MBPP JSON or JSONL file.") \
             from None
     try:
         stripped = text.lstrip()

@@ -73,8 +73,9 @@ class Setup:
         if self.resample == 0:
             parts.append("noresample")
         name = "+".join(parts)
-        return f"oracle-{name}" if self.mode == "oracle" and name != "conversation" else (
-            "oracle" if self.mode == "oracle" else name)
+        if self.mode == "oracle":
+            return "oracle" if name == "conversation" else f"oracle-{name}"
+        return name
 
     @property
     def label(self) -> str:

@@ -83,7 +83,7 @@ class SuiteResult:
     """Problems taken from an earlier run's log (not timed in ``seconds``)."""
 
     @property
-    def done(self) -> list[Problem]:
+    def finished(self) -> list[Problem]:
         finished = {o.task_id for rows in self.outcomes.values() for o in rows}
         return [p for p in self.problems if p.task_id in finished]
 
@@ -116,7 +116,7 @@ class SuiteResult:
         return data
 
     def summary(self) -> dict[str, Any]:
-        done = self.done
+        done = self.finished
         out: dict[str, Any] = {
             "benchmark": self.benchmark,
             "model": self.model,
@@ -315,11 +315,8 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
         result.interrupted = True
     result.seconds = time.monotonic() - started
     result.resumed = len(complete)
+    # A problem is recorded with all its columns at once; resumed ones came first.
     order = {p.task_id: i for i, p in enumerate(problems)}
-    whole = {p.task_id for p in problems
-             if all(any(o.task_id == p.task_id for o in rows)
-                    for rows in result.outcomes.values())}
-    for name, rows in result.outcomes.items():
-        result.outcomes[name] = sorted((o for o in rows if o.task_id in whole),
-                                       key=lambda o: order[o.task_id])
+    for rows in result.outcomes.values():
+        rows.sort(key=lambda o: order[o.task_id])
     return result
