@@ -16,11 +16,19 @@ FAKE_PREFIX = "fake:"
 def load_backend(settings: Settings, progress: Progress | None = None) -> Backend:
     """Resolve ``settings.model`` (flag > env > config > best present > embedded) and load it.
 
+    With ``settings.base_url`` the model is the one a server serves (``server_model``, or
+    the first it lists) and nothing is loaded here.
+
     ``fake:REPLIES.json`` loads the scripted test backend instead: a JSON list of the
     replies it gives, in order (like simonw/llm's mock model, for tests of whole commands).
     """
     if settings.model and settings.model.startswith(FAKE_PREFIX):
         return _fake(settings.model[len(FAKE_PREFIX):], settings)
+    if settings.base_url:
+        from oci_cli.backend.server import ServerBackend, api_key_from_env
+
+        return ServerBackend(settings.base_url, settings, model=settings.server_model,
+                             api_key=api_key_from_env(settings))
     resolved = resolve_model(settings.model, progress)
     from oci_cli.backend.llama import LlamaBackend
 

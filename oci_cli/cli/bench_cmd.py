@@ -12,10 +12,12 @@ from typing import Annotated, Any
 import typer
 
 from oci_cli.cli.options import (
+    BaseUrlOpt,
     GpuLayersOpt,
     ModelOpt,
     NCtxOpt,
     SandboxOpt,
+    ServerModelOpt,
     ThreadsOpt,
     VerboseOpt,
     overrides,
@@ -90,6 +92,8 @@ def accuracy(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per program run.",
                                            min=1)] = 10.0,
     model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    server_model: ServerModelOpt = None,
     n_ctx: NCtxOpt = None,
     threads: ThreadsOpt = None,
     gpu_layers: GpuLayersOpt = None,
@@ -128,7 +132,8 @@ def accuracy(
     elif log_path is not None and log_path.exists() and log_path.stat().st_size:
         raise UsageError(f"{log_path} already holds a run",
                          "Add --resume to continue it, or give another --out.")
-    settings, limits = _settings(model=model, n_ctx=n_ctx, threads=threads,
+    settings, limits = _settings(model=model, base_url=base_url, server_model=server_model,
+                                 n_ctx=n_ctx, threads=threads,
                                  gpu_layers=gpu_layers, sandbox=sandbox, verbose=verbose,
                                  timeout=timeout)
 

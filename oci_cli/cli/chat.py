@@ -9,6 +9,7 @@ import typer
 
 from oci_cli.cli.options import (
     AllowNetworkOpt,
+    BaseUrlOpt,
     CpuOpt,
     CwdOpt,
     GpuLayersOpt,
@@ -23,6 +24,7 @@ from oci_cli.cli.options import (
     PythonOpt,
     SandboxOpt,
     SeedOpt,
+    ServerModelOpt,
     TemperatureOpt,
     ThreadsOpt,
     TimeoutOpt,
@@ -43,6 +45,8 @@ def chat(
                                                show_default=False)] = None,
     cwd: CwdOpt = None,
     model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    server_model: ServerModelOpt = None,
     n_ctx: NCtxOpt = None,
     threads: ThreadsOpt = None,
     gpu_layers: GpuLayersOpt = None,
@@ -88,7 +92,8 @@ def chat(
     from oci_cli.ui.progress import byte_progress
 
     settings = load_settings(overrides(
-        model=model, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers,
+        model=model, base_url=base_url, server_model=server_model, n_ctx=n_ctx,
+        threads=threads, gpu_layers=gpu_layers,
         temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
         timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
         max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
@@ -120,6 +125,8 @@ def chat(
 
     def load_model(name: str) -> Backend:
         with byte_progress(err, "preparing model") as bar:
+            if settings.base_url:  # another model of the same server
+                return load_backend(settings.replace(server_model=name), bar)
             return load_backend(settings.replace(model=name), bar)
 
     interactive = sys.stdin.isatty()

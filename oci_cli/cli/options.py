@@ -14,6 +14,17 @@ ModelOpt = Annotated[
     typer.Option("--model", "-m", help="Catalog name (NAME[:QUANT]) or path to a .gguf file.",
                  show_default=False),
 ]
+BaseUrlOpt = Annotated[
+    str | None,
+    typer.Option("--base-url", help="Use the model of an OpenAI-compatible server (llama-server, "
+                 "vLLM, Ollama, `oci serve`) instead of a local one, e.g. "
+                 "http://127.0.0.1:8080/v1. API key: $OCI_API_KEY.", show_default=False),
+]
+ServerModelOpt = Annotated[
+    str | None,
+    typer.Option("--server-model", help="Model name on the server [default: the first it "
+                 "lists].", show_default=False),
+]
 NCtxOpt = Annotated[
     int | None, typer.Option("--n-ctx", help="Context window in tokens [default: 8192].",
                              show_default=False)

@@ -11,6 +11,7 @@ import typer
 
 from oci_cli.cli.options import (
     AllowNetworkOpt,
+    BaseUrlOpt,
     CandidatesOpt,
     CpuOpt,
     CwdOpt,
@@ -27,6 +28,7 @@ from oci_cli.cli.options import (
     RoundsOpt,
     SandboxOpt,
     SeedOpt,
+    ServerModelOpt,
     StrategyOpt,
     TemperatureOpt,
     ThreadsOpt,
@@ -104,6 +106,8 @@ def run(
     progress: ProgressOpt = None,
     cwd: CwdOpt = None,
     model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    server_model: ServerModelOpt = None,
     n_ctx: NCtxOpt = None,
     threads: ThreadsOpt = None,
     gpu_layers: GpuLayersOpt = None,
@@ -136,7 +140,8 @@ def run(
     if as_json and print_code:
         raise UsageError("--json and --code cannot be combined", "Pick one.")
     settings = load_settings(overrides(
-        model=model, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers,
+        model=model, base_url=base_url, server_model=server_model, n_ctx=n_ctx,
+        threads=threads, gpu_layers=gpu_layers,
         temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
         timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
         max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,

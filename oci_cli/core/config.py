@@ -47,6 +47,22 @@ class Settings:
     seed: int = field(default=1234, metadata={"help": "sampling seed"})
     max_tokens: int = field(default=1024, metadata={"help": "longest reply, in tokens"})
     verbose: bool = field(default=False, metadata={"help": "show llama.cpp's own log"})
+    # A model server instead of a local model (see docs/scale-out.md).
+    base_url: str | None = field(
+        default=None, metadata={"help": "OpenAI-compatible model server to use instead of a "
+                                "local model, e.g. http://127.0.0.1:8080/v1"}
+    )
+    server_model: str | None = field(
+        default=None, metadata={"help": "model name on the server; default: the first it lists"}
+    )
+    api_key_env: str = field(
+        default="OCI_API_KEY",
+        metadata={"help": "environment variable that holds the server's API key (the key "
+                  "itself is never stored in settings)"},
+    )
+    server_timeout: float = field(
+        default=300.0, metadata={"help": "seconds to wait for the server's next reply event"}
+    )
     # The sandbox that runs model-written code (see docs/security.md).
     timeout: float = field(
         default=30.0, metadata={"help": "wall-clock seconds per program run or kernel cell"}
@@ -232,6 +248,12 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("max_tokens", "must be at least 1")
     if s.timeout <= 0:
         raise bad("timeout", "must be more than 0 seconds")
+    if s.server_timeout <= 0:
+        raise bad("server_timeout", "must be more than 0 seconds")
+    if s.base_url is not None and not s.base_url.startswith(("http://", "https://")):
+        raise bad("base_url", "give the server's http(s) address, e.g. http://127.0.0.1:8080/v1")
+    if not s.api_key_env.strip() or "=" in s.api_key_env:
+        raise bad("api_key_env", "name an environment variable, e.g. OCI_API_KEY")
     if s.cpu_time < 0:
         raise bad("cpu_time", "use 0 for timeout + 1, or a number of seconds")
     if s.rounds < 1:

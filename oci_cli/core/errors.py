@@ -88,6 +88,12 @@ class DownloadError(OciError):
     exit_code = ExitStatus.NETWORK
 
 
+class ServerError(OciError):
+    """A model server (--base-url) could not be reached or refused or broke a request."""
+
+    exit_code = ExitStatus.NETWORK
+
+
 class ContextOverflowError(OciError):
     """A prompt does not fit in the model's context window."""
 
