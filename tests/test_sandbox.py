@@ -13,6 +13,7 @@ import sys
 import textwrap
 import threading
 import time
+import uuid
 from pathlib import Path
 
 import psutil
@@ -44,15 +45,25 @@ def mode(request: pytest.FixtureRequest) -> str:
     return str(request.param)
 
 
+# Every program these tests start inherits this variable: the leftovers check looks only
+# at them, not at the sandboxed programs of other work on the machine (a running
+# `oci bench`, another checkout's tests).
+RUN_ID = uuid.uuid4().hex
+os.environ["SANDBOX_TESTS_RUN"] = RUN_ID
+
+
 def leftovers() -> list[psutil.Process]:
-    """Sandboxed processes still alive: every one carries the sandbox's environment marker.
+    """Sandboxed processes of these tests still alive: every one carries the sandbox's
+    environment marker and this test run's id.
 
     (The tests run one at a time, so after a run there must be none at all.)
     """
     found = []
     for proc in psutil.process_iter():
         try:
-            if (proc.pid != os.getpid() and MARKER in proc.environ()
+            env = proc.environ()
+            if (proc.pid != os.getpid() and MARKER in env
+                    and env.get("SANDBOX_TESTS_RUN") == RUN_ID
                     and proc.status() != psutil.STATUS_ZOMBIE):
                 found.append(proc)
         except psutil.Error:

@@ -3,6 +3,7 @@ statistics, the request it sends, cancellation, and one clear error per failure.
 
 from __future__ import annotations
 
+import json
 import socket
 import subprocess
 import threading
@@ -299,8 +300,6 @@ def test_oci_run_through_a_server(fake: FakeOpenAIServer, oci_bin: str, tmp_path
                            "--json"], capture_output=True, text=True, timeout=120,
                           cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stderr
-    import json
-
     out = json.loads(proc.stdout)
     assert out["success"] is True and out["final_output"].strip() == "42"
     assert fake.script.requests[0]["model"] == "fake-coder"
@@ -333,3 +332,42 @@ def test_api_key_from_the_named_variable(fake: FakeOpenAIServer,
     b = load_backend(settings)
     assert isinstance(b, ServerBackend)
     assert b.chat(HELLO).text() == "Hello there."
+
+
+def test_bench_jobs_comparison_against_a_server(fake: FakeOpenAIServer, tmp_path: Path,
+                                                capsys: pytest.CaptureFixture[str]) -> None:
+    from oci_cli.cli.main import main_with_status
+
+    words = " ".join(["filler"] * 30)
+    fake.script.default_reply = (f"{words}\n```python\ndef similar_elements(a, b):\n"
+                                 "    return tuple(set(a) & set(b))\n```")
+    fake.script.chunk_delay_s = 0.03
+    sample = Path(__file__).parent / "data" / "mbpp-sample.json"
+    code = main_with_status(["bench", "mbpp", "--data", str(sample), "--no-speed", "--json",
+                             "--rounds", "0", "--no-oracle", "--jobs", "1,3",
+                             "--base-url", fake.url])
+    out, err = capsys.readouterr()
+    assert code == 0, err
+    summary = json.loads(out)
+    rows = summary["throughput"]
+    assert [r["jobs"] for r in rows] == [1, 3] and summary["jobs"] == 3
+    assert rows[0]["problems"] == rows[1]["problems"] == 3
+    assert rows[0]["pass_at_1"] == rows[1]["pass_at_1"] == summary["single_turn"]["pass_at_1"]
+    assert rows[1]["speedup"] > 1.5  # three requests overlapped on the server
+    assert "throughput: 1 at once" in err and "throughput: 3 at once" in err
+
+
+def test_bench_jobs_above_one_need_a_server(tmp_path: Path,
+                                            capsys: pytest.CaptureFixture[str]) -> None:
+    from oci_cli.cli.main import main_with_status
+
+    replies = tmp_path / "r.json"
+    replies.write_text('["x"]')
+    sample = Path(__file__).parent / "data" / "mbpp-sample.json"
+    code = main_with_status(["bench", "mbpp", "--data", str(sample), "--no-speed",
+                             "--jobs", "1,2", "--model", f"fake:{replies}"])
+    _, err = capsys.readouterr()
+    assert code == 2
+    assert "needs a model server" in err and "--base-url" in err
+    code = main_with_status(["bench", "mbpp", "--data", str(sample), "--jobs", "0"])
+    assert code == 2 and "is not a job count" in capsys.readouterr().err

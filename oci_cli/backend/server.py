@@ -414,6 +414,12 @@ class ServerBackend:
                     raise ServerError(
                         f"the server's reply broke off after {chunks} chunks (no end of "
                         "stream)", "The server may have stopped or restarted; try again.")
+                if chunks and not stats.finish_reason:
+                    raise ServerError(
+                        f"the server ended the reply after {chunks} chunks without saying "
+                        "why (interrupted by another request?)",
+                        "llama-cpp-python's server does this unless started with "
+                        "--interrupt_requests False (`oci serve` does); try again.")
                 if not stats.finish_reason:
                     stats.finish_reason = "stop"
         finally:
@@ -648,8 +654,14 @@ def _refused_field(body: bytes) -> str | None:
 
 def serve_command(model_path: str, settings: Settings, host: str, port: int,
                   alias: str | None = None) -> list[str]:
-    """The command line of llama-cpp-python's OpenAI-compatible server for a model."""
-    threads = settings.threads or (os.cpu_count() or 1)
+    """The command line of llama-cpp-python's OpenAI-compatible server for a model.
+
+    Requests queue instead of interrupting each other (its default interrupts a stream
+    when the next request arrives, which would cut replies short under ``--jobs``).
+    """
+    import psutil
+
+    threads = settings.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1
     command = [
         sys.executable, "-m", "llama_cpp.server",
         "--model", model_path,
@@ -657,6 +669,9 @@ def serve_command(model_path: str, settings: Settings, host: str, port: int,
         "--n_ctx", str(settings.n_ctx),
         "--n_threads", str(threads), "--n_threads_batch", str(threads),
         "--n_gpu_layers", str(settings.gpu_layers),
+        "--flash_attn", str(settings.flash_attn),
+        "--interrupt_requests", "False",
+        "--verbose", str(settings.verbose),
     ]
     if alias:
         command += ["--model_alias", alias]

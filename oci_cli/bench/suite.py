@@ -81,6 +81,8 @@ class SuiteResult:
     speed: dict[str, Any] | None = None
     resumed: int = 0
     """Problems taken from an earlier run's log (not timed in ``seconds``)."""
+    throughput: list[dict[str, Any]] = field(default_factory=list)
+    """``--jobs 1,4``: the same problems run with each job count (this run's last)."""
 
     @property
     def finished(self) -> list[Problem]:
@@ -143,9 +145,42 @@ class SuiteResult:
         out["problems_per_minute"] = round(60 * ran / self.seconds, 2) if self.seconds \
             and ran > 0 else 0.0
         out["interrupted"] = self.interrupted
+        if self.throughput:
+            rows = [*self.throughput, self.throughput_row()]
+            base = rows[0]["problems_per_minute"]
+            for row in rows:
+                row["speedup"] = round(row["problems_per_minute"] / base, 2) if base else 0.0
+            out["throughput"] = rows
         if self.speed is not None:
             out["speed"] = self.speed
         return out
+
+
+    def throughput_row(self) -> dict[str, Any]:
+        """How fast this run went: problems per minute with its job count."""
+        ran = len(self.finished) - self.resumed
+        name = next(iter(self.outcomes), "")
+        column = self.column(name) if name else {}
+        return {
+            "jobs": self.jobs,
+            "problems": ran,
+            "seconds": round(self.seconds, 1),
+            "problems_per_minute": round(60 * ran / self.seconds, 2) if self.seconds else 0.0,
+            "first_column": name,
+            "pass_at_1": column.get("pass_at_1", 0.0),
+        }
+
+
+def parse_jobs(text: str) -> list[int]:
+    """``4`` -> [4]; ``1,4`` -> [1, 4] (each runs the problems; the last is the result)."""
+    try:
+        values = [int(x) for x in text.split(",") if x.strip()]
+    except ValueError:
+        values = []
+    if not values or min(values) < 1 or max(values) > 64:
+        raise UsageError(f"--jobs {text!r} is not a job count",
+                         "Give problems at once from 1 to 64, e.g. 4, or 1,4 to compare.")
+    return values
 
 
 def _at(outcome: Outcome, feedback_round: int) -> bool:

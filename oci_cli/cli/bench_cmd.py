@@ -81,8 +81,10 @@ def accuracy(
                                             "noresample.")] = "conversation",
     oracle: Annotated[bool, typer.Option("--oracle/--no-oracle", help="Run the oracle "
                                          "column.")] = True,
-    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Problems at once (needs a "
-                                      "model server).", min=1)] = 1,
+    jobs: Annotated[str, typer.Option("--jobs", "-j", help="Problems at once (above 1 needs "
+                                      "a model server, --base-url). 1,4 runs the problems "
+                                      "with 1, then 4 at once, and reports the throughput "
+                                      "of each (the last run is the result).")] = "1",
     speed: Annotated[bool, typer.Option("--speed/--no-speed", help="Measure the speed "
                                         "figures too.")] = True,
     as_json: JsonOpt = False,
@@ -101,7 +103,7 @@ def accuracy(
     verbose: VerboseOpt = None,
 ) -> None:
     from oci_cli.bench import problems as bench_problems
-    from oci_cli.bench.suite import Plan, load_log, parse_rounds, run_suite
+    from oci_cli.bench.suite import Plan, load_log, parse_jobs, parse_rounds, run_suite
 
     dataset = ctx.info_name or "humaneval"
     headline, rounds_run = parse_rounds(rounds)
@@ -110,6 +112,10 @@ def accuracy(
         raise UsageError("--strategies is empty", "Give at least one, e.g. conversation.")
     plan = Plan(rounds=headline, rounds_run=rounds_run, strategies=names, oracle=oracle)
     plan.setups()  # unknown strategy names fail here, before the model loads
+    job_counts = parse_jobs(jobs)
+    if len(job_counts) > 1 and resume:
+        raise UsageError("--resume cannot be combined with a --jobs comparison",
+                         "Compare throughput in a run of its own (with --limit).")
     if dataset == "mbpp":
         if data is None:
             raise UsageError("oci bench mbpp needs the problems file",
@@ -158,13 +164,30 @@ def accuracy(
         if done:
             err.print(f"resuming: {sum(p.task_id in done for p in chosen)} of {len(chosen)} "
                       f"problems already done in {log_path}", highlight=False, markup=False)
+        if max(job_counts) > 1 and not getattr(backend, "parallel", False):
+            raise UsageError(
+                "--jobs above 1 needs a model server that serves requests in parallel",
+                "Give --base-url (see docs/scale-out.md), or use --jobs 1.")
+        compared = []
+        for count in job_counts[:-1]:  # the throughput comparison: same problems, no log
+            err.print(f"throughput: {count} at once", highlight=False)
+            started = time.monotonic()
+            earlier = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
+                                jobs=count, progress=progress)
+            if earlier.interrupted:
+                raise KeyboardInterrupt
+            compared.append(earlier.throughput_row())
+        if compared:
+            err.print(f"throughput: {job_counts[-1]} at once", highlight=False)
+            started = time.monotonic()
         log = log_path.open("a" if resume else "w", encoding="utf-8") if log_path else None
         try:
             result = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
-                               jobs=jobs, log=log, progress=progress, done=done)
+                               jobs=job_counts[-1], log=log, progress=progress, done=done)
         finally:
             if log is not None:
                 log.close()
+        result.throughput = compared
         if speed and not result.interrupted:
             result.speed = _measure_speed(backend, err, history_lengths=(500, 2000, 6000))
     finally:
@@ -176,6 +199,10 @@ def accuracy(
     else:
         console = make_console()
         console.print(accuracy_table(summary))
+        if summary.get("throughput"):
+            from oci_cli.ui.benchview import throughput_table
+
+            console.print(throughput_table(summary["throughput"]))
         if summary.get("speed"):
             from oci_cli.ui.benchview import speed_table
 

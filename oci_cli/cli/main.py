@@ -61,7 +61,16 @@ def main(
 
 
 def _register() -> None:
-    from oci_cli.cli import bench_cmd, chat, config_cmd, exec_cmd, fix_cmd, models, run_cmd
+    from oci_cli.cli import (
+        bench_cmd,
+        chat,
+        config_cmd,
+        exec_cmd,
+        fix_cmd,
+        models,
+        run_cmd,
+        serve_cmd,
+    )
 
     app.command("chat")(chat.chat)
     app.command("run")(run_cmd.run)
@@ -70,6 +79,7 @@ def _register() -> None:
     app.add_typer(models.app, name="models")
     app.add_typer(config_cmd.app, name="config")
     app.add_typer(bench_cmd.app, name="bench")
+    app.command("serve")(serve_cmd.serve)
 
 
 _register()

@@ -13,6 +13,19 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.1f}%"
 
 
+def throughput_table(rows: list[dict[str, Any]]) -> Table:
+    """``--jobs 1,4``: the same problems with each job count."""
+    table = Table(title="throughput · the same problems, one run per job count",
+                  title_justify="left")
+    for name in ("jobs", "problems", "min", "problems/min", "speed-up", "pass@1 (first column)"):
+        table.add_column(name, justify="right", no_wrap=True)
+    for row in rows:
+        table.add_row(str(row["jobs"]), str(row["problems"]), f"{row['seconds'] / 60:.1f}",
+                      f"{row['problems_per_minute']:.2f}", f"{row.get('speedup', 1.0):.2f}x",
+                      _pct(row["pass_at_1"]))
+    return table
+
+
 def accuracy_table(summary: dict[str, Any]) -> Table:
     """One row per column; pass@1 after each feedback round (hidden tests score)."""
     rounds_run = summary["rounds_run"]
