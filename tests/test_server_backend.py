@@ -371,3 +371,27 @@ def test_bench_jobs_above_one_need_a_server(tmp_path: Path,
     assert "needs a model server" in err and "--base-url" in err
     code = main_with_status(["bench", "mbpp", "--data", str(sample), "--jobs", "0"])
     assert code == 2 and "is not a job count" in capsys.readouterr().err
+
+
+def test_oci_serve_errors_are_one_line(capsys: pytest.CaptureFixture[str],
+                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    from oci_cli.cli import serve_cmd
+    from oci_cli.cli.main import main_with_status
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert main_with_status(["serve", "--port", str(port)]) == 2
+        assert capsys.readouterr().err.strip() == (
+            f"oci: port {port} on 127.0.0.1 is already in use. Pick another with --port, or "
+            "stop what listens there.")
+    assert main_with_status(["serve", "--port", "70000"]) == 2
+    assert "is not a port number" in capsys.readouterr().err
+    real = serve_cmd.importlib.util.find_spec
+    monkeypatch.setattr(serve_cmd.importlib.util, "find_spec",
+                        lambda name: None if name == "fastapi" else real(name))
+    assert main_with_status(["serve"]) == 3
+    err = capsys.readouterr().err
+    assert "needs llama-cpp-python's server extra (fastapi missing)" in err
+    assert "pip install 'oci-interpreter[server]'" in err

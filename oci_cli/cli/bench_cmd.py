@@ -190,6 +190,9 @@ def accuracy(
         result.throughput = compared
         if speed and not result.interrupted:
             result.speed = _measure_speed(backend, err, history_lengths=(500, 2000, 6000))
+            if result.speed is None:
+                err.print("speed: measured only for a model loaded in process (not a "
+                          "server); the throughput is in problems_per_minute", highlight=False)
     finally:
         backend.close()
     summary = result.summary()
