@@ -148,12 +148,12 @@ class ServerBackend:
             if attempt:
                 time.sleep(self._backoff_s * 2 ** (attempt - 1))
             try:
-                response = self._client.get(url)
+                response = self._client.get(url, timeout=httpx.Timeout(10.0, read=30.0))
             except httpx.ConnectError as exc:
                 last = exc
                 continue
             except httpx.TimeoutException:
-                raise self._timeout_error() from None
+                raise self._timeout_error(30.0) from None
             except httpx.HTTPError as exc:
                 raise self._transport_error(exc) from None
             if response.status_code in _RETRY_STATUS:
@@ -245,9 +245,10 @@ class ServerBackend:
         return ServerError(f"the connection to {self.base_url} failed ({_reason(exc)})",
                            "Check that the server is running and reachable, then try again.")
 
-    def _timeout_error(self) -> ServerError:
+    def _timeout_error(self, seconds: float | None = None) -> ServerError:
+        waited = self._timeout_s if seconds is None else seconds
         return ServerError(
-            f"the server at {self.base_url} sent nothing for {self._timeout_s:g} s",
+            f"the server at {self.base_url} sent nothing for {waited:g} s",
             "It may be overloaded or evaluating a very long prompt: try again, or raise "
             "server_timeout (OCI_SERVER_TIMEOUT).")
 
