@@ -54,7 +54,7 @@ _RETRY_STATUS = {429, 502, 503, 504}
 # server refuses one, then left out for that server.
 _EXTRA_FIELDS = ("cache_prompt", "top_k", "stream_options")
 _CONTEXT_WORDS = ("context length", "context window", "context size", "context_length",
-                  "exceed_context", "maximum context", "too long", "n_ctx")
+                  "exceed_context", "maximum context", "too long", "too many tokens", "n_ctx")
 
 
 def normalize_base_url(url: str) -> str:
