@@ -395,3 +395,27 @@ def test_oci_serve_errors_are_one_line(capsys: pytest.CaptureFixture[str],
     err = capsys.readouterr().err
     assert "needs llama-cpp-python's server extra (fastapi missing)" in err
     assert "pip install 'oci-interpreter[server]'" in err
+
+
+def test_ctrl_c_with_jobs_stops_the_problems_under_way(fake: FakeOpenAIServer) -> None:
+    import os
+    import signal
+
+    from oci_cli.bench.problems import mbpp
+    from oci_cli.bench.suite import Plan, run_suite
+    from oci_cli.sandbox.limits import Limits
+
+    problems = mbpp(Path(__file__).parent / "data" / "mbpp-sample.json")
+    fake.script.default_reply = " ".join(["slow"] * 200)  # 10 s a reply
+    fake.script.chunk_delay_s = 0.05
+    b = backend(fake.url)
+    threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C
+    start = time.perf_counter()
+    result = run_suite(b, problems, Plan(rounds=0, rounds_run=0, oracle=False),
+                       benchmark="mbpp", limits=Limits(timeout=5), jobs=3)
+    assert result.interrupted and not result.finished
+    assert time.perf_counter() - start < 5  # not the 10 s the replies under way would take
+    deadline = time.time() + 5
+    while fake.script.disconnects < 3 and time.time() < deadline:
+        time.sleep(0.05)
+    assert fake.script.disconnects == 3  # each stream was closed

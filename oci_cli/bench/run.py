@@ -146,8 +146,11 @@ def score(problem: Problem, code: str | None, limits: Limits) -> tuple[bool, str
 
 
 def solve(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
-          prompts: PromptSet | None = None) -> Outcome:
-    """One problem, one column: run the loop (or one reply) and score its program."""
+          prompts: PromptSet | None = None, cancel: CancelToken | None = None) -> Outcome:
+    """One problem, one column: run the loop (or one reply) and score its program.
+
+    ``cancel`` stops it (stop reason ``cancelled``); in the main thread Ctrl-C sets it too.
+    """
     prompts = prompts or for_family(backend.info.family)
     task = conversation_task(prompts, problem.request)
     started = time.monotonic()
@@ -162,7 +165,7 @@ def solve(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
                               resample=setup.resample, confirm=False, accept_silent=True)
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
         executor = ProgramExecutor(tmp, limits, checks=checks)
-        events = list(RefineLoop(backend, executor, prompts, options).run(task))
+        events = list(RefineLoop(backend, executor, prompts, options, cancel=cancel).run(task))
     stopped = events[-1]
     assert isinstance(stopped, Stopped)
     runs = [e for e in events if isinstance(e, ExecutionEnd)]

@@ -23,6 +23,7 @@ from typing import IO, Any
 from oci_cli.backend.base import Backend
 from oci_cli.bench.problems import Problem
 from oci_cli.bench.run import Outcome, ReplayBackend, Setup, solve, strategy_setup
+from oci_cli.core.cancel import CancelToken
 from oci_cli.core.errors import UsageError
 from oci_cli.sandbox.limits import Limits
 
@@ -280,6 +281,7 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
                          labels={s.name: s.label for s in setups},
                          outcomes={s.name: [] for s in setups})
     lock = threading.Lock()
+    stop = CancelToken()  # Ctrl-C with --jobs: the problems under way stop too
     started = time.monotonic()
     finished = 0
 
@@ -293,7 +295,10 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
         for setup in setups:
             outcome = kept.get(setup.name) or _same_first_round(kept, setup)
             if outcome is None:
-                outcome = solve(replay, problem, setup, limits=limits)
+                if stop.cancelled:
+                    raise KeyboardInterrupt
+                outcome = solve(replay, problem, setup, limits=limits,
+                                cancel=stop if jobs > 1 else None)
                 if outcome.stop_reason == "cancelled":
                     # Ctrl-C reached the loop (it stops the reply or the program rather
                     # than raising): the run stops here, this problem is not counted.
@@ -343,6 +348,7 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
                     for future in futures:
                         record(futures[future], future.result())
                 except KeyboardInterrupt:
+                    stop.cancel()
                     for future in futures:
                         future.cancel()
                     raise
