@@ -66,8 +66,10 @@ def tmux(tmp_path: Path, oci_home: Path) -> Iterator[Tmux]:
     subprocess.run(["tmux", "kill-session", "-t", name], check=False)
 
 
-def answer_until_prompt(term: Tmux, mark: str, timeout: float = 240) -> str:
-    """Confirm each program until the chat prompt is back and ``mark`` is on screen."""
+def answer_until_prompt(term: Tmux, mark: str, after: str, timeout: float = 240) -> str:
+    """Confirm each program until the chat prompt is back and ``mark`` is on screen below
+    the line that holds ``after`` (the request typed last: the screen above it also holds
+    the shell's command line, whose temporary paths can contain any number)."""
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         screen = term.screen()
@@ -76,7 +78,8 @@ def answer_until_prompt(term: Tmux, mark: str, timeout: float = 240) -> str:
             term.type("y")
             time.sleep(0.5)
             continue
-        if bottom.strip() == "›" and mark in screen:
+        answer = screen.rsplit(after, 1)[-1] if after in screen else ""
+        if bottom.strip() == "›" and mark in answer:
             return screen
         time.sleep(0.3)
     raise AssertionError(f"no {mark!r} and prompt; the screen:\n{term.screen()}")
@@ -92,12 +95,12 @@ def test_a_first_session_in_a_real_terminal(tmux: Tmux, oci_bin: str,
     screen = tmux.wait(lambda s: last_line(s).startswith("Run it?"), 240, "the run question")
     assert "```" not in screen  # the reply is rendered, not shown as raw Markdown
     assert "x = 12" in screen or "x=12" in screen
-    screen = answer_until_prompt(tmux, "144")
+    screen = answer_until_prompt(tmux, "144", after="Set x = 12 and print x squared.")
     assert "output" in screen and "exit code 0" in screen
     assert "tok/s" in screen and "KV cache reused" in screen
 
     tmux.type("Now print x + 1, using the x from before.")
-    screen = answer_until_prompt(tmux, "13")
+    screen = answer_until_prompt(tmux, "13", after="Now print x + 1, using the x from before.")
 
     tmux.type("/exit")
     screen = tmux.wait(lambda s: any(line.startswith("EXIT=") for line in s.splitlines()),
