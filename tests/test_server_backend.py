@@ -419,3 +419,12 @@ def test_ctrl_c_with_jobs_stops_the_problems_under_way(fake: FakeOpenAIServer) -
     while fake.script.disconnects < 3 and time.time() < deadline:
         time.sleep(0.05)
     assert fake.script.disconnects == 3  # each stream was closed
+
+
+def test_oci_serve_environment_cannot_move_the_server() -> None:
+    from oci_cli.cli.serve_cmd import server_env
+
+    user = {"PATH": "/bin", "PORT": "3000", "host": "0.0.0.0", "CONFIG_FILE": "x.json",
+            "API_KEY": "someone-elses", "OCI_API_KEY": "k"}
+    assert server_env(user, "") == {"PATH": "/bin", "OCI_API_KEY": "k"}
+    assert server_env(user, "k")["API_KEY"] == "k"

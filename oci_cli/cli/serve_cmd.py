@@ -8,6 +8,7 @@ import signal
 import socket
 import subprocess
 import time
+from collections.abc import Mapping
 from typing import Annotated
 
 import typer
@@ -58,10 +59,8 @@ def serve(
     err = err_console()
     with byte_progress(err, "preparing model") as bar:
         resolved = resolve_model(settings.model, bar)
-    env = dict(os.environ)
     key = os.environ.get(settings.api_key_env, "").strip()
-    if key:
-        env["API_KEY"] = key  # read by the server's settings; never on its command line
+    env = server_env(os.environ, key)
     command = serve_command(str(resolved.path), settings, host, port, alias=resolved.name)
     url = f"http://{_url_host(host)}:{port}/v1"
     err.print(f"[bold]oci serve[/bold]: {resolved.name} at [cyan]{url}[/cyan] "
@@ -84,6 +83,20 @@ def serve(
     if status:
         raise ServerError(f"the model server exited with status {status}",
                           "See its messages above (a model it cannot load, a port taken).")
+
+
+# llama-cpp-python's server reads HOST, PORT and CONFIG_FILE from the environment over its
+# command line, and any of its settings (API_KEY, MODEL, N_CTX, ...) where no flag is given.
+_SERVER_ENV = ("HOST", "PORT", "CONFIG_FILE", "API_KEY")
+
+
+def server_env(environ: Mapping[str, str], key: str) -> dict[str, str]:
+    """The server's environment: the user's, without variables that would override what
+    `oci serve` asked for, and the API key (never on the command line, where `ps` shows it)."""
+    env = {k: v for k, v in environ.items() if k.upper() not in _SERVER_ENV}
+    if key:
+        env["API_KEY"] = key
+    return env
 
 
 def _url_host(host: str) -> str:
