@@ -4,12 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
-import signal
-import socket
-import subprocess
 import time
 from collections.abc import Mapping
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -40,6 +37,8 @@ def serve(
     parallel requests, bigger models or GPUs, see docs/scale-out.md (llama-server, vLLM).
     Ctrl-C stops the server.
     """
+    import subprocess
+
     from oci_cli.backend.server import serve_command
     from oci_cli.core.config import load_settings
     from oci_cli.core.store import resolve_model
@@ -100,12 +99,16 @@ def server_env(environ: Mapping[str, str], key: str) -> dict[str, str]:
 
 
 def _url_host(host: str) -> str:
+    import socket
+
     if host in ("0.0.0.0", "::"):
         return socket.gethostname()
     return f"[{host}]" if ":" in host else host
 
 
 def _check_port(host: str, port: int) -> None:
+    import socket
+
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     with socket.socket(family, socket.SOCK_STREAM) as probe:
         try:
@@ -120,8 +123,10 @@ def _check_port(host: str, port: int) -> None:
                 from None
 
 
-def _stop(proc: subprocess.Popen[bytes]) -> None:
+def _stop(proc: Any) -> None:
     """Stop the server (its own process group: the terminal's Ctrl-C does not reach it)."""
+    import signal
+
     for sig, wait_s in ((signal.SIGINT, 10.0), (signal.SIGTERM, 5.0), (signal.SIGKILL, 5.0)):
         if proc.poll() is not None:
             return
