@@ -440,3 +440,21 @@ def test_ctrl_c_in_the_loop_stops_the_run_with_what_is_done(tmp_path: Path) -> N
     assert summary["n"] == 1 and summary["n_selected"] == 2
     assert {json.loads(line)["task_id"] for line in log_path.read_text().splitlines()} == {
         "Toy/0"}
+
+
+def test_ctrl_c_while_the_hidden_tests_run_stops_rather_than_scoring_a_failure() -> None:
+    # Before: the sandbox took the Ctrl-C as "stop this program", score() saw a failed
+    # run, the problem was logged as failed and the bench went on (a second Ctrl-C
+    # was needed, and the log held a false failure).
+    import os
+    import signal
+
+    problem = mbpp(SAMPLE)[1]
+    slow = "import time\ndef is_not_prime(n):\n    time.sleep(30)\n    return False\n"
+    timer = threading.Timer(0.5, os.kill, (os.getpid(), signal.SIGINT))
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            score(problem, slow, Limits(timeout=20))
+    finally:
+        timer.cancel()

@@ -137,6 +137,9 @@ def score(problem: Problem, code: str | None, limits: Limits) -> tuple[bool, str
     program = f"{solution_code(problem, code)}\n\n{problem.hidden_checks}"
     with tempfile.TemporaryDirectory(prefix="oci-score-") as tmp:
         result = run(code=program, cwd=tmp, limits=limits)
+    if result.interrupted:
+        # Ctrl-C stopped the tests: the run stops here; this is not a failed solution.
+        raise KeyboardInterrupt
     if result.ok:
         return True, ""
     if result.limit:
