@@ -1,0 +1,162 @@
+"""The server backend against llama.cpp's own `llama-server` (continuous batching with
+--parallel), with the embedded default model on 127.0.0.1.
+
+llama-server is not a Python package: these tests run when a binary is there (the
+OCI_LLAMA_SERVER variable names it, else `llama-server` on PATH) and are skipped
+otherwise -- CI has none. docs/scale-out.md says how to build it; docs/benchmarks.md
+has the run of these tests and the `--jobs` figures measured against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import httpx
+import pytest
+
+from oci_cli.backend.base import GenerationOptions, Message
+from oci_cli.backend.server import ServerBackend
+from oci_cli.core.cancel import CancelToken
+from oci_cli.core.config import Settings
+from oci_cli.core.errors import ContextOverflowError
+
+pytestmark = [pytest.mark.model, pytest.mark.subprocess]
+
+SLOTS = 2
+CONTEXT = 8192  # split between the slots: 4096 each
+
+
+def _binary() -> str | None:
+    named = os.environ.get("OCI_LLAMA_SERVER")
+    if named:
+        return named if os.access(named, os.X_OK) else None
+    return shutil.which("llama-server")
+
+
+@pytest.fixture(scope="module")
+def llama_server(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+                 ) -> Iterator[str]:
+    """llama-server with the default model and two slots; yields its base URL."""
+    binary = _binary()
+    if binary is None:
+        pytest.skip("no llama-server binary (set OCI_LLAMA_SERVER or put it on PATH)")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = int(s.getsockname()[1])
+    home = tmp_path_factory.mktemp("llama-server")
+    log = (home / "server.log").open("wb")
+    proc = subprocess.Popen(
+        [binary, "-m", str(real_model_path), "-c", str(CONTEXT), "--parallel", str(SLOTS),
+         "--host", "127.0.0.1", "--port", str(port), "-t", str(os.cpu_count() or 2)],
+        stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        start_new_session=True)
+    root = f"http://127.0.0.1:{port}"
+    deadline = time.time() + 120
+    while True:
+        try:
+            if httpx.get(f"{root}/health", timeout=2).status_code == 200:
+                break
+        except httpx.HTTPError:
+            pass
+        if proc.poll() is not None or time.time() > deadline:
+            proc.kill()
+            pytest.fail("llama-server did not come up: "
+                        + (home / "server.log").read_text(errors="replace")[-2000:])
+        time.sleep(0.3)
+    yield f"{root}/v1"
+    proc.terminate()
+    try:
+        proc.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    log.close()
+
+
+def test_context_per_slot_and_the_servers_tokenizer(llama_server: str) -> None:
+    b = ServerBackend(llama_server, Settings(n_ctx=32768))
+    assert b.info.n_ctx == CONTEXT // SLOTS  # from /props, not the n_ctx setting
+    assert 2 < b.count_tokens([Message("user", "def add(a, b):")]) < 30
+    assert b._tokenizer == "llama-server"
+    b.close()
+
+
+def test_streaming_timings_and_the_prompt_cache(llama_server: str) -> None:
+    b = ServerBackend(llama_server, Settings())
+    history = [Message("system", "You are a careful Python programmer. " * 40),
+               Message("user", "Write a function add(a, b) that returns a + b.")]
+    first = b.chat(history, GenerationOptions(max_tokens=60))
+    text = first.text()
+    assert "def add" in text
+    assert first.stats.finish_reason in ("stop", "length")
+    assert first.stats.generated_tokens > 5 and first.stats.prompt_seconds > 0
+    follow_up = [*history, Message("assistant", text), Message("user", "Now subtract.")]
+    second = b.chat(follow_up, GenerationOptions(max_tokens=40))
+    second.text()
+    # cache_prompt: the shared history was not evaluated again
+    assert second.stats.prompt_tokens_reused > 300
+    assert second.stats.prompt_tokens_evaluated < second.stats.prompt_tokens // 2
+    b.close()
+
+
+def test_a_prompt_beyond_the_slot_is_one_context_error(llama_server: str) -> None:
+    b = ServerBackend(llama_server, Settings())
+    long = [Message("user", "word " * 6000)]
+    with pytest.raises(ContextOverflowError, match="context"):
+        b.chat(long, GenerationOptions(max_tokens=10))  # our own check, from /props
+    b.info = replace(b.info, n_ctx=10**6)  # the server's own refusal (HTTP 400)
+    with pytest.raises(ContextOverflowError, match="server's context"):
+        b.chat(long, GenerationOptions(max_tokens=10)).text()
+    b.close()
+
+
+def test_cancel_frees_the_slot_for_the_next_request(llama_server: str) -> None:
+    b = ServerBackend(llama_server, Settings())
+    cancel = CancelToken()
+    completion = b.chat([Message("user", "Count from 1 to 500, one number per line.")],
+                        GenerationOptions(max_tokens=800), cancel=cancel)
+    got = []
+    for chunk in completion:
+        got.append(chunk)
+        if len(got) == 5:
+            cancel.cancel()
+    assert completion.stats.finish_reason == "cancelled" and len(got) < 12
+    assert b.chat([Message("user", "Say OK.")], GenerationOptions(max_tokens=5)).text()
+    b.close()
+
+
+def test_two_requests_are_served_at_once(llama_server: str) -> None:
+    b = ServerBackend(llama_server, Settings())
+    results: list[tuple[str, str]] = []
+
+    def ask(n: int) -> None:
+        c = b.chat([Message("user", f"Write the number {n} in words.")],
+                   GenerationOptions(max_tokens=12))
+        results.append((c.text(), c.stats.finish_reason))
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in (3, 7)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 2
+    assert all(text and reason in ("stop", "length") for text, reason in results)
+    b.close()
+
+
+def test_oci_run_through_llama_server(llama_server: str, oci_bin: str, tmp_path: Path) -> None:
+    proc = subprocess.run([oci_bin, "run", "Print the sum of the integers from 1 to 100.",
+                           "--base-url", llama_server, "--json"], capture_output=True,
+                          text=True, timeout=300, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    assert out["success"] and "5050" in out["final_output"]
