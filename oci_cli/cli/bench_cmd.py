@@ -148,12 +148,19 @@ def accuracy(
 
     err = err_console()
     backend = _load(settings, err)
-    started = time.monotonic()
+    # Per suite run: when it started and how many problems it found finished (resumed).
+    clock: dict[str, float | None] = {"started": time.monotonic(), "resumed": None}
+
+    def restart() -> None:
+        clock.update(started=time.monotonic(), resumed=None)
 
     def progress(problem: Any, outcomes: Any, finished: int, total: int) -> None:
+        if clock["resumed"] is None:  # the first problem this run finished
+            clock["resumed"] = finished - 1
         marks = [(o.setup_name, o.by_round) for o in outcomes]
-        err.print(progress_line(problem.task_id, marks, finished, total,
-                                time.monotonic() - started, ran=finished - len(done)),
+        elapsed = time.monotonic() - (clock["started"] or 0.0)
+        err.print(progress_line(problem.task_id, marks, finished, total, elapsed,
+                                ran=finished - int(clock["resumed"] or 0)),
                   highlight=False)
 
     try:
@@ -171,7 +178,7 @@ def accuracy(
         compared = []
         for count in job_counts[:-1]:  # the throughput comparison: same problems, no log
             err.print(f"throughput: {count} at once", highlight=False)
-            started = time.monotonic()
+            restart()
             earlier = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
                                 jobs=count, progress=progress)
             if earlier.interrupted:
@@ -179,7 +186,7 @@ def accuracy(
             compared.append(earlier.throughput_row())
         if compared:
             err.print(f"throughput: {job_counts[-1]} at once", highlight=False)
-            started = time.monotonic()
+            restart()
         log = log_path.open("a" if resume else "w", encoding="utf-8") if log_path else None
         try:
             result = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
