@@ -12,22 +12,19 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
+import signal
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
 
-import httpx
 import pytest
 
 from oci_cli.backend.base import GenerationOptions, Message
 from oci_cli.backend.server import ServerBackend
-from oci_cli.core.cancel import CancelToken
 from oci_cli.core.config import Settings
 from oci_cli.core.errors import ContextOverflowError
+from tests.real_server import cancel_then_answer, free_port, stop, two_at_once, wait_until_up
 
 pytestmark = [pytest.mark.model, pytest.mark.subprocess]
 
@@ -49,9 +46,7 @@ def llama_server(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory
     binary = _binary()
     if binary is None:
         pytest.skip("no llama-server binary (set OCI_LLAMA_SERVER or put it on PATH)")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = int(s.getsockname()[1])
+    port = free_port()
     home = tmp_path_factory.mktemp("llama-server")
     log = (home / "server.log").open("wb")
     proc = subprocess.Popen(
@@ -60,25 +55,9 @@ def llama_server(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True)
     root = f"http://127.0.0.1:{port}"
-    deadline = time.time() + 120
-    while True:
-        try:
-            if httpx.get(f"{root}/health", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("llama-server did not come up: "
-                        + (home / "server.log").read_text(errors="replace")[-2000:])
-        time.sleep(0.3)
+    wait_until_up(proc, f"{root}/health", home / "server.log", "llama-server", 120)
     yield f"{root}/v1"
-    proc.terminate()
-    try:
-        proc.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        proc.wait()
+    stop(proc, signal.SIGTERM)
     log.close()
 
 
@@ -120,37 +99,11 @@ def test_a_prompt_beyond_the_slot_is_one_context_error(llama_server: str) -> Non
 
 
 def test_cancel_frees_the_slot_for_the_next_request(llama_server: str) -> None:
-    b = ServerBackend(llama_server, Settings())
-    cancel = CancelToken()
-    completion = b.chat([Message("user", "Count from 1 to 500, one number per line.")],
-                        GenerationOptions(max_tokens=800), cancel=cancel)
-    got = []
-    for chunk in completion:
-        got.append(chunk)
-        if len(got) == 5:
-            cancel.cancel()
-    assert completion.stats.finish_reason == "cancelled" and len(got) < 12
-    assert b.chat([Message("user", "Say OK.")], GenerationOptions(max_tokens=5)).text()
-    b.close()
+    assert cancel_then_answer(llama_server) < 15
 
 
 def test_two_requests_are_served_at_once(llama_server: str) -> None:
-    b = ServerBackend(llama_server, Settings())
-    results: list[tuple[str, str]] = []
-
-    def ask(n: int) -> None:
-        c = b.chat([Message("user", f"Write the number {n} in words.")],
-                   GenerationOptions(max_tokens=12))
-        results.append((c.text(), c.stats.finish_reason))
-
-    threads = [threading.Thread(target=ask, args=(n,)) for n in (3, 7)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(results) == 2
-    assert all(text and reason in ("stop", "length") for text, reason in results)
-    b.close()
+    two_at_once(llama_server)
 
 
 def test_oci_run_through_llama_server(llama_server: str, oci_bin: str, tmp_path: Path) -> None:

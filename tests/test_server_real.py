@@ -6,28 +6,18 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from oci_cli.backend.base import GenerationOptions, Message
 from oci_cli.backend.server import ServerBackend
-from oci_cli.core.cancel import CancelToken
 from oci_cli.core.config import Settings
+from tests.real_server import cancel_then_answer, free_port, stop, two_at_once, wait_until_up
 
 pytestmark = [pytest.mark.model, pytest.mark.subprocess]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(scope="module")
@@ -37,7 +27,7 @@ def served(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     import sys
 
     home = tmp_path_factory.mktemp("serve-home")
-    port = _free_port()
+    port = free_port()
     oci = shutil.which("oci", path=str(Path(sys.executable).parent)) or "oci"
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCI_")}
     env.update(OCI_HOME=str(home), NO_COLOR="1")
@@ -46,25 +36,9 @@ def served(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
                              "--n-ctx", "4096"], env=env, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
-    deadline = time.time() + 180
-    while True:
-        try:
-            if httpx.get(f"{url}/models", timeout=2).status_code == 200:
-                break
-        except httpx.HTTPError:
-            pass
-        if proc.poll() is not None or time.time() > deadline:
-            proc.kill()
-            pytest.fail("oci serve did not come up: "
-                        + (home / "serve.log").read_text(errors="replace")[-2000:])
-        time.sleep(0.5)
+    wait_until_up(proc, f"{url}/models", home / "serve.log", "oci serve")
     yield url
-    os.killpg(proc.pid, 2)  # Ctrl-C, as a user stops it
-    try:
-        proc.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        os.killpg(proc.pid, 9)
-        proc.wait()
+    stop(proc)  # Ctrl-C, as a user stops it
     log.close()
 
 
@@ -85,42 +59,12 @@ def test_serve_lists_the_model_and_the_backend_streams(served: str,
 
 
 def test_cancel_stops_the_server_and_the_next_request_answers(served: str) -> None:
-    b = ServerBackend(served, Settings(n_ctx=4096))
-    cancel = CancelToken()
-    completion = b.chat([Message("user", "Count from 1 to 500, one number per line.")],
-                        GenerationOptions(max_tokens=800), cancel=cancel)
-    got = []
-    for chunk in completion:
-        got.append(chunk)
-        if len(got) == 5:
-            cancel.cancel()
-    assert completion.stats.finish_reason == "cancelled" and len(got) < 12
-    start = time.perf_counter()
-    text = b.chat([Message("user", "Say OK.")], GenerationOptions(max_tokens=5)).text()
-    assert text
     # the cancelled reply did not run on to its 800 tokens first (~25 s on 2 cores)
-    assert time.perf_counter() - start < 15
-    b.close()
+    assert cancel_then_answer(served) < 15
 
 
 def test_concurrent_requests_queue_instead_of_cutting_each_other(served: str) -> None:
-    b = ServerBackend(served, Settings(n_ctx=4096))
-    results: list[tuple[str, str]] = []
-
-    def ask(n: int) -> None:
-        c = b.chat([Message("user", f"Write the number {n} in words.")],
-                   GenerationOptions(max_tokens=12))
-        text = c.text()
-        results.append((text, c.stats.finish_reason))
-
-    threads = [threading.Thread(target=ask, args=(n,)) for n in (3, 7)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert len(results) == 2
-    assert all(text and reason in ("stop", "length") for text, reason in results)
-    b.close()
+    two_at_once(served)
 
 
 def test_oci_run_through_the_server(served: str, oci_bin: str, tmp_path: Path) -> None:
