@@ -148,19 +148,17 @@ def accuracy(
 
     err = err_console()
     backend = _load(settings, err)
-    # Per suite run: when it started and how many problems it found finished (resumed).
-    clock: dict[str, float | None] = {"started": time.monotonic(), "resumed": None}
-
-    def restart() -> None:
-        clock.update(started=time.monotonic(), resumed=None)
+    # Per suite run: when it started, and how many problems it found already finished.
+    started = time.monotonic()
+    resumed: int | None = None
 
     def progress(problem: Any, outcomes: Any, finished: int, total: int) -> None:
-        if clock["resumed"] is None:  # the first problem this run finished
-            clock["resumed"] = finished - 1
+        nonlocal resumed
+        if resumed is None:  # the first problem this run finished
+            resumed = finished - 1
         marks = [(o.setup_name, o.by_round) for o in outcomes]
-        elapsed = time.monotonic() - (clock["started"] or 0.0)
-        err.print(progress_line(problem.task_id, marks, finished, total, elapsed,
-                                ran=finished - int(clock["resumed"] or 0)),
+        err.print(progress_line(problem.task_id, marks, finished, total,
+                                time.monotonic() - started, ran=finished - resumed),
                   highlight=False)
 
     try:
@@ -178,7 +176,7 @@ def accuracy(
         compared = []
         for count in job_counts[:-1]:  # the throughput comparison: same problems, no log
             err.print(f"throughput: {count} at once", highlight=False)
-            restart()
+            started, resumed = time.monotonic(), None
             earlier = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
                                 jobs=count, progress=progress)
             if earlier.interrupted:
@@ -186,7 +184,7 @@ def accuracy(
             compared.append(earlier.throughput_row())
         if compared:
             err.print(f"throughput: {job_counts[-1]} at once", highlight=False)
-            restart()
+            started, resumed = time.monotonic(), None
         log = log_path.open("a" if resume else "w", encoding="utf-8") if log_path else None
         try:
             result = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,

@@ -6,12 +6,15 @@ import importlib.util
 import os
 import time
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from oci_cli.cli.options import GpuLayersOpt, ModelOpt, NCtxOpt, ThreadsOpt, VerboseOpt, overrides
 from oci_cli.core.errors import ExitStatus, MissingExtraError, ServerError, UsageError
+
+if TYPE_CHECKING:
+    import subprocess
 
 _SERVER_MODULES = ("fastapi", "uvicorn", "sse_starlette", "starlette_context",
                    "pydantic_settings")
@@ -123,7 +126,7 @@ def _check_port(host: str, port: int) -> None:
                 from None
 
 
-def _stop(proc: Any) -> None:
+def _stop(proc: subprocess.Popen[bytes]) -> None:
     """Stop the server (its own process group: the terminal's Ctrl-C does not reach it)."""
     import signal
 
