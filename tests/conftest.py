@@ -1,6 +1,8 @@
 """Shared fixtures. Every test gets its own OCI_HOME (config, store, data), like
-simonw/llm's LLM_USER_PATH; tests that need the real model get the embedded default,
-assembled once per machine in the user's store by the Quickstart."""
+simonw/llm's LLM_USER_PATH. Tests that need a real model get the small embedded model
+(Qwen2.5-Coder-0.5B, the `model-small` extra) at temperature 0; a few end-to-end tests get
+the embedded default (Qwen2.5-Coder-1.5B, the `model` extra). Both are assembled once per
+machine in the user's store by `./quickstart.sh test`."""
 
 from __future__ import annotations
 
@@ -27,10 +29,8 @@ def oci_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return home
 
 
-@pytest.fixture(scope="session")
-def real_model_path() -> Path:
-    """The embedded default model, assembled and verified in the real store."""
-    from oci_cli.core import store
+def _assemble_in_the_real_store(name: str) -> Path:
+    from oci_cli.core import catalog, store
 
     saved = os.environ.get("OCI_HOME")
     try:
@@ -38,19 +38,32 @@ def real_model_path() -> Path:
             os.environ.pop("OCI_HOME", None)
         else:
             os.environ["OCI_HOME"] = _REAL_HOME
-        return store.assemble_embedded()
+        return store.assemble_embedded(catalog.lookup(name))
     finally:
         if saved is not None:
             os.environ["OCI_HOME"] = saved
 
 
 @pytest.fixture(scope="session")
-def real_backend(real_model_path: Path) -> Iterator[object]:
-    """One loaded default model shared by the tests that only generate."""
+def small_model_path() -> Path:
+    """The small embedded model (Qwen2.5-Coder-0.5B), assembled and verified in the real store."""
+    return _assemble_in_the_real_store("small")
+
+
+@pytest.fixture(scope="session")
+def default_model_path() -> Path:
+    """The embedded default model (Qwen2.5-Coder-1.5B), assembled and verified in the real
+    store: for the few end-to-end tests that check what a user gets out of the box."""
+    return _assemble_in_the_real_store("default")
+
+
+@pytest.fixture(scope="session")
+def real_backend(small_model_path: Path) -> Iterator[object]:
+    """One loaded small model shared by the tests that only generate."""
     from oci_cli.backend.llama import LlamaBackend
     from oci_cli.core.config import Settings
 
-    backend = LlamaBackend(real_model_path, Settings(n_ctx=4096), name="qwen2.5-coder-0.5b")
+    backend = LlamaBackend(small_model_path, Settings(n_ctx=4096), name="qwen2.5-coder-0.5b")
     yield backend
     backend.close()
 

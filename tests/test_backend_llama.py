@@ -126,9 +126,9 @@ def test_unloadable_file_says_why(tmp_path: Path) -> None:
 
 
 def test_truncated_file_is_refused_before_llama_cpp(tmp_path: Path,
-                                                    real_model_path: Path) -> None:
+                                                    small_model_path: Path) -> None:
     path = tmp_path / "cut.gguf"
-    with real_model_path.open("rb") as src:
+    with small_model_path.open("rb") as src:
         path.write_bytes(src.read(50_000_000))
     with pytest.raises(ModelFileError, match="truncated"):
         LlamaBackend(path, Settings())

@@ -54,6 +54,10 @@ def test_chat_turn_peak_memory_in_a_child(tmp_path: Path) -> None:
     result = speed.measure_chat_rss(f"fake:{replies}", timeout=120)
     assert 10 < result["peak_rss_mib"] < 4096
     assert result["rss_vs_model_file"] is None  # a scripted model has no file
+    assert result["rss_vs_weights_and_kv"] is None
+    # the banner line, then the reply's first line (the scripted reply is its code)
+    assert 0 < result["startup_to_banner_s"] <= result["startup_to_first_reply_line_s"]
+    assert result["startup_to_first_reply_line_s"] < result["seconds"]
 
 
 def test_measure_selects_parts_and_reports_failures_instead_of_raising() -> None:
@@ -73,10 +77,10 @@ def test_measure_selects_parts_and_reports_failures_instead_of_raising() -> None
 
 @pytest.mark.model
 def test_real_model_decode_ceiling_and_followup(real_backend: object,
-                                                real_model_path: Path) -> None:
+                                                small_model_path: Path) -> None:
     lines: list[str] = []
     report = speed.measure(
-        real_backend, model_path=str(real_model_path),  # type: ignore[arg-type]
+        real_backend, model_path=str(small_model_path),  # type: ignore[arg-type]
         parts={"decode", "ceiling", "followup"}, history_lengths=(300, 1200),
         decode_tokens=12, repeats=1, bandwidth_mib=128, progress=lines.append,
     )

@@ -1,4 +1,4 @@
-"""`oci chat` end to end in a real terminal (tmux), on the real default model.
+"""`oci chat` end to end in a real terminal (tmux), on the real small model.
 
 A new user's first session: type a task, see the program, confirm, see the result in a
 panel, ask a follow-up that uses a variable from the first turn, leave with /exit.
@@ -86,8 +86,8 @@ def answer_until_prompt(term: Tmux, mark: str, after: str, timeout: float = 240)
 
 
 def test_a_first_session_in_a_real_terminal(tmux: Tmux, oci_bin: str,
-                                            real_model_path: Path) -> None:
-    tmux.type(f"{shlex.quote(oci_bin)} chat --model {shlex.quote(str(real_model_path))} "
+                                            small_model_path: Path) -> None:
+    tmux.type(f"{shlex.quote(oci_bin)} chat --model {shlex.quote(str(small_model_path))} "
               "--max-tokens 300; echo EXIT=$?")
     tmux.wait(lambda s: last_line(s).strip() == "›", 120, "the chat prompt")
 

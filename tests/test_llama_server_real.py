@@ -1,5 +1,5 @@
 """The server backend against llama.cpp's own `llama-server` (continuous batching with
---parallel), with the embedded default model on 127.0.0.1.
+--parallel), with the small embedded model on 127.0.0.1.
 
 llama-server is not a Python package: these tests run when a binary is there (the
 OCI_LLAMA_SERVER variable names it, else `llama-server` on PATH) and are skipped
@@ -40,9 +40,9 @@ def _binary() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def llama_server(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory
+def llama_server(small_model_path: Path, tmp_path_factory: pytest.TempPathFactory
                  ) -> Iterator[str]:
-    """llama-server with the default model and two slots; yields its base URL."""
+    """llama-server with the small model and two slots; yields its base URL."""
     binary = _binary()
     if binary is None:
         pytest.skip("no llama-server binary (set OCI_LLAMA_SERVER or put it on PATH)")
@@ -50,7 +50,7 @@ def llama_server(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory
     home = tmp_path_factory.mktemp("llama-server")
     log = (home / "server.log").open("wb")
     proc = subprocess.Popen(
-        [binary, "-m", str(real_model_path), "-c", str(CONTEXT), "--parallel", str(SLOTS),
+        [binary, "-m", str(small_model_path), "-c", str(CONTEXT), "--parallel", str(SLOTS),
          "--host", "127.0.0.1", "--port", str(port), "-t", str(os.cpu_count() or 2)],
         stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
         start_new_session=True)

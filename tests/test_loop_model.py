@@ -1,4 +1,4 @@
-"""The loop with the real default model at temperature 0: a few simple tasks and broken
+"""The loop with the real small model at temperature 0: a few simple tasks and broken
 scripts (the success rates over the whole corpus are in docs/loop.md, measured by
 benchmarks/loop_success.py, not asserted here)."""
 

@@ -1,5 +1,5 @@
 """The server backend against a real server: `oci serve` (llama-cpp-python's OpenAI-compatible
-server) with the embedded default model on 127.0.0.1, and `oci run`, `oci fix` and
+server) with the small embedded model on 127.0.0.1, and `oci run`, `oci fix` and
 `oci chat` each passing once through it."""
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ pytestmark = [pytest.mark.model, pytest.mark.subprocess]
 
 
 @pytest.fixture(scope="module")
-def served(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """`oci serve` with the default model; yields its base URL."""
+def served(small_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """`oci serve` with the small model; yields its base URL."""
     import shutil
     import sys
 
@@ -32,7 +32,7 @@ def served(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
     env = {k: v for k, v in os.environ.items() if not k.startswith("OCI_")}
     env.update(OCI_HOME=str(home), NO_COLOR="1")
     log = (home / "serve.log").open("wb")
-    proc = subprocess.Popen([oci, "serve", "--port", str(port), "--model", str(real_model_path),
+    proc = subprocess.Popen([oci, "serve", "--port", str(port), "--model", str(small_model_path),
                              "--n-ctx", "4096"], env=env, stdout=log, stderr=subprocess.STDOUT,
                             stdin=subprocess.DEVNULL, start_new_session=True)
     url = f"http://127.0.0.1:{port}/v1"
@@ -43,9 +43,9 @@ def served(real_model_path: Path, tmp_path_factory: pytest.TempPathFactory) -> I
 
 
 def test_serve_lists_the_model_and_the_backend_streams(served: str,
-                                                        real_model_path: Path) -> None:
+                                                        small_model_path: Path) -> None:
     b = ServerBackend(served, Settings(n_ctx=4096))
-    assert b.info.name == real_model_path.name  # served under the name oci resolved
+    assert b.info.name == small_model_path.name  # served under the name oci resolved
     assert b.count_tokens([Message("user", "def add(a, b):")]) < 20
     assert b._tokenizer == "llama-cpp-python"  # the server's own tokenizer, not an estimate
     completion = b.chat([Message("user", "Write a Python function add(a, b) that returns "
@@ -89,20 +89,20 @@ def test_oci_fix_through_the_server(served: str, oci_bin: str, tmp_path: Path) -
 
 
 def test_oci_chat_through_the_server(served: str, oci_bin: str, tmp_path: Path,
-                                     real_model_path: Path) -> None:
+                                     small_model_path: Path) -> None:
     proc = subprocess.run([oci_bin, "chat", "--base-url", served, "--yes"],
                           input="Compute 2 to the power of 10 with Python and print it.\n/exit\n",
                           capture_output=True, text=True, timeout=300, cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
-    assert real_model_path.name[:12] in proc.stdout  # the banner names the server's model
+    assert small_model_path.name[:12] in proc.stdout  # the banner names the server's model
     assert "1024" in proc.stdout
     assert "Traceback" not in proc.stderr
 
 
 def test_oci_serve_on_a_taken_port_is_one_line(served: str, oci_bin: str,
-                                               real_model_path: Path) -> None:
+                                               small_model_path: Path) -> None:
     port = served.split(":")[2].split("/")[0]
-    proc = subprocess.run([oci_bin, "serve", "--port", port, "--model", str(real_model_path)],
+    proc = subprocess.run([oci_bin, "serve", "--port", port, "--model", str(small_model_path)],
                           capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 2
     assert proc.stderr.strip() == (f"oci: port {port} on 127.0.0.1 is already in use. Pick "

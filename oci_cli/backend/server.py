@@ -662,6 +662,8 @@ def serve_command(model_path: str, settings: Settings, host: str, port: int,
     """
     import psutil
 
+    from oci_cli.backend.llama import use_mmap_for
+
     threads = settings.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1
     command = [
         sys.executable, "-m", "llama_cpp.server",
@@ -671,6 +673,7 @@ def serve_command(model_path: str, settings: Settings, host: str, port: int,
         "--n_threads", str(threads), "--n_threads_batch", str(threads),
         "--n_gpu_layers", str(settings.gpu_layers),
         "--flash_attn", str(settings.flash_attn),
+        "--use_mmap", str(use_mmap_for(settings)),
         "--interrupt_requests", "False",
         "--verbose", str(settings.verbose),
     ]

@@ -15,7 +15,9 @@ side by side mean anything:
               tokens, with the KV cache reused (the normal path) and dropped.
 ``sandbox``   a trivial kernel cell and a fresh contained run against ``python -c pass``.
 ``startup``   ``oci --help`` against ``python -c pass``.
-``rss``       peak resident memory of a real ``oci chat`` turn, in a child process.
+``rss``       peak resident memory of a real ``oci chat`` turn, in a child process, against
+              the model file and against the weights plus the KV cache; the same run
+              times the chat's start-up to its banner and to the reply's first line.
 
 Timings are medians (best-of for bandwidth); a part that fails or cannot apply is
 ``None`` with the reason in ``skipped`` or ``errors``, never an exception. Heavy modules
@@ -85,6 +87,12 @@ class SpeedReport:
     chat_turn_peak_rss_mib: float | None = None
     model_file_mib: float | None = None
     chat_turn_rss_vs_model_file: float | None = None
+    kv_cache_mib: float | None = None
+    chat_turn_rss_vs_weights_and_kv: float | None = None
+    """Peak RSS over (model file + f16 KV cache for the context): the memory goal's ratio."""
+    chat_startup_to_banner_s: float | None = None
+    chat_startup_to_first_reply_line_s: float | None = None
+    """From starting ``oci chat`` (task piped in) to the first line of the model's reply."""
     skipped: dict[str, str] = field(default_factory=dict)
     """Part -> why it was not measured (not selected, does not apply here)."""
     errors: dict[str, str] = field(default_factory=dict)
@@ -468,30 +476,53 @@ CHAT_TASK = "Compute the sum of the squares of the integers from 1 to 100 and pr
 
 
 def measure_chat_rss(model: str | Path, *, args: Sequence[str] = (),
-                     timeout: float = 300.0, task: str = CHAT_TASK) -> dict[str, Any]:
-    """Peak resident memory of one ``oci chat --yes`` turn, in a child process.
+                     timeout: float = 300.0, task: str = CHAT_TASK,
+                     n_ctx: int | None = None) -> dict[str, Any]:
+    """Peak resident memory of one ``oci chat --yes`` turn, in a child process, and how
+    long the user waits: from the command's start to its banner (imports and the model
+    loaded) and to the first line of the reply.
 
     ``model`` is what ``--model`` takes (a .gguf path, a catalog name, ``fake:FILE``);
-    the ratio to the model file needs a path. The task goes in on stdin (a pipe:
-    programs run because of ``--yes``) followed by ``/exit``; the child runs in a
-    temporary directory with its own OCI_HOME so nothing lands in the user's saved
-    sessions. ``os.wait4`` gives its ``ru_maxrss`` (the child's, or a descendant's if
-    larger: a sandboxed program's).
+    the ratios to the model file (and to the weights plus the KV cache for ``n_ctx``
+    tokens) need a path. The task goes in on stdin (a pipe: programs run because of
+    ``--yes``) followed by ``/exit``; the child runs in a temporary directory with its own
+    OCI_HOME so nothing lands in the user's saved sessions. ``os.wait4`` gives its
+    ``ru_maxrss`` (the child's, or a descendant's if larger: a sandboxed program's). Through
+    a pipe the reply appears a line at a time, so "first line" is the time to the first
+    token plus that line's few tokens.
     """
+    import threading
+
     model_size = os.path.getsize(model) if os.path.isfile(model) else None
+    kv_bytes: int | None = None
+    if model_size is not None and n_ctx:
+        from oci_cli.core import gguf_meta
+
+        kv_bytes = gguf_meta.read_header(model).kv_cache_bytes(n_ctx)
+    lines: list[float] = []  # when each non-empty stdout line arrived
     with tempfile.TemporaryDirectory(prefix="oci-bench-rss-") as tmp:
         work, home = Path(tmp) / "work", Path(tmp) / "home"
         work.mkdir()
         home.mkdir()
         argv = [sys.executable, "-m", "oci_cli", "chat", "--yes", "--model", str(model),
                 "--cwd", str(work), *args]
-        env = {**os.environ, "OCI_HOME": str(home), "NO_COLOR": "1"}
+        # A wide console: the banner is one line, so the reply's first line is the second.
+        env = {**os.environ, "OCI_HOME": str(home), "NO_COLOR": "1", "COLUMNS": "1000"}
         log = Path(tmp) / "stderr.txt"
         start = time.perf_counter()
         with log.open("wb") as err:
-            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL,
+            proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                     stderr=err, env=env, start_new_session=True)
-            assert proc.stdin is not None
+            assert proc.stdin is not None and proc.stdout is not None
+            stdout = proc.stdout
+
+            def read() -> None:
+                for raw in stdout:
+                    if raw.strip():
+                        lines.append(time.perf_counter() - start)
+
+            reader = threading.Thread(target=read, daemon=True)
+            reader.start()
             try:
                 proc.stdin.write(task.encode())
                 proc.stdin.close()
@@ -507,6 +538,7 @@ def measure_chat_rss(model: str | Path, *, args: Sequence[str] = (),
                     os.wait4(proc.pid, 0)
                     raise TimeoutError(f"oci chat did not finish within {timeout:.0f} s")
                 time.sleep(0.05)
+            reader.join(5)
         seconds = time.perf_counter() - start
         code = os.waitstatus_to_exitcode(status)
         proc.returncode = code  # reaped by wait4; keep Popen from waiting again
@@ -516,9 +548,14 @@ def measure_chat_rss(model: str | Path, *, args: Sequence[str] = (),
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
     rss = usage.ru_maxrss * scale
     mib = 1024 * 1024
+    budget = model_size + kv_bytes if model_size and kv_bytes else None
     return {"peak_rss_mib": rss / mib,
             "model_file_mib": model_size / mib if model_size else None,
             "rss_vs_model_file": rss / model_size if model_size else None,
+            "kv_cache_mib": kv_bytes / mib if kv_bytes else None,
+            "rss_vs_weights_and_kv": rss / budget if budget else None,
+            "startup_to_banner_s": lines[0] if lines else None,
+            "startup_to_first_reply_line_s": lines[1] if len(lines) > 1 else None,
             "seconds": seconds}
 
 
@@ -672,10 +709,14 @@ def measure(backend: LlamaBackend, *, model_path: str, parts: set[str] | None = 
         info = backend.info
         args = ["--threads", str(info.threads), "--n-ctx", str(info.n_ctx),
                 "--gpu-layers", str(info.gpu_layers)]
-        r = measure_chat_rss(model_path, args=args, timeout=rss_timeout)
+        r = measure_chat_rss(model_path, args=args, timeout=rss_timeout, n_ctx=info.n_ctx)
         report.chat_turn_peak_rss_mib = r["peak_rss_mib"]
         report.model_file_mib = r["model_file_mib"]
         report.chat_turn_rss_vs_model_file = r["rss_vs_model_file"]
+        report.kv_cache_mib = r["kv_cache_mib"]
+        report.chat_turn_rss_vs_weights_and_kv = r["rss_vs_weights_and_kv"]
+        report.chat_startup_to_banner_s = r["startup_to_banner_s"]
+        report.chat_startup_to_first_reply_line_s = r["startup_to_first_reply_line_s"]
 
     attempt("machine", machine)
     steps: dict[str, Callable[[], None]] = {

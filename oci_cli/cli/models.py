@@ -18,26 +18,68 @@ def _human(n: float) -> str:
     return str(n)  # pragma: no cover
 
 
+def _default_marker(loaded_model: str | None, source: str) -> tuple[str | None, str]:
+    """Which catalog name ``NAME:QUANT`` is the default, and a line that says why.
+
+    The same order every command uses: OCI_MODEL or ``model`` in the config file, else
+    the best downloaded model, else the first embedded model installed (larger first).
+    """
+    from oci_cli.core.catalog import lookup, split_spec
+    from oci_cli.core.errors import OciError
+    from oci_cli.core.store import default_choice, looks_like_path
+
+    if loaded_model:
+        if looks_like_path(loaded_model):
+            return None, f"default: {loaded_model}, set by the {source}"
+        try:
+            name, quant = split_spec(loaded_model)
+            model = lookup(name)
+            tag = f"{model.name}:{model.file_for(quant).quant}"
+        except OciError as exc:
+            return None, f"default: {loaded_model!r}, set by the {source}, fails: {exc}"
+        return tag, f"* the default, set by the {source}"
+    choice = default_choice()
+    if choice is None:
+        return None, ("no model is installed: pip install 'oci-interpreter[model]' "
+                      "(the embedded default), or `oci models pull NAME`")
+    why = "embedded, installed" if choice.model.embedded else "the best model downloaded"
+    return (f"{choice.model.name}:{choice.file.quant}",
+            f"* the default ({why}; --model NAME or OCI_MODEL picks another)")
+
+
 @app.command("list")
 def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
-    """List known models: which are present in the store, their size and path."""
-    from oci_cli.core.store import stored_models
+    """List known models: the ones ready to use first, the default marked (*)."""
+    from oci_cli.core.config import load_settings
+    from oci_cli.core.store import embedded_installed, stored_models
 
+    loaded = load_settings()
+    default_tag, default_line = _default_marker(loaded.settings.model,
+                                                loaded.sources.get("model", ""))
     entries = stored_models()
     rows: list[dict[str, Any]] = []
     for s in entries:
         present = s.present
-        size = s.path.stat().st_size if present else s.file.size
+        installed = s.model.embedded and embedded_installed(s.model)
+        tag = f"{s.model.name}:{s.file.quant}"
         rows.append({
-            "name": f"{s.model.name}:{s.file.quant}",
+            "name": tag,
+            "aliases": list(s.model.aliases) if s.file.quant == s.model.default_quant else [],
             "present": present,
+            "ready": present or installed,
+            "default": tag == default_tag,
             "embedded": s.model.embedded,
-            "size_bytes": size,
+            "extra": s.model.extra,
+            "size_bytes": s.path.stat().st_size if present else s.file.size,
             "path": str(s.path),
             "description": s.model.description,
         })
+    # Ready to use first (stable: best rank first within each group).
+    order = sorted(range(len(rows)), key=lambda i: not rows[i]["ready"])
+    rows = [rows[i] for i in order]
+    entries = [entries[i] for i in order]
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
@@ -46,20 +88,27 @@ def list_models(
     from oci_cli.ui.console import make_console
 
     table = Table(box=None, pad_edge=False)
+    table.add_column("", no_wrap=True)
     table.add_column("model", no_wrap=True)
     table.add_column("size", justify="right", no_wrap=True)
     table.add_column("where", overflow="fold")
     for r, s in zip(rows, entries, strict=True):
         if r["present"]:
             where = f"[green]present[/green] {r['path']}"
+        elif r["ready"]:
+            where = "[green]installed[/green] [dim](assembled on first use)[/dim]"
         elif s.model.embedded:
-            where = "[dim]embedded: assembled on first use[/dim]"
+            where = f"[dim]not installed: pip install 'oci-interpreter[{s.model.extra}]'[/dim]"
         else:
             where = f"[dim]not downloaded ({s.model.repo})[/dim]"
+        aliases = ", ".join(r["aliases"])
+        name = r["name"] + (f" [dim]alias {aliases}[/dim]" if aliases else "")
         approx = "" if r["present"] or s.file.sha256 else "~"
-        table.add_row(r["name"], approx + _human(r["size_bytes"]), where)
+        mark = "[bold]*[/bold]" if r["default"] else ""
+        table.add_row(mark, name, approx + _human(r["size_bytes"]), where)
     console = make_console()
     console.print(table)
+    console.print(f"[dim]{default_line}[/dim]", highlight=False)
     console.print("[dim]Get one with `oci models pull NAME[:QUANT]`; "
                   "use one with `--model NAME` or a path to any .gguf file.[/dim]")
 
@@ -80,7 +129,10 @@ def pull(
     mf = model.file_for(quant)
     err = err_console()
     with byte_progress(err, f"{model.name}:{mf.quant}") as progress:
-        path = assemble_embedded(progress) if model.embedded else hub.pull(model, mf, progress)
+        if model.embedded:
+            path = assemble_embedded(model, progress)
+        else:
+            path = hub.pull(model, mf, progress)
     typer.echo(str(path))
 
 

@@ -37,6 +37,8 @@ class CatalogModel:
     files: dict[str, ModelFile]
     repo: str | None = None
     embedded: bool = False
+    extra: str | None = None
+    """The package extra that installs an embedded model's chunks."""
     aliases: tuple[str, ...] = field(default=())
 
     def file_for(self, quant: str | None) -> ModelFile:
@@ -86,13 +88,20 @@ def load_catalog() -> dict[str, CatalogModel]:
             files=files,
             repo=entry.get("repo"),
             embedded=bool(entry.get("embedded", False)),
+            extra=entry.get("extra"),
             aliases=tuple(entry.get("aliases", ())),
         )
     return out
 
 
+def embedded_models() -> list[CatalogModel]:
+    """The models shipped as package chunks, preferred first (larger before smaller)."""
+    return sorted((m for m in load_catalog().values() if m.embedded), key=lambda m: m.rank)
+
+
 def default_embedded() -> CatalogModel:
-    return next(m for m in load_catalog().values() if m.embedded)
+    """The embedded default model (the `model` extra)."""
+    return embedded_models()[0]
 
 
 def split_spec(spec: str) -> tuple[str, str | None]:

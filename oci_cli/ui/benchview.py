@@ -120,8 +120,16 @@ def speed_table(speed: dict[str, Any]) -> Table:
                   num(speed.get("help_startup_s"), ".3f"), num(base, ".4f"),
                   num(speed.get("help_startup_ratio"), ".2f"))
     table.add_row("peak RSS of a chat turn, MiB (vs model file)",
-                  num(speed.get("chat_turn_peak_rss_mib"), ".0f"), "",
+                  num(speed.get("chat_turn_peak_rss_mib"), ".0f"),
+                  num(speed.get("model_file_mib"), ".0f"),
                   num(speed.get("chat_turn_rss_vs_model_file"), ".2f"))
+    weights_kv = ((speed.get("model_file_mib") or 0) + (speed.get("kv_cache_mib") or 0)) or None
+    table.add_row("peak RSS of a chat turn, MiB (vs weights + KV cache)",
+                  num(speed.get("chat_turn_peak_rss_mib"), ".0f"), num(weights_kv, ".0f"),
+                  num(speed.get("chat_turn_rss_vs_weights_and_kv"), ".2f"))
+    table.add_row("oci chat start-up s: to its banner, to the reply's first line",
+                  num(speed.get("chat_startup_to_banner_s"), ".2f"),
+                  num(speed.get("chat_startup_to_first_reply_line_s"), ".2f"), "")
     problems = {**(speed.get("skipped") or {}), **(speed.get("errors") or {})}
     if problems:
         table.caption = "not measured: " + "; ".join(f"{k}: {v}" for k, v in problems.items())
