@@ -63,7 +63,7 @@ def run_task(backend: Any, case: dict[str, str], options: LoopOptions,
     first_ok = bool(runs) and runs[0].status == "ok" and case["expect"] in runs[0].result.stdout
     solved = stopped.success and case["expect"] in (stopped.final_output or "")
     return {"id": case["id"], "kind": "tasks", "first": first_ok, "solved": solved,
-            "stop_reason": stopped.reason, "rounds": stopped.rounds,
+            "claimed": stopped.success, "stop_reason": stopped.reason, "rounds": stopped.rounds,
             "tokens": stopped.totals.generated_tokens, "events": events}
 
 
@@ -152,15 +152,23 @@ def main() -> int:
         by_kind[row["kind"]].append(row)
     print(f"\nmodel: {backend.info.name} · strategy {args.strategy} · candidates "
           f"{args.candidates} · rounds {args.rounds} · {time.monotonic() - started:.0f} s")
-    print(f"{'kind':<12}{'cases':>6}{'single turn':>13}{'loop':>8}")
+    # "claimed, wrong": the loop reported success (a clean run the model accepted) but the
+    # output is not the expected one -- a false "fixed"/"solved", counted apart from the
+    # plain failures ("not solved": the loop itself reported failure).
+    print(f"{'kind':<12}{'cases':>6}{'single turn':>13}{'loop':>11}{'claimed, wrong':>16}"
+          f"{'not solved':>12}")
     for kind in kinds:
         rows = by_kind.get(kind, [])
         if not rows:
             continue
         first = sum(r["first"] for r in rows)
         solved = sum(r["solved"] for r in rows)
+        wrong = sum(r.get("passed_but_wrong_output", False)
+                    or (r["kind"] == "tasks" and r["claimed"] and not r["solved"])
+                    for r in rows)
+        failed = len(rows) - solved - wrong
         print(f"{kind:<12}{len(rows):>6}{first:>8} ({100 * first / len(rows):3.0f}%)"
-              f"{solved:>4} ({100 * solved / len(rows):3.0f}%)")
+              f"{solved:>6} ({100 * solved / len(rows):3.0f}%){wrong:>16}{failed:>12}")
     if any(not r.get("original_untouched", True) for r in results):
         print("ERROR: a fix case changed its original file")
         return 1

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from oci_cli.cli.options import (
+    AllowHomeOpt,
     AllowNetworkOpt,
     BaseUrlOpt,
     CpuOpt,
@@ -62,6 +63,7 @@ def chat(
     max_open_files: MaxOpenFilesOpt = None,
     max_output: MaxOutputOpt = None,
     allow_network: AllowNetworkOpt = None,
+    allow_home: AllowHomeOpt = None,
     sandbox: SandboxOpt = None,
     python: PythonOpt = None,
 ) -> None:
@@ -97,7 +99,8 @@ def chat(
         temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
         timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
         max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
-        allow_network=allow_network, sandbox=sandbox, python=python, chat_rounds=rounds,
+        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox,
+        python=python, chat_rounds=rounds,
     )).settings
     workdir = working_dir(cwd)
     data = paths.data_dir()

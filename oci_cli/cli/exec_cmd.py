@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from oci_cli.cli.options import (
+    AllowHomeOpt,
     AllowNetworkOpt,
     CpuOpt,
     MaxFileSizeOpt,
@@ -42,6 +43,7 @@ def exec_(
     max_open_files: MaxOpenFilesOpt = None,
     max_output: MaxOutputOpt = None,
     allow_network: AllowNetworkOpt = None,
+    allow_home: AllowHomeOpt = None,
     sandbox: SandboxOpt = None,
     cwd: Annotated[Path | None, typer.Option("--cwd", help="Working directory [default: the "
                                              "current one].", show_default=False)] = None,
@@ -65,7 +67,7 @@ def exec_(
     settings = load_settings(overrides(
         timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
         max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
-        allow_network=allow_network, sandbox=sandbox, python=python,
+        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox, python=python,
     )).settings
     limits = Limits.from_settings(settings)
     code = path = None

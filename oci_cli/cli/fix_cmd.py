@@ -10,6 +10,7 @@ from typing import Annotated, Any
 import typer
 
 from oci_cli.cli.options import (
+    AllowHomeOpt,
     AllowNetworkOpt,
     BaseUrlOpt,
     CandidatesOpt,
@@ -86,6 +87,7 @@ def fix(
     max_open_files: MaxOpenFilesOpt = None,
     max_output: MaxOutputOpt = None,
     allow_network: AllowNetworkOpt = None,
+    allow_home: AllowHomeOpt = None,
     sandbox: SandboxOpt = None,
     python: PythonOpt = None,
 ) -> None:
@@ -121,7 +123,8 @@ def fix(
         temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
         timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
         max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
-        allow_network=allow_network, sandbox=sandbox, python=python, rounds=rounds,
+        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox,
+        python=python, rounds=rounds,
         strategy=strategy, candidates=candidates,
     )).settings
     source = read_source(file.expanduser().absolute(), max_bytes=MAX_FILE_BYTES)

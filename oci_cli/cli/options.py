@@ -82,6 +82,11 @@ MaxOutputOpt = Annotated[
     str | None, typer.Option("--max-output", help="Output kept per stream, head and tail "
                              "[default: 1M].", show_default=False)
 ]
+AllowHomeOpt = Annotated[
+    bool | None, typer.Option("--allow-home", help="Run programs with your home directory "
+                              "itself as the working directory (refused otherwise: a program "
+                              "could change your shell's startup files).", show_default=False)
+]
 AllowNetworkOpt = Annotated[
     bool | None, typer.Option("--allow-network/--no-network",
                               help="Let programs use the network [default: no].",

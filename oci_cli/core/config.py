@@ -94,6 +94,10 @@ class Settings:
     allow_network: bool = field(
         default=False, metadata={"help": "let programs use the network"}
     )
+    allow_home: bool = field(
+        default=False, metadata={"help": "let your home directory itself be the working "
+                                 "directory (its dot-files stay read-only under bubblewrap)"}
+    )
     sandbox: str = field(
         default="auto", metadata={"help": "containment: auto, bwrap, unshare or none"}
     )

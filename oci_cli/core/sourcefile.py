@@ -271,51 +271,56 @@ def write_back(src: SourceFile, new_text: str, *, backup: bool = True) -> Path |
     return backup_path
 
 
+# Read-only plumbing with everything that could run a command switched off: a working
+# directory's repository may have been written by a program (core.fsmonitor, hooks, clean
+# filters all run commands; `git status` runs the first and the last). ls-files, hash-object
+# --no-filters, rev-parse and check-ignore read files and objects and run nothing.
+_GIT_SAFE = ("-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+             "-c", "core.untrackedCache=false", "-c", "core.sshCommand=false",
+             "--no-pager", "--no-replace-objects")
+
+
+def _git(git: str, cwd: Path, *args: str) -> tuple[int, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_OPTIONAL_LOCKS="0", LC_ALL="C", GIT_TERMINAL_PROMPT="0",
+               GIT_CONFIG_NOSYSTEM="1")
+    proc = subprocess.run([git, *_GIT_SAFE, *args], cwd=cwd, env=env,
+                          stdin=subprocess.DEVNULL, capture_output=True,
+                          timeout=GIT_TIMEOUT_S, check=False)
+    return proc.returncode, proc.stdout.decode("utf-8", "replace").strip()
+
+
 def git_status(path: Path) -> str | None:
     """The file's state in git: ``"modified"`` (the working copy differs from the index),
     ``"staged"`` (only the index differs from HEAD), ``"untracked"``, or None: clean,
-    ignored, not in a git work tree, git missing or failing. Never raises."""
+    ignored, not in a git work tree, git missing or failing. Never raises, and never runs
+    a hook, filter or fsmonitor command of the repository (the working copy is compared
+    byte for byte, without filters)."""
     try:
         git = shutil.which("git")
         if git is None:
             return None
         p = Path(path).absolute()
-        env = dict(os.environ, GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
-        env.pop("GIT_DIR", None)
-        env.pop("GIT_WORK_TREE", None)
-        proc = subprocess.run(
-            [
-                git,
-                "-c",
-                "core.fsmonitor=false",
-                "status",
-                "--porcelain",
-                "--untracked-files=all",
-                "--",
-                p.name,
-            ],
-            cwd=p.parent,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            timeout=GIT_TIMEOUT_S,
-            check=False,
-        )
-    except (OSError, subprocess.SubprocessError, ValueError):
+        cwd, name = p.parent, p.name
+        code, inside = _git(git, cwd, "rev-parse", "--is-inside-work-tree")
+        if code != 0 or inside != "true":
+            return None
+        code, staged = _git(git, cwd, "ls-files", "--stage", "--", name)
+        if code != 0:
+            return None
+        if not staged:  # not in the index: untracked, or ignored
+            code, _ = _git(git, cwd, "check-ignore", "-q", "--", name)
+            return None if code == 0 else "untracked"
+        index_id = staged.split()[1]
+        code, work_id = _git(git, cwd, "hash-object", "--no-filters", "--", name)
+        if code != 0:
+            return None
+        if work_id != index_id:
+            return "modified"
+        code, head_id = _git(git, cwd, "rev-parse", "--verify", "--quiet", f"HEAD:./{name}")
+        return None if code == 0 and head_id == index_id else "staged"
+    except (OSError, subprocess.SubprocessError, ValueError, IndexError):
         return None
-    if proc.returncode != 0:
-        return None
-    line = next((ln for ln in proc.stdout.decode("utf-8", "replace").splitlines() if ln), "")
-    if len(line) < 3:
-        return None
-    index, worktree = line[0], line[1]
-    if index == "?":
-        return "untracked"
-    if index == "!":
-        return None
-    if worktree != " ":
-        return "modified"
-    return "staged"
 
 
 # --- reading ----------------------------------------------------------------------------

@@ -18,6 +18,7 @@ import functools
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -52,17 +53,25 @@ class Containment:
         return "off" if self.network_blocked else "not enforced"
 
     def wrap(self, argv: list[str], *, workdir: Path, writable: list[Path],
-             readable: list[Path], allow_network: bool) -> list[str]:
-        """The command line that runs ``argv`` contained."""
+             readable: list[Path], allow_network: bool,
+             protected: Sequence[Path] = ()) -> list[str]:
+        """The command line that runs ``argv`` contained.
+
+        ``readable``: paths the run needs that a private /tmp would hide (bound read-only
+        there); ``protected``: paths inside the writable working directory that must stay
+        read-only (version-control metadata, oci's installation and state, ...);
+        ``writable``: oci's sandbox home, bound last (it may lie inside a protected path).
+        """
         if self.mode == "bwrap":
-            return [*_bwrap_argv(workdir, writable, readable, allow_network), "--", *argv]
+            return [*_bwrap_argv(workdir, writable, readable, allow_network, list(protected)),
+                    "--", *argv]
         if self.mode == "unshare":
             return _unshare_argv(allow_network) + argv
         return argv
 
 
 def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
-                allow_network: bool) -> list[str]:
+                allow_network: bool, protected: list[Path] | None = None) -> list[str]:
     bwrap = shutil.which("bwrap") or "bwrap"
     args = [
         bwrap, "--die-with-parent", "--new-session",
@@ -78,7 +87,12 @@ def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
     for path in readable:
         if path == tmp or tmp in path.parents:
             args += ["--ro-bind", str(path), str(path)]
-    for path in [*writable, workdir]:
+    args += ["--bind", str(workdir), str(workdir)]
+    # After the working directory, as Codex CLI does for its writable roots: read-only
+    # islands inside it. Then the sandbox home, which may lie inside one of them.
+    for path in protected or ():
+        args += ["--ro-bind", str(path), str(path)]
+    for path in writable:
         args += ["--bind", str(path), str(path)]
     args += ["--chdir", str(workdir)]
     return args

@@ -31,9 +31,9 @@ from oci_cli.sandbox.runner import (
     Sandboxed,
     _resolve_workdir,
     finish,
-    new_files,
-    snapshot,
+    workspace_changes,
 )
+from oci_cli.sandbox.workspace import scan
 
 START_TIMEOUT = 30.0
 
@@ -43,8 +43,8 @@ class Kernel:
 
     def __init__(self, cwd: Path | str | None = None, limits: Limits | None = None, *,
                  sandbox: str = "auto", python: str | None = None) -> None:
-        self.workdir = _resolve_workdir(cwd)
         self.limits = limits or Limits()
+        self.workdir = _resolve_workdir(cwd, self.limits)
         self.sandbox = sandbox
         self.python = python
         self._box: Sandboxed | None = None
@@ -140,7 +140,7 @@ class Kernel:
         cell = self._cell
         state = RunState(OutputCapture(self.limits.max_output),
                          OutputCapture(self.limits.max_output))
-        before = snapshot(self.workdir)
+        before = scan(self.workdir)
         started = time.monotonic()
         message = (json.dumps({"op": "exec", "id": cell, "code": code}) + "\n").encode()
         with contextlib.suppress(OSError):  # the kernel died; the pump below sees it
@@ -178,7 +178,8 @@ class Kernel:
             box.kill()
             box.close(state)
             self._box = None
-        return finish(state, box, self.limits, duration, new_files(before, self.workdir),
+        return finish(state, box, self.limits, duration,
+                      workspace_changes(before, self.workdir),
                       state_lost=died, exit_code=exit_code)
 
 

@@ -18,7 +18,7 @@ SETTINGS: dict[str, str] = {
     "timeout": "timeout", "cpu_time": "cpu", "memory": "memory",
     "max_processes": "processes", "max_file_size": "file_size",
     "max_open_files": "open_files", "max_output": "max_output",
-    "allow_network": "allow_network",
+    "allow_network": "allow_network", "allow_home": "allow_home",
 }
 """Setting name (config file, OCI_* variable, flag) -> :class:`Limits` field."""
 _SIZE_SETTINGS = ("memory", "max_file_size", "max_output")
@@ -62,6 +62,10 @@ class Limits:
     """The program is killed once stdout+stderr pass ``max_output * flood_factor``."""
     allow_network: bool = False
     """Network access (off by default where the platform can enforce it)."""
+    allow_home: bool = False
+    """Let the user's home directory itself be the working directory (refused otherwise:
+    a program could change shell startup files; its dot-files stay read-only under
+    bubblewrap either way)."""
     grace: float = 2.0
     """Seconds an interrupted kernel cell gets to stop before the kernel is killed."""
 
@@ -122,6 +126,13 @@ class ExecResult:
     cpu_s: float = 0.0
     files: tuple[str, ...] = ()
     """Files the program created in its working directory (absolute paths)."""
+    modified: tuple[str, ...] = ()
+    """Files in the working directory that the program changed."""
+    deleted: tuple[str, ...] = ()
+    """Files in the working directory that the program deleted."""
+    warnings: tuple[str, ...] = ()
+    """New things in the working directory that could run code on the host later (a
+    ``.git``, a virtualenv, ``__pycache__``): one sentence each."""
     plots: tuple[str, ...] = ()
     """Figures saved from matplotlib (also in ``files``)."""
     stdin_read: bool = False
@@ -168,8 +179,8 @@ class ExecResult:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        data["files"] = list(self.files)
-        data["plots"] = list(self.plots)
+        for name in ("files", "modified", "deleted", "warnings", "plots"):
+            data[name] = list(getattr(self, name))
         data["timed_out"] = self.timed_out
         data["duration_s"] = round(self.duration_s, 4)
         data["cpu_s"] = round(self.cpu_s, 4)

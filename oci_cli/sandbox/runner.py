@@ -29,7 +29,7 @@ from typing import Any
 from oci_cli.core import paths
 from oci_cli.core.errors import SandboxError
 from oci_cli.sandbox import containment as _containment
-from oci_cli.sandbox import environment
+from oci_cli.sandbox import environment, workspace
 from oci_cli.sandbox.limits import ExecResult, LimitName, Limits
 
 SUPERVISOR = Path(__file__).with_name("_supervisor.py")
@@ -105,7 +105,7 @@ class Sandboxed:
 
     def __init__(self, cfg: dict[str, Any], *, workdir: Path, limits: Limits,
                  sandbox: str = "auto", python: str | None = None,
-                 kernel: bool = False) -> None:
+                 kernel: bool = False, before: workspace.Scan | None = None) -> None:
         if sys.platform == "win32":
             raise SandboxError("running programs is not supported on Windows yet",
                                "Use WSL2 (oci works there as on Linux).")
@@ -151,11 +151,13 @@ class Sandboxed:
         needed = {sys.prefix, sys.base_prefix, str(SUPERVISOR.parent),
                   str(Path(python).resolve().parent)}
         if cfg.get("path"):
-            needed.add(str(Path(cfg["path"]).parent))  # a script outside the working dir
+            needed.add(str(Path(cfg["path"])))  # a script outside the working directory:
+            # the file alone (its directory may be /tmp, with other programs' sockets)
         readable = [Path(p) for p in sorted(needed)]
         writable = [home]
+        protected = workspace.protected(workdir, before or workspace.scan(workdir))
         argv = self.contain.wrap(argv, workdir=workdir, writable=writable, readable=readable,
-                                 allow_network=limits.allow_network)
+                                 allow_network=limits.allow_network, protected=protected)
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
@@ -536,50 +538,14 @@ def _nproc_limit(processes: int) -> int | None:
     return running + processes + 8
 
 
-# --------------------------------------------------------------- snapshots --
-
-_SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
-              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox"}
-_SNAPSHOT_MAX = 20000
-
-
-def snapshot(root: Path) -> dict[str, tuple[int, int]]:
-    """``{path: (mtime_ns, size)}`` for files below ``root`` (skipping VCS and venvs)."""
-    found: dict[str, tuple[int, int]] = {}
-    stack = [str(root)]
-    while stack and len(found) < _SNAPSHOT_MAX:
-        top = stack.pop()
-        try:
-            with os.scandir(top) as it:
-                for entry in it:
-                    try:
-                        if entry.is_dir(follow_symlinks=False):
-                            if entry.name not in _SKIP_DIRS:
-                                stack.append(entry.path)
-                        elif entry.is_file(follow_symlinks=False):
-                            st = entry.stat(follow_symlinks=False)
-                            found[entry.path] = (st.st_mtime_ns, st.st_size)
-                    except OSError:
-                        continue
-        except OSError:
-            continue
-    return found
-
-
-def new_files(before: dict[str, tuple[int, int]], root: Path) -> tuple[str, ...]:
-    """Files that appeared below ``root`` (oci's own sandbox home excluded)."""
-    after = snapshot(root)
-    home = str(_sandbox_home()) + os.sep
-    return tuple(sorted(p for p in after if p not in before and not p.startswith(home)))
-
-
 # --------------------------------------------------------------- fresh runs --
 
-def _resolve_workdir(cwd: Path | str | None) -> Path:
+def _resolve_workdir(cwd: Path | str | None, limits: Limits) -> Path:
     workdir = Path(cwd or os.getcwd()).resolve()
     if not workdir.is_dir():
         raise SandboxError(f"working directory {workdir} does not exist",
                            "Create it, or pass an existing directory.")
+    workspace.check_workdir(workdir, allow_home=limits.allow_home)
     return workdir
 
 
@@ -595,7 +561,7 @@ def run(*, code: str | None = None, path: Path | str | None = None,
     if (code is None) == (path is None):
         raise ValueError("give exactly one of code= or path=")
     limits = limits or Limits()
-    workdir = _resolve_workdir(cwd)
+    workdir = _resolve_workdir(cwd, limits)
     cfg: dict[str, Any] = {"args": list(args)}
     if path is not None:
         script = Path(path).resolve()
@@ -604,9 +570,10 @@ def run(*, code: str | None = None, path: Path | str | None = None,
         cfg.update(mode="file", path=str(script))
     else:
         cfg.update(mode="code", code=code, filename=filename)
-    before = snapshot(workdir)
+    before = workspace.scan(workdir)
     state = RunState(OutputCapture(limits.max_output), OutputCapture(limits.max_output))
-    box = Sandboxed(cfg, workdir=workdir, limits=limits, sandbox=sandbox, python=python)
+    box = Sandboxed(cfg, workdir=workdir, limits=limits, sandbox=sandbox, python=python,
+                    before=before)
     try:
         deadline = box.started + limits.timeout
         if box.contain.pid_namespace:
@@ -625,11 +592,16 @@ def run(*, code: str | None = None, path: Path | str | None = None,
     if failure:
         raise SandboxError(f"the sandbox could not start: {failure}",
                            "Try --sandbox unshare or --sandbox none, and see docs/security.md.")
-    return finish(state, box, limits, duration, new_files(before, workdir))
+    return finish(state, box, limits, duration, workspace_changes(before, workdir))
+
+
+def workspace_changes(before: workspace.Scan, workdir: Path) -> workspace.Changes:
+    """What the run changed in the working directory (oci's sandbox home left out)."""
+    return workspace.changes(before, workdir, own=_sandbox_home())
 
 
 def finish(state: RunState, box: Sandboxed, limits: Limits, duration: float,
-           files: tuple[str, ...], state_lost: bool = False,
+           changes: workspace.Changes, state_lost: bool = False,
            exit_code: int | None = None) -> ExecResult:
     """Turn what the pump saw into an :class:`ExecResult`, naming the limit precisely."""
     exit_code = state.exit_code if exit_code is None else exit_code
@@ -657,7 +629,10 @@ def finish(state: RunState, box: Sandboxed, limits: Limits, duration: float,
         limit=limit,
         peak_memory_bytes=state.peak,
         cpu_s=state.cpu,
-        files=files,
+        files=changes.created,
+        modified=changes.modified,
+        deleted=changes.deleted,
+        warnings=changes.warnings,
         plots=tuple(state.plots),
         stdin_read=state.stdin_read,
         error=state.error,

