@@ -307,3 +307,170 @@ def test_home_as_working_directory_only_when_allowed_and_its_dot_files_stay_read
     assert "WROTE" not in result.stdout, result.stdout
     assert (fake_home / ".bashrc").read_text() == "# mine\n"
     assert (fake_home / "notes.txt").read_text() == "fine"
+
+
+# ------------------------------------------- 5. forged results, the status channel --
+
+def _modes() -> list[str]:
+    out = []
+    for mode in ("bwrap", "unshare", "none"):
+        try:
+            if containment.probe(mode).mode == mode:
+                out.append(mode)
+        except Exception:
+            continue
+    return out
+
+
+MODES = _modes()
+NAMESPACED = [m for m in MODES if m != "none"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_program_cannot_forge_its_exit_status(tmp_path: Path, mode: str) -> None:
+    result = attack("""
+        import os, signal
+        fake = repr({"event": "exit", "exit_code": 0, "limit": None, "maxrss": 1, "cpu": 0.0})
+        for fd in range(3, 64):
+            try:
+                os.write(fd, (fake + "\\n").encode())
+            except OSError:
+                pass
+        for pid in {os.getppid(), 1 if os.getpid() < 100 else os.getppid()}:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        raise SystemExit(3)
+    """, tmp_path, mode)
+    assert not result.ok, result
+    # In a PID namespace the supervisor is init and survives; without one the program
+    # can kill it, and the run is reported as killed -- never as the forged exit 0.
+    assert result.exit_code == (3 if mode != "none" else -9), result
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_malformed_and_flooding_events_do_not_hurt_oci(tmp_path: Path, mode: str) -> None:
+    result = attack("""
+        import os, time
+        bad = [b"{'event': 'exit', 'exit_code': 'zero'}\\n", b"{'event': 'peak'}\\n",
+               b"[1, 2\\n", b"{'event': 'exception', 'type': 5}\\n", b"\\xff\\xfe\\n"]
+        flood = repr({"event": "plot", "path": "x" * 3000}).encode() + b"\\n"
+        endless = b"{'event': 'stdin_read'" + b" " * 200000
+        for fd in range(3, 64):
+            try:
+                for line in bad:
+                    os.write(fd, line)
+                t = time.monotonic()
+                while time.monotonic() - t < 0.5:
+                    os.write(fd, flood)
+                os.write(fd, endless)
+            except OSError:
+                pass
+        print("done")
+    """, tmp_path, mode, timeout=20)
+    assert result.exit_code == 0 and "done" in result.stdout, result
+    assert len(result.plots) <= 1000
+
+
+# --------------------------------------------------- 7. limits switched off --
+
+FREEZE = """
+import ctypes, os, signal, time
+libc = ctypes.CDLL(None, use_errno=True)
+for pid in {{1 if os.getpid() < 100 else os.getppid(), os.getppid()}}:
+    try:
+        os.kill(pid, signal.SIGSTOP)
+    except OSError:
+        pass
+    libc.ptrace(16, pid, 0, 0)  # PTRACE_ATTACH
+time.sleep(0.3)
+hog = []
+for _ in range(40):
+    hog.append(bytearray(16 * 1024 * 1024))  # 640 MiB, past --memory {memory}
+    time.sleep(0.02)
+print("NOT STOPPED", len(hog))
+"""
+
+
+@pytest.mark.parametrize("mode", NAMESPACED)
+def test_the_supervisor_cannot_be_stopped_or_traced(tmp_path: Path, mode: str) -> None:
+    result = attack(FREEZE.format(memory="256M"), tmp_path, mode, memory=256 * 1024 * 1024,
+                    timeout=20)
+    assert "NOT STOPPED" not in result.stdout, result
+    assert result.limit == "memory", result
+
+
+def test_a_frozen_supervisor_is_killed_by_its_silence(tmp_path: Path,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where the program can stop its supervisor (no PID namespace), oci notices the
+    missing heartbeat and kills the run instead of waiting for a wall clock."""
+    from oci_cli.sandbox import runner
+
+    monkeypatch.setattr(runner, "SUPERVISOR_SILENCE_S", 1.5)
+    result = attack("""
+        import os, signal, time
+        os.kill(os.getppid(), signal.SIGSTOP)
+        time.sleep(30)
+    """, tmp_path, "none", timeout=25)
+    assert not result.ok
+    assert result.error and "supervisor stopped answering" in result.error
+    assert result.duration_s < 10
+
+
+# -------------------------------------- 8. memory no limit counted; 9. threads --
+
+@pytest.mark.parametrize("mode", NAMESPACED)
+def test_memfd_counts_against_the_memory_limit(tmp_path: Path, mode: str) -> None:
+    result = attack("""
+        import os, time
+        block = b"x" * (16 * 1024 * 1024)
+        fds = [os.memfd_create(f"hoard{i}") for i in range(4)]
+        for fd in fds:  # 4 x 96 MiB, never mapped, each below the file-size limit
+            for _ in range(6):
+                os.write(fd, block)
+                time.sleep(0.02)
+        time.sleep(1)
+        print("KEPT", sum(os.fstat(fd).st_size for fd in fds) >> 20)
+    """, tmp_path, mode, memory=128 * 1024 * 1024, timeout=20)
+    assert "KEPT" not in result.stdout, result
+    assert result.limit == "memory"
+
+
+@needs_bwrap
+@pytest.mark.parametrize("where", ["/tmp", "/dev/shm"])
+def test_the_private_tmpfs_counts_against_the_memory_limit(tmp_path: Path,
+                                                          where: str) -> None:
+    result = attack(f"""
+        import time
+        block = b"x" * (16 * 1024 * 1024)
+        try:
+            with open("{where}/hoard", "wb") as fh:
+                for _ in range(24):  # 384 MiB
+                    fh.write(block)
+                    fh.flush()
+                    time.sleep(0.02)
+            time.sleep(1)
+            print("KEPT")
+        except OSError as exc:
+            print("refused:", exc)
+    """, tmp_path, "bwrap", memory=128 * 1024 * 1024, timeout=20)
+    assert "KEPT" not in result.stdout, result
+    assert result.limit == "memory" or "refused" in result.stdout
+
+
+@pytest.mark.parametrize("mode", NAMESPACED)
+def test_threads_count_against_the_process_limit(tmp_path: Path, mode: str) -> None:
+    result = attack("""
+        import threading, time
+        started = []
+        threading.stack_size(256 * 1024)  # small stacks: within the address-space limit
+        for _ in range(100):
+            t = threading.Thread(target=time.sleep, args=(5,), daemon=True)
+            t.start()
+            started.append(t)
+        time.sleep(1)
+        print("THREADS", len(started))
+    """, tmp_path, mode, processes=4, timeout=20)
+    assert "THREADS 100" not in result.stdout, result
+    assert result.limit == "processes" or result.exit_code != 0

@@ -286,7 +286,42 @@ def _die_by_sigint() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
-def child_main(cfg: dict, status_fd: int) -> None:
+def _drop_capabilities() -> None:
+    """Give up every capability (unshare maps us to root in our user namespace, with all
+    of them): the program must not be able to ptrace the supervisor or remount anything."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    for cap in range(64):  # the bounding set first (needs CAP_SETPCAP), then the rest
+        if libc.prctl(24, cap, 0, 0, 0) != 0:  # PR_CAPBSET_DROP
+            break
+    libc.prctl(47, 4, 0, 0, 0)  # PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL
+
+    class Header(ctypes.Structure):
+        _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+    class Data(ctypes.Structure):
+        _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                    ("inheritable", ctypes.c_uint32)]
+
+    empty = (Data * 2)()
+    libc.capset(ctypes.byref(Header(0x20080522, 0)), empty)  # _LINUX_CAPABILITY_VERSION_3
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+
+
+def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
+    if go_fd is not None:
+        # The supervisor makes itself untraceable first (it tells us by closing the pipe).
+        try:
+            os.read(go_fd, 1)
+        except OSError:
+            pass
+        os.close(go_fd)
+    if cfg.get("drop_caps"):
+        try:
+            _drop_capabilities()
+        except Exception:
+            pass
     apply_limits(cfg)
     # Below oci and the supervisor in CPU priority: a fork bomb cannot starve the
     # watchdog, and the terminal stays responsive while a program computes.
@@ -484,27 +519,130 @@ def _namespace_pids(me: int) -> list[int]:
     return pids
 
 
-def _rss(pids: list[int]) -> int:
-    total = 0
+def _tasks_and_rss(pids: list[int]) -> tuple[int, int]:
+    """Threads of all ``pids`` together (a thread is a task, as a process is) and their
+    resident memory, from one read of /proc/PID/stat each."""
+    tasks = total = 0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/statm", "rb") as fh:
-                total += int(fh.read().split()[1]) * PAGE
+            with open(f"/proc/{pid}/stat", "rb") as fh:
+                data = fh.read()
+            fields = data[data.rindex(b")") + 2:].split()
+            tasks += int(fields[17])  # num_threads (field 20)
+            total += int(fields[21]) * PAGE  # rss in pages (field 24)
         except (OSError, ValueError, IndexError):
             pass
+    return tasks, total
+
+
+def _hidden_memory(pids: list[int], tmpfs: list[str]) -> int:
+    """Memory no RSS counts: the private tmpfs mounts' contents and memfd files."""
+    total = 0
+    for mount in tmpfs:
+        try:
+            fs = os.statvfs(mount)
+            total += (fs.f_blocks - fs.f_bfree) * fs.f_frsize
+        except OSError:
+            pass
+    seen: set[tuple[int, int]] = set()
+    for pid in pids:
+        try:
+            fds = os.listdir(f"/proc/{pid}/fd")
+        except OSError:
+            continue
+        for fd in fds:
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if not target.startswith("/memfd:"):
+                    continue
+                st = os.stat(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) not in seen:
+                seen.add((st.st_dev, st.st_ino))
+                total += st.st_blocks * 512
     return total
 
 
-def supervise(child: int, cfg: dict, status_fd: int) -> int:
+# Events the program's side may send (the supervisor relays them). ``exit`` and ``peak``
+# come only from the supervisor: the program never holds the status pipe.
+_CHILD_EVENTS = {b"stdin_read", b"exception", b"plot", b"plot_error", b"ready",
+                 b"cell_done", b"exit_request"}
+_LINE_MAX = 4096
+_EVENTS_PER_SECOND = 200
+
+
+class _Relay:
+    """Copies well-formed events from the program's pipe to the status pipe: one line at
+    a time, at most _LINE_MAX bytes, a known kind, and no flood."""
+
+    def __init__(self, fd: int, status_fd: int) -> None:
+        self.fd = fd
+        self.status_fd = status_fd
+        self.buf = b""
+        self.window = 0.0
+        self.sent = 0
+        os.set_blocking(fd, False)
+
+    def pump(self) -> None:
+        while True:
+            try:
+                data = os.read(self.fd, 65536)
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:
+                return
+            if not data:
+                return
+            self.buf += data
+            while b"\n" in self.buf:
+                line, self.buf = self.buf.split(b"\n", 1)
+                self._forward(line)
+            if len(self.buf) > _LINE_MAX:
+                self.buf = b""  # a line without an end: drop it
+
+    def _forward(self, line: bytes) -> None:
+        if len(line) > _LINE_MAX or not line.startswith(b"{'event': '"):
+            return
+        kind = line[11:line.find(b"'", 11)]
+        if kind not in _CHILD_EVENTS:
+            return
+        now = time.monotonic()
+        if now - self.window > 1.0:
+            self.window, self.sent = now, 0
+        if self.sent >= _EVENTS_PER_SECOND:
+            return
+        self.sent += 1
+        try:
+            os.write(self.status_fd, line + b"\n")
+        except OSError:
+            pass
+
+
+def _protect_self() -> None:
+    """No ptrace and no /proc/PID/mem for the program: the supervisor is not dumpable."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    except Exception:
+        pass
+
+
+def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None) -> int:
     in_namespace = bool(cfg.get("pid_namespace"))
     max_procs = int(cfg.get("processes") or 0)
     memory = int(cfg.get("memory") or 0)
+    tmpfs = list(cfg.get("private_tmpfs") or ())
     me = os.getpid()
     limit: str | None = None
     status: int | None = None
     usage = None
     peak = 0
     last_peak_report = 0.0
+    last_beat = time.monotonic()
+    hidden = 0
+    last_hidden = 0.0
     while status is None:
         if _SIGTIMEDWAIT is not None:
             try:
@@ -513,6 +651,8 @@ def supervise(child: int, cfg: dict, status_fd: int) -> int:
                 pass
         else:  # macOS has no sigtimedwait
             time.sleep(0.005)
+        if relay is not None:
+            relay.pump()
         while True:
             try:
                 pid, st, ru = os.wait4(-1, os.WNOHANG)
@@ -529,16 +669,23 @@ def supervise(child: int, cfg: dict, status_fd: int) -> int:
             else:
                 os.killpg(os.getpgrp(), signal.SIGKILL)
             os._exit(1)
+        now = time.monotonic()
+        if now - last_beat >= 0.5:  # oci kills a run whose supervisor falls silent
+            last_beat = now
+            emit(status_fd, event="beat")
         if status is not None or not in_namespace:
             continue
         pids = _namespace_pids(me)
-        if max_procs and len(pids) > max_procs:
+        tasks, rss = _tasks_and_rss(pids)
+        if max_procs and tasks > max_procs:
             limit = "processes"
         else:
-            rss = _rss(pids)
+            if memory and now - last_hidden >= 0.1:  # a directory walk: not every tick
+                last_hidden = now
+                hidden = _hidden_memory(pids, tmpfs)
+            rss += hidden
             if rss > peak:
                 peak = rss
-                now = time.monotonic()
                 if now - last_peak_report > 0.25:
                     last_peak_report = now
                     emit(status_fd, event="peak", bytes=peak)
@@ -549,6 +696,8 @@ def supervise(child: int, cfg: dict, status_fd: int) -> int:
             _, status, usage = os.wait4(child, 0)
     if in_namespace:
         _kill_all()  # daemons and other leftovers: nothing runs on after the result
+    if relay is not None:
+        relay.pump()  # what the program said before it ended (stdin_read, exception)
     assert usage is not None
     if os.WIFSIGNALED(status):
         exit_code = -os.WTERMSIG(status)
@@ -599,17 +748,27 @@ def main() -> None:
     status_fd = int(cfg["status_fd"])
     os.set_inheritable(status_fd, False)
     os.chdir(cfg["cwd"])
+    # The program gets a pipe of its own for its events; the status pipe stays ours.
+    events_r, events_w = os.pipe()
+    go_r, go_w = os.pipe()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     pid = os.fork()
     if pid == 0:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-        child_main(cfg, status_fd)
+        os.close(status_fd)
+        os.close(events_r)
+        os.close(go_w)
+        child_main(cfg, events_w, go_r)
         return
+    os.close(events_w)
+    os.close(go_r)
     if cfg.get("ctl_fd") is not None:
         os.close(cfg["ctl_fd"])
+    _protect_self()
+    os.close(go_w)  # now the program may start
     # The program's output belongs to the child; ours goes nowhere.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    supervise(pid, cfg, status_fd)
+    supervise(pid, cfg, status_fd, _Relay(events_r, status_fd))
     os._exit(0)
 
 

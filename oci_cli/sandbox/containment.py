@@ -54,31 +54,47 @@ class Containment:
 
     def wrap(self, argv: list[str], *, workdir: Path, writable: list[Path],
              readable: list[Path], allow_network: bool,
-             protected: Sequence[Path] = ()) -> list[str]:
+             protected: Sequence[Path] = (), tmpfs_size: int | None = None) -> list[str]:
         """The command line that runs ``argv`` contained.
 
         ``readable``: paths the run needs that a private /tmp would hide (bound read-only
         there); ``protected``: paths inside the writable working directory that must stay
         read-only (version-control metadata, oci's installation and state, ...);
-        ``writable``: oci's sandbox home, bound last (it may lie inside a protected path).
+        ``writable``: oci's sandbox home, bound last (it may lie inside a protected path);
+        ``tmpfs_size``: the most the private /tmp and /dev/shm may hold.
         """
         if self.mode == "bwrap":
-            return [*_bwrap_argv(workdir, writable, readable, allow_network, list(protected)),
-                    "--", *argv]
+            return [*_bwrap_argv(workdir, writable, readable, allow_network, list(protected),
+                                 tmpfs_size), "--", *argv]
         if self.mode == "unshare":
             return _unshare_argv(allow_network) + argv
         return argv
 
 
+@functools.cache
+def _bwrap_has(option: str) -> bool:
+    """Whether this bubblewrap knows ``option`` (``--size`` came in 0.5)."""
+    try:
+        proc = subprocess.run([shutil.which("bwrap") or "bwrap", "--help"], timeout=10,
+                              capture_output=True, check=False, stdin=subprocess.DEVNULL)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return option.encode() in proc.stdout + proc.stderr
+
+
 def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
-                allow_network: bool, protected: list[Path] | None = None) -> list[str]:
+                allow_network: bool, protected: list[Path] | None = None,
+                tmpfs_size: int | None = None) -> list[str]:
     bwrap = shutil.which("bwrap") or "bwrap"
+    size = ["--size", str(tmpfs_size)] if tmpfs_size and _bwrap_has("--size") else []
     args = [
-        bwrap, "--die-with-parent", "--new-session",
+        # --as-pid-1: the supervisor is the namespace's init, so the program can neither
+        # kill nor stop it (init gets no signal it has no handler for from inside).
+        bwrap, "--die-with-parent", "--new-session", "--as-pid-1",
         "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--cap-drop", "ALL",
-        "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/dev/shm", "--proc", "/proc",
-        "--tmpfs", "/tmp",
+        "--ro-bind", "/", "/", "--dev", "/dev", *size, "--tmpfs", "/dev/shm",
+        "--proc", "/proc", *size, "--tmpfs", "/tmp",
     ]
     if not allow_network:
         args.append("--unshare-net")
@@ -100,7 +116,11 @@ def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
 
 def _unshare_argv(allow_network: bool) -> list[str]:
     unshare = shutil.which("unshare") or "unshare"
-    args = [unshare, "--user", "--map-root-user", "--pid", "--fork", "--kill-child",
+    # setpriv --pdeathsig: unshare dies with oci (and the namespace with it) even when the
+    # supervisor inside cannot notice (frozen); --kill-child takes the namespace down.
+    setpriv = shutil.which("setpriv")
+    front = [setpriv, "--pdeathsig", "KILL"] if setpriv else []
+    args = [*front, unshare, "--user", "--map-root-user", "--pid", "--fork", "--kill-child",
             "--mount-proc"]
     if not allow_network:
         args.append("--net")

@@ -42,6 +42,60 @@ ELIDED = "\n[... "
 # compiled on every start (4 ms here), modules load from their cached bytecode.
 _BOOT = "import sys; sys.path[0] = sys.argv[1]; import _supervisor; _supervisor.main()"
 
+STATUS_LINE_MAX = 8192
+MAX_EVENTS = 1000
+_KEPT_EVENTS = {"ready", "exit", "exit_request", "cell_done"}
+"""The events read later (kernel start, cell end); the rest only update the run's state."""
+SUPERVISOR_SILENCE_S = 10.0
+"""A supervisor that sends nothing (not even its half-second beat) this long is frozen."""
+
+_LIMIT_NAMES = {"time", "cpu", "memory", "processes", "output", "file_size", "open_files"}
+# event -> {field: (type, default)}; anything else in a line is dropped.
+_EVENT_FIELDS: dict[str, dict[str, tuple[type, Any]]] = {
+    "exit": {"exit_code": (int, None), "limit": (str, None), "maxrss": (int, 0),
+             "cpu": (float, 0.0)},
+    "peak": {"bytes": (int, 0)},
+    "beat": {},
+    "stdin_read": {},
+    "exception": {"type": (str, "Exception"), "message": (str, ""), "limit": (str, None)},
+    "plot": {"path": (str, None)},
+    "plot_error": {"message": (str, "")},
+    "ready": {"pid": (int, 0)},
+    "cell_done": {"id": (int, None), "ok": (bool, False), "interrupted": (bool, False),
+                  "peak": (int, 0)},
+    "exit_request": {"code": (int, 1)},
+}
+
+
+def _parse_event(line: bytes) -> dict[str, Any] | None:
+    """One status line -> a checked event, or None for anything malformed."""
+    if len(line) > STATUS_LINE_MAX:
+        return None
+    try:
+        raw = ast.literal_eval(line.decode("utf-8", "replace"))
+    except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
+        return None
+    if not isinstance(raw, dict) or raw.get("event") not in _EVENT_FIELDS:
+        return None
+    kind = raw["event"]
+    event: dict[str, Any] = {"event": kind}
+    for name, (kind_type, default) in _EVENT_FIELDS[kind].items():
+        value = raw.get(name, default)
+        if kind_type is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if value is not None and (not isinstance(value, kind_type)
+                                  or (kind_type is int and isinstance(value, bool))):
+            return None
+        if isinstance(value, str):
+            value = value[:1000]
+        if name == "limit" and value is not None and value not in _LIMIT_NAMES:
+            value = None
+        if value is None and default is None and name not in ("limit",):
+            return None  # a required field is missing
+        event[name] = value
+    return event
+
+
 OutputCallback = Callable[[str, str], None]
 """``on_output(stream, text)``: live output, ``stream`` is ``"stdout"`` or ``"stderr"``."""
 
@@ -98,6 +152,8 @@ class RunState:
     interrupted: bool = False
     cell_done: bool = False
     supervisor_limit: LimitName | None = None
+    supervisor_lost: bool = False
+    """The supervisor stopped answering (frozen from inside?): the run was killed."""
 
 
 class Sandboxed:
@@ -145,6 +201,10 @@ class Sandboxed:
             "processes": limits.processes,
             "nproc": _nproc_limit(limits.processes),
             "pid_namespace": self.contain.pid_namespace,
+            # unshare makes the program root in its namespace, with every capability
+            "drop_caps": self.contain.mode == "unshare",
+            # tmpfs mounts of its own: their contents count against the memory limit
+            "private_tmpfs": ["/tmp", "/dev/shm"] if self.contain.mode == "bwrap" else [],
         }
         argv = [python, "-S", "-c", _BOOT, str(SUPERVISOR.parent)]
         _precompile()
@@ -157,7 +217,8 @@ class Sandboxed:
         writable = [home]
         protected = workspace.protected(workdir, before or workspace.scan(workdir))
         argv = self.contain.wrap(argv, workdir=workdir, writable=writable, readable=readable,
-                                 allow_network=limits.allow_network, protected=protected)
+                                 allow_network=limits.allow_network, protected=protected,
+                                 tmpfs_size=limits.memory)
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
@@ -192,6 +253,8 @@ class Sandboxed:
             self.sel.register(fd, selectors.EVENT_READ)
         self.open_fds = {self.out_fd, self.err_fd, status_r}
         self._status_buf = b""
+        self.last_status = time.monotonic()
+        self.status_seen = False
         self._carry = {self.out_fd: b"", self.err_fd: b""}
         self.events: list[dict[str, Any]] = []
         self.exit_event: dict[str, Any] | None = None
@@ -215,8 +278,14 @@ class Sandboxed:
         """
         flood = self.limits.max_output * self.limits.flood_factor
         grace_deadline: float | None = None
+        self.last_status = time.monotonic()
         while not done():
             now = time.monotonic()
+            if (now - self.last_status > SUPERVISOR_SILENCE_S and self.status_r in self.open_fds
+                    and self.proc.poll() is None):
+                state.supervisor_lost = True  # frozen (stopped, traced): nothing enforces
+                self.kill()
+                return
             if grace_deadline is None and interrupted is not None and interrupted():
                 grace_deadline = now + self.limits.grace
             if grace_deadline is not None and now >= grace_deadline:
@@ -309,36 +378,45 @@ class Sandboxed:
         return data
 
     def _status(self, state: RunState, data: bytes) -> None:
+        """Events from the supervisor (and, relayed by it, from the program's side): every
+        field checked, the buffer bounded, only the events still needed kept."""
+        self.last_status = time.monotonic()
+        self.status_seen = True
         self._status_buf += data
         while b"\n" in self._status_buf:
             line, self._status_buf = self._status_buf.split(b"\n", 1)
-            try:
-                event = ast.literal_eval(line.decode("utf-8", "replace"))
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
-                continue
-            if not isinstance(event, dict):
-                continue
+            event = _parse_event(line)
+            if event is not None:
+                self._apply(state, event)
+        if len(self._status_buf) > STATUS_LINE_MAX:
+            self._status_buf = b""  # a line without an end: not the supervisor's
+
+    def _apply(self, state: RunState, event: dict[str, Any]) -> None:
+        kind = event["event"]
+        if kind == "beat":
+            return
+        if kind in _KEPT_EVENTS and len(self.events) < MAX_EVENTS:
             self.events.append(event)
-            kind = event.get("event")
-            if kind == "exit":
-                self.exit_event = event
-                state.exit_code = int(event["exit_code"])
-                state.cpu = float(event.get("cpu", 0.0))
-                state.peak = max(state.peak, int(event.get("maxrss", 0)))
-                state.supervisor_limit = event.get("limit")
-            elif kind == "peak":
-                state.peak = max(state.peak, int(event.get("bytes", 0)))
-            elif kind == "stdin_read":
-                state.stdin_read = True
-            elif kind == "exception":
-                state.error = f"{event.get('type')}: {event.get('message')}".rstrip(": ")
-                state.error_limit = event.get("limit")
-            elif kind == "plot":
-                state.plots.append(str(event["path"]))
-            elif kind == "cell_done":
-                state.cell_done = True
-                state.peak = max(state.peak, int(event.get("peak", 0)))
-                state.interrupted = state.interrupted or bool(event.get("interrupted"))
+        if kind == "exit":
+            self.exit_event = event
+            state.exit_code = event["exit_code"]
+            state.cpu = event["cpu"]
+            state.peak = max(state.peak, event["maxrss"])
+            state.supervisor_limit = event["limit"]
+        elif kind == "peak":
+            state.peak = max(state.peak, event["bytes"])
+        elif kind == "stdin_read":
+            state.stdin_read = True
+        elif kind == "exception":
+            state.error = f"{event['type']}: {event['message']}".rstrip(": ")
+            state.error_limit = event["limit"]
+        elif kind == "plot":
+            if len(state.plots) < MAX_EVENTS:
+                state.plots.append(event["path"])
+        elif kind == "cell_done":
+            state.cell_done = True
+            state.peak = max(state.peak, event["peak"])
+            state.interrupted = state.interrupted or event["interrupted"]
 
     def _watch_plain(self, state: RunState, now: float) -> None:
         """Without a PID namespace, oci itself counts the program's processes and memory."""
@@ -434,7 +512,7 @@ class Sandboxed:
 
     def setup_failure(self, state: RunState) -> str | None:
         """The wrapper's own error, when the supervisor never reported anything."""
-        if self.events or self.proc.returncode in (0, None):
+        if self.status_seen or self.proc.returncode in (0, None):
             return None
         text = state.stderr.text().strip()
         if text.startswith(("bwrap:", "unshare:")):
@@ -608,6 +686,11 @@ def finish(state: RunState, box: Sandboxed, limits: Limits, duration: float,
     if exit_code is None:  # killed before the supervisor could report
         rc = box.proc.returncode
         exit_code = -signal.SIGKILL if rc is None or rc < 0 or state.limit else rc
+    error = state.error
+    if state.supervisor_lost:
+        exit_code = -signal.SIGKILL
+        error = ("SandboxError: the sandbox's supervisor stopped answering (stopped or traced "
+                 "from inside?); the program was killed")
     limit = state.limit or state.supervisor_limit or state.error_limit
     if limit is None and exit_code < 0:
         sig = -exit_code
@@ -635,7 +718,7 @@ def finish(state: RunState, box: Sandboxed, limits: Limits, duration: float,
         warnings=changes.warnings,
         plots=tuple(state.plots),
         stdin_read=state.stdin_read,
-        error=state.error,
+        error=error,
         interrupted=state.interrupted,
         state_lost=state_lost,
         stdout_bytes=state.stdout.total,
