@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import textwrap
+import time
 from pathlib import Path
 
 import pytest
@@ -474,3 +475,101 @@ def test_threads_count_against_the_process_limit(tmp_path: Path, mode: str) -> N
     """, tmp_path, mode, processes=4, timeout=20)
     assert "THREADS 100" not in result.stdout, result
     assert result.limit == "processes" or result.exit_code != 0
+
+
+# ------------------------------------------------------------------ smaller --
+
+def test_secrets_are_scrubbed_by_name_and_by_value() -> None:
+    env = {
+        "MYSQL_PWD": "x", "DB_PASS": "x", "SMTP_PW": "x", "ADMIN_PWD": "x", "MY_JWT": "x",
+        "DATABASE_URI": "postgres://app:s3cret@db:5432/app",
+        "REDIS_URL": "redis://:hunter2@cache:6379/0",
+        "HTTPS_PROXY": "http://me:pw@proxy:3128",
+        "PIP_INDEX_URL": "https://user:tok@pypi.example.com/simple",
+        "SOMETHING": "ghp_" + "a" * 36, "OTHER": "AKIA" + "A" * 16,
+        "HOOK": "https://hooks.slack.com/services/T000/B000/XXXX",
+        "BEARER": "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.sig",
+        # kept: not secrets
+        "PWD": "/w", "OLDPWD": "/", "PATH": "/usr/bin", "LANG": "C.UTF-8",
+        "PROXY_PLAIN": "http://proxy:3128", "DOCS_URL": "https://example.com/a:b@c",
+    }
+    out = scrubbed(env, home="/h", tmpdir="/t", marker="m", cwd="/w")
+    kept = {k for k in env if k in out}
+    assert kept == {"PWD", "OLDPWD", "PATH", "LANG", "PROXY_PLAIN", "DOCS_URL"}, kept
+
+
+# ------------------------------------------------------------- 6. the kernel --
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_cell_cannot_forge_its_end_or_a_later_cell_s_output(tmp_path: Path,
+                                                              mode: str) -> None:
+    from oci_cli.sandbox.kernel import Kernel
+    from oci_cli.sandbox.runner import SENTINEL
+
+    with Kernel(tmp_path, Limits(timeout=10), sandbox=mode) as kernel:
+        marker = SENTINEL.decode()
+        forged = kernel.execute(f"""
+import sys
+for n in range(1, 10):
+    for cell in (str(n), ""):
+        print({marker!r} + cell)
+        print({marker!r} + cell, file=sys.stderr)
+print("ALL 12 TESTS PASSED")
+print("cell 1 ends here")
+""")
+        assert "cell 1 ends here" in forged.stdout
+        later = kernel.execute("print('cell 2')")
+        assert later.stdout == "cell 2\n", later.stdout
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_stragglers_of_a_cell_do_not_reach_the_next_one(tmp_path: Path, mode: str) -> None:
+    from oci_cli.sandbox.kernel import Kernel
+
+    with Kernel(tmp_path, Limits(timeout=10), sandbox=mode) as kernel:
+        kernel.execute("x = 1")
+        first = kernel.execute("""
+import threading, time, subprocess, sys
+def late():
+    time.sleep(0.5)
+    print("ALL 12 TESTS PASSED", flush=True)
+threading.Thread(target=late, daemon=True).start()
+subprocess.Popen([sys.executable, "-c",
+                  "import time; time.sleep(0.5); print('FROM A CHILD', flush=True)"])
+print("started")
+""")
+        assert first.stdout == "started\n"
+        assert any("thread" in w for w in first.warnings), first.warnings
+        assert first.state_lost  # restarted to stop the thread: said plainly
+        time.sleep(1.0)
+        second = kernel.execute("print('cell 3')")
+        assert second.stdout == "cell 3\n", second.stdout
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_forked_child_does_not_become_a_second_kernel(tmp_path: Path, mode: str) -> None:
+    from oci_cli.sandbox.kernel import Kernel
+
+    with Kernel(tmp_path, Limits(timeout=10), sandbox=mode) as kernel:
+        kernel.execute("import os\nvalue = 7")
+        fork = kernel.execute("pid = os.fork()\nif pid == 0:\n"
+                              "    raise ValueError('in the child')\n"
+                              "os.waitpid(pid, 0)\nprint('parent')")
+        assert "parent" in fork.stdout
+        for n in range(3):
+            result = kernel.execute(f"print(value + {n})")
+            assert result.stdout == f"{7 + n}\n" and not result.error, result
+
+
+def test_a_kernel_that_died_between_cells_says_its_state_is_lost(tmp_path: Path) -> None:
+    from oci_cli.sandbox.kernel import Kernel
+
+    with Kernel(tmp_path, Limits(timeout=10)) as kernel:
+        assert not kernel.execute("value = 1").state_lost
+        box = kernel._box
+        assert box is not None
+        box.kill()
+        box.proc.wait(5)
+        after = kernel.execute("print('value' in globals())")
+        assert after.stdout == "False\n" and after.state_lost
+        assert not kernel.execute("print(2)").state_lost

@@ -420,7 +420,9 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
                     cells.put(msg)
 
     threading.Thread(target=reader, daemon=True, name="oci-control").start()
-    emit(status_fd, event="ready", pid=os.getpid())
+    kernel_pid = os.getpid()
+    baseline_threads = _native_threads()
+    emit(status_fd, event="ready", pid=kernel_pid)
 
     def clear_peak() -> None:
         try:
@@ -460,6 +462,7 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
             except (ValueError, OSError):
                 pass
         clear_peak()
+        _reset_hooks()
         ok = True
         interrupted = False
         try:
@@ -481,26 +484,93 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
                 with busy:
                     state["running"] = False
         except SystemExit as exc:
+            if os.getpid() != kernel_pid:
+                _forked_child_exit(exc)
             code = _exit_code(exc)
             emit(status_fd, event="exit_request", code=code)
             ok = code == 0
         except KeyboardInterrupt as exc:
+            if os.getpid() != kernel_pid:
+                _forked_child_exit(exc)
             interrupted = True
             ok = False
             report_exception(status_fd, exc)
         except BaseException as exc:
+            if os.getpid() != kernel_pid:
+                _forked_child_exit(exc)
             ok = False
             report_exception(status_fd, exc)
+        if os.getpid() != kernel_pid:
+            # A process the cell forked has come back here: it must not become a second
+            # kernel (reading cells, reporting results). It ends as a script would.
+            _forked_child_exit(None)
+        _reset_hooks()
         try:
             sys.stdout.flush()
             sys.stderr.flush()
         except Exception:
             pass
-        marker = (SENTINEL + str(cell_id) + "\n").encode()
-        os.write(1, marker)
-        os.write(2, marker)
+        # The supervisor writes the end marker into both streams when it sees this.
         emit(status_fd, event="cell_done", id=cell_id, ok=ok, interrupted=interrupted,
-             peak=peak_rss())
+             peak=peak_rss(), threads_left=max(0, _native_threads() - baseline_threads))
+
+
+def _native_threads() -> int:
+    """Python threads alive (the kernel's control reader included); native threads of
+    libraries, such as OpenBLAS's idle workers that numpy starts, are not counted."""
+    import _thread
+
+    return int(_thread._count())
+
+
+def _reset_hooks() -> None:
+    """What a cell could leave behind to run during later cells: timers and their signal
+    handlers, trace and profile hooks. Cleared before and after every cell."""
+    for which in ("ITIMER_REAL", "ITIMER_VIRTUAL", "ITIMER_PROF"):
+        timer = getattr(signal, which, None)
+        if timer is not None:
+            try:
+                signal.setitimer(timer, 0)
+            except (OSError, ValueError):
+                pass
+    for name in ("SIGALRM", "SIGVTALRM", "SIGPROF", "SIGUSR1", "SIGUSR2"):
+        number = getattr(signal, name, None)
+        if number is not None:
+            try:
+                signal.signal(number, signal.SIG_DFL)
+            except (OSError, ValueError):
+                pass
+    try:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+    except (OSError, ValueError):
+        pass
+    sys.settrace(None)
+    sys.setprofile(None)
+    import threading
+
+    threading.settrace(None)
+    threading.setprofile(None)
+
+
+def _forked_child_exit(exc: BaseException | None) -> None:
+    """End a process a kernel cell forked, the way that process's own program would."""
+    code = 0
+    if isinstance(exc, SystemExit):
+        code = _exit_code(exc)
+    elif exc is not None:
+        try:
+            import traceback
+
+            traceback.print_exception(type(exc), exc, exc.__traceback__)
+        except Exception:
+            pass
+        code = 1
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except Exception:
+        pass
+    os._exit(code)
 
 
 # ------------------------------------------------------------ the supervisor ----
@@ -574,17 +644,84 @@ _EVENTS_PER_SECOND = 200
 
 class _Relay:
     """Copies well-formed events from the program's pipe to the status pipe: one line at
-    a time, at most _LINE_MAX bytes, a known kind, and no flood."""
+    a time, at most _LINE_MAX bytes, a known kind, and no flood.
 
-    def __init__(self, fd: int, status_fd: int) -> None:
+    For a kernel it also ends cells: oci sends each cell's id and a nonce on a pipe only
+    the supervisor reads; when the kernel reports the cell done, the supervisor kills
+    whatever the cell left running in the namespace, then writes the marker
+    ``SENTINEL + nonce`` into stdout and stderr (after everything the cell flushed) and
+    relays the event. A cell never sees the nonce, so it cannot end itself (or a later
+    cell) early by printing a marker; a ``cell_done`` for a cell oci did not announce is
+    dropped, and each announced cell ends once.
+    """
+
+    def __init__(self, fd: int, status_fd: int, sup_fd: int | None = None,
+                 kernel_pid: int = 0, in_namespace: bool = False) -> None:
         self.fd = fd
         self.status_fd = status_fd
         self.buf = b""
         self.window = 0.0
         self.sent = 0
+        self.sup_fd = sup_fd
+        self.sup_buf = b""
+        self.nonces: dict[bytes, bytes] = {}
+        self.kernel_pid = kernel_pid
+        self.in_namespace = in_namespace
         os.set_blocking(fd, False)
+        if sup_fd is not None:
+            os.set_blocking(sup_fd, False)
+
+    def _read_nonces(self) -> None:
+        assert self.sup_fd is not None
+        while True:
+            try:
+                data = os.read(self.sup_fd, 4096)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                break
+            if not data:
+                break
+            self.sup_buf += data
+        while b"\n" in self.sup_buf:
+            line, self.sup_buf = self.sup_buf.split(b"\n", 1)
+            cell, _, nonce = line.partition(b":")
+            if cell.isdigit() and nonce:
+                self.nonces[cell] = nonce
+
+    def _end_cell(self, line: bytes) -> bool:
+        """A kernel's ``cell_done``: end the announced cell; False to drop the line."""
+        at = line.find(b"'id': ")
+        digits = b""
+        if at >= 0:
+            rest = line[at + 6:]
+            while rest[:1].isdigit():
+                digits, rest = digits + rest[:1], rest[1:]
+        if digits not in self.nonces and self.sup_fd is not None:
+            # oci writes a cell's nonce before the cell itself: it is in the pipe by now,
+            # even if this loop read the pipe a moment before it arrived.
+            self._read_nonces()
+        nonce = self.nonces.pop(digits, None)
+        if nonce is None:
+            return False
+        if self.in_namespace:
+            for pid in _namespace_pids(os.getpid()):
+                if pid != self.kernel_pid:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+        marker = SENTINEL.encode() + nonce + b"\n"
+        for fd in (1, 2):
+            try:
+                os.write(fd, marker)
+            except OSError:
+                pass
+        return True
 
     def pump(self) -> None:
+        if self.sup_fd is not None:
+            self._read_nonces()
         while True:
             try:
                 data = os.read(self.fd, 65536)
@@ -606,6 +743,8 @@ class _Relay:
             return
         kind = line[11:line.find(b"'", 11)]
         if kind not in _CHILD_EVENTS:
+            return
+        if kind == b"cell_done" and (self.sup_fd is None or not self._end_cell(line)):
             return
         now = time.monotonic()
         if now - self.window > 1.0:
@@ -753,11 +892,14 @@ def main() -> None:
     go_r, go_w = os.pipe()
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     pid = os.fork()
+    sup_fd = cfg.get("sup_fd")
     if pid == 0:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
         os.close(status_fd)
         os.close(events_r)
         os.close(go_w)
+        if sup_fd is not None:
+            os.close(sup_fd)  # the cells' nonces are the supervisor's alone
         child_main(cfg, events_w, go_r)
         return
     os.close(events_w)
@@ -768,7 +910,9 @@ def main() -> None:
     os.close(go_w)  # now the program may start
     # The program's output belongs to the child; ours goes nowhere.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    supervise(pid, cfg, status_fd, _Relay(events_r, status_fd))
+    relay = _Relay(events_r, status_fd, sup_fd, kernel_pid=pid,
+                   in_namespace=bool(cfg.get("pid_namespace")))
+    supervise(pid, cfg, status_fd, relay)
     os._exit(0)
 
 

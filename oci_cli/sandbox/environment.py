@@ -8,7 +8,22 @@ from collections.abc import Mapping
 # Names that look like credentials, session handles or agent sockets.
 _SECRET_WORDS = re.compile(
     r"KEY|TOKEN|SECRET|PASSW|PASSPHRASE|CREDENTIAL|AUTH|COOKIE|SESSION|PRIVATE|_PAT\b"
-    r"|SIGNING|WEBHOOK|DSN|CONNECTION_STRING|DATABASE_URL",
+    r"|SIGNING|WEBHOOK|DSN|CONNECTION_STRING|DATABASE_URL|JWT|_PASS\b|_PW\b|_PWD\b"
+    r"|^MYSQL_PWD$|^PGPASS",
+    re.IGNORECASE,
+)
+# Values that are secrets whatever the variable is called: a URL with a password in it
+# (DATABASE_URI=postgres://u:secret@host, HTTPS_PROXY, PIP_INDEX_URL, REDIS_URL) and the
+# well-known token formats.
+_SECRET_VALUE = re.compile(
+    r"[a-z][a-z0-9+.-]*://[^/\s:@]*:[^/\s@]+@"          # scheme://user:password@
+    r"|\b(?:gh[pousr]_[A-Za-z0-9]{20,}|github_pat_[A-Za-z0-9_]{20,}|glpat-[A-Za-z0-9_-]{20,}"
+    r"|xox[abposr]-[A-Za-z0-9-]{10,}|sk-[A-Za-z0-9_-]{20,}|sk_live_[A-Za-z0-9]{16,}"
+    r"|hf_[A-Za-z0-9]{30,}|npm_[A-Za-z0-9]{30,}|pypi-[A-Za-z0-9_-]{50,}"
+    r"|AKIA[0-9A-Z]{16}|ASIA[0-9A-Z]{16}|AIza[0-9A-Za-z_-]{35}"
+    r"|eyJ[A-Za-z0-9_-]{10,}\.eyJ[A-Za-z0-9_-]{10,}\.)"     # a JWT
+    r"|hooks\.slack\.com/services/|discord(?:app)?\.com/api/webhooks/"
+    r"|-----BEGIN [A-Z ]*PRIVATE KEY-----",
     re.IGNORECASE,
 )
 # Whole families: cloud and hub credentials, agents, GUI sessions, oci's own settings.
@@ -39,9 +54,13 @@ MARKER = "OCI_SANDBOX_RUN"
 """Set in every sandboxed process; the process-tree sweep looks for it."""
 
 
-def is_secret(name: str) -> bool:
+def is_secret(name: str, value: str = "") -> bool:
+    """A credential, by the variable's name or by what its value looks like."""
     upper = name.upper()
-    return bool(_SECRET_WORDS.search(upper)) or upper.startswith(_SECRET_PREFIXES)
+    if upper in ("PWD", "OLDPWD"):
+        return False
+    return (bool(_SECRET_WORDS.search(upper)) or upper.startswith(_SECRET_PREFIXES)
+            or bool(value and _SECRET_VALUE.search(value)))
 
 
 def is_control_handle(name: str) -> bool:
@@ -55,7 +74,7 @@ def scrubbed(environ: Mapping[str, str], *, home: str, tmpdir: str, marker: str,
              cwd: str) -> dict[str, str]:
     """A copy of ``environ`` without secrets, with HOME/TMPDIR moved and Python tuned."""
     env = {k: v for k, v in environ.items()
-           if not is_secret(k) and not is_control_handle(k) and k not in _DROP_EXACT}
+           if not is_secret(k, v) and not is_control_handle(k) and k not in _DROP_EXACT}
     env.setdefault("PATH", "/usr/local/bin:/usr/bin:/bin")
     env.update({
         "HOME": home,

@@ -14,10 +14,12 @@ survive between cells. One contained supervisor process hosts it (see
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import os
 import threading
 import time
+import uuid
 from pathlib import Path
 from types import TracebackType
 
@@ -52,6 +54,9 @@ class Kernel:
         self._lock = threading.Lock()
         self._interrupt = threading.Event()
         self._started = False
+        self._loss_reported = True
+        """The variables are known to be gone (or there were none): a fresh kernel for the
+        next cell needs no ``state_lost``."""
         self.restarts = 0
         """How many times a kernel was started after the first one."""
 
@@ -133,17 +138,27 @@ class Kernel:
     def _execute(self, code: str, on_output: OutputCallback | None,
                  timeout: float | None) -> ExecResult:
         self._interrupt.clear()
+        fresh = not self.alive
         self.start()
+        # A kernel that died between cells (and was not reported) lost the variables: say so.
+        lost_before = fresh and not self._loss_reported
+        self._loss_reported = False
         box = self._box
-        assert box is not None and box.ctl_w is not None
+        assert box is not None and box.ctl_w is not None and box.sup_w is not None
         self._cell += 1
         cell = self._cell
+        # The end of the cell is marked by the supervisor, with a nonce the program never
+        # sees: a cell cannot print a marker that ends it (or a later one) early.
+        nonce = uuid.uuid4().hex
+        sentinel = SENTINEL + nonce.encode()
+        box.discard_pending()
         state = RunState(OutputCapture(self.limits.max_output),
                          OutputCapture(self.limits.max_output))
         before = scan(self.workdir)
         started = time.monotonic()
         message = (json.dumps({"op": "exec", "id": cell, "code": code}) + "\n").encode()
         with contextlib.suppress(OSError):  # the kernel died; the pump below sees it
+            _write_all(box.sup_w, f"{cell}:{nonce}\n".encode())
             _write_all(box.ctl_w, message)
         seen: set[int] = set()
 
@@ -158,7 +173,7 @@ class Kernel:
 
         box.events.clear()
         box.pump(state, deadline=started + (timeout or self.limits.timeout), done=done,
-                 on_output=on_output, sentinel=SENTINEL, sentinel_seen=seen,
+                 on_output=on_output, sentinel=sentinel, sentinel_seen=seen,
                  on_interrupt=on_interrupt, interrupted=self._interrupt.is_set)
         if self._interrupt.is_set():
             state.interrupted = True
@@ -168,6 +183,13 @@ class Kernel:
         died = not state.cell_done or box.proc.poll() is not None
         if state.limit or state.error_limit or state.supervisor_limit:
             died = True  # a cell that hit a limit ends the kernel: its memory is suspect
+        warnings: tuple[str, ...] = ()
+        if state.threads_left and not died:
+            # Nothing of a cell runs on after it: a thread cannot be stopped from outside,
+            # so the kernel goes (its processes were already killed by the supervisor).
+            died = True
+            warnings = (f"the cell left {state.threads_left} thread(s) running: the kernel "
+                        "was restarted to stop them, and its variables are gone",)
         exit_code: int | None = None
         if not died:
             exit_code = 1 if state.error else 0
@@ -178,9 +200,13 @@ class Kernel:
             box.kill()
             box.close(state)
             self._box = None
-        return finish(state, box, self.limits, duration,
-                      workspace_changes(before, self.workdir),
-                      state_lost=died, exit_code=exit_code)
+        if died:
+            self._loss_reported = True
+        changes = workspace_changes(before, self.workdir)
+        if warnings:
+            changes = dataclasses.replace(changes, warnings=changes.warnings + warnings)
+        return finish(state, box, self.limits, duration, changes,
+                      state_lost=died or lost_before, exit_code=exit_code)
 
 
 def _write_all(fd: int, data: bytes) -> None:

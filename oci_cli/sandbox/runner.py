@@ -62,7 +62,7 @@ _EVENT_FIELDS: dict[str, dict[str, tuple[type, Any]]] = {
     "plot_error": {"message": (str, "")},
     "ready": {"pid": (int, 0)},
     "cell_done": {"id": (int, None), "ok": (bool, False), "interrupted": (bool, False),
-                  "peak": (int, 0)},
+                  "peak": (int, 0), "threads_left": (int, 0)},
     "exit_request": {"code": (int, 1)},
 }
 
@@ -154,6 +154,8 @@ class RunState:
     supervisor_limit: LimitName | None = None
     supervisor_lost: bool = False
     """The supervisor stopped answering (frozen from inside?): the run was killed."""
+    threads_left: int = 0
+    """Kernel cells: threads the cell left running in the kernel when it ended."""
 
 
 class Sandboxed:
@@ -185,15 +187,17 @@ class Sandboxed:
                                "on PATH).")
         status_r, status_w = os.pipe()
         fds = [status_w]
-        ctl_r = ctl_w = None
+        ctl_r = ctl_w = sup_r = sup_w = None
         if kernel:
-            ctl_r, ctl_w = os.pipe()
-            fds.append(ctl_r)
+            ctl_r, ctl_w = os.pipe()  # cells, to the kernel
+            sup_r, sup_w = os.pipe()  # each cell's end-marker nonce, to the supervisor only
+            fds += [ctl_r, sup_r]
         cfg = {
             **cfg,
             "cwd": str(workdir),
             "status_fd": status_w,
             "ctl_fd": ctl_r,
+            "sup_fd": sup_r,
             "memory": limits.memory,
             "file_size": limits.file_size,
             "open_files": limits.open_files,
@@ -227,15 +231,16 @@ class Sandboxed:
                 start_new_session=True, close_fds=True,
             )
         except OSError as exc:
-            for fd in (status_r, status_w, ctl_r, ctl_w):
+            for fd in (status_r, status_w, ctl_r, ctl_w, sup_r, sup_w):
                 if fd is not None:
                     os.close(fd)
             self._cleanup_tmp()
             raise SandboxError(f"cannot start {argv[0]}: {exc.strerror or exc}",
                                "Check the sandbox and python settings.") from None
         os.close(status_w)
-        if ctl_r is not None:
-            os.close(ctl_r)
+        for fd in (ctl_r, sup_r):
+            if fd is not None:
+                os.close(fd)
         assert self.proc.stdin is not None
         try:  # the supervisor reads its configuration first thing, then stdin is /dev/null
             self.proc.stdin.write(marshal.dumps(cfg))
@@ -243,6 +248,7 @@ class Sandboxed:
         except OSError:
             pass  # it died at once; the pump reports what the wrapper said
         self.ctl_w = ctl_w
+        self.sup_w = sup_w
         self.status_r = status_r
         self.sel = selectors.DefaultSelector()
         assert self.proc.stdout is not None and self.proc.stderr is not None
@@ -417,6 +423,7 @@ class Sandboxed:
             state.cell_done = True
             state.peak = max(state.peak, event["peak"])
             state.interrupted = state.interrupted or event["interrupted"]
+            state.threads_left = event["threads_left"]
 
     def _watch_plain(self, state: RunState, now: float) -> None:
         """Without a PID namespace, oci itself counts the program's processes and memory."""
@@ -467,6 +474,26 @@ class Sandboxed:
                 with contextlib.suppress(Exception):
                     proc.kill()
 
+    def discard_pending(self) -> int:
+        """Throw away output already in the pipes (left by an earlier cell's stragglers)
+        so that none of it is taken for the next cell's. Returns the bytes dropped."""
+        dropped = 0
+        for fd in (self.out_fd, self.err_fd):
+            if fd not in self.open_fds:
+                continue
+            while True:
+                try:
+                    data = os.read(fd, READ_CHUNK)
+                except (BlockingIOError, InterruptedError):
+                    break
+                except OSError:
+                    break
+                if not data:
+                    break
+                dropped += len(data)
+        self._carry = {self.out_fd: b"", self.err_fd: b""}
+        return dropped
+
     def drain(self, state: RunState, seconds: float) -> None:
         """Read what is left in the pipes for at most ``seconds`` (writers may linger)."""
         deadline = time.monotonic() + seconds
@@ -500,9 +527,12 @@ class Sandboxed:
                     stream.close()
         with contextlib.suppress(OSError):
             os.close(self.status_r)
-        if self.ctl_w is not None:
-            with contextlib.suppress(OSError):
-                os.close(self.ctl_w)
+        for name in ("ctl_w", "sup_w"):
+            fd = getattr(self, name)
+            if fd is not None:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+                setattr(self, name, None)
         self._cleanup_tmp()
 
     def _cleanup_tmp(self) -> None:
