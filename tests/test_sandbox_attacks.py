@@ -573,3 +573,38 @@ def test_a_kernel_that_died_between_cells_says_its_state_is_lost(tmp_path: Path)
         after = kernel.execute("print('value' in globals())")
         assert after.stdout == "False\n" and after.state_lost
         assert not kernel.execute("print(2)").state_lost
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_output_after_the_program_ends_is_shown_live_too(tmp_path: Path, mode: str) -> None:
+    """A grandchild that writes after the program's exit: what is captured is also shown."""
+    shown: list[str] = []
+    result = run(code=textwrap.dedent("""
+        import subprocess, sys
+        subprocess.Popen([sys.executable, "-c",
+                          "import time; time.sleep(0.1); print('late line', flush=True)"])
+        print("early line", flush=True)
+    """), cwd=tmp_path, sandbox=mode, on_output=lambda stream, text: shown.append(text))
+    assert "early line" in result.stdout
+    assert "".join(shown) == result.stdout + result.stderr or (
+        "late line" not in result.stdout and "".join(shown).strip() == result.stdout.strip())
+
+
+@needs_bwrap
+def test_the_file_scan_after_a_run_is_bounded(tmp_path: Path) -> None:
+    work = tmp_path / "w"
+    work.mkdir()
+    started = time.monotonic()
+    result = attack("""
+        import os
+        for i in range(60000):
+            os.mkdir(f"d{i}")
+    """, work, timeout=30)
+    scan_and_run = time.monotonic() - started
+    assert result.ok, result.stderr
+    # the scans before and after are bounded (20,000 entries, 1 s each): no more than
+    # the run itself plus a few seconds, however many entries the program made
+    assert scan_and_run - result.duration_s < 4, (scan_and_run, result.duration_s)
+    started = time.monotonic()
+    again = attack("print('next')", work)
+    assert again.ok and time.monotonic() - started < 5

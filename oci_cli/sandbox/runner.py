@@ -494,12 +494,14 @@ class Sandboxed:
         self._carry = {self.out_fd: b"", self.err_fd: b""}
         return dropped
 
-    def drain(self, state: RunState, seconds: float) -> None:
-        """Read what is left in the pipes for at most ``seconds`` (writers may linger)."""
+    def drain(self, state: RunState, seconds: float,
+              on_output: OutputCallback | None = None) -> None:
+        """Read what is left in the pipes for at most ``seconds`` (writers may linger),
+        shown live like the rest when ``on_output`` is given."""
         deadline = time.monotonic() + seconds
         while self.open_fds and time.monotonic() < deadline:
             for key, _ in self.sel.select(max(0.0, deadline - time.monotonic())):
-                self._read(state, key.fd, None)
+                self._read(state, key.fd, on_output)
 
     def close(self, state: RunState | None = None) -> None:
         """Make sure nothing of this sandbox runs on, and release everything."""
@@ -692,7 +694,7 @@ def run(*, code: str | None = None, path: Path | str | None = None,
                 return box.exit_event is not None or box.proc.poll() is not None
         box.pump(state, deadline=deadline, done=done, on_output=on_output)
         if state.limit is None and not state.interrupted:
-            box.drain(state, 0.2 if not box.contain.pid_namespace else 1.0)
+            box.drain(state, 0.2 if not box.contain.pid_namespace else 1.0, on_output)
     finally:
         box.close(state)
     duration = time.monotonic() - box.started
