@@ -41,7 +41,8 @@ def _ensure_user() -> pwd.struct_passwd:
     return pwd.getpwnam(USER)
 
 
-def _as_user(user: pwd.struct_passwd, *argv: str, **kw: object) -> subprocess.CompletedProcess[str]:
+def _as_user(user: pwd.struct_passwd, *argv: str,
+             **kw: object) -> subprocess.CompletedProcess[str]:
     setpriv = shutil.which("setpriv")
     assert setpriv is not None
     return subprocess.run([setpriv, f"--reuid={user.pw_uid}", f"--regid={user.pw_gid}",
@@ -53,9 +54,10 @@ def _interpreter(user: pwd.struct_passwd) -> str | None:
     """An interpreter of this Python version the user may run (this venv's may live
     under /root, which an ordinary user cannot enter)."""
     version = f"{sys.version_info.major}.{sys.version_info.minor}"
-    for candidate in (sys.executable, f"/usr/bin/python{version}", f"/usr/local/bin/python{version}"):
-        if Path(candidate).exists() and _as_user(user, "/usr/bin/env", candidate, "-c", "pass",
-                                                 timeout=60).returncode == 0:
+    for candidate in (sys.executable, f"/usr/bin/python{version}",
+                      f"/usr/local/bin/python{version}"):
+        if Path(candidate).exists() and _as_user(user, "/usr/bin/env", candidate, "-c",
+                                                 "pass", timeout=60).returncode == 0:
             return candidate
     return None
 
