@@ -97,7 +97,7 @@ fi
 os_install tmux tmux "the terminal tests will be skipped"
 
 say "lint (ruff), layers (import-linter), types (mypy)"
-.venv/bin/ruff check oci_cli tests benchmarks
+.venv/bin/ruff check oci_interpreter tests benchmarks
 .venv/bin/lint-imports --config pyproject.toml
 .venv/bin/mypy
 say "tests"

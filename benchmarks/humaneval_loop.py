@@ -1,6 +1,6 @@
 """Does the refine loop beat a single reply on HumanEval? Columns side by side, one run.
 
-Drives oci_cli.bench (the refine loop the commands use) over HumanEval problems and
+Drives oci_interpreter.bench (the refine loop the commands use) over HumanEval problems and
 scores every column with the hidden tests. The loop only sees what a user would
 have: the examples in the docstring, run after the model's program. The oracle
 column (hidden test failures fed back, the paper's setting) is labelled as such.
@@ -26,9 +26,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from oci_cli.bench.problems import humaneval, select  # noqa: E402
-from oci_cli.bench.run import Outcome, ReplayBackend, Setup, solve  # noqa: E402
-from oci_cli.sandbox.limits import Limits  # noqa: E402
+from oci_interpreter.bench.problems import humaneval, select  # noqa: E402
+from oci_interpreter.bench.run import Outcome, ReplayBackend, Setup, solve  # noqa: E402
+from oci_interpreter.sandbox.limits import Limits  # noqa: E402
 
 
 def column(name: str, rounds: int) -> Setup:
@@ -63,9 +63,9 @@ def main() -> int:
     setups = [column(name, args.rounds) for name in names]
     problems = select(humaneval(), args.only, args.skip, args.limit)
 
-    from oci_cli.backend.llama import LlamaBackend
-    from oci_cli.core.config import Settings
-    from oci_cli.core.store import resolve_model
+    from oci_interpreter.backend.llama import LlamaBackend
+    from oci_interpreter.core.config import Settings
+    from oci_interpreter.core.store import resolve_model
 
     resolved = resolve_model(args.model)
     backend = ReplayBackend(LlamaBackend(resolved.path, Settings(n_ctx=args.n_ctx),

@@ -28,23 +28,29 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from oci_cli.agent.events import ExecutionEnd, Stopped, event_to_dict  # noqa: E402
-from oci_cli.agent.execute import ProgramExecutor  # noqa: E402
-from oci_cli.agent.fix import FileExecutor, command_line, first_failure, fix_options, fix_task  # noqa: E402
-from oci_cli.agent.loop import LoopOptions, RefineLoop, conversation_task  # noqa: E402
-from oci_cli.agent.prompts import for_family  # noqa: E402
-from oci_cli.backend.base import GenerationOptions, Message  # noqa: E402
-from oci_cli.core.sourcefile import read_source  # noqa: E402
-from oci_cli.sandbox.limits import Limits  # noqa: E402
+from oci_interpreter.agent.events import ExecutionEnd, Stopped, event_to_dict  # noqa: E402
+from oci_interpreter.agent.execute import ProgramExecutor  # noqa: E402
+from oci_interpreter.agent.fix import (  # noqa: E402
+    FileExecutor,
+    command_line,
+    first_failure,
+    fix_options,
+    fix_task,
+)
+from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task  # noqa: E402
+from oci_interpreter.agent.prompts import for_family  # noqa: E402
+from oci_interpreter.backend.base import GenerationOptions, Message  # noqa: E402
+from oci_interpreter.core.sourcefile import read_source  # noqa: E402
+from oci_interpreter.sandbox.limits import Limits  # noqa: E402
 
 CASES = ROOT / "benchmarks" / "cases"
 KINDS = ("tasks", "nameerror", "import", "keyerror", "typeerror", "recursion")
 
 
 def load_backend(model: str | None, n_ctx: int) -> Any:
-    from oci_cli.backend.llama import LlamaBackend
-    from oci_cli.core.config import Settings
-    from oci_cli.core.store import resolve_model
+    from oci_interpreter.backend.llama import LlamaBackend
+    from oci_interpreter.core.config import Settings
+    from oci_interpreter.core.store import resolve_model
 
     resolved = resolve_model(model)
     return LlamaBackend(resolved.path, Settings(n_ctx=n_ctx), family=resolved.family,

@@ -5,7 +5,7 @@ plain ``python -c pass`` measured in the same run.
 
 Prints a Markdown table (medians; ratios to ``python -c pass``). Not a test: timings on
 shared machines are noisy, so compare the ratios within one run. The measuring is
-``oci_cli.bench.speed.measure_sandbox``, the same as ``oci bench``'s speed part.
+``oci_interpreter.bench.speed.measure_sandbox``, the same as ``oci bench``'s speed part.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from oci_cli.bench.speed import available_sandbox_modes, measure_sandbox, python_c_pass
+from oci_interpreter.bench.speed import available_sandbox_modes, measure_sandbox, python_c_pass
 
 
 def main() -> None:

@@ -30,7 +30,7 @@ def oci_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def _assemble_in_the_real_store(name: str) -> Path:
-    from oci_cli.core import catalog, store
+    from oci_interpreter.core import catalog, store
 
     saved = os.environ.get("OCI_HOME")
     try:
@@ -60,8 +60,8 @@ def default_model_path() -> Path:
 @pytest.fixture(scope="session")
 def real_backend(small_model_path: Path) -> Iterator[object]:
     """One loaded small model shared by the tests that only generate."""
-    from oci_cli.backend.llama import LlamaBackend
-    from oci_cli.core.config import Settings
+    from oci_interpreter.backend.llama import LlamaBackend
+    from oci_interpreter.core.config import Settings
 
     backend = LlamaBackend(small_model_path, Settings(n_ctx=4096), name="qwen2.5-coder-0.5b")
     yield backend

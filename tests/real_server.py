@@ -14,10 +14,10 @@ from pathlib import Path
 import httpx
 import pytest
 
-from oci_cli.backend.base import GenerationOptions, Message
-from oci_cli.backend.server import ServerBackend
-from oci_cli.core.cancel import CancelToken
-from oci_cli.core.config import Settings
+from oci_interpreter.backend.base import GenerationOptions, Message
+from oci_interpreter.backend.server import ServerBackend
+from oci_interpreter.core.cancel import CancelToken
+from oci_interpreter.core.config import Settings
 
 
 def free_port() -> int:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.backend.base import GenerationOptions, Message
-from oci_cli.backend.llama import LlamaBackend
-from oci_cli.core.cancel import CancelToken
-from oci_cli.core.config import Settings
-from oci_cli.core.errors import ContextOverflowError, ModelFileError
+from oci_interpreter.backend.base import GenerationOptions, Message
+from oci_interpreter.backend.llama import LlamaBackend
+from oci_interpreter.core.cancel import CancelToken
+from oci_interpreter.core.config import Settings
+from oci_interpreter.core.errors import ContextOverflowError, ModelFileError
 from tests.gguf_factory import write_tiny_gguf
 
 pytestmark = pytest.mark.model

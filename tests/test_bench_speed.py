@@ -1,4 +1,4 @@
-"""The speed half of `oci bench` (oci_cli.bench.speed): each part on real components
+"""The speed half of `oci bench` (oci_interpreter.bench.speed): each part on real components
 (numpy, the sandbox, `oci` subprocesses, the real model), checked for sane values and
 the relations that hold on any machine -- never for speed thresholds, which a shared
 machine cannot promise."""
@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.backend.fake import FakeBackend
-from oci_cli.bench import speed
-from oci_cli.core.errors import UsageError
+from oci_interpreter.backend.fake import FakeBackend
+from oci_interpreter.bench import speed
+from oci_interpreter.core.errors import UsageError
 
 
 def test_memory_bandwidth_is_a_plausible_rate() -> None:

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.backend.fake import FakeBackend
-from oci_cli.bench.problems import Problem, mbpp, select
-from oci_cli.bench.run import Setup, codes_by_round, score, solve, strategy_setup
-from oci_cli.bench.suite import Plan, parse_rounds, run_suite
-from oci_cli.cli.main import main_with_status
-from oci_cli.core.errors import UsageError
-from oci_cli.sandbox.limits import Limits
+from oci_interpreter.backend.fake import FakeBackend
+from oci_interpreter.bench.problems import Problem, mbpp, select
+from oci_interpreter.bench.run import Setup, codes_by_round, score, solve, strategy_setup
+from oci_interpreter.bench.suite import Plan, parse_rounds, run_suite
+from oci_interpreter.cli.main import main_with_status
+from oci_interpreter.core.errors import UsageError
+from oci_interpreter.sandbox.limits import Limits
 
 SAMPLE = Path(__file__).parent / "data" / "mbpp-sample.json"
 LIMITS = Limits(timeout=5)
@@ -133,7 +133,7 @@ FIXED = "def double(x):\n    return 2 * x\nprint(double(2))"
 
 
 def toy_with_visible_example() -> Problem:
-    from oci_cli.bench.problems import Example
+    from oci_interpreter.bench.problems import Example
 
     return Problem(TOY.task_id, TOY.prompt, TOY.entry_point, TOY.test,
                    examples=(Example("double(2)", "4"),))
@@ -151,8 +151,8 @@ def test_results_after_each_round_match_runs_capped_at_that_round() -> None:
 
 
 def test_codes_by_round_takes_a_passing_candidate_and_carries_forward() -> None:
-    from oci_cli.agent.events import ExecutionEnd
-    from oci_cli.sandbox.limits import ExecResult
+    from oci_interpreter.agent.events import ExecutionEnd
+    from oci_interpreter.sandbox.limits import ExecResult
 
     def end(code: str, round_: int, candidate: int, status: str) -> ExecutionEnd:
         result = ExecResult(exit_code=0 if status == "ok" else 1, stdout="", stderr="",
@@ -205,7 +205,7 @@ class ParallelFake(FakeBackend):
 
 
 def two_problems() -> list[Problem]:
-    from oci_cli.bench.problems import Example
+    from oci_interpreter.bench.problems import Example
 
     triple = Problem("Toy/1", 'def triple(x):\n    """Three times x.\n    >>> triple(1)\n'
                      '    3\n    """\n', "triple",
@@ -350,7 +350,7 @@ def test_resume_keeps_finished_problems_and_refuses_to_overwrite(
 
 def test_resume_with_more_rounds_reruns_only_columns_that_hit_the_round_cap(
         tmp_path: Path) -> None:
-    from oci_cli.bench.suite import load_log
+    from oci_interpreter.bench.suite import load_log
 
     problem = toy_with_visible_example()
     log_path = tmp_path / "log.jsonl"
@@ -378,7 +378,7 @@ def test_resume_with_more_rounds_reruns_only_columns_that_hit_the_round_cap(
 
 def test_a_strategy_column_added_on_resume_reuses_first_programs_that_passed(
         tmp_path: Path) -> None:
-    from oci_cli.bench.suite import load_log
+    from oci_interpreter.bench.suite import load_log
 
     solved, failing = two_problems()
     log_path = tmp_path / "log.jsonl"
@@ -401,7 +401,7 @@ def test_a_strategy_column_added_on_resume_reuses_first_programs_that_passed(
 
 
 def test_resume_refuses_a_log_written_with_another_request(tmp_path: Path) -> None:
-    from oci_cli.bench.suite import load_log
+    from oci_interpreter.bench.suite import load_log
 
     problem = toy_with_visible_example()
     log_path = tmp_path / "log.jsonl"
@@ -423,7 +423,7 @@ class CancelledOnSecondProblem(FakeBackend):
     def chat(self, messages, options=None, cancel=None):  # type: ignore[no-untyped-def]
         completion = super().chat(messages, options, cancel)
         if "Three" in messages[1].content:
-            from oci_cli.backend.base import Completion, GenerationStats
+            from oci_interpreter.backend.base import Completion, GenerationStats
 
             return Completion(iter([]), GenerationStats(finish_reason="cancelled"))
         return completion

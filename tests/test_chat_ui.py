@@ -17,12 +17,12 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.agent.session import ChatSession
-from oci_cli.backend.fake import FakeBackend
-from oci_cli.sandbox.kernel import Kernel
-from oci_cli.sandbox.limits import Limits
-from oci_cli.ui.chat import ChatApp, ChatOptions, ListReader, TerminalReader
-from oci_cli.ui.console import make_console, sanitize
+from oci_interpreter.agent.session import ChatSession
+from oci_interpreter.backend.fake import FakeBackend
+from oci_interpreter.sandbox.kernel import Kernel
+from oci_interpreter.sandbox.limits import Limits
+from oci_interpreter.ui.chat import ChatApp, ChatOptions, ListReader, TerminalReader
+from oci_interpreter.ui.console import make_console, sanitize
 
 
 def code(body: str, plan: str = "Plan.") -> str:
@@ -244,7 +244,7 @@ def test_sanitize_strips_escapes_but_keeps_text() -> None:
 
 def oci_chat(capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch,
              stdin: str, *args: str) -> tuple[int, str, str]:
-    from oci_cli.cli.main import main_with_status
+    from oci_interpreter.cli.main import main_with_status
 
     monkeypatch.setattr(sys, "stdin", io.StringIO(stdin))
     code = main_with_status(["chat", *args])
@@ -403,7 +403,7 @@ def test_the_repl_on_prompt_toolkit_pipe_input(kernel: Kernel, tmp_path: Path) -
 def test_switching_model_switches_its_prompts(kernel: Kernel) -> None:
     from dataclasses import replace as dc_replace
 
-    from oci_cli.agent.prompts import for_family
+    from oci_interpreter.agent.prompts import for_family
 
     other = FakeBackend(["Hi."])
     other.info = dc_replace(other.info, family="deepseek-coder")

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.cli.main import main_with_status
-from oci_cli.core import paths
+from oci_interpreter.cli.main import main_with_status
+from oci_interpreter.core import paths
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from oci_cli.agent.codeinfo import (
+from oci_interpreter.agent.codeinfo import (
     bound_names,
     defined_names,
     free_names,

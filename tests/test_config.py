@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.core import paths
-from oci_cli.core.config import Settings, load_settings
-from oci_cli.core.errors import ConfigError
+from oci_interpreter.core import paths
+from oci_interpreter.core.config import Settings, load_settings
+from oci_interpreter.core.errors import ConfigError
 
 
 def write_config(text: str) -> Path:
@@ -66,7 +66,7 @@ def test_oci_home_redirects_everything(oci_home: Path) -> None:
 
 
 def test_the_model_file_is_mapped_only_for_gpu_layers_unless_set() -> None:
-    from oci_cli.backend.llama import _use_mmap
+    from oci_interpreter.backend.llama import _use_mmap
 
     assert _use_mmap("auto", 0) is False  # CPU: read it, one copy beside the repacked weights
     assert _use_mmap("auto", -1) is True and _use_mmap("auto", 20) is True

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.core import catalog, gguf_meta, store
+from oci_interpreter.core import catalog, gguf_meta, store
 
 pytestmark = [pytest.mark.model, pytest.mark.subprocess]
 

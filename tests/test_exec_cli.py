@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.cli.main import main_with_status
+from oci_interpreter.cli.main import main_with_status
 from tests.test_sandbox import MODES
 
 pytestmark = pytest.mark.subprocess

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from oci_cli.agent import extract
-from oci_cli.agent.extract import CodeBlock, Extraction, extract_program, find_blocks
+from oci_interpreter.agent import extract
+from oci_interpreter.agent.extract import CodeBlock, Extraction, extract_program, find_blocks
 
 FIB = "def fib(n):\n    return n if n < 2 else fib(n - 1) + fib(n - 2)"
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.core import gguf_meta
-from oci_cli.core.errors import ModelFileError, ModelNotFoundError
+from oci_interpreter.core import gguf_meta
+from oci_interpreter.core.errors import ModelFileError, ModelNotFoundError
 from tests.gguf_factory import write_tiny_gguf
 
 
@@ -66,8 +66,8 @@ def test_errors_are_one_line(tmp_path: Path) -> None:
 def test_a_cpu_model_larger_than_memory_is_refused(tmp_path: Path) -> None:
     import psutil
 
-    from oci_cli.backend.llama import _check_memory
-    from oci_cli.core.errors import ModelTooLargeError
+    from oci_interpreter.backend.llama import _check_memory
+    from oci_interpreter.core.errors import ModelTooLargeError
 
     header = gguf_meta.read_header(write_tiny_gguf(tmp_path / "tiny.gguf"))
     _check_memory(header, gpu_layers=0)  # small: fine

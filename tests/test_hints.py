@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.agent.hints import concat_suspects, hint
+from oci_interpreter.agent.hints import concat_suspects, hint
 
 
 def traceback_of(code: str, tmp_path: Path) -> str:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.core import catalog, hub, store
-from oci_cli.core.errors import ChecksumError, DownloadError
+from oci_interpreter.core import catalog, hub, store
+from oci_interpreter.core.errors import ChecksumError, DownloadError
 from tests.gguf_factory import write_tiny_gguf
 from tests.hubserver import HubServer
 

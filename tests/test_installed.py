@@ -20,7 +20,7 @@ def run(oci_bin: str, *args: str, input: str | None = None,
 
 def test_help_is_fast_and_does_not_load_llama_cpp(oci_bin: str) -> None:
     code = (
-        "import sys; from oci_cli.cli.main import main_with_status;"
+        "import sys; from oci_interpreter.cli.main import main_with_status;"
         "main_with_status(['--help']);"
         "heavy = [m for m in ('llama_cpp', 'huggingface_hub', 'numpy', 'prompt_toolkit')"
         " if m in sys.modules]; print('HEAVY', heavy)"

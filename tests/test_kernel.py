@@ -12,8 +12,8 @@ from pathlib import Path
 import psutil
 import pytest
 
-from oci_cli.sandbox.kernel import Kernel
-from oci_cli.sandbox.limits import Limits, MiB
+from oci_interpreter.sandbox.kernel import Kernel
+from oci_interpreter.sandbox.limits import Limits, MiB
 from tests.test_sandbox import MODES
 
 pytestmark = pytest.mark.subprocess

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 from pathlib import Path
 
-PACKAGE = Path(__file__).resolve().parents[1] / "oci_cli"
+PACKAGE = Path(__file__).resolve().parents[1] / "oci_interpreter"
 
 
 def imported_modules(path: Path) -> set[str]:

@@ -20,10 +20,10 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.backend.base import GenerationOptions, Message
-from oci_cli.backend.server import ServerBackend
-from oci_cli.core.config import Settings
-from oci_cli.core.errors import ContextOverflowError
+from oci_interpreter.backend.base import GenerationOptions, Message
+from oci_interpreter.backend.server import ServerBackend
+from oci_interpreter.core.config import Settings
+from oci_interpreter.core.errors import ContextOverflowError
 from tests.real_server import cancel_then_answer, free_port, stop, two_at_once, wait_until_up
 
 pytestmark = [pytest.mark.model, pytest.mark.subprocess]

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.agent.events import (
+from oci_interpreter.agent.events import (
     CodeFound,
     CodeSkipped,
     Event,
@@ -17,12 +17,12 @@ from oci_cli.agent.events import (
     Stopped,
     event_to_dict,
 )
-from oci_cli.agent.execute import ProgramExecutor
-from oci_cli.agent.loop import Approval, LoopOptions, RefineLoop, conversation_task
-from oci_cli.agent.prompts import DEFAULT
-from oci_cli.backend.fake import FakeBackend
-from oci_cli.core.cancel import CancelToken
-from oci_cli.sandbox.limits import Limits
+from oci_interpreter.agent.execute import ProgramExecutor
+from oci_interpreter.agent.loop import Approval, LoopOptions, RefineLoop, conversation_task
+from oci_interpreter.agent.prompts import DEFAULT
+from oci_interpreter.backend.fake import FakeBackend
+from oci_interpreter.core.cancel import CancelToken
+from oci_interpreter.sandbox.limits import Limits
 
 
 def py(code: str, before: str = "Plan: compute it.") -> str:
@@ -261,7 +261,7 @@ def test_long_output_is_cut_and_history_fits_the_context(tmp_path: Path) -> None
 
 
 def _small_generation():  # type: ignore[no-untyped-def]
-    from oci_cli.backend.base import GenerationOptions
+    from oci_interpreter.backend.base import GenerationOptions
 
     return GenerationOptions(max_tokens=128)
 

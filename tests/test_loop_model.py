@@ -10,14 +10,20 @@ from typing import Any
 
 import pytest
 
-from oci_cli.agent.events import ExecutionEnd, Stopped
-from oci_cli.agent.execute import ProgramExecutor
-from oci_cli.agent.fix import FileExecutor, command_line, first_failure, fix_options, fix_task
-from oci_cli.agent.loop import LoopOptions, RefineLoop, conversation_task
-from oci_cli.agent.prompts import for_family
-from oci_cli.backend.base import Message
-from oci_cli.core.sourcefile import read_source
-from oci_cli.sandbox.limits import Limits
+from oci_interpreter.agent.events import ExecutionEnd, Stopped
+from oci_interpreter.agent.execute import ProgramExecutor
+from oci_interpreter.agent.fix import (
+    FileExecutor,
+    command_line,
+    first_failure,
+    fix_options,
+    fix_task,
+)
+from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task
+from oci_interpreter.agent.prompts import for_family
+from oci_interpreter.backend.base import Message
+from oci_interpreter.core.sourcefile import read_source
+from oci_interpreter.sandbox.limits import Limits
 
 pytestmark = pytest.mark.model
 CASES = Path(__file__).resolve().parent.parent / "benchmarks" / "cases" / "fix"

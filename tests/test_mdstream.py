@@ -7,7 +7,7 @@ import re
 
 from rich.console import Console
 
-from oci_cli.ui.mdstream import MarkdownStream
+from oci_interpreter.ui.mdstream import MarkdownStream
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 

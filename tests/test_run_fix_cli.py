@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.cli.main import main_with_status
+from oci_interpreter.cli.main import main_with_status
 
 
 def oci(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:

@@ -19,11 +19,11 @@ from pathlib import Path
 import psutil
 import pytest
 
-from oci_cli.core.errors import SandboxError, UsageError
-from oci_cli.sandbox import containment
-from oci_cli.sandbox.environment import MARKER
-from oci_cli.sandbox.limits import ExecResult, Limits, MiB
-from oci_cli.sandbox.runner import run
+from oci_interpreter.core.errors import SandboxError, UsageError
+from oci_interpreter.sandbox import containment
+from oci_interpreter.sandbox.environment import MARKER
+from oci_interpreter.sandbox.limits import ExecResult, Limits, MiB
+from oci_interpreter.sandbox.runner import run
 
 pytestmark = pytest.mark.subprocess
 

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.core.errors import SandboxError
-from oci_cli.core.sourcefile import git_status
-from oci_cli.sandbox import containment, workspace
-from oci_cli.sandbox.environment import scrubbed
-from oci_cli.sandbox.limits import ExecResult, Limits
-from oci_cli.sandbox.runner import run
+from oci_interpreter.core.errors import SandboxError
+from oci_interpreter.core.sourcefile import git_status
+from oci_interpreter.sandbox import containment, workspace
+from oci_interpreter.sandbox.environment import scrubbed
+from oci_interpreter.sandbox.limits import ExecResult, Limits
+from oci_interpreter.sandbox.runner import run
 
 pytestmark = pytest.mark.subprocess
 
@@ -256,7 +256,7 @@ def test_oci_s_installation_and_state_are_read_only_inside_the_working_directory
     work = tmp_path / "w"
     venv = work / ".venv"
     site = venv / "lib" / "python3" / "site-packages"
-    pkg = work / "src" / "oci_cli"
+    pkg = work / "src" / "oci_interpreter"
     for d in (site, pkg):
         d.mkdir(parents=True)
     (venv / "pyvenv.cfg").write_text("home = /usr/bin\n")
@@ -270,7 +270,7 @@ def test_oci_s_installation_and_state_are_read_only_inside_the_working_directory
     result = attack("""
         import os
         for path, text in [(".venv/lib/python3/site-packages/evil.pth", "import os\\n"),
-                           ("src/oci_cli/__init__.py", "import os\\n"),
+                           ("src/oci_interpreter/__init__.py", "import os\\n"),
                            ("oci-state/config.toml", 'sandbox = "none"\\n'),
                            ("oci-state/data/history", "x")]:
             try:
@@ -406,7 +406,7 @@ def test_a_frozen_supervisor_is_killed_by_its_silence(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the program can stop its supervisor (no PID namespace), oci notices the
     missing heartbeat and kills the run instead of waiting for a wall clock."""
-    from oci_cli.sandbox import runner
+    from oci_interpreter.sandbox import runner
 
     monkeypatch.setattr(runner, "SUPERVISOR_SILENCE_S", 1.5)
     result = attack("""
@@ -503,8 +503,8 @@ def test_secrets_are_scrubbed_by_name_and_by_value() -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_a_cell_cannot_forge_its_end_or_a_later_cell_s_output(tmp_path: Path,
                                                               mode: str) -> None:
-    from oci_cli.sandbox.kernel import Kernel
-    from oci_cli.sandbox.runner import SENTINEL
+    from oci_interpreter.sandbox.kernel import Kernel
+    from oci_interpreter.sandbox.runner import SENTINEL
 
     with Kernel(tmp_path, Limits(timeout=10), sandbox=mode) as kernel:
         marker = SENTINEL.decode()
@@ -524,7 +524,7 @@ print("cell 1 ends here")
 
 @pytest.mark.parametrize("mode", MODES)
 def test_stragglers_of_a_cell_do_not_reach_the_next_one(tmp_path: Path, mode: str) -> None:
-    from oci_cli.sandbox.kernel import Kernel
+    from oci_interpreter.sandbox.kernel import Kernel
 
     with Kernel(tmp_path, Limits(timeout=10), sandbox=mode) as kernel:
         kernel.execute("x = 1")
@@ -548,7 +548,7 @@ print("started")
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_forked_child_does_not_become_a_second_kernel(tmp_path: Path, mode: str) -> None:
-    from oci_cli.sandbox.kernel import Kernel
+    from oci_interpreter.sandbox.kernel import Kernel
 
     with Kernel(tmp_path, Limits(timeout=10), sandbox=mode) as kernel:
         kernel.execute("import os\nvalue = 7")
@@ -562,7 +562,7 @@ def test_a_forked_child_does_not_become_a_second_kernel(tmp_path: Path, mode: st
 
 
 def test_a_kernel_that_died_between_cells_says_its_state_is_lost(tmp_path: Path) -> None:
-    from oci_cli.sandbox.kernel import Kernel
+    from oci_interpreter.sandbox.kernel import Kernel
 
     with Kernel(tmp_path, Limits(timeout=10)) as kernel:
         assert not kernel.execute("value = 1").state_lost

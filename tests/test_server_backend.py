@@ -14,11 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.backend.base import GenerationOptions, Message
-from oci_cli.backend.server import ServerBackend, normalize_base_url
-from oci_cli.core.cancel import CancelToken
-from oci_cli.core.config import Settings
-from oci_cli.core.errors import ContextOverflowError, ModelNotFoundError, ServerError, UsageError
+from oci_interpreter.backend.base import GenerationOptions, Message
+from oci_interpreter.backend.server import ServerBackend, normalize_base_url
+from oci_interpreter.core.cancel import CancelToken
+from oci_interpreter.core.config import Settings
+from oci_interpreter.core.errors import (
+    ContextOverflowError,
+    ModelNotFoundError,
+    ServerError,
+    UsageError,
+)
 from tests.openai_fake import FakeOpenAIServer
 
 HELLO = [Message("user", "Say hello.")]
@@ -324,7 +329,7 @@ def test_server_errors_are_one_line(fake: FakeOpenAIServer, oci_bin: str, tmp_pa
 
 def test_api_key_from_the_named_variable(fake: FakeOpenAIServer,
                                          monkeypatch: pytest.MonkeyPatch) -> None:
-    from oci_cli.backend.loader import load_backend
+    from oci_interpreter.backend.loader import load_backend
 
     fake.script.api_key = "team-key"
     monkeypatch.setenv("TEAM_LLM_KEY", "team-key")
@@ -336,7 +341,7 @@ def test_api_key_from_the_named_variable(fake: FakeOpenAIServer,
 
 def test_bench_jobs_comparison_against_a_server(fake: FakeOpenAIServer, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
-    from oci_cli.cli.main import main_with_status
+    from oci_interpreter.cli.main import main_with_status
 
     words = " ".join(["filler"] * 30)
     fake.script.default_reply = (f"{words}\n```python\ndef similar_elements(a, b):\n"
@@ -359,7 +364,7 @@ def test_bench_jobs_comparison_against_a_server(fake: FakeOpenAIServer, tmp_path
 
 def test_bench_jobs_above_one_need_a_server(tmp_path: Path,
                                             capsys: pytest.CaptureFixture[str]) -> None:
-    from oci_cli.cli.main import main_with_status
+    from oci_interpreter.cli.main import main_with_status
 
     replies = tmp_path / "r.json"
     replies.write_text('["x"]')
@@ -375,8 +380,8 @@ def test_bench_jobs_above_one_need_a_server(tmp_path: Path,
 
 def test_oci_serve_errors_are_one_line(capsys: pytest.CaptureFixture[str],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
-    from oci_cli.cli import serve_cmd
-    from oci_cli.cli.main import main_with_status
+    from oci_interpreter.cli import serve_cmd
+    from oci_interpreter.cli.main import main_with_status
 
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
@@ -401,9 +406,9 @@ def test_ctrl_c_with_jobs_stops_the_problems_under_way(fake: FakeOpenAIServer) -
     import os
     import signal
 
-    from oci_cli.bench.problems import mbpp
-    from oci_cli.bench.suite import Plan, run_suite
-    from oci_cli.sandbox.limits import Limits
+    from oci_interpreter.bench.problems import mbpp
+    from oci_interpreter.bench.suite import Plan, run_suite
+    from oci_interpreter.sandbox.limits import Limits
 
     problems = mbpp(Path(__file__).parent / "data" / "mbpp-sample.json")
     fake.script.default_reply = " ".join(["slow"] * 200)  # 10 s a reply
@@ -422,7 +427,7 @@ def test_ctrl_c_with_jobs_stops_the_problems_under_way(fake: FakeOpenAIServer) -
 
 
 def test_oci_serve_environment_cannot_move_the_server() -> None:
-    from oci_cli.cli.serve_cmd import server_env
+    from oci_interpreter.cli.serve_cmd import server_env
 
     user = {"PATH": "/bin", "PORT": "3000", "host": "0.0.0.0", "CONFIG_FILE": "x.json",
             "API_KEY": "someone-elses", "OCI_API_KEY": "k"}

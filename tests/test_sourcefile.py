@@ -1,4 +1,4 @@
-"""oci_cli.core.sourcefile: reading a script and writing a repair back without losing data.
+"""oci_interpreter.core.sourcefile: reading a script and writing a repair back without losing data.
 
 Everything here uses real files in tmp_path; the crash test SIGKILLs a real child process
 in the middle of writes, and the git tests run the real git (skipped when it is missing).
@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.core import sourcefile
-from oci_cli.core.errors import OciError, UsageError
-from oci_cli.core.sourcefile import (
+from oci_interpreter.core import sourcefile
+from oci_interpreter.core.errors import OciError, UsageError
+from oci_interpreter.core.sourcefile import (
     SourceFile,
     git_status,
     read_source,
@@ -497,7 +497,7 @@ def test_read_only_directory(tmp_path: Path) -> None:
 _CHILD = """
 import sys
 from pathlib import Path
-from oci_cli.core.sourcefile import read_source, write_back
+from oci_interpreter.core.sourcefile import read_source, write_back
 
 target, a_file, b_file = (Path(arg) for arg in sys.argv[1:4])
 a, b = a_file.read_text(), b_file.read_text()

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from oci_cli.core import gguf_meta
+from oci_interpreter.core import gguf_meta
 from tests.gguf_factory import write_tiny_gguf
 
 BLOCKS = 2 * 16 * 64 * 4  # the factory's two f32 blk.N.weight tensors
@@ -52,7 +52,7 @@ def test_mixture_of_experts_reads_only_the_used_experts(tmp_path: Path) -> None:
 
 
 def test_engine_info_describes_the_build() -> None:
-    from oci_cli.backend.llama import engine_info, gpu_offload_supported
+    from oci_interpreter.backend.llama import engine_info, gpu_offload_supported
 
     info = engine_info()
     assert info["gpu_offload"] is gpu_offload_supported()
@@ -74,9 +74,9 @@ def test_real_model_weight_bytes_are_the_file_minus_unread_embedding_rows(
 
 @pytest.mark.model
 def test_drop_cache_forces_a_full_prompt_and_engine_matches_chat(real_backend: object) -> None:
-    from oci_cli.backend.base import GenerationOptions
-    from oci_cli.backend.llama import LlamaBackend
-    from oci_cli.bench.speed import DECODE_MESSAGES
+    from oci_interpreter.backend.base import GenerationOptions
+    from oci_interpreter.backend.llama import LlamaBackend
+    from oci_interpreter.bench.speed import DECODE_MESSAGES
 
     assert isinstance(real_backend, LlamaBackend)
     msgs = DECODE_MESSAGES  # its reply is long code: no early end

@@ -6,8 +6,13 @@ from pathlib import Path
 
 import pytest
 
-from oci_cli.core import catalog, store
-from oci_cli.core.errors import ChecksumError, MissingExtraError, ModelNotFoundError, UsageError
+from oci_interpreter.core import catalog, store
+from oci_interpreter.core.errors import (
+    ChecksumError,
+    MissingExtraError,
+    ModelNotFoundError,
+    UsageError,
+)
 
 
 def test_catalog_has_default_small_and_the_opencodeinterpreter_family() -> None:

@@ -1,3 +1,0 @@
-from oci_cli.cli.main import run
-
-run()

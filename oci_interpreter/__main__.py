@@ -1,0 +1,3 @@
+from oci_interpreter.cli.main import run
+
+run()

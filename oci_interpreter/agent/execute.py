@@ -1,0 +1,46 @@
+"""Executors: how the loop runs a program for each command."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from oci_interpreter.sandbox.kernel import Kernel
+from oci_interpreter.sandbox.limits import ExecResult, Limits
+from oci_interpreter.sandbox.runner import OutputCallback, run
+
+
+class ProgramExecutor:
+    """Each program in a fresh sandboxed process (``oci run``, the benchmark).
+
+    ``checks`` is code appended to every program before it runs (visible tests such
+    as a docstring's examples turned into asserts); a failing assert fails the run.
+    """
+
+    def __init__(self, cwd: Path | str | None = None, limits: Limits | None = None, *,
+                 sandbox: str = "auto", python: str | None = None,
+                 filename: str = "main.py", checks: str = "") -> None:
+        self.cwd = cwd
+        self.limits = limits or Limits()
+        self.sandbox = sandbox
+        self.python = python
+        self.filename = filename
+        self.checks = checks
+        self.program_files: tuple[str, ...] = (filename,)
+        self.rename: dict[str, str] = {}
+
+    def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
+        program = code if not self.checks else f"{code.rstrip()}\n\n\n{self.checks.strip()}\n"
+        return run(code=program, cwd=self.cwd, limits=self.limits, sandbox=self.sandbox,
+                   python=self.python, on_output=on_output, filename=self.filename)
+
+
+class KernelExecutor:
+    """Programs as cells of one persistent kernel: variables survive (``oci chat``)."""
+
+    def __init__(self, kernel: Kernel) -> None:
+        self.kernel = kernel
+        self.program_files: tuple[str, ...] = ()
+        self.rename: dict[str, str] = {}
+
+    def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
+        return self.kernel.execute(code, on_output=on_output)

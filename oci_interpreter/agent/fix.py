@@ -1,0 +1,213 @@
+"""`oci fix`'s part of the loop: run a script (or the user's test command) with a
+candidate in place, ask for whole corrected files, merge a partial answer.
+
+The original file is never written here: candidates run as a temporary copy beside
+it (same directory, so relative imports and data files work), or, with a test
+command, in a temporary copy of the working directory where the candidate replaces
+the file. Writing the result back is the command's job (core/sourcefile.py).
+"""
+
+from __future__ import annotations
+
+import ast
+import contextlib
+import os
+import shlex
+import shutil
+import stat
+import tempfile
+from pathlib import Path
+
+from oci_interpreter.agent.loop import LoopOptions, Task
+from oci_interpreter.agent.prompts import PromptSet
+from oci_interpreter.backend.base import Message
+from oci_interpreter.core.errors import UsageError
+from oci_interpreter.core.sourcefile import SourceFile
+from oci_interpreter.sandbox.limits import ExecResult, Limits
+from oci_interpreter.sandbox.runner import OutputCallback, run
+
+# Directories not copied for a test run (big, and never what a test needs changed).
+_SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
+              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox"}
+MAX_COPY_BYTES = 200 * 1024 * 1024
+
+
+def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
+    """The loop as ``oci fix`` runs it: a clean run is the end (no conclusion from the
+    model, a silent script is fine) and the reply has room for the whole file."""
+    from dataclasses import replace
+
+    generation = replace(base.generation,
+                         max_tokens=max(base.generation.max_tokens, int(file_tokens * 1.3) + 256))
+    return replace(base, confirm=False, require_code=True, accept_silent=True,
+                   stop_after_code=False, generation=generation)
+
+
+def command_line(path: Path, args: list[str]) -> str:
+    return shlex.join(["python", path.name, *args])
+
+
+class FileExecutor:
+    """Runs a candidate of ``source``: the script itself (with ``args``), or ``test``."""
+
+    def __init__(self, source: SourceFile, args: list[str], limits: Limits, *,
+                 sandbox: str = "auto", python: str | None = None,
+                 test: str | None = None, cwd: Path | None = None) -> None:
+        self.source = source
+        self.args = args
+        self.limits = limits
+        self.sandbox = sandbox
+        self.python = python
+        self.test = test
+        self.cwd = (cwd or Path.cwd()).resolve()
+        path = source.path
+        self.program_files: tuple[str, ...] = (str(path), path.name)
+        self.rename: dict[str, str] = {}
+
+    def _encode(self, code: str) -> bytes:
+        try:
+            return self.source.encode(code)
+        except UsageError:  # the candidate broke the encoding: run it as UTF-8 anyway
+            return code.encode("utf-8", "replace")
+
+    def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
+        if self.test is not None:
+            return self._run_test(code, on_output)
+        path = self.source.path
+        fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}.oci-",
+                                    suffix=path.suffix or ".py")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                f.write(self._encode(code))
+            self.rename = {temp: str(path), Path(temp).name: path.name}
+            return run(path=temp, args=self.args, cwd=path.parent, limits=self.limits,
+                       sandbox=self.sandbox, python=self.python, on_output=on_output)
+        finally:
+            with contextlib.suppress(OSError):
+                os.unlink(temp)
+
+    def run_original(self, on_output: OutputCallback | None = None) -> ExecResult:
+        """The file as it is (the first run, before any model is loaded)."""
+        if self.test is not None:
+            return self._run_test(self.source.text, on_output)
+        self.rename = {}
+        return run(path=self.source.path, args=self.args, cwd=self.source.path.parent,
+                   limits=self.limits, sandbox=self.sandbox, python=self.python,
+                   on_output=on_output)
+
+    def _run_test(self, code: str, on_output: OutputCallback | None) -> ExecResult:
+        path = self.source.path
+        root = self.cwd if path.is_relative_to(self.cwd) else path.parent
+        with tempfile.TemporaryDirectory(prefix="oci-fix-") as tmp:
+            copy = Path(tmp) / root.name
+            _copy_tree(root, copy)
+            target = copy / path.relative_to(root)
+            target.write_bytes(self._encode(code))
+            workdir = copy / self.cwd.relative_to(root) if self.cwd.is_relative_to(root) else copy
+            self.rename = {str(target): str(path), str(copy): str(root)}
+            program = (
+                "import subprocess, sys\n"
+                f"sys.exit(subprocess.call({self.test!r}, shell=True))\n"
+            )
+            return run(code=program, cwd=workdir, limits=self.limits, sandbox=self.sandbox,
+                       python=self.python, on_output=on_output, filename="<test>")
+
+
+def _copy_tree(root: Path, dest: Path) -> None:
+    total = 0
+
+    def ignore(directory: str, names: list[str]) -> set[str]:
+        nonlocal total
+        skipped = {n for n in names if n in _SKIP_DIRS}
+        for name in names:
+            if name in skipped:
+                continue
+            with contextlib.suppress(OSError):
+                st = os.lstat(os.path.join(directory, name))
+                total += 0 if stat.S_ISDIR(st.st_mode) else st.st_size
+        if total > MAX_COPY_BYTES:
+            raise UsageError(
+                f"{root} holds more than {MAX_COPY_BYTES // 2**20} MiB to copy for --test",
+                "Run oci fix from a smaller directory (the one your test needs).",
+            )
+        return skipped
+
+    shutil.copytree(root, dest, ignore=ignore, symlinks=True)
+
+
+def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult) -> str:
+    """How the original failed, as the model reads it (traceback, hint)."""
+    from oci_interpreter.agent.feedback import format_result
+
+    return format_result(result, prompts, program_files=executor.program_files,
+                         rename=executor.rename, code=executor.source.text).text
+
+
+def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str) -> Task:
+    """The opening request (file + command + failure) and its fresh restatement."""
+
+    def request(code: str, why: str) -> list[Message]:
+        return [Message("system", prompts.fix_system),
+                Message("user", prompts.fix_request.format(command=command, code=code.rstrip(),
+                                                          failure=why))]
+
+    return Task(messages=request(source.text, failure), text=source.text,
+                restate=request, again=prompts.fix_again, need_code=prompts.fix_need_code,
+                prepare=lambda code: merge_partial(source.text, code))
+
+
+def merge_partial(original: str, candidate: str) -> str:
+    """The whole file when the model answered with only the functions it changed.
+
+    When every top-level statement of ``candidate`` is an import or a function/class
+    definition, every definition also exists at the top level of ``original``, and the
+    candidate is missing other top-level code the original has, the original's
+    definitions are replaced by the candidate's and its new imports go on top.
+    Otherwise ``candidate`` is taken as the whole file.
+    """
+    try:
+        old_tree = ast.parse(original)
+        new_tree = ast.parse(candidate)
+    except SyntaxError:
+        return candidate
+    defs = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+    imports = (ast.Import, ast.ImportFrom)
+    new_defs = [n for n in new_tree.body if isinstance(n, defs)]
+    if not new_defs or not all(isinstance(n, (*defs, *imports)) for n in new_tree.body):
+        return candidate
+    old_defs = {n.name: n for n in old_tree.body if isinstance(n, defs)}
+    if not all(n.name in old_defs for n in new_defs):
+        return candidate
+    others = [n for n in old_tree.body if not isinstance(n, (*defs, *imports))]
+    if not others and len(new_defs) == len(old_defs):
+        return candidate  # the original is only these definitions: the candidate is whole
+    lines = original.split("\n")
+    new_lines = candidate.split("\n")
+    # Replace from the bottom up so earlier line numbers stay valid.
+    for node in sorted(new_defs, key=lambda n: old_defs[n.name].lineno, reverse=True):
+        old = old_defs[node.name]
+        start = min([old.lineno, *(d.lineno for d in old.decorator_list)]) - 1
+        end = old.end_lineno or old.lineno
+        body_start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+        body = new_lines[body_start:node.end_lineno or node.lineno]
+        lines[start:end] = body
+    have = {ast.unparse(n) for n in old_tree.body if isinstance(n, imports)}
+    added = [ast.unparse(n) for n in new_tree.body
+             if isinstance(n, imports) and ast.unparse(n) not in have]
+    if added:
+        insert = _import_position(old_tree)
+        lines[insert:insert] = added
+    return "\n".join(lines)
+
+
+def _import_position(tree: ast.Module) -> int:
+    """Line index after the module docstring, ``__future__`` imports and leading imports."""
+    position = 0
+    for node in tree.body:
+        is_doc = (isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant)
+                  and isinstance(node.value.value, str) and node is tree.body[0])
+        if is_doc or isinstance(node, (ast.Import, ast.ImportFrom)):
+            position = node.end_lineno or node.lineno
+            continue
+        break
+    return position

@@ -1,0 +1,510 @@
+"""The generate -> execute -> refine loop (OpenCodeInterpreter), as an iterator of events.
+
+One loop serves every command: ``oci run`` and ``oci fix`` drive it without a
+user, ``oci chat`` with one (the injected ``ask`` callable), the benchmark with
+its own checks. It knows nothing about terminals.
+
+What it does about a small model's habits (see docs/loop.md for the numbers):
+
+* a program that already ran is never run again: the loop resamples (temperature
+  > 0, a new seed) and stops with ``repeated`` when nothing new comes;
+* a failed attempt can be restated in a fresh, short context (task + the program +
+  its failure) instead of a growing conversation (``strategy="fresh"``);
+* several candidates can be generated per failed round and the first that passes
+  the check is kept (``candidates``);
+* the feedback names the exception or the limit that stopped the run.
+"""
+
+from __future__ import annotations
+
+import ast
+import time
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Literal, Protocol
+
+from oci_interpreter.agent import codeinfo
+from oci_interpreter.agent.events import (
+    STOP_TEXT,
+    CodeFound,
+    CodeSkipped,
+    Event,
+    ExecutionEnd,
+    ExecutionStart,
+    ModelReply,
+    ModelStart,
+    ModelText,
+    Notice,
+    Stopped,
+    StopReason,
+    Totals,
+)
+from oci_interpreter.agent.extract import extract_program, find_blocks
+from oci_interpreter.agent.feedback import Feedback, format_result
+from oci_interpreter.agent.prompts import PromptSet
+from oci_interpreter.backend.base import Backend, GenerationOptions, GenerationStats, Message
+from oci_interpreter.core.cancel import CancelToken, cancel_on_sigint
+from oci_interpreter.core.errors import ContextOverflowError
+from oci_interpreter.sandbox.limits import ExecResult
+from oci_interpreter.sandbox.runner import OutputCallback
+
+Strategy = Literal["conversation", "fresh"]
+
+# Small models like to invent the program's output after the code; stop there.
+OUTPUT_STOPS = ("```output", "```Output", "\nExecution result:", "\nOutput:\n```")
+
+
+class Executor(Protocol):
+    """Runs one program the way the command needs (fresh process, kernel, file copy)."""
+
+    program_files: tuple[str, ...]
+    """File names of the program in tracebacks (its frames are kept in the feedback)."""
+    rename: dict[str, str]
+    """Paths to replace in the output the model sees (temporary copies -> real names)."""
+
+    def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult: ...
+
+
+@dataclass(frozen=True)
+class Approval:
+    """The user's answer to "run this program?" (``code`` when they edited it)."""
+
+    run: bool
+    code: str | None = None
+    why: str = ""
+
+
+AskFn = Callable[[str, int], Approval]
+"""``ask(code, round)``: asked before each program runs (chat); None = always run."""
+
+
+@dataclass(frozen=True)
+class LoopOptions:
+    max_rounds: int = 3
+    """Execution rounds at most (programs run, counting candidates of a round as one)."""
+    generation: GenerationOptions = field(default_factory=GenerationOptions)
+    strategy: Strategy = "conversation"
+    """How a failed attempt goes back to the model: appended to the conversation, or
+    restated in a fresh short context (task, program, failure)."""
+    resample: int = 2
+    """Extra sampled tries when the model proposes a program that already ran."""
+    resample_temperature: float = 0.8
+    candidates: int = 1
+    """Programs generated after a failure (the first greedy, the rest sampled); the first
+    that passes is kept."""
+    confirm: bool = True
+    """After a clean run, let the model conclude (it may also revise). False: stop at the
+    first clean run (``solved``)."""
+    require_code: bool = True
+    """When the first reply has no code, ask once for a program before giving up."""
+    accept_silent: bool = False
+    """A clean run that printed nothing counts as a success (``oci fix``: scripts may be
+    silent); otherwise the model is told to print its result."""
+    stop_after_code: bool = True
+    """End a reply once it holds a complete python block that runs something (prints or
+    calls at top level): the model's explanation after its code costs time and adds
+    nothing the execution result will not say better."""
+    feedback_chars: int = 2000
+    """Budget for one execution result in the prompt (head and tail are kept)."""
+    min_reply_tokens: int = 256
+    """The reply room kept free when the history is trimmed to fit the context."""
+
+
+@dataclass
+class Task:
+    """What the loop works on: the opening messages and how to restate a failure."""
+
+    messages: list[Message]
+    """System prompt and the user's request (plus any earlier conversation)."""
+    text: str = ""
+    """The task in the user's words (used to restate it in a fresh context)."""
+    restate: Callable[[str, str], list[Message]] | None = None
+    """``restate(code, failure)`` -> a fresh short context (``strategy="fresh"``)."""
+    again: str | None = None
+    """Template for the message after a failed run (``{failure}``); default: the feedback
+    with the prompt set's ``failed`` hint."""
+    need_code: str | None = None
+    """The request when a reply has no code (default: the prompt set's ``need_code``)."""
+    prepare: Callable[[str], str] | None = None
+    """Turns an extracted program into the one to run (``oci fix``: a partial answer
+    merged into the whole file)."""
+
+
+@dataclass
+class _Attempt:
+    code: str
+    feedback: Feedback
+    result: ExecResult
+
+
+class RefineLoop:
+    """``for event in RefineLoop(...).run(task): ...`` -- the last event is :class:`Stopped`."""
+
+    def __init__(self, backend: Backend, executor: Executor, prompts: PromptSet,
+                 options: LoopOptions | None = None, *, ask: AskFn | None = None,
+                 on_output: OutputCallback | None = None,
+                 cancel: CancelToken | None = None) -> None:
+        self.backend = backend
+        self.executor = executor
+        self.prompts = prompts
+        self.options = options or LoopOptions()
+        self.ask = ask
+        self.on_output = on_output
+        self.cancel = cancel or CancelToken()
+        self.totals = Totals()
+        self.history: list[Message] = []
+        """The conversation as the model last saw it (plus its last reply)."""
+        self._prepare: Callable[[str], str] | None = None
+
+    def _passed(self, status: str) -> bool:
+        return status == "ok" or (status == "silent" and self.options.accept_silent)
+
+    def _program(self, text: str) -> str | None:
+        code = extract_program(text).code
+        if code is not None and self._prepare is not None:
+            code = self._prepare(code)
+        return code
+
+    # ----------------------------------------------------------- generation --
+
+    def _fit(self, messages: list[Message]) -> tuple[list[Message], int, str | None]:
+        """Trim ``messages`` to leave room for a reply; return them, max_tokens and a note."""
+        n_ctx = self.backend.info.n_ctx
+        want = self.options.generation.max_tokens
+        floor = min(self.options.min_reply_tokens, want)
+        note = None
+        used = self.backend.count_tokens(messages)
+        if used + want <= n_ctx:
+            return messages, want, None
+        # 1. Shorten old execution results (all but the last user message).
+        trimmed = list(messages)
+        for i in range(len(trimmed) - 1):
+            msg = trimmed[i]
+            if msg.role == "user" and i > 1 and len(msg.content) > 600:
+                trimmed[i] = Message("user", msg.content[:300] + "\n[... shortened ...]\n"
+                                     + msg.content[-200:])
+        used = self.backend.count_tokens(trimmed)
+        # 2. Drop the oldest exchanges after the opening request.
+        head = 2 if len(trimmed) > 2 and trimmed[0].role == "system" else 1
+        while used + floor > n_ctx and len(trimmed) > head + 2:
+            del trimmed[head:head + 2]
+            used = self.backend.count_tokens(trimmed)
+        if len(trimmed) != len(messages) or trimmed != messages:
+            note = "The conversation was shortened to fit the model's context."
+        if used + floor > n_ctx:
+            raise ContextOverflowError(
+                f"the prompt needs {used:,} tokens and the context holds {n_ctx:,}",
+                "Shorten the input, or raise n_ctx (--n-ctx) if the model allows it.",
+            )
+        return trimmed, max(min(want, n_ctx - used), 1), note
+
+    def _generate(self, messages: list[Message], round_: int, purpose: str,
+                  options: GenerationOptions) -> Iterator[Event]:
+        """Stream one reply; the last event is its :class:`ModelReply`."""
+        messages, max_tokens, note = self._fit(messages)
+        if note:
+            yield Notice(note, "shortened")
+        options = replace(options, max_tokens=max_tokens,
+                          stop=tuple(dict.fromkeys((*options.stop, *OUTPUT_STOPS))))
+        yield ModelStart(round_, purpose)
+        parts: list[str] = []
+        ended_early = False
+        with cancel_on_sigint(self.cancel):
+            completion = self.backend.chat(messages, options, cancel=self.cancel)
+            for chunk in completion:
+                parts.append(chunk)
+                yield ModelText(chunk)
+                if self.options.stop_after_code and ("`" in chunk or "~" in chunk) and (
+                    _has_runnable_block("".join(parts))
+                ):
+                    ended_early = True
+                    break
+            if ended_early:
+                close = getattr(completion.chunks, "close", None)
+                if close is not None:
+                    close()
+        stats: GenerationStats = completion.stats
+        if ended_early:
+            stats.finish_reason = "stop"
+        self.totals.add(stats)
+        self.history = [*messages, Message("assistant", "".join(parts).strip())]
+        yield ModelReply("".join(parts), stats, round_, purpose)
+
+    # ------------------------------------------------------------ execution --
+
+    def _execute(self, code: str, round_: int, candidate: int = 0) -> Iterator[Event]:
+        yield ExecutionStart(code, round_, candidate)
+        started = time.monotonic()
+        result = self.executor.execute(code, self.on_output)
+        self.totals.execution_seconds += time.monotonic() - started
+        self.totals.executions += 1
+        fb = format_result(result, self.prompts, budget=self.options.feedback_chars,
+                           program_files=self.executor.program_files,
+                           rename=self.executor.rename, code=code)
+        yield ExecutionEnd(code, result, fb.text, fb.status, fb.reason, round_, candidate)
+
+    # ----------------------------------------------------------------- loop --
+
+    def run(self, task: Task) -> Iterator[Event]:
+        """Drive the loop for ``task``; yields events, the last one :class:`Stopped`."""
+        opts = self.options
+        self._prepare = task.prepare
+        messages = list(task.messages)
+        seen: dict[str, _Attempt | None] = {}
+        clean: _Attempt | None = None
+        last: _Attempt | None = None
+        rounds = 0
+        nudged = False
+        answer = ""
+
+        def stop(reason: StopReason, success: bool, extra: str = "") -> Stopped:
+            best = clean if (success and clean is not None) else last
+            message = STOP_TEXT[reason] + (f": {extra}" if extra else "")
+            return Stopped(
+                reason=reason, success=success, rounds=rounds,
+                final_code=best.code if best else None,
+                final_output=clean.result.stdout if (success and clean) else None,
+                answer=answer, message=message, totals=self.totals,
+            )
+
+        while True:
+            reply: ModelReply | None = None
+            concluding = clean is not None and last is clean
+            for event in self._generate(messages, rounds if concluding else rounds + 1,
+                                        "conclude" if concluding else "answer",
+                                        opts.generation):
+                if isinstance(event, ModelReply):
+                    reply = event
+                yield event
+            assert reply is not None
+            if reply.stats.finish_reason == "cancelled":
+                yield stop("cancelled", False)
+                return
+            messages = list(self.history)
+            found = extract_program(reply.text)
+            code = self._program(reply.text)
+
+            if code is None:
+                answer = reply.text.strip()
+                if clean is not None and last is clean:
+                    yield stop("done", True)
+                    return
+                if found.truncated:
+                    yield CodeSkipped("", "truncated", self.prompts.truncated)
+                    rounds += 1
+                    if rounds >= opts.max_rounds:
+                        yield stop("round_cap", False, "the program was cut off")
+                        return
+                    messages.append(Message("user", self.prompts.truncated))
+                    continue
+                languages = found.other_languages()
+                if languages and not nudged:
+                    nudged = True
+                    text = self.prompts.other_language.format(languages=", ".join(languages))
+                    yield CodeSkipped("", "other_language", text)
+                    messages.append(Message("user", text))
+                    continue
+                if opts.require_code and not nudged:
+                    nudged = True
+                    yield Notice("The reply had no code; asking the model for a program.",
+                                 "no_code")
+                    messages.append(Message("user", task.need_code or self.prompts.need_code))
+                    continue
+                yield stop("no_code", False)
+                return
+
+            key = codeinfo.normalize(code)
+            if key in seen:
+                earlier = seen[key]
+                if earlier is not None and earlier is clean:
+                    answer = reply.text.strip()
+                    yield stop("done", True)
+                    return
+                new_code: str | None = None
+                nudge = self.prompts.repeated.format(
+                    reason=earlier.feedback.reason if earlier else "it cannot run")
+                for event in self._resample([*messages, Message("user", nudge)], rounds + 1,
+                                            seen):
+                    if isinstance(event, CodeFound):
+                        new_code = event.code
+                    else:
+                        yield event
+                if new_code is None:
+                    yield CodeSkipped(code, "repeated",
+                                      "The model proposed a program that already ran.")
+                    yield stop("repeated", clean is not None and last is clean)
+                    return
+                code = new_code
+                messages = list(self.history)
+                key = codeinfo.normalize(code)
+                found = extract_program(self.history[-1].content)
+
+            yield CodeFound(code, rounds + 1, found.how, tuple(found.other_languages()))
+
+            if codeinfo.input_call(code) is not None:
+                call = codeinfo.input_call(code) or "input()"
+                text = self.prompts.reads_input.format(call=call)
+                yield CodeSkipped(code, "input", text)
+                seen[key] = None
+                rounds += 1
+                if rounds >= opts.max_rounds:
+                    yield stop("round_cap", False, "the program asks for input")
+                    return
+                messages.append(Message("user", text))
+                continue
+
+            if self.ask is not None:
+                approval = self.ask(code, rounds + 1)
+                if not approval.run:
+                    why = f" {approval.why}" if approval.why else ""
+                    yield CodeSkipped(code, "refused", self.prompts.refused.format(why=why))
+                    yield stop("refused", clean is not None and last is clean)
+                    return
+                if approval.code is not None:
+                    code = approval.code
+                    key = codeinfo.normalize(code)
+
+            rounds += 1
+            attempt: _Attempt | None = None
+            for event in self._execute(code, rounds):
+                if isinstance(event, ExecutionEnd):
+                    attempt = _Attempt(code, Feedback(event.feedback, event.status, event.reason),
+                                       event.result)
+                yield event
+            assert attempt is not None
+            seen[key] = attempt
+            last = attempt
+            nudged = False
+            if attempt.result.interrupted:
+                yield stop("cancelled", False)
+                return
+
+            if not self._passed(attempt.feedback.status) and opts.candidates > 1:
+                for event in self._candidates(task, messages, attempt, rounds, seen):
+                    if isinstance(event, ExecutionEnd) and self._passed(event.status):
+                        attempt = _Attempt(event.code, Feedback(event.feedback, event.status,
+                                                                event.reason), event.result)
+                        last = attempt
+                    yield event
+
+            if self._passed(attempt.feedback.status):
+                clean = attempt
+                if not opts.confirm:
+                    yield stop("solved", True)
+                    return
+                if rounds >= opts.max_rounds:
+                    yield stop("round_cap", True, "the last program ran cleanly")
+                    return
+                messages = list(self.history)
+                messages.append(Message("user", attempt.feedback.text + self.prompts.ran_clean))
+                continue
+
+            if rounds >= opts.max_rounds:
+                yield stop("round_cap", False, attempt.feedback.reason)
+                return
+            messages = self._next_context(task, attempt)
+
+    def _next_context(self, task: Task, attempt: _Attempt) -> list[Message]:
+        """The prompt after a failed (or silent) run, per the strategy."""
+        failure = attempt.feedback.text
+        if self.options.strategy == "fresh" and task.restate is not None:
+            return task.restate(attempt.code, failure)
+        messages = list(self.history)
+        if task.again is not None:
+            text = task.again.format(failure=failure)
+        elif attempt.feedback.status == "failed":
+            text = failure + self.prompts.failed.format(reason=attempt.feedback.reason)
+        else:
+            text = failure
+        messages.append(Message("user", text))
+        return messages
+
+    def _resample(self, messages: list[Message], round_: int,
+                  seen: dict[str, _Attempt | None]) -> Iterator[Event]:
+        """Sample new replies until one has a program not run before; yields CodeFound
+        (not re-yielded by the caller) when one is found."""
+        opts = self.options
+        base = opts.generation
+        for k in range(opts.resample):
+            yield Notice(f"The model repeated a program that already ran; sampling a new one "
+                         f"({k + 1}/{opts.resample}).", "resample")
+            options = replace(base, temperature=max(opts.resample_temperature, 0.1),
+                              seed=base.seed + 1000 * (k + 1))
+            reply: ModelReply | None = None
+            for event in self._generate(messages, round_, "resample", options):
+                if isinstance(event, ModelReply):
+                    reply = event
+                yield event
+            assert reply is not None
+            if reply.stats.finish_reason == "cancelled":
+                return
+            code = self._program(reply.text)
+            if code is not None and codeinfo.normalize(code) not in seen:
+                yield CodeFound(code, round_, "resample")
+                return
+
+    def _candidates(self, task: Task, messages: list[Message], first: _Attempt, round_: int,
+                    seen: dict[str, _Attempt | None]) -> Iterator[Event]:
+        """Extra sampled programs for the same round; stops at the first that passes."""
+        opts = self.options
+        base = opts.generation
+        context = messages[:-1] if messages and messages[-1].role == "assistant" else messages
+        saved = self.history
+        for k in range(1, opts.candidates):
+            options = replace(base, temperature=max(opts.resample_temperature, 0.1),
+                              seed=base.seed + 7919 * k)
+            reply: ModelReply | None = None
+            for event in self._generate(list(context), round_, "candidate", options):
+                if isinstance(event, ModelReply):
+                    reply = event
+                yield event
+            if reply is None or reply.stats.finish_reason == "cancelled":
+                break
+            code = self._program(reply.text)
+            if code is None or codeinfo.reads_input(code):
+                continue
+            key = codeinfo.normalize(code)
+            if key in seen:
+                continue
+            ok = False
+            for event in self._execute(code, round_, k):
+                if isinstance(event, ExecutionEnd):
+                    seen[key] = _Attempt(code, Feedback(event.feedback, event.status,
+                                                        event.reason), event.result)
+                    ok = self._passed(event.status)
+                yield event
+            if ok:
+                return
+        self.history = saved
+
+
+def _has_runnable_block(text: str) -> bool:
+    """A complete python block that does something when run (not only definitions)."""
+    for block in find_blocks(text):
+        if block.language == "python" and block.complete and block.code.strip():
+            tree = codeinfo.parse_module(block.code)
+            if tree is not None and (codeinfo.prints_something(block.code)
+                                     or _calls_at_top_level(tree)):
+                return True
+    return False
+
+
+def _calls_at_top_level(tree: ast.Module) -> bool:
+    for node in tree.body:
+        if isinstance(node, ast.Expr) and isinstance(node.value, ast.Call):
+            return True
+        if isinstance(node, ast.If) and "__main__" in ast.unparse(node.test):
+            return True
+    return False
+
+
+def conversation_task(prompts: PromptSet, request: str,
+                      earlier: Sequence[Message] = ()) -> Task:
+    """A task in the interpreter's conversation: system prompt, earlier turns, the request."""
+    messages = [Message("system", prompts.system), *earlier, Message("user", request)]
+
+    def restate(code: str, failure: str) -> list[Message]:
+        return [Message("system", prompts.system),
+                Message("user", prompts.retry.format(task=request, code=code, failure=failure))]
+
+    return Task(messages=messages, text=request, restate=restate)

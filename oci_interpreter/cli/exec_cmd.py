@@ -1,0 +1,111 @@
+"""`oci exec`: run a script under the sandbox's limits, as the model's code would run."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from oci_interpreter.cli.options import (
+    AllowHomeOpt,
+    AllowNetworkOpt,
+    CpuOpt,
+    MaxFileSizeOpt,
+    MaxOpenFilesOpt,
+    MaxOutputOpt,
+    MaxProcessesOpt,
+    MemoryOpt,
+    PythonOpt,
+    SandboxOpt,
+    TimeoutOpt,
+    working_dir,
+)
+from oci_interpreter.core.errors import UsageError
+
+
+def exec_(
+    file: Annotated[str, typer.Argument(help="Python file to run, or - to read the code "
+                                        "from stdin.", show_default=False, metavar="FILE")],
+    args: Annotated[list[str] | None, typer.Argument(help="Arguments for the program "
+                                                     "(put -- before them).",
+                                                     show_default=False,
+                                                     metavar="ARGS")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the "
+                                          "result instead of the live output.")] = False,
+    timeout: TimeoutOpt = None,
+    cpu: CpuOpt = None,
+    memory: MemoryOpt = None,
+    max_processes: MaxProcessesOpt = None,
+    max_file_size: MaxFileSizeOpt = None,
+    max_open_files: MaxOpenFilesOpt = None,
+    max_output: MaxOutputOpt = None,
+    allow_network: AllowNetworkOpt = None,
+    allow_home: AllowHomeOpt = None,
+    sandbox: SandboxOpt = None,
+    cwd: Annotated[Path | None, typer.Option("--cwd", help="Working directory [default: the "
+                                             "current one].", show_default=False)] = None,
+    python: PythonOpt = None,
+) -> None:
+    """Run a Python script in the sandbox, under the same limits as the model's code.
+
+    Stdin is closed, the environment is scrubbed of secrets, the network is off, and
+    every process the script starts is gone when it ends. Files it creates (plots
+    included) are listed. Exit status: the program's own; 128 + N when signal N ended
+    it (137 when oci killed it for a limit, 152 for the CPU limit); 130 after Ctrl-C.
+    """
+    from oci_interpreter.cli.options import overrides
+    from oci_interpreter.core.config import load_settings
+    from oci_interpreter.sandbox import containment
+    from oci_interpreter.sandbox.limits import Limits
+    from oci_interpreter.sandbox.runner import ELIDED, run
+    from oci_interpreter.ui.console import err_console
+    from oci_interpreter.ui.execution import LiveOutput, print_note, status_text
+
+    settings = load_settings(overrides(
+        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
+        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
+        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox, python=python,
+    )).settings
+    limits = Limits.from_settings(settings)
+    code = path = None
+    if file == "-":
+        if sys.stdin.isatty():
+            raise UsageError("oci exec - reads the program from stdin, but stdin is a terminal",
+                             "Pipe the code in, e.g. echo 'print(1)' | oci exec -")
+        code = sys.stdin.read()
+    else:
+        path = Path(file)
+        if not path.exists():
+            raise UsageError(f"{file}: no such file", "Check the path.")
+        if not path.is_file():
+            raise UsageError(f"{file} is not a file", "Give a Python script.")
+    workdir = working_dir(cwd)
+    err = err_console()
+    contained = containment.probe(settings.sandbox)
+    if not settings.allow_network or contained.mode == "none":
+        print_note(err, contained.note)
+    live = None if as_json else LiveOutput(sys.stdout, sys.stderr)
+    result = run(code=code, path=path, args=args or [], cwd=workdir, limits=limits,
+                 sandbox=settings.sandbox, python=settings.python, on_output=live,
+                 filename="<stdin>" if code is not None else None)
+    if as_json:
+        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+    else:
+        # The head was shown live; show the elision marker and the kept tail too.
+        for name in ("stdout", "stderr"):
+            text = getattr(result, name)
+            cut = text.find(ELIDED)
+            if cut >= 0 and live is not None:
+                live(name, text[cut:])
+        if live is not None and not live.ends_line:
+            sys.stderr.write("\n")
+        err.print(status_text(result, workdir.resolve()))
+    if result.interrupted:
+        raise SystemExit(130)
+    code_out = result.exit_code if result.exit_code >= 0 else 128 - result.exit_code
+    if code_out:
+        raise SystemExit(code_out & 0xFF)

@@ -1,0 +1,171 @@
+"""The ``oci`` command: Typer app and the error boundary.
+
+Heavy modules (llama_cpp, huggingface_hub, prompt_toolkit) are imported inside
+the commands that need them, so ``oci --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from typing import Annotated, Any
+
+import typer
+
+from oci_interpreter import __version__
+from oci_interpreter.core.errors import ExitStatus, OciError
+
+app = typer.Typer(
+    name="oci",
+    help=(
+        "oci: a local code interpreter. A quantized code model (GGUF, llama.cpp) writes code, "
+        "oci runs it under limits and feeds the result back, round after round.\n\n"
+        "Run `oci chat` to start (plain `oci` on a terminal does the same)."
+    ),
+    no_args_is_help=False,
+    add_completion=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    pretty_exceptions_enable=False,
+    rich_markup_mode="markdown",
+)
+
+_STATE: dict[str, Any] = {"traceback": False}
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"oci {__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def main(
+    ctx: typer.Context,
+    traceback: Annotated[
+        bool, typer.Option("--traceback", help="Show the full traceback of an error.")
+    ] = False,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    _STATE["traceback"] = traceback
+    if ctx.invoked_subcommand is None:
+        if sys.stdin.isatty() and sys.stdout.isatty():
+            from oci_interpreter.cli.chat import chat
+
+            ctx.invoke(chat)
+        else:
+            typer.echo(ctx.get_help())
+
+
+def _register() -> None:
+    from oci_interpreter.cli import (
+        bench_cmd,
+        chat,
+        config_cmd,
+        exec_cmd,
+        fix_cmd,
+        models,
+        run_cmd,
+        serve_cmd,
+    )
+
+    app.command("chat")(chat.chat)
+    app.command("run")(run_cmd.run)
+    app.command("fix")(fix_cmd.fix)
+    app.command("exec")(exec_cmd.exec_)
+    app.add_typer(models.app, name="models")
+    app.add_typer(config_cmd.app, name="config")
+    app.add_typer(bench_cmd.app, name="bench")
+    app.command("serve")(serve_cmd.serve)
+
+
+_register()
+
+
+def _print_error(message: str) -> None:
+    from oci_interpreter.ui.console import err_console
+
+    err_console().print(f"[bold red]oci:[/bold red] {message}", markup=True, highlight=False,
+                        soft_wrap=True)
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(text)
+
+
+def run(argv: list[str] | None = None) -> None:
+    """Console-script entry point: run the app and map errors to exit codes."""
+    sys.exit(main_with_status(argv))
+
+
+try:  # Typer >= 0.20 ships its own copy of click
+    from typer._click import exceptions as _cx
+except ImportError:  # pragma: no cover - older Typer on top of click
+    from click import exceptions as _cx  # type: ignore[no-redef]
+
+_NoArgsIsHelp: type[Exception] = (
+    getattr(_cx, "NoArgsIsHelpError", None) or getattr(_cx, "NoArgsIsHelp")  # noqa: B009
+)
+
+
+def _tolerant_streams() -> None:
+    """In a non-UTF-8 locale, print what the encoding lacks as ``?`` instead of crashing
+    (model text, program output and our own symbols may be any Unicode)."""
+    for stream in (sys.stdout, sys.stderr):
+        encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
+        reconfigure = getattr(stream, "reconfigure", None)
+        if encoding and encoding != "utf8" and reconfigure is not None:
+            with contextlib.suppress(Exception):
+                reconfigure(errors="replace")
+
+
+def main_with_status(argv: list[str] | None = None) -> int:
+
+    args = sys.argv[1:] if argv is None else argv
+    _tolerant_streams()
+    _STATE["traceback"] = "--traceback" in args or os.environ.get("OCI_TRACEBACK") == "1"
+    command = typer.main.get_command(app)
+    try:
+        result = command.main(args=args, prog_name="oci", standalone_mode=False)
+        return int(result) if isinstance(result, int) else 0
+    except OciError as exc:
+        if _STATE["traceback"]:
+            import traceback
+
+            traceback.print_exc()
+        _print_error(_escape(exc.one_line()))
+        return int(exc.exit_code)
+    except _NoArgsIsHelp:  # the help was already printed
+        return int(ExitStatus.USAGE)
+    except _cx.UsageError as exc:
+        where = exc.ctx.command_path if exc.ctx else "oci"
+        _print_error(_escape(f"{exc.format_message()} (see `{where} --help`)"))
+        return int(ExitStatus.USAGE)
+    except typer.Exit as exc:
+        return int(exc.exit_code)
+    except SystemExit as exc:  # a command's own exit status (e.g. `oci exec`)
+        return exc.code if isinstance(exc.code, int) else int(ExitStatus.ERROR)
+    except (typer.Abort, KeyboardInterrupt):
+        _print_error("interrupted")
+        return int(ExitStatus.INTERRUPTED)
+    except _cx.ClickException as exc:
+        _print_error(_escape(exc.format_message()))
+        return int(exc.exit_code)
+    except BrokenPipeError:
+        # The reader of our stdout went away (e.g. `oci models list | head`).
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return int(ExitStatus.OK)
+    except Exception as exc:  # a bug: one line, and the traceback on request
+        if _STATE["traceback"]:
+            raise
+        _print_error(
+            _escape(f"internal error: {type(exc).__name__}: {exc}. "
+                    "Run again with --traceback and report it.")
+        )
+        return int(ExitStatus.ERROR)

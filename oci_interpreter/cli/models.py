@@ -1,0 +1,198 @@
+"""`oci models list | pull | info`."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any
+
+import typer
+
+app = typer.Typer(help="Known models, downloads and GGUF metadata.", no_args_is_help=True)
+
+
+def _human(n: float) -> str:
+    for unit in ("B", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
+        n /= 1000
+    return str(n)  # pragma: no cover
+
+
+def _default_marker(loaded_model: str | None, source: str) -> tuple[str | None, str]:
+    """Which catalog name ``NAME:QUANT`` is the default, and a line that says why.
+
+    The same order every command uses: OCI_MODEL or ``model`` in the config file, else
+    the best downloaded model, else the first embedded model installed (larger first).
+    """
+    from oci_interpreter.core.catalog import lookup, split_spec
+    from oci_interpreter.core.errors import OciError
+    from oci_interpreter.core.store import default_choice, looks_like_path
+
+    if loaded_model:
+        if looks_like_path(loaded_model):
+            return None, f"default: {loaded_model}, set by the {source}"
+        try:
+            name, quant = split_spec(loaded_model)
+            model = lookup(name)
+            tag = f"{model.name}:{model.file_for(quant).quant}"
+        except OciError as exc:
+            return None, f"default: {loaded_model!r}, set by the {source}, fails: {exc}"
+        return tag, f"* the default, set by the {source}"
+    choice = default_choice()
+    if choice is None:
+        return None, ("no model is installed: pip install 'oci-interpreter[model]' "
+                      "(the embedded default), or `oci models pull NAME`")
+    why = "embedded, installed" if choice.model.embedded else "the best model downloaded"
+    return (f"{choice.model.name}:{choice.file.quant}",
+            f"* the default ({why}; --model NAME or OCI_MODEL picks another)")
+
+
+@app.command("list")
+def list_models(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """List known models: the ones ready to use first, the default marked (*)."""
+    from oci_interpreter.core.config import load_settings
+    from oci_interpreter.core.store import embedded_installed, stored_models
+
+    loaded = load_settings()
+    default_tag, default_line = _default_marker(loaded.settings.model,
+                                                loaded.sources.get("model", ""))
+    entries = stored_models()
+    rows: list[dict[str, Any]] = []
+    for s in entries:
+        present = s.present
+        installed = s.model.embedded and embedded_installed(s.model)
+        tag = f"{s.model.name}:{s.file.quant}"
+        rows.append({
+            "name": tag,
+            "aliases": list(s.model.aliases) if s.file.quant == s.model.default_quant else [],
+            "present": present,
+            "ready": present or installed,
+            "default": tag == default_tag,
+            "embedded": s.model.embedded,
+            "extra": s.model.extra,
+            "size_bytes": s.path.stat().st_size if present else s.file.size,
+            "path": str(s.path),
+            "description": s.model.description,
+        })
+    # Ready to use first (stable: best rank first within each group).
+    order = sorted(range(len(rows)), key=lambda i: not rows[i]["ready"])
+    rows = [rows[i] for i in order]
+    entries = [entries[i] for i in order]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    from rich.table import Table
+
+    from oci_interpreter.ui.console import make_console
+
+    table = Table(box=None, pad_edge=False)
+    table.add_column("", no_wrap=True)
+    table.add_column("model", no_wrap=True)
+    table.add_column("size", justify="right", no_wrap=True)
+    table.add_column("where", overflow="fold")
+    for r, s in zip(rows, entries, strict=True):
+        if r["present"]:
+            where = f"[green]present[/green] {r['path']}"
+        elif r["ready"]:
+            where = "[green]installed[/green] [dim](assembled on first use)[/dim]"
+        elif s.model.embedded:
+            where = f"[dim]not installed: pip install 'oci-interpreter[{s.model.extra}]'[/dim]"
+        else:
+            where = f"[dim]not downloaded ({s.model.repo})[/dim]"
+        aliases = ", ".join(r["aliases"])
+        name = r["name"] + (f" [dim]alias {aliases}[/dim]" if aliases else "")
+        approx = "" if r["present"] or s.file.sha256 else "~"
+        mark = "[bold]*[/bold]" if r["default"] else ""
+        table.add_row(mark, name, approx + _human(r["size_bytes"]), where)
+    console = make_console()
+    console.print(table)
+    console.print(f"[dim]{default_line}[/dim]", highlight=False)
+    console.print("[dim]Get one with `oci models pull NAME[:QUANT]`; "
+                  "use one with `--model NAME` or a path to any .gguf file.[/dim]")
+
+
+@app.command("pull")
+def pull(
+    name: Annotated[str, typer.Argument(help="NAME or NAME:QUANT from `oci models list`.")],
+) -> None:
+    """Download a model into the store (resumable, verified); the embedded one is assembled."""
+    from oci_interpreter.core import hub
+    from oci_interpreter.core.catalog import lookup, split_spec
+    from oci_interpreter.core.store import assemble_embedded
+    from oci_interpreter.ui.console import err_console
+    from oci_interpreter.ui.progress import byte_progress
+
+    base, quant = split_spec(name)
+    model = lookup(base)
+    mf = model.file_for(quant)
+    err = err_console()
+    with byte_progress(err, f"{model.name}:{mf.quant}") as progress:
+        if model.embedded:
+            path = assemble_embedded(model, progress)
+        else:
+            path = hub.pull(model, mf, progress)
+    typer.echo(str(path))
+
+
+@app.command("info")
+def info(
+    model: Annotated[str, typer.Argument(help="Catalog NAME[:QUANT] or path to a .gguf file.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    template: Annotated[bool, typer.Option("--template", help="Print the whole chat template.")]
+    = False,
+) -> None:
+    """Show a GGUF file's metadata: architecture, quantization, parameters, context, template."""
+    from oci_interpreter.core import gguf_meta
+    from oci_interpreter.core.store import resolve_model
+
+    resolved = resolve_model(model)
+    header = gguf_meta.read_header(resolved.path)
+    complete = True
+    try:
+        gguf_meta.check_complete(header)
+    except Exception:
+        complete = False
+    data: dict[str, Any] = {
+        "name": header.name,
+        "path": str(resolved.path),
+        "architecture": header.architecture,
+        "quantization": header.quantization,
+        "parameters": header.n_parameters,
+        "context_length": header.context_length,
+        "file_size": header.file_size,
+        "complete": complete,
+        "gguf_version": header.version,
+        "special_tokens": header.special_tokens(),
+        "chat_template": header.chat_template,
+    }
+    if as_json:
+        typer.echo(json.dumps(data, indent=2))
+        return
+    from rich.table import Table
+
+    from oci_interpreter.ui.console import make_console
+
+    table = Table(box=None, show_header=False, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    tpl = header.chat_template
+    for key, value in data.items():
+        if key == "chat_template":
+            if tpl is None:
+                value = "none (oci will use its fallback)"
+            elif not template:
+                value = f"{len(tpl)} characters (--template to print it)"
+            else:
+                value = tpl
+        elif key == "parameters":
+            value = f"{value / 1e9:.2f} B" if value >= 1e8 else f"{value / 1e6:.1f} M"
+        elif key == "file_size":
+            value = _human(value)
+        elif key == "special_tokens":
+            value = ", ".join(f"{k}={v}" for k, v in value.items()) or "none"
+        elif key == "complete" and not value:
+            value = "NO: truncated (delete and fetch again)"
+        table.add_row(key.replace("_", " "), str(value))
+    make_console().print(table)

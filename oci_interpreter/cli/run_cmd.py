@@ -1,0 +1,280 @@
+"""`oci run`: solve a task by writing and running code, no questions asked."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from oci_interpreter.cli.options import (
+    AllowHomeOpt,
+    AllowNetworkOpt,
+    BaseUrlOpt,
+    CandidatesOpt,
+    CpuOpt,
+    CwdOpt,
+    GpuLayersOpt,
+    MaxFileSizeOpt,
+    MaxOpenFilesOpt,
+    MaxOutputOpt,
+    MaxProcessesOpt,
+    MaxTokensOpt,
+    MemoryOpt,
+    ModelOpt,
+    NCtxOpt,
+    PythonOpt,
+    RoundsOpt,
+    SandboxOpt,
+    SeedOpt,
+    ServerModelOpt,
+    StrategyOpt,
+    TemperatureOpt,
+    ThreadsOpt,
+    TimeoutOpt,
+    VerboseOpt,
+    overrides,
+    working_dir,
+)
+from oci_interpreter.core.errors import ExitStatus, UsageError
+
+MAX_TASK_BYTES = 256 * 1024
+
+ProgressOpt = Annotated[
+    bool | None, typer.Option("--progress/--no-progress",
+                              help="Show the rounds on stderr [default: when stderr is a "
+                              "terminal].", show_default=False)
+]
+
+
+def read_task(task: str | None, task_file: Path | None) -> str:
+    """The task from the argument, ``-`` (stdin) or ``-f FILE``; one clear error otherwise."""
+    if task is not None and task_file is not None:
+        raise UsageError("give the task either as an argument or with -f, not both")
+    if task_file is not None:
+        try:
+            data = task_file.read_bytes()
+        except FileNotFoundError:
+            raise UsageError(f"{task_file}: no such file", "Check the path.") from None
+        except IsADirectoryError:
+            raise UsageError(f"{task_file} is a directory", "Give a text file.") from None
+        except OSError as exc:
+            raise UsageError(f"cannot read {task_file}: {exc.strerror}") from None
+        text = _decode(data, str(task_file))
+    elif task == "-":
+        if sys.stdin.isatty():
+            raise UsageError("`oci run -` reads the task from stdin, but stdin is a terminal",
+                             'Pipe it in (echo "task" | oci run -) or give it as an argument.')
+        text = _decode(sys.stdin.buffer.read(MAX_TASK_BYTES + 1), "stdin")
+    elif task is None:
+        raise UsageError("no task given",
+                         'Use oci run "TASK", echo "TASK" | oci run -, or oci run -f task.txt.')
+    else:
+        text = task
+    if len(text.encode("utf-8", "replace")) > MAX_TASK_BYTES:
+        raise UsageError(f"the task is longer than {MAX_TASK_BYTES // 1024} KiB",
+                         "Shorten it; put data in a file the program can read instead.")
+    if not text.strip():
+        raise UsageError("the task is empty", "Say what the program should do.")
+    return text.strip()
+
+
+def _decode(data: bytes, where: str) -> str:
+    if b"\x00" in data:
+        raise UsageError(f"{where} is binary, not a text task", "Give the task as text.")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        raise UsageError(f"{where} is not UTF-8 text", "Save it as UTF-8.") from None
+
+
+def run(
+    task: Annotated[str | None, typer.Argument(help="The task, in words; - reads it from "
+                                               "stdin (all of it).", show_default=False,
+                                               metavar="TASK")] = None,
+    task_file: Annotated[Path | None, typer.Option("--file", "-f", help="Read the task from "
+                                                   "a file.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object: success, "
+                                          "final_code, final_output, rounds, stop_reason, "
+                                          "events, stats.")] = False,
+    print_code: Annotated[bool, typer.Option("--code", help="Print the final program instead "
+                                             "of its output.")] = False,
+    rounds: RoundsOpt = None,
+    strategy: StrategyOpt = None,
+    candidates: CandidatesOpt = None,
+    progress: ProgressOpt = None,
+    cwd: CwdOpt = None,
+    model: ModelOpt = None,
+    base_url: BaseUrlOpt = None,
+    server_model: ServerModelOpt = None,
+    n_ctx: NCtxOpt = None,
+    threads: ThreadsOpt = None,
+    gpu_layers: GpuLayersOpt = None,
+    temperature: TemperatureOpt = None,
+    seed: SeedOpt = None,
+    max_tokens: MaxTokensOpt = None,
+    verbose: VerboseOpt = None,
+    timeout: TimeoutOpt = None,
+    cpu: CpuOpt = None,
+    memory: MemoryOpt = None,
+    max_processes: MaxProcessesOpt = None,
+    max_file_size: MaxFileSizeOpt = None,
+    max_open_files: MaxOpenFilesOpt = None,
+    max_output: MaxOutputOpt = None,
+    allow_network: AllowNetworkOpt = None,
+    allow_home: AllowHomeOpt = None,
+    sandbox: SandboxOpt = None,
+    python: PythonOpt = None,
+) -> None:
+    """Solve TASK: the model writes a program, oci runs it in the sandbox, the model reads
+    the result and refines, up to --rounds times. No questions are asked.
+
+    Stdout gets the final program's output (--code: the program; --json: everything);
+    progress goes to stderr. Exit status: 0 solved, 1 not solved within the rounds,
+    2 usage error, 130 interrupted. Deterministic by default (temperature 0, fixed seed).
+    """
+    from oci_interpreter.agent.loop import LoopOptions
+    from oci_interpreter.core.config import load_settings
+
+    text = read_task(task, task_file)
+    if as_json and print_code:
+        raise UsageError("--json and --code cannot be combined", "Pick one.")
+    settings = load_settings(overrides(
+        model=model, base_url=base_url, server_model=server_model, n_ctx=n_ctx,
+        threads=threads, gpu_layers=gpu_layers,
+        temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
+        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
+        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
+        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox,
+        python=python, rounds=rounds,
+        strategy=strategy, candidates=candidates,
+    )).settings
+    workdir = working_dir(cwd)
+    from oci_interpreter.agent.execute import ProgramExecutor
+    from oci_interpreter.sandbox.limits import Limits
+
+    limits = Limits.from_settings(settings)
+    executor = ProgramExecutor(workdir, limits, sandbox=settings.sandbox,
+                               python=settings.python)
+    outcome = drive(text, settings, executor, LoopOptions(), progress=progress)
+    stopped = outcome["stopped"]
+    if as_json:
+        sys.stdout.write(json.dumps(outcome["json"], ensure_ascii=False) + "\n")
+    elif stopped.success:
+        shown = stopped.final_code if print_code else stopped.final_output
+        if shown:
+            _write_result(shown)
+    sys.stdout.flush()
+    if stopped.reason == "cancelled":
+        raise SystemExit(int(ExitStatus.INTERRUPTED))
+    if not stopped.success:
+        if not as_json:
+            from rich.markup import escape
+
+            from oci_interpreter.ui.console import err_console
+
+            err_console().print(f"[bold red]oci:[/bold red] not solved: "
+                                f"{escape(stopped.message)}", highlight=False, markup=True)
+        raise SystemExit(1)
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _write_result(text: str) -> None:
+    from oci_interpreter.ui.console import sanitize
+    from oci_interpreter.ui.loop_view import is_terminal
+
+    if is_terminal(sys.stdout):
+        text = sanitize(text)
+    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+
+
+def follow(loop: Any, task: Any, view: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """Run ``loop`` on ``task``, rendering each event with ``view`` (if any).
+
+    Returns the :class:`Stopped` event and the transcript for ``--json`` (every event
+    but the streamed text chunks, which the replies repeat whole).
+    """
+    from oci_interpreter.agent.events import ModelText, Stopped, event_to_dict
+
+    transcript: list[dict[str, Any]] = []
+    stopped: Stopped | None = None
+    for event in loop.run(task):
+        if view is not None:
+            view(event)
+        if isinstance(event, Stopped):
+            stopped = event
+        if not isinstance(event, ModelText):
+            transcript.append(event_to_dict(event))
+    assert stopped is not None
+    return stopped, transcript
+
+
+def drive(text: str, settings: Any, executor: Any, base: Any, *,
+          progress: bool | None) -> dict[str, Any]:
+    """Load the model, run the loop on ``text`` with ``executor``, render progress.
+
+    Returns ``{"stopped": Stopped, "json": dict}``.
+    """
+    from dataclasses import replace
+
+    from oci_interpreter.agent.loop import RefineLoop, conversation_task
+    from oci_interpreter.agent.prompts import for_family
+    from oci_interpreter.backend.base import GenerationOptions
+    from oci_interpreter.backend.loader import load_backend
+    from oci_interpreter.sandbox import containment
+    from oci_interpreter.ui.console import err_console
+    from oci_interpreter.ui.execution import print_note
+    from oci_interpreter.ui.loop_view import LoopView, is_terminal
+    from oci_interpreter.ui.progress import byte_progress
+
+    err = err_console()
+    show = is_terminal(sys.stderr) if progress is None else progress
+    contained = containment.probe(settings.sandbox)
+    if not settings.allow_network or contained.mode == "none":
+        print_note(err, contained.note)
+    with byte_progress(err, "preparing model") as bar:
+        backend = load_backend(settings, bar)
+    try:
+        prompts = for_family(backend.info.family)
+        options = replace(
+            base, max_rounds=settings.rounds, strategy=settings.strategy,
+            candidates=settings.candidates,
+            generation=GenerationOptions(temperature=settings.temperature, seed=settings.seed,
+                                         max_tokens=settings.max_tokens),
+        )
+        view = LoopView(err) if show else None
+        loop = RefineLoop(backend, executor, prompts, options,
+                          on_output=view.output if view else None)
+        stopped, transcript = follow(loop, conversation_task(prompts, text), view)
+        model_name = backend.info.name
+    finally:
+        backend.close()
+    data = {
+        "success": stopped.success,
+        "final_code": stopped.final_code if stopped.success else None,
+        "final_output": stopped.final_output,
+        "best_attempt": stopped.final_code,
+        "rounds": stopped.rounds,
+        "stop_reason": stopped.reason,
+        "message": stopped.message,
+        "answer": stopped.answer,
+        "task": text,
+        "model": model_name,
+        "stats": stopped.totals.to_dict(),
+        "events": transcript,
+    }
+    if view is not None:
+        style = "green" if stopped.success else "red"
+        from rich.markup import escape
+
+        totals = stopped.totals
+        took = totals.prompt_seconds + totals.generate_seconds + totals.execution_seconds
+        err.print(f"[{style}]{'✓' if stopped.success else '✗'}[/{style}] "
+                  f"{escape(stopped.message)} · {_plural(stopped.rounds, 'round')} · "
+                  f"{totals.generated_tokens} tokens · {took:.1f} s", highlight=False)
+    return {"stopped": stopped, "json": data}

@@ -1,0 +1,287 @@
+"""Settings: defaults < config file < OCI_* environment < command-line flags.
+
+``load_settings()`` returns the effective :class:`Settings` and, for each field,
+where its value came from (``oci config show`` prints both).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from oci_interpreter.core import paths
+from oci_interpreter.core.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+ENV_PREFIX = "OCI_"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every user-tunable setting, with its default."""
+
+    model: str | None = field(
+        default=None, metadata={"help": "model name from the catalog, or a path to a .gguf file"}
+    )
+    n_ctx: int = field(
+        default=8192, metadata={"help": "context window in tokens (capped by the model's own)"}
+    )
+    threads: int = field(
+        default=0, metadata={"help": "CPU threads for generation; 0 = physical cores"}
+    )
+    gpu_layers: int = field(
+        default=-1,
+        metadata={"help": "layers offloaded to the GPU; -1 = all when llama.cpp has GPU support"},
+    )
+    flash_attn: bool = field(default=True, metadata={"help": "use flash attention"})
+    mmap: str = field(
+        default="auto",
+        metadata={"help": "map the model file instead of reading it into memory: auto = only "
+                  "when layers go to a GPU (on the CPU, llama.cpp keeps a repacked copy of "
+                  "most weights, and the mapped pages would stay resident beside it), on, off"},
+    )
+    temperature: float = field(default=0.0, metadata={"help": "sampling temperature"})
+    seed: int = field(default=1234, metadata={"help": "sampling seed"})
+    max_tokens: int = field(default=1024, metadata={"help": "longest reply, in tokens"})
+    verbose: bool = field(default=False, metadata={"help": "show llama.cpp's own log"})
+    # A model server instead of a local model (see docs/scale-out.md).
+    base_url: str | None = field(
+        default=None, metadata={"help": "OpenAI-compatible model server to use instead of a "
+                                "local model, e.g. http://127.0.0.1:8080/v1"}
+    )
+    server_model: str | None = field(
+        default=None, metadata={"help": "model name on the server; default: the first it lists"}
+    )
+    api_key_env: str = field(
+        default="OCI_API_KEY",
+        metadata={"help": "environment variable that holds the server's API key (the key "
+                  "itself is never stored in settings)"},
+    )
+    server_timeout: float = field(
+        default=300.0, metadata={"help": "seconds to wait for the server's next reply event"}
+    )
+    # The sandbox that runs model-written code (see docs/security.md).
+    timeout: float = field(
+        default=30.0, metadata={"help": "wall-clock seconds per program run or kernel cell"}
+    )
+    cpu_time: float = field(
+        default=0.0, metadata={"help": "CPU seconds per program; 0 = timeout + 1"}
+    )
+    memory: str = field(
+        default="1G", metadata={"help": "memory per program (address space and resident)"}
+    )
+    max_processes: int = field(
+        default=64, metadata={"help": "processes a program may run at once"}
+    )
+    max_file_size: str = field(
+        default="256M", metadata={"help": "largest file a program may write"}
+    )
+    max_open_files: int = field(
+        default=256, metadata={"help": "open files per process"}
+    )
+    max_output: str = field(
+        default="1M", metadata={"help": "output kept per stream (head and tail)"}
+    )
+    allow_network: bool = field(
+        default=False, metadata={"help": "let programs use the network"}
+    )
+    allow_home: bool = field(
+        default=False, metadata={"help": "let your home directory itself be the working "
+                                 "directory (its dot-files stay read-only under bubblewrap)"}
+    )
+    sandbox: str = field(
+        default="auto", metadata={"help": "containment: auto, bwrap, unshare or none"}
+    )
+    python: str | None = field(
+        default=None, metadata={"help": "interpreter for programs; default: the one running oci"}
+    )
+
+    # The refine loop (see docs/loop.md).
+    rounds: int = field(
+        default=3, metadata={"help": "execution rounds per task for `oci run` and `oci fix`"}
+    )
+    strategy: str = field(
+        default="conversation",
+        metadata={"help": "after a failed run: conversation (append the result) or fresh "
+                  "(restate task, program and failure in a new short context)"},
+    )
+    candidates: int = field(
+        default=3, metadata={"help": "programs tried per failed round (extra ones sampled)"}
+    )
+
+    # `oci chat` (see docs/usage.md).
+    chat_rounds: int = field(
+        default=5, metadata={"help": "execution rounds per message in `oci chat`"}
+    )
+    auto_run: bool = field(
+        default=False, metadata={"help": "`oci chat` runs programs without asking (like --yes)"}
+    )
+    editing_mode: str = field(
+        default="emacs", metadata={"help": "key bindings at the chat prompt: emacs or vi"}
+    )
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+
+FIELD_NAMES = tuple(f.name for f in fields(Settings))
+
+
+@dataclass(frozen=True)
+class LoadedSettings:
+    settings: Settings
+    sources: dict[str, str]
+    config_path: Path
+
+
+def _field_type(name: str) -> str:
+    for f in fields(Settings):
+        if f.name == name:
+            return str(f.type)
+    raise KeyError(name)
+
+
+def coerce(name: str, value: Any, origin: str) -> Any:
+    """Convert ``value`` (from TOML or an environment string) to the field's type."""
+    kind = _field_type(name)
+    try:
+        if "bool" in kind:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in {"1", "true", "yes", "on"}:
+                return True
+            if text in {"0", "false", "no", "off"}:
+                return False
+            raise ValueError(value)
+        if kind.startswith("int"):
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return int(value)
+        if kind.startswith("float"):
+            if isinstance(value, bool):
+                raise ValueError(value)
+            return float(value)
+        if "str" in kind:
+            if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+                raise ValueError(value)
+            text = str(value).strip()
+            if not text and "None" not in kind:
+                raise ValueError(value)
+            return text or None
+    except (TypeError, ValueError):
+        expected = kind.replace(" | None", "")
+        raise ConfigError(
+            f"{origin}: {name} = {value!r} is not a valid {expected}",
+            "Fix the value, or remove it to use the default.",
+        ) from None
+    raise ConfigError(f"{origin}: unsupported setting type for {name}")  # pragma: no cover
+
+
+def read_config_file(path: Path) -> dict[str, Any]:
+    if not path.exists():
+        return {}
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(
+            f"config file {path} is not valid TOML ({exc})",
+            "Fix it, or move it away to start from the defaults.",
+        ) from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
+    unknown = sorted(set(data) - set(FIELD_NAMES))
+    if unknown:
+        raise ConfigError(
+            f"config file {path}: unknown setting {unknown[0]!r}",
+            f"Known settings: {', '.join(FIELD_NAMES)}.",
+        )
+    return data
+
+
+def load_settings(
+    overrides: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> LoadedSettings:
+    """Merge defaults, the config file, OCI_* variables and ``overrides`` (flags).
+
+    ``overrides`` values of ``None`` mean "flag not given" and are ignored.
+    """
+    env = os.environ if environ is None else environ
+    path = paths.config_file()
+    values: dict[str, Any] = {}
+    sources = {name: "default" for name in FIELD_NAMES}
+
+    for name, value in read_config_file(path).items():
+        values[name] = coerce(name, value, str(path))
+        sources[name] = f"config file ({path})"
+    for name in FIELD_NAMES:
+        var = ENV_PREFIX + name.upper()
+        if var in env and env[var].strip() != "":
+            values[name] = coerce(name, env[var], f"environment variable {var}")
+            sources[name] = f"environment ({var})"
+    for name, value in (overrides or {}).items():
+        if value is None:
+            continue
+        if name not in FIELD_NAMES:
+            raise KeyError(name)
+        values[name] = coerce(name, value, f"option --{name.replace('_', '-')}")
+        sources[name] = "command line"
+
+    settings = Settings(**values)
+    _validate(settings, sources)
+    return LoadedSettings(settings=settings, sources=sources, config_path=path)
+
+
+def _validate(s: Settings, sources: Mapping[str, str]) -> None:
+    def bad(name: str, why: str) -> ConfigError:
+        return ConfigError(f"{name} = {getattr(s, name)!r} from {sources[name]}: {why}")
+
+    if s.n_ctx < 256:
+        raise bad("n_ctx", "the context must be at least 256 tokens")
+    if s.threads < 0:
+        raise bad("threads", "use 0 for automatic, or a positive number")
+    if s.gpu_layers < -1:
+        raise bad("gpu_layers", "use -1 for automatic, 0 for none, or a layer count")
+    if not 0.0 <= s.temperature <= 5.0:
+        raise bad("temperature", "use a value between 0 and 5")
+    if s.max_tokens < 1:
+        raise bad("max_tokens", "must be at least 1")
+    if s.timeout <= 0:
+        raise bad("timeout", "must be more than 0 seconds")
+    if s.server_timeout <= 0:
+        raise bad("server_timeout", "must be more than 0 seconds")
+    if s.base_url is not None and not s.base_url.startswith(("http://", "https://")):
+        raise bad("base_url", "give the server's http(s) address, e.g. http://127.0.0.1:8080/v1")
+    if not s.api_key_env.strip() or "=" in s.api_key_env:
+        raise bad("api_key_env", "name an environment variable, e.g. OCI_API_KEY")
+    if s.cpu_time < 0:
+        raise bad("cpu_time", "use 0 for timeout + 1, or a number of seconds")
+    if s.rounds < 1:
+        raise bad("rounds", "must be at least 1")
+    if s.strategy not in ("conversation", "fresh"):
+        raise bad("strategy", "use conversation or fresh")
+    if not 1 <= s.candidates <= 16:
+        raise bad("candidates", "use a number from 1 to 16")
+    if s.chat_rounds < 1:
+        raise bad("chat_rounds", "must be at least 1")
+    if s.editing_mode not in ("emacs", "vi"):
+        raise bad("editing_mode", "use emacs or vi")
+    if s.mmap not in ("auto", "on", "off"):
+        raise bad("mmap", "use auto, on or off")
+    if s.sandbox not in ("auto", "bwrap", "unshare", "none"):
+        raise bad("sandbox", "use auto, bwrap, unshare or none")
+    from oci_interpreter.core.sizes import parse_size
+
+    for name in ("memory", "max_file_size", "max_output"):
+        if parse_size(getattr(s, name)) is None:
+            raise bad(name, "write a size such as 512M or 1G")

@@ -1,0 +1,634 @@
+"""The interactive session (``oci chat``): the refine loop with the user in it.
+
+Each message runs the agent's refine loop (``agent/session.py``) with the programs as
+cells of one persistent kernel, so variables survive between turns. The user reads
+each program before it runs and answers ``y`` / ``n`` / ``e`` (edit first) / ``a``
+(always), or types guidance instead, which goes to the model (the "human feedback" of
+the OpenCodeInterpreter paper). Replies stream as Markdown, each run shows as a panel,
+and a quiet status line follows each turn.
+
+Input comes from prompt_toolkit on a terminal and from plain lines otherwise (pipes,
+tests); both implement :class:`Reader`.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import shlex
+import shutil
+import subprocess
+import sys
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Protocol
+
+from rich.console import Console, Group
+from rich.live import Live
+from rich.panel import Panel
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+
+from oci_interpreter.agent.events import (
+    CodeFound,
+    CodeSkipped,
+    Event,
+    ExecutionEnd,
+    ExecutionStart,
+    ModelReply,
+    ModelStart,
+    ModelText,
+    Notice,
+    Stopped,
+)
+from oci_interpreter.agent.execute import KernelExecutor
+from oci_interpreter.agent.feedback import format_result
+from oci_interpreter.agent.loop import Approval, LoopOptions
+from oci_interpreter.agent.prompts import PromptSet, for_family
+from oci_interpreter.agent.session import ChatSession
+from oci_interpreter.backend.base import Backend, GenerationStats
+from oci_interpreter.core.errors import OciError
+from oci_interpreter.sandbox.kernel import Kernel
+from oci_interpreter.sandbox.limits import ExecResult, Limits
+from oci_interpreter.ui.console import sanitize
+from oci_interpreter.ui.execution import status_text
+from oci_interpreter.ui.mdstream import CODE_THEME, MarkdownStream
+
+COMMANDS: dict[str, str] = {
+    "/help": "this list",
+    "/reset": "new conversation and a fresh kernel (variables are gone)",
+    "/undo": "drop the last exchange (variables it set stay in the kernel)",
+    "/save": "[PATH] save the conversation (.json to load later, .md to read)",
+    "/load": "PATH continue a saved conversation (.json)",
+    "/model": "[NAME] show the model, or switch to another (name or .gguf path)",
+    "/run": "run the last program again",
+    "/edit": "open the last program in $EDITOR, then run the edited version",
+    "/limits": "[KEY=VALUE ...] show or set the sandbox limits (restarts the kernel)",
+    "/auto": "toggle running programs without asking",
+    "/exit": "leave (Ctrl-D does the same)",
+}
+ALIASES = {"/quit": "/exit", "/q": "/exit", "/?": "/help", "/clear": "/reset"}
+EXIT_WORDS = {"exit", "quit"}
+CONFIRM = "Run it? [Y]es / [n]o / [e]dit / [a]lways, or type guidance for the model: "
+OUTPUT_LINES = 40
+
+
+class Reader(Protocol):
+    def line(self, prompt: str) -> str:
+        """The user's next message; raises EOFError when input ends (Ctrl-D)."""
+        ...
+
+    def confirm(self, prompt: str) -> str:
+        """The answer to a question; Ctrl-C or end of input answer ``n``."""
+        ...
+
+
+class LineReader:
+    """Plain lines from a stream (pipes, tests). Confirmations are read as lines too."""
+
+    def __init__(self, lines: Callable[[], str] | None = None, *,
+                 answers: bool = True) -> None:
+        self._next = lines or sys.stdin.readline
+        self.answers = answers
+        """False: questions are not read from the input (a pipe of messages): ``n``."""
+
+    def line(self, prompt: str) -> str:
+        text = self._next()
+        if not text:
+            raise EOFError
+        return text.rstrip("\n")
+
+    def confirm(self, prompt: str) -> str:
+        if not self.answers:
+            return "n"
+        text = self._next()
+        return text.strip() if text else "n"
+
+
+class ListReader(LineReader):
+    """Answers with ``lines`` (each one message or one answer), then end of input."""
+
+    def __init__(self, lines: list[str]) -> None:
+        queue = list(lines)
+
+        def nxt() -> str:
+            return queue.pop(0) + "\n" if queue else ""
+
+        super().__init__(nxt)
+
+
+class TerminalReader:
+    """prompt_toolkit input: persistent history, completion of slash commands, Emacs or
+    Vi keys, Esc-Enter (or a paste) for a new line, Ctrl-C clears the line."""
+
+    def __init__(self, history: Path | None, editing_mode: str = "emacs", *,
+                 input: object = None, output: object = None) -> None:
+        from prompt_toolkit import PromptSession
+        from prompt_toolkit.completion import Completer, Completion
+        from prompt_toolkit.enums import EditingMode
+        from prompt_toolkit.history import FileHistory, InMemoryHistory
+        from prompt_toolkit.key_binding import KeyBindings
+
+        class SlashCompleter(Completer):
+            def get_completions(self, document, complete_event):  # type: ignore[no-untyped-def,unused-ignore]
+                text = document.text_before_cursor
+                if not text.startswith("/") or " " in text:
+                    return
+                for name, help_text in COMMANDS.items():
+                    if name.startswith(text):
+                        yield Completion(name, start_position=-len(text), display_meta=help_text)
+
+        bindings = KeyBindings()
+
+        @bindings.add("escape", "enter")
+        def _newline(event):  # type: ignore[no-untyped-def,unused-ignore]
+            event.current_buffer.insert_text("\n")
+
+        if history is not None:
+            history.parent.mkdir(parents=True, exist_ok=True)
+        hist = FileHistory(str(history)) if history is not None else InMemoryHistory()
+        kwargs = {} if input is None else {"input": input, "output": output}
+        self.completer = SlashCompleter()
+        self.session: PromptSession[str] = PromptSession(
+            history=hist, completer=self.completer, key_bindings=bindings,
+            editing_mode=EditingMode.VI if editing_mode == "vi" else EditingMode.EMACS,
+            complete_while_typing=True, **kwargs)  # type: ignore[arg-type]
+        self._answers: PromptSession[str] = PromptSession(**kwargs)  # type: ignore[arg-type]
+
+    def line(self, prompt: str) -> str:
+        while True:
+            try:
+                return self.session.prompt(prompt)
+            except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line
+                continue
+
+    def confirm(self, prompt: str) -> str:
+        try:
+            return self._answers.prompt(prompt)
+        except (KeyboardInterrupt, EOFError):
+            return "n"
+
+
+# --------------------------------------------------------------------- rendering --
+
+
+def output_panel(result: ExecResult, cwd: Path | None = None,
+                 max_lines: int = OUTPUT_LINES) -> Panel:
+    """One run: its output (head and tail when long) under its status line."""
+    body = Text()
+    out = sanitize(result.stdout)
+    err = sanitize(result.stderr)
+    if out:
+        body.append(out.rstrip("\n") + "\n")
+    if err:
+        body.append(err.rstrip("\n") + "\n", style="red")
+    lines = list(body.split("\n", allow_blank=True))
+    while lines and not lines[-1].plain:
+        lines.pop()
+    if len(lines) > max_lines:
+        head, tail = max_lines // 2, max_lines - max_lines // 2 - 1
+        marker = Text(f"… {len(lines) - head - tail} lines not shown …", style="dim italic")
+        lines = [*lines[:head], marker, *lines[-tail:]]
+    shown = Text("\n").join(lines) if lines else Text("(no output)", style="dim")
+    return Panel(Group(shown, Text(""), status_text(result, cwd)), title="output",
+                 title_align="left", border_style="green" if result.ok else "red",
+                 padding=(0, 1))
+
+
+class LiveRun:
+    """The output of a running program, in a live panel (terminals only)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.text = Text()
+        self._live: Live | None = None
+        if console.is_terminal and not console.is_dumb_terminal:
+            self._live = Live(self._panel(), console=console, transient=True,
+                              refresh_per_second=8, redirect_stdout=False,
+                              redirect_stderr=False)
+            self._live.start()
+
+    def _panel(self) -> Panel:
+        lines = self.text.split("\n", allow_blank=True)[-OUTPUT_LINES:]
+        return Panel(Text("\n").join(lines) if self.text else Text("running…", style="dim"),
+                     title="running", title_align="left", border_style="cyan",
+                     padding=(0, 1))
+
+    def __call__(self, stream: str, text: str) -> None:
+        self.text.append(sanitize(text), style="red" if stream == "stderr" else "")
+        if self._live is not None:
+            self._live.update(self._panel())
+
+    def stop(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
+
+
+def turn_status(replies: list[GenerationStats], n_ctx: int) -> str:
+    """``84 tokens · 21.3 tok/s · context 1,210/8,192 · KV cache reused 92%``."""
+    generated = sum(s.generated_tokens for s in replies)
+    seconds = sum(s.generate_seconds for s in replies)
+    prompt = sum(s.prompt_tokens for s in replies)
+    reused = sum(s.prompt_tokens_reused for s in replies)
+    parts = [f"{generated} tokens"]
+    if seconds:
+        parts.append(f"{generated / seconds:.1f} tok/s")
+    if replies:
+        last = replies[-1]
+        parts.append(f"context {last.prompt_tokens + last.generated_tokens:,}/{n_ctx:,}")
+    if prompt:
+        parts.append(f"KV cache reused {100 * reused / prompt:.0f}%")
+    return " · ".join(parts)
+
+
+# ----------------------------------------------------------------------- the app --
+
+
+@dataclass
+class ChatOptions:
+    rounds: int = 5
+    auto_run: bool = False
+    loop: LoopOptions = field(default_factory=LoopOptions)
+    autosave: Path | None = None
+    """Where the session is saved after each turn (None: not saved)."""
+    editor: str | None = None
+    """Command for /edit and the ``e`` answer (default: $VISUAL, $EDITOR, nano, vi)."""
+
+
+class ChatApp:
+    """``ChatApp(...).run()`` -> exit status. Everything it needs is injected."""
+
+    def __init__(self, backend: Backend, kernel: Kernel, console: Console, reader: Reader,
+                 options: ChatOptions | None = None, *, session: ChatSession | None = None,
+                 prompts: PromptSet | None = None,
+                 load_model: Callable[[str], Backend] | None = None,
+                 family: str = "auto") -> None:
+        self.backend = backend
+        self.kernel = kernel
+        self.executor = KernelExecutor(kernel)
+        self.console = console
+        self.reader = reader
+        self.options = options or ChatOptions()
+        self.session = session or ChatSession(model=backend.info.name)
+        self.prompts = prompts or for_family(family)
+        self.load_model = load_model
+        self.auto = self.options.auto_run
+        self._stream: MarkdownStream | None = None
+        self._run: LiveRun | None = None
+        self._replies: list[GenerationStats] = []
+        self._guidance: str | None = None
+
+    # ------------------------------------------------------------------ main --
+
+    def run(self) -> int:
+        info = self.backend.info
+        self.console.print(Text.assemble(
+            ("oci", "bold"), " chat with ", (info.name, "cyan"), f" (context {info.n_ctx:,}). ",
+            ("Programs run " + ("without asking (/auto to change)" if self.auto
+                                else "after you confirm"), ""),
+            ". /help lists commands; Ctrl-C stops a reply or a run; Ctrl-D or /exit leaves.",
+            style="dim"))
+        if self.session.turns:
+            self.console.print(Text(
+                f"Resumed a conversation of {len(self.session.turns)} turn(s); variables from "
+                "it are not in the new kernel (/run re-runs the last program).", style="yellow"))
+        while True:
+            try:
+                text = self.reader.line("› ")
+            except (EOFError, KeyboardInterrupt):
+                self.console.print()
+                return 0
+            text = text.strip()
+            if not text:
+                continue
+            if text.lower() in EXIT_WORDS:
+                return 0
+            if text.startswith("/"):
+                try:
+                    if self.command(text) == "exit":
+                        return 0
+                except OciError as exc:
+                    self.console.print(Text(exc.one_line(), style="red"))
+                continue
+            self.turn(text)
+            while self._guidance is not None:
+                guidance, self._guidance = self._guidance, None
+                self.session.pending = ""
+                self.turn(guidance)
+
+    def turn(self, request: str) -> None:
+        """One message: the loop runs until its stop rules say done; never raises for
+        the model or the program (errors become one red line)."""
+        self._replies = []
+        # A chat message may need no program ("what does this error mean?"): a reply
+        # without code is an answer, not a failure.
+        loop_options = replace(self.options.loop, max_rounds=self.options.rounds,
+                               require_code=False)
+        events = self.session.run_turn(request, self.backend, self.executor, self.prompts,
+                                       loop_options, ask=self.ask, on_output=self._on_output)
+        try:
+            for event in events:
+                self.render(event)
+        except KeyboardInterrupt:
+            self._end_stream()
+            self.console.print(Text("interrupted", style="yellow"))
+        except OciError as exc:
+            self._end_stream()
+            self.console.print(Text(exc.one_line(), style="red"))
+        finally:
+            events.close()  # records the turn, however it ended
+            self._end_stream()
+            self._autosave()
+
+    def _end_stream(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        if self._run is not None:
+            self._run.stop()
+            self._run = None
+
+    def _on_output(self, stream: str, text: str) -> None:
+        if self._run is not None:
+            self._run(stream, text)
+
+    def _autosave(self) -> None:
+        if self.options.autosave is not None and self.session.turns:
+            try:
+                self.session.save(self.options.autosave)
+            except OSError as exc:
+                self.console.print(Text(f"could not save the session to "
+                                        f"{self.options.autosave}: {exc.strerror}",
+                                        style="yellow"))
+                self.options.autosave = None
+
+    # ------------------------------------------------------------- rendering --
+
+    def render(self, event: Event) -> None:
+        console = self.console
+        if isinstance(event, ModelStart):
+            self._end_stream()
+            if event.purpose != "answer":
+                what = {"conclude": "the model reads the result",
+                        "resample": "the model repeated a program; asking again",
+                        "candidate": "another candidate"}.get(event.purpose, event.purpose)
+                console.print(Text(f"· {what}", style="dim"))
+            self._stream = MarkdownStream(console)
+        elif isinstance(event, ModelText):
+            if self._stream is not None:
+                self._stream.append(event.text)
+        elif isinstance(event, ModelReply):
+            self._end_stream()
+            self._replies.append(event.stats)
+            if event.stats.finish_reason == "cancelled":
+                console.print(Text("(reply stopped)", style="yellow"))
+        elif isinstance(event, CodeFound):
+            if event.other_languages:
+                console.print(Text(f"({', '.join(event.other_languages)} block shown, not "
+                                   "run: only Python runs)", style="yellow"))
+        elif isinstance(event, ExecutionStart):
+            self._end_stream()
+            self._run = LiveRun(console)
+        elif isinstance(event, ExecutionEnd):
+            if self._run is not None:
+                self._run.stop()
+                self._run = None
+            console.print(output_panel(event.result, self.kernel.workdir))
+        elif isinstance(event, CodeSkipped):
+            if event.reason != "refused":
+                console.print(Text(sanitize(event.message), style="yellow"))
+        elif isinstance(event, Notice):
+            console.print(Text(sanitize(event.text), style="yellow"))
+        elif isinstance(event, Stopped):
+            self._end_stream()
+            if event.reason in ("round_cap", "repeated") and not event.success:
+                console.print(Text(f"stopped: {event.message}", style="yellow"))
+            elif event.reason == "cancelled":
+                console.print(Text("interrupted", style="yellow"))
+            console.print(Text(turn_status(self._replies, self.backend.info.n_ctx),
+                               style="dim"))
+
+    # ------------------------------------------------------------ confirming --
+
+    def ask(self, code: str, round_: int) -> Approval:
+        """Before each program runs: y / n / e / a, or guidance for the model."""
+        self._end_stream()
+        if self.auto:
+            return Approval(True)
+        while True:
+            answer = self.reader.confirm(CONFIRM).strip()
+            low = answer.lower()
+            if low in ("", "y", "yes"):
+                return Approval(True)
+            if low in ("n", "no"):
+                self.console.print(Text("not run", style="yellow"))
+                return Approval(False)
+            if low in ("a", "always"):
+                self.auto = True
+                self.console.print(Text("Programs run without asking for the rest of this "
+                                        "session (/auto turns it off).", style="dim"))
+                return Approval(True)
+            if low in ("e", "edit"):
+                edited = self.edit(code)
+                if edited is None:
+                    continue
+                self.console.print(Syntax(edited, "python", theme=CODE_THEME,
+                                          background_color="default"))
+                return Approval(True, code=edited)
+            if len(answer) > 1:
+                self._guidance = answer
+                self.console.print(Text("not run; your words go to the model", style="dim"))
+                return Approval(False, why=f" The user says: {answer}")
+            self.console.print(Text("Answer y, n, e or a (or type a sentence for the model).",
+                                    style="yellow"))
+
+    def edit(self, code: str) -> str | None:
+        """``code`` opened in the user's editor; the saved text, or None (message shown)."""
+        editor = self.options.editor or os.environ.get("VISUAL") or os.environ.get("EDITOR")
+        if not editor:
+            editor = next((e for e in ("nano", "vi") if shutil.which(e)), None)
+        if not editor:
+            self.console.print(Text("no editor: set $EDITOR (e.g. export EDITOR=nano)",
+                                    style="red"))
+            return None
+        fd, name = tempfile.mkstemp(prefix="oci-edit-", suffix=".py")
+        path = Path(name)
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as f:
+                f.write(code)
+            try:
+                done = subprocess.run([*shlex.split(editor), str(path)], check=False)
+            except (OSError, ValueError) as exc:
+                self.console.print(Text(f"cannot start the editor {editor!r}: {exc}",
+                                        style="red"))
+                return None
+            if done.returncode != 0:
+                self.console.print(Text(f"the editor exited with status {done.returncode}; "
+                                        "nothing changed", style="yellow"))
+                return None
+            text = path.read_text(encoding="utf-8", errors="replace")
+        finally:
+            path.unlink(missing_ok=True)
+        if not text.strip():
+            self.console.print(Text("the edited program is empty; nothing run",
+                                    style="yellow"))
+            return None
+        return text
+
+    # -------------------------------------------------------------- commands --
+
+    def command(self, text: str) -> str | None:
+        name, _, arg = text.partition(" ")
+        name = ALIASES.get(name.lower(), name.lower())
+        arg = arg.strip()
+        console = self.console
+        if name not in COMMANDS:
+            close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            console.print(Text(f"unknown command {name}{hint}: /help lists them", style="red"))
+            return None
+        if name == "/exit":
+            return "exit"
+        if name == "/help":
+            table = Table.grid(padding=(0, 2))
+            for cmd, help_text in COMMANDS.items():
+                table.add_row(Text(cmd, style="bold"), help_text)
+            console.print(table)
+            console.print(Text("At the run prompt: y runs, n skips, e edits first, a runs "
+                               "everything from now on; any sentence goes to the model.",
+                               style="dim"))
+        elif name == "/reset":
+            self.session.reset()
+            self.kernel.restart()
+            console.print(Text("new conversation, fresh kernel", style="dim"))
+        elif name == "/undo":
+            turn = self.session.undo()
+            if turn is None:
+                console.print(Text("nothing to undo", style="yellow"))
+            else:
+                short = turn.request if len(turn.request) < 60 else turn.request[:57] + "…"
+                console.print(Text(f"dropped: {sanitize(short)} (variables it set are still "
+                                   "in the kernel)", style="dim"))
+                self._autosave()
+        elif name == "/save":
+            path = Path(arg) if arg else self.options.autosave
+            if path is None:
+                console.print(Text("say where: /save PATH.json", style="yellow"))
+            else:
+                try:
+                    saved = self.session.save(path)
+                except OSError as exc:
+                    console.print(Text(f"cannot save to {path}: {exc.strerror}", style="red"))
+                else:
+                    console.print(Text(f"saved to {saved}", style="dim"))
+        elif name == "/load":
+            if not arg:
+                console.print(Text("say which: /load PATH.json", style="yellow"))
+            else:
+                self.session = ChatSession.load(Path(arg))
+                console.print(Text(f"loaded {len(self.session.turns)} turn(s) from {arg}; the "
+                                   "kernel still holds this session's variables",
+                                   style="dim"))
+        elif name == "/model":
+            self._model(arg)
+        elif name == "/run":
+            code = self.session.last_code()
+            if code is None:
+                console.print(Text("no program has run yet", style="yellow"))
+            else:
+                self._run_by_user(code, "The user ran the last program again.")
+        elif name == "/edit":
+            code = self.session.last_code()
+            if code is None:
+                console.print(Text("no program has run yet", style="yellow"))
+            else:
+                edited = self.edit(code)
+                if edited is not None:
+                    console.print(Syntax(edited, "python", theme=CODE_THEME,
+                                         background_color="default"))
+                    self._run_by_user(edited, "The user edited the program and ran it:\n"
+                                      f"```python\n{edited.rstrip()}\n```")
+        elif name == "/limits":
+            self._limits(arg)
+        elif name == "/auto":
+            self.auto = not self.auto
+            console.print(Text("programs run without asking" if self.auto
+                               else "programs run after you confirm", style="dim"))
+        return None
+
+    def _run_by_user(self, code: str, note: str) -> None:
+        self._run = LiveRun(self.console)
+        try:
+            result = self.executor.execute(code, self._on_output)
+        finally:
+            self._end_stream()
+        self.console.print(output_panel(result, self.kernel.workdir))
+        fb = format_result(result, self.prompts, program_files=self.executor.program_files,
+                           code=code)
+        self.session.add_note(f"{note}\n{fb.text}")
+        if self.session.turns:
+            self.session.turns[-1].code.append(code)
+            self.session.turns[-1].outputs.append(fb.text)
+
+    def _model(self, name: str) -> None:
+        if not name:
+            self.console.print(Text(f"model: {self.backend.info.name} ({self.backend.info.path})"
+                                    "; /model NAME switches (a name from `oci models list` "
+                                    "or a .gguf path)", style="dim"))
+            return
+        if self.load_model is None:
+            self.console.print(Text("switching models is not available here", style="yellow"))
+            return
+        self.console.print(Text(f"loading {name}…", style="dim"))
+        new = self.load_model(name)  # OciError -> one red line in run()
+        old, self.backend = self.backend, new
+        old.close()
+        self.prompts = for_family(new.info.family)
+        self.session.model = new.info.name
+        self.console.print(Text(f"now chatting with {new.info.name} (context "
+                                f"{new.info.n_ctx:,}); the conversation is kept", style="dim"))
+
+    def _limits(self, arg: str) -> None:
+        from oci_interpreter.core.config import coerce
+        from oci_interpreter.core.errors import UsageError
+        from oci_interpreter.sandbox.limits import SETTINGS
+
+        limits = self.kernel.limits
+        if arg:
+            values: dict[str, object] = {}
+            for item in arg.split():
+                key, eq, value = item.partition("=")
+                key = key.replace("-", "_")
+                if not eq or key not in SETTINGS:
+                    raise UsageError(f"/limits {item}: expected KEY=VALUE with KEY one of "
+                                     f"{', '.join(SETTINGS)}", "For example /limits timeout=30")
+                values[key] = coerce(key, value, f"/limits {key}")
+            limits = limits.with_settings(**values)
+            self.kernel.limits = limits
+            self.kernel.restart()
+            self.console.print(Text("limits changed; the kernel restarted (variables are "
+                                    "gone)", style="yellow"))
+        self.console.print(limits_table(limits))
+
+
+def limits_table(limits: Limits) -> Table:
+    from oci_interpreter.core.sizes import format_size
+
+    table = Table.grid(padding=(0, 2))
+    rows = [
+        ("timeout", f"{limits.timeout:g} s"),
+        ("cpu_time", f"{limits.cpu_seconds:g} s"),
+        ("memory", format_size(limits.memory)),
+        ("max_processes", str(limits.processes)),
+        ("max_file_size", format_size(limits.file_size)),
+        ("max_open_files", str(limits.open_files)),
+        ("max_output", format_size(limits.max_output)),
+        ("allow_network", "yes" if limits.allow_network else "no"),
+    ]
+    for key, value in rows:
+        table.add_row(Text(key, style="bold"), value)
+    return table

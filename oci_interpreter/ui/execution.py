@@ -1,0 +1,73 @@
+"""How a sandboxed run looks in the terminal: live output, then one status line."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import TextIO
+
+from rich.console import Console
+from rich.text import Text
+
+from oci_interpreter.core.sizes import format_size
+from oci_interpreter.sandbox.limits import ExecResult
+from oci_interpreter.ui.console import sanitize
+
+
+def status_text(result: ExecResult, cwd: Path | None = None) -> Text:
+    """``✓ exit 0 · 0.05 s · 12.1 MiB peak`` plus what went wrong and what was saved."""
+    good = result.ok
+    text = Text("✓ " if good else "✗ ", style="green" if good else "red")
+    text.append(sanitize(result.describe()), style="" if good else "bold red")
+    text.append(f" · {result.duration_s:.2f} s", style="dim")
+    if result.peak_memory_bytes:
+        text.append(f" · {format_size(result.peak_memory_bytes)} peak", style="dim")
+    if result.output_capped:
+        text.append(" · output capped", style="yellow")
+    if result.stdin_read:
+        text.append(" · read stdin (there is none: it got end-of-file)", style="yellow")
+    if result.state_lost:
+        text.append(" · kernel restarted: variables are gone", style="yellow")
+    def shown(path: str) -> str:
+        p = Path(path)
+        if cwd is not None:
+            with contextlib.suppress(ValueError):
+                p = p.relative_to(cwd)
+        return sanitize(str(p))
+
+    for verb, paths, style in (("saved", result.files, "cyan"),
+                               ("changed", result.modified, "cyan"),
+                               ("deleted", result.deleted, "yellow")):
+        for path in paths:
+            text.append(f"\n  {verb} {shown(path)}", style=style)
+    for warning in result.warnings:
+        text.append(f"\n  ! {sanitize(warning)}", style="bold yellow")
+    return text
+
+
+class LiveOutput:
+    """Writes a program's output as it arrives; sanitized when going to a terminal."""
+
+    def __init__(self, out: TextIO, err: TextIO) -> None:
+        self._streams = {"stdout": out, "stderr": err}
+        self._clean = {name: _is_tty(stream) for name, stream in self._streams.items()}
+        self.ends_line = True
+
+    def __call__(self, stream: str, text: str) -> None:
+        target = self._streams[stream]
+        target.write(sanitize(text) if self._clean[stream] else text)
+        target.flush()
+        if text:
+            self.ends_line = text.endswith("\n")
+
+
+def _is_tty(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def print_note(console: Console, note: str | None) -> None:
+    if note:
+        console.print(Text(sanitize(note), style="yellow"))

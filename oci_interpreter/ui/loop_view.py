@@ -1,0 +1,125 @@
+"""Progress of the refine loop on a terminal (stderr): the model's reply as it streams,
+the program's output live, one status line per run, and the loop's notices."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+from rich.console import Console
+from rich.rule import Rule
+from rich.syntax import Syntax
+from rich.text import Text
+
+from oci_interpreter.agent.events import (
+    CodeFound,
+    CodeSkipped,
+    Event,
+    ExecutionEnd,
+    ExecutionStart,
+    ModelReply,
+    ModelStart,
+    ModelText,
+    Notice,
+    Stopped,
+)
+from oci_interpreter.ui.console import sanitize
+from oci_interpreter.ui.execution import status_text
+
+_PURPOSE = {"answer": "", "conclude": " · the model reads the result",
+            "resample": " · resampling", "candidate": " · another candidate"}
+
+
+class LoopView:
+    """Renders loop events on ``console``. ``stream_text=False`` shows a token count
+    instead of the model's text (``oci fix``: the reply is a whole file)."""
+
+    def __init__(self, console: Console, *, stream_text: bool = True,
+                 show_code: bool = False) -> None:
+        self.console = console
+        self.stream_text = stream_text
+        self.show_code = show_code
+        self._at_line_start = True
+
+    def _text(self, text: str) -> None:
+        clean = sanitize(text)
+        if not clean:
+            return
+        self.console.print(Text(clean, style="dim"), end="")
+        self._at_line_start = clean.endswith("\n")
+
+    def _newline(self) -> None:
+        if not self._at_line_start:
+            self.console.print()
+            self._at_line_start = True
+
+    def finish_output(self) -> None:
+        """End the line of live output, if it did not end with one."""
+        self._newline()
+
+    def output(self, stream: str, text: str) -> None:
+        """Live program output (the loop's ``on_output``)."""
+        clean = sanitize(text)
+        if clean:
+            self.console.print(Text(clean, style="red" if stream == "stderr" else ""), end="")
+            self._at_line_start = clean.endswith("\n")
+
+    def __call__(self, event: Event) -> None:
+        if isinstance(event, ModelStart):
+            self._newline()
+            title = f"round {event.round}{_PURPOSE.get(event.purpose, '')}"
+            self.console.print(Rule(Text(title, style="bold"), style="dim", align="left"))
+            if not self.stream_text:
+                self.console.print(Text("the model is writing…", style="dim"))
+        elif isinstance(event, ModelText):
+            if self.stream_text:
+                self._text(event.text)
+        elif isinstance(event, ModelReply):
+            self._newline()
+            stats = event.stats
+            self.console.print(Text(
+                f"{stats.generated_tokens} tokens · {stats.tokens_per_second:.1f} tok/s · "
+                f"prompt {stats.prompt_tokens} ({stats.prompt_tokens_reused} cached)",
+                style="dim"))
+        elif isinstance(event, CodeFound):
+            if self.show_code:
+                self.console.print(Syntax(event.code, "python", theme="ansi_dark",
+                                          background_color="default"))
+            if event.other_languages:
+                langs = ", ".join(event.other_languages)
+                self.console.print(Text(f"({langs} block shown, not run: only Python runs)",
+                                        style="yellow"))
+        elif isinstance(event, ExecutionStart):
+            self._newline()
+            label = f"▶ running round {event.round}"
+            if event.candidate:
+                label += f", candidate {event.candidate + 1}"
+            self.console.print(Text(label, style="bold cyan"))
+        elif isinstance(event, ExecutionEnd):
+            self._newline()
+            self.console.print(status_text(event.result))
+        elif isinstance(event, CodeSkipped):
+            self._newline()
+            self.console.print(Text(sanitize(event.message), style="yellow"))
+        elif isinstance(event, Notice):
+            self._newline()
+            self.console.print(Text(sanitize(event.text), style="yellow"))
+        elif isinstance(event, Stopped):
+            self._newline()
+
+
+def print_diff(console: Console, diff: str) -> None:
+    """A unified diff: highlighted on a terminal, as plain text otherwise."""
+    clean = sanitize(diff)
+    if console.is_terminal and not console.no_color:
+        console.print(Syntax(clean.rstrip("\n"), "diff", theme="ansi_dark",
+                             background_color="default", word_wrap=True))
+    else:
+        console.file.write(clean)
+        console.file.flush()
+
+
+def is_terminal(stream: TextIO) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
