@@ -72,3 +72,28 @@ def test_the_model_file_is_mapped_only_for_gpu_layers_unless_set() -> None:
     assert _use_mmap("auto", -1) is True and _use_mmap("auto", 20) is True
     assert _use_mmap("on", 0) is True and _use_mmap("off", -1) is False
     assert load_settings(environ={"OCI_MMAP": "on"}).settings.mmap == "on"
+
+
+def test_each_setting_is_declared_once_and_documented() -> None:
+    """The commands' options come from the declarations; the docs name every setting."""
+    from oci_interpreter.core.config import FIELD_NAMES, describe
+
+    usage = (Path(__file__).resolve().parents[1] / "docs" / "usage.md").read_text()
+    missing = [name for name in FIELD_NAMES if f"`{name}`" not in usage]
+    assert not missing, f"docs/usage.md does not mention {missing}"
+    for name in FIELD_NAMES:
+        decl = describe(name)
+        assert decl["help"] and decl["env"] == "OCI_" + name.upper()
+
+
+def test_command_options_show_the_declared_defaults(capsys: pytest.CaptureFixture[str],
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    from oci_interpreter.cli.main import main_with_status
+
+    monkeypatch.setenv("COLUMNS", "200")
+    for command, flag, default in (("run", "--n-ctx", "8192"), ("fix", "--candidates", "3"),
+                                   ("chat", "--rounds", "5"), ("exec", "--memory", "1G")):
+        assert main_with_status([command, "--help"]) == 0
+        out = capsys.readouterr().out
+        line = next(ln for ln in out.splitlines() if flag in ln)
+        assert f"[default: {default}]" in line, line

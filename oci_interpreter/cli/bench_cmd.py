@@ -11,17 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
-from oci_interpreter.cli.options import (
-    BaseUrlOpt,
-    GpuLayersOpt,
-    ModelOpt,
-    NCtxOpt,
-    SandboxOpt,
-    ServerModelOpt,
-    ThreadsOpt,
-    VerboseOpt,
-    overrides,
-)
+from oci_interpreter.cli.options import takes_settings
 from oci_interpreter.core.errors import ExitStatus, UsageError
 
 app = typer.Typer(
@@ -63,6 +53,8 @@ feedback runs that test after the program, the oracle mode feeds back the failin
 test, and all tests score every mode. Otherwise as `oci bench humaneval`."""
 
 
+@takes_settings(("model", "base_url", "server_model", "n_ctx", "threads", "gpu_layers",
+                 "sandbox", "verbose"))
 def accuracy(
     ctx: typer.Context,
     data: Annotated[Path | None, typer.Option("--data", help="Problems file (MBPP: "
@@ -93,14 +85,8 @@ def accuracy(
                                          "--out: problems already done are kept.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per program run.",
                                            min=1)] = 10.0,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    server_model: ServerModelOpt = None,
-    n_ctx: NCtxOpt = None,
-    threads: ThreadsOpt = None,
-    gpu_layers: GpuLayersOpt = None,
-    sandbox: SandboxOpt = None,
-    verbose: VerboseOpt = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     from oci_interpreter.bench import problems as bench_problems
     from oci_interpreter.bench.suite import Plan, load_log, parse_jobs, parse_rounds, run_suite
@@ -138,10 +124,7 @@ def accuracy(
     elif log_path is not None and log_path.exists() and log_path.stat().st_size:
         raise UsageError(f"{log_path} already holds a run",
                          "Add --resume to continue it, or give another --out.")
-    settings, limits = _settings(model=model, base_url=base_url, server_model=server_model,
-                                 n_ctx=n_ctx, threads=threads,
-                                 gpu_layers=gpu_layers, sandbox=sandbox, verbose=verbose,
-                                 timeout=timeout)
+    settings, limits = _settings(flags, timeout=timeout)
 
     from oci_interpreter.ui.benchview import accuracy_table, progress_line
     from oci_interpreter.ui.console import err_console, make_console
@@ -220,6 +203,7 @@ def accuracy(
         raise SystemExit(int(ExitStatus.INTERRUPTED))
 
 
+@takes_settings(("model", "n_ctx", "threads", "gpu_layers", "sandbox", "verbose"))
 def speed_cmd(
     lengths: Annotated[str, typer.Option("--lengths", help="History lengths (tokens) for the "
                                          "follow-up latency.")] = "500,2000,6000",
@@ -228,12 +212,8 @@ def speed_cmd(
                                               show_default=False)] = None,
     as_json: JsonOpt = False,
     out: OutOpt = None,
-    model: ModelOpt = None,
-    n_ctx: NCtxOpt = None,
-    threads: ThreadsOpt = None,
-    gpu_layers: GpuLayersOpt = None,
-    sandbox: SandboxOpt = None,
-    verbose: VerboseOpt = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Speed, as ratios measured in the same run: decode and prompt tokens/s through oci
     vs the raw engine (llama-cpp-python, same model and parameters; goal >= 0.97); decode
@@ -258,8 +238,7 @@ def speed_cmd(
             raise UsageError(f"unknown part {', '.join(sorted(unknown)) or parts!r}",
                              f"Parts: {', '.join(PARTS)}.")
     out_dir = _out_dir(out)
-    settings, _ = _settings(model=model, n_ctx=n_ctx, threads=threads, gpu_layers=gpu_layers,
-                            sandbox=sandbox, verbose=verbose, timeout=None)
+    settings, _ = _settings(flags, timeout=None)
     from oci_interpreter.ui.benchview import speed_table
     from oci_interpreter.ui.console import err_console, make_console
 
@@ -303,11 +282,11 @@ def _out_dir(out: Path | None) -> Path | None:
     return out
 
 
-def _settings(*, timeout: float | None, **flags: Any) -> tuple[Any, Any]:
+def _settings(flags: dict[str, Any], *, timeout: float | None) -> tuple[Any, Any]:
     from oci_interpreter.core.config import load_settings
     from oci_interpreter.sandbox.limits import Limits
 
-    settings = load_settings(overrides(**flags)).settings
+    settings = load_settings(flags).settings
     limits = Limits.from_settings(settings)
     if timeout is not None:
         limits = limits.with_settings(timeout=timeout, cpu_time=timeout + 1)

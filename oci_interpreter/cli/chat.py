@@ -3,69 +3,29 @@
 from __future__ import annotations
 
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from oci_interpreter.cli.options import (
-    AllowHomeOpt,
-    AllowNetworkOpt,
-    BaseUrlOpt,
-    CpuOpt,
+    MODEL,
+    SANDBOX,
     CwdOpt,
-    GpuLayersOpt,
-    MaxFileSizeOpt,
-    MaxOpenFilesOpt,
-    MaxOutputOpt,
-    MaxProcessesOpt,
-    MaxTokensOpt,
-    MemoryOpt,
-    ModelOpt,
-    NCtxOpt,
-    PythonOpt,
-    SandboxOpt,
-    SeedOpt,
-    ServerModelOpt,
-    TemperatureOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    VerboseOpt,
-    overrides,
+    takes_settings,
     working_dir,
 )
 from oci_interpreter.core.errors import UsageError
 
 
+@takes_settings(("chat_rounds",), MODEL, SANDBOX)
 def chat(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Run programs without asking "
                                       "(config: auto_run).")] = False,
     resume: Annotated[bool, typer.Option("--resume", help="Continue the last saved "
                                          "conversation.")] = False,
-    rounds: Annotated[int | None, typer.Option("--rounds", "-r", help="Execution rounds per "
-                                               "message at most [default: 5].",
-                                               show_default=False)] = None,
     cwd: CwdOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    server_model: ServerModelOpt = None,
-    n_ctx: NCtxOpt = None,
-    threads: ThreadsOpt = None,
-    gpu_layers: GpuLayersOpt = None,
-    temperature: TemperatureOpt = None,
-    seed: SeedOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    verbose: VerboseOpt = None,
-    timeout: TimeoutOpt = None,
-    cpu: CpuOpt = None,
-    memory: MemoryOpt = None,
-    max_processes: MaxProcessesOpt = None,
-    max_file_size: MaxFileSizeOpt = None,
-    max_open_files: MaxOpenFilesOpt = None,
-    max_output: MaxOutputOpt = None,
-    allow_network: AllowNetworkOpt = None,
-    allow_home: AllowHomeOpt = None,
-    sandbox: SandboxOpt = None,
-    python: PythonOpt = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Chat with the model in the terminal: it writes Python, you confirm, oci runs it in
     a persistent sandboxed kernel (variables survive between messages), the model reads the
@@ -93,15 +53,7 @@ def chat(
     from oci_interpreter.ui.execution import print_note
     from oci_interpreter.ui.progress import byte_progress
 
-    settings = load_settings(overrides(
-        model=model, base_url=base_url, server_model=server_model, n_ctx=n_ctx,
-        threads=threads, gpu_layers=gpu_layers,
-        temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
-        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
-        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
-        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox,
-        python=python, chat_rounds=rounds,
-    )).settings
+    settings = load_settings(flags).settings
     workdir = working_dir(cwd)
     data = paths.data_dir()
     session: ChatSession | None = None

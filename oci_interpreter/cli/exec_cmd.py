@@ -5,27 +5,19 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
 from oci_interpreter.cli.options import (
-    AllowHomeOpt,
-    AllowNetworkOpt,
-    CpuOpt,
-    MaxFileSizeOpt,
-    MaxOpenFilesOpt,
-    MaxOutputOpt,
-    MaxProcessesOpt,
-    MemoryOpt,
-    PythonOpt,
-    SandboxOpt,
-    TimeoutOpt,
+    SANDBOX,
+    takes_settings,
     working_dir,
 )
 from oci_interpreter.core.errors import UsageError
 
 
+@takes_settings(SANDBOX)
 def exec_(
     file: Annotated[str, typer.Argument(help="Python file to run, or - to read the code "
                                         "from stdin.", show_default=False, metavar="FILE")],
@@ -35,19 +27,10 @@ def exec_(
                                                      metavar="ARGS")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the "
                                           "result instead of the live output.")] = False,
-    timeout: TimeoutOpt = None,
-    cpu: CpuOpt = None,
-    memory: MemoryOpt = None,
-    max_processes: MaxProcessesOpt = None,
-    max_file_size: MaxFileSizeOpt = None,
-    max_open_files: MaxOpenFilesOpt = None,
-    max_output: MaxOutputOpt = None,
-    allow_network: AllowNetworkOpt = None,
-    allow_home: AllowHomeOpt = None,
-    sandbox: SandboxOpt = None,
     cwd: Annotated[Path | None, typer.Option("--cwd", help="Working directory [default: the "
                                              "current one].", show_default=False)] = None,
-    python: PythonOpt = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Run a Python script in the sandbox, under the same limits as the model's code.
 
@@ -56,7 +39,6 @@ def exec_(
     included) are listed. Exit status: the program's own; 128 + N when signal N ended
     it (137 when oci killed it for a limit, 152 for the CPU limit); 130 after Ctrl-C.
     """
-    from oci_interpreter.cli.options import overrides
     from oci_interpreter.core.config import load_settings
     from oci_interpreter.sandbox import containment
     from oci_interpreter.sandbox.limits import Limits
@@ -64,11 +46,7 @@ def exec_(
     from oci_interpreter.ui.console import err_console
     from oci_interpreter.ui.execution import LiveOutput, print_note, status_text
 
-    settings = load_settings(overrides(
-        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
-        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
-        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox, python=python,
-    )).settings
+    settings = load_settings(flags).settings
     limits = Limits.from_settings(settings)
     code = path = None
     if file == "-":

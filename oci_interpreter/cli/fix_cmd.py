@@ -10,31 +10,10 @@ from typing import Annotated, Any
 import typer
 
 from oci_interpreter.cli.options import (
-    AllowHomeOpt,
-    AllowNetworkOpt,
-    BaseUrlOpt,
-    CandidatesOpt,
-    CpuOpt,
-    GpuLayersOpt,
-    MaxFileSizeOpt,
-    MaxOpenFilesOpt,
-    MaxOutputOpt,
-    MaxProcessesOpt,
-    MaxTokensOpt,
-    MemoryOpt,
-    ModelOpt,
-    NCtxOpt,
-    PythonOpt,
-    RoundsOpt,
-    SandboxOpt,
-    SeedOpt,
-    ServerModelOpt,
-    StrategyOpt,
-    TemperatureOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    VerboseOpt,
-    overrides,
+    LOOP,
+    MODEL,
+    SANDBOX,
+    takes_settings,
 )
 from oci_interpreter.core.errors import ExitStatus, UsageError
 
@@ -42,6 +21,7 @@ MAX_FILE_BYTES = 512 * 1024
 """Refused before loading a model; the model's context usually allows much less."""
 
 
+@takes_settings(LOOP, MODEL, SANDBOX)
 def fix(
     file: Annotated[Path, typer.Argument(help="The Python script to repair.",
                                          show_default=False, metavar="FILE")],
@@ -62,34 +42,12 @@ def fix(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the "
                                           "outcome (implies no question: combine with --yes "
                                           "to write).")] = False,
-    rounds: RoundsOpt = None,
-    strategy: StrategyOpt = None,
-    candidates: CandidatesOpt = None,
     progress: Annotated[bool | None, typer.Option("--progress/--no-progress",
                                                   help="Show the rounds on stderr [default: "
                                                   "when stderr is a terminal].",
                                                   show_default=False)] = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    server_model: ServerModelOpt = None,
-    n_ctx: NCtxOpt = None,
-    threads: ThreadsOpt = None,
-    gpu_layers: GpuLayersOpt = None,
-    temperature: TemperatureOpt = None,
-    seed: SeedOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    verbose: VerboseOpt = None,
-    timeout: TimeoutOpt = None,
-    cpu: CpuOpt = None,
-    memory: MemoryOpt = None,
-    max_processes: MaxProcessesOpt = None,
-    max_file_size: MaxFileSizeOpt = None,
-    max_open_files: MaxOpenFilesOpt = None,
-    max_output: MaxOutputOpt = None,
-    allow_network: AllowNetworkOpt = None,
-    allow_home: AllowHomeOpt = None,
-    sandbox: SandboxOpt = None,
-    python: PythonOpt = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Repair FILE: run it, show the model the failure, run each corrected version as a
     temporary copy until one works, then show the diff and write it (asking first).
@@ -123,16 +81,7 @@ def fix(
     if diff_only and yes:
         raise UsageError("--diff writes nothing and --yes writes without asking",
                          "Pick one.")
-    settings = load_settings(overrides(
-        model=model, base_url=base_url, server_model=server_model, n_ctx=n_ctx,
-        threads=threads, gpu_layers=gpu_layers,
-        temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
-        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
-        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
-        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox,
-        python=python, rounds=rounds,
-        strategy=strategy, candidates=candidates,
-    )).settings
+    settings = load_settings(flags).settings
     source = read_source(file.expanduser().absolute(), max_bytes=MAX_FILE_BYTES)
     err = err_console()
     show = is_terminal(sys.stderr) if progress is None else progress

@@ -10,32 +10,11 @@ from typing import Annotated, Any
 import typer
 
 from oci_interpreter.cli.options import (
-    AllowHomeOpt,
-    AllowNetworkOpt,
-    BaseUrlOpt,
-    CandidatesOpt,
-    CpuOpt,
+    LOOP,
+    MODEL,
+    SANDBOX,
     CwdOpt,
-    GpuLayersOpt,
-    MaxFileSizeOpt,
-    MaxOpenFilesOpt,
-    MaxOutputOpt,
-    MaxProcessesOpt,
-    MaxTokensOpt,
-    MemoryOpt,
-    ModelOpt,
-    NCtxOpt,
-    PythonOpt,
-    RoundsOpt,
-    SandboxOpt,
-    SeedOpt,
-    ServerModelOpt,
-    StrategyOpt,
-    TemperatureOpt,
-    ThreadsOpt,
-    TimeoutOpt,
-    VerboseOpt,
-    overrides,
+    takes_settings,
     working_dir,
 )
 from oci_interpreter.core.errors import ExitStatus, UsageError
@@ -90,6 +69,7 @@ def _decode(data: bytes, where: str) -> str:
         raise UsageError(f"{where} is not UTF-8 text", "Save it as UTF-8.") from None
 
 
+@takes_settings(LOOP, MODEL, SANDBOX)
 def run(
     task: Annotated[str | None, typer.Argument(help="The task, in words; - reads it from "
                                                "stdin (all of it).", show_default=False,
@@ -101,32 +81,10 @@ def run(
                                           "events, stats.")] = False,
     print_code: Annotated[bool, typer.Option("--code", help="Print the final program instead "
                                              "of its output.")] = False,
-    rounds: RoundsOpt = None,
-    strategy: StrategyOpt = None,
-    candidates: CandidatesOpt = None,
-    progress: ProgressOpt = None,
     cwd: CwdOpt = None,
-    model: ModelOpt = None,
-    base_url: BaseUrlOpt = None,
-    server_model: ServerModelOpt = None,
-    n_ctx: NCtxOpt = None,
-    threads: ThreadsOpt = None,
-    gpu_layers: GpuLayersOpt = None,
-    temperature: TemperatureOpt = None,
-    seed: SeedOpt = None,
-    max_tokens: MaxTokensOpt = None,
-    verbose: VerboseOpt = None,
-    timeout: TimeoutOpt = None,
-    cpu: CpuOpt = None,
-    memory: MemoryOpt = None,
-    max_processes: MaxProcessesOpt = None,
-    max_file_size: MaxFileSizeOpt = None,
-    max_open_files: MaxOpenFilesOpt = None,
-    max_output: MaxOutputOpt = None,
-    allow_network: AllowNetworkOpt = None,
-    allow_home: AllowHomeOpt = None,
-    sandbox: SandboxOpt = None,
-    python: PythonOpt = None,
+    progress: ProgressOpt = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Solve TASK: the model writes a program, oci runs it in the sandbox, the model reads
     the result and refines, up to --rounds times. No questions are asked.
@@ -141,16 +99,7 @@ def run(
     text = read_task(task, task_file)
     if as_json and print_code:
         raise UsageError("--json and --code cannot be combined", "Pick one.")
-    settings = load_settings(overrides(
-        model=model, base_url=base_url, server_model=server_model, n_ctx=n_ctx,
-        threads=threads, gpu_layers=gpu_layers,
-        temperature=temperature, seed=seed, max_tokens=max_tokens, verbose=verbose,
-        timeout=timeout, cpu_time=cpu, memory=memory, max_processes=max_processes,
-        max_file_size=max_file_size, max_open_files=max_open_files, max_output=max_output,
-        allow_network=allow_network, allow_home=allow_home, sandbox=sandbox,
-        python=python, rounds=rounds,
-        strategy=strategy, candidates=candidates,
-    )).settings
+    settings = load_settings(flags).settings
     workdir = working_dir(cwd)
     from oci_interpreter.agent.execute import ProgramExecutor
     from oci_interpreter.sandbox.limits import Limits

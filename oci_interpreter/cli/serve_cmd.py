@@ -6,18 +6,11 @@ import importlib.util
 import os
 import time
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from oci_interpreter.cli.options import (
-    GpuLayersOpt,
-    ModelOpt,
-    NCtxOpt,
-    ThreadsOpt,
-    VerboseOpt,
-    overrides,
-)
+from oci_interpreter.cli.options import takes_settings
 from oci_interpreter.core.errors import ExitStatus, MissingExtraError, ServerError, UsageError
 
 if TYPE_CHECKING:
@@ -28,16 +21,14 @@ _SERVER_MODULES = ("fastapi", "uvicorn", "sse_starlette", "starlette_context",
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
+@takes_settings(("model", "n_ctx", "threads", "gpu_layers", "verbose"))
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but "
                                       "loopback lets other machines use the model: set an API "
                                       "key then.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8080,
-    model: ModelOpt = None,
-    n_ctx: NCtxOpt = None,
-    threads: ThreadsOpt = None,
-    gpu_layers: GpuLayersOpt = None,
-    verbose: VerboseOpt = None,
+    *,
+    flags: dict[str, Any],
 ) -> None:
     """Serve a model over the OpenAI chat-completions API (llama-cpp-python's server), so
     several terminals share one loaded model: `oci chat --base-url http://HOST:PORT/v1`.
@@ -62,8 +53,7 @@ def serve(
             "Install it: pip install 'oci-interpreter[server]'.")
     if not 0 < port < 65536:
         raise UsageError(f"--port {port} is not a port number", "Use 1-65535, e.g. 8080.")
-    settings = load_settings(overrides(model=model, n_ctx=n_ctx, threads=threads,
-                                       gpu_layers=gpu_layers, verbose=verbose)).settings
+    settings = load_settings(flags).settings
     _check_port(host, port)
     err = err_console()
     with byte_progress(err, "preparing model") as bar:

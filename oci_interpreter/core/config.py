@@ -25,108 +25,191 @@ else:  # pragma: no cover - exercised on 3.10 only
 ENV_PREFIX = "OCI_"
 
 
+def setting(default: Any, *, help: str, flags: tuple[str, ...] = (),
+            shown: str | None = None) -> Any:
+    """One setting's declaration (a dataclass field): its default, its help, its command-line
+    flags (none: config file and environment only) and, where the value alone would not say
+    it, the default in words."""
+    metadata: dict[str, Any] = {"help": help, "flags": flags}
+    if shown is not None:
+        metadata["shown"] = shown
+    return field(default=default, metadata=metadata)
+
+
 @dataclass(frozen=True)
 class Settings:
-    """Every user-tunable setting, with its default."""
+    """Every user-tunable setting, declared once: type, default and help here; the
+    environment variable is ``OCI_`` + the name in capitals; ``flags`` names its
+    command-line option (the commands take the groups in ``cli/options.py``), ``shown``
+    says the default in words where the value alone would not."""
 
-    model: str | None = field(
-        default=None, metadata={"help": "model name from the catalog, or a path to a .gguf file"}
+    model: str | None = setting(
+        None,
+        help="model name from the catalog, or a path to a .gguf file",
+        flags=("--model", "-m"),
+        shown="the one `oci models list` marks",
     )
-    n_ctx: int = field(
-        default=8192, metadata={"help": "context window in tokens (capped by the model's own)"}
+    n_ctx: int = setting(
+        8192,
+        help="context window in tokens (capped by the model's own)",
+        flags=("--n-ctx",),
     )
-    threads: int = field(
-        default=0, metadata={"help": "CPU threads for generation; 0 = physical cores"}
+    threads: int = setting(
+        0,
+        help="CPU threads for generation; 0 = physical cores",
+        flags=("--threads",),
     )
-    gpu_layers: int = field(
-        default=-1,
-        metadata={"help": "layers offloaded to the GPU; -1 = all when llama.cpp has GPU support"},
+    gpu_layers: int = setting(
+        -1,
+        help="layers offloaded to the GPU; -1 = all when llama.cpp has GPU support",
+        flags=("--gpu-layers",),
     )
-    flash_attn: bool = field(default=True, metadata={"help": "use flash attention"})
-    mmap: str = field(
-        default="auto",
-        metadata={"help": "map the model file instead of reading it into memory: auto = only "
-                  "when layers go to a GPU (on the CPU, llama.cpp keeps a repacked copy of "
-                  "most weights, and the mapped pages would stay resident beside it), on, off"},
+    flash_attn: bool = setting(
+        True,
+        help="use flash attention",
     )
-    temperature: float = field(default=0.0, metadata={"help": "sampling temperature"})
-    seed: int = field(default=1234, metadata={"help": "sampling seed"})
-    max_tokens: int = field(default=1024, metadata={"help": "longest reply, in tokens"})
-    verbose: bool = field(default=False, metadata={"help": "show llama.cpp's own log"})
+    mmap: str = setting(
+        "auto",
+        help=("map the model file instead of reading it into memory: auto = only when layers go"
+             " to a GPU (on the CPU, llama.cpp keeps a repacked copy of most weights, and the "
+             "mapped pages would stay resident beside it), on, off"),
+    )
+    temperature: float = setting(
+        0.0,
+        help="sampling temperature",
+        flags=("--temperature", "-t"),
+    )
+    seed: int = setting(
+        1234,
+        help="sampling seed",
+        flags=("--seed",),
+    )
+    max_tokens: int = setting(
+        1024,
+        help="longest reply, in tokens",
+        flags=("--max-tokens",),
+    )
+    verbose: bool = setting(
+        False,
+        help="show llama.cpp's own log",
+        flags=("--verbose/--quiet",),
+        shown="quiet",
+    )
     # A model server instead of a local model (see docs/scale-out.md).
-    base_url: str | None = field(
-        default=None, metadata={"help": "OpenAI-compatible model server to use instead of a "
-                                "local model, e.g. http://127.0.0.1:8080/v1"}
+    base_url: str | None = setting(
+        None,
+        help=("OpenAI-compatible model server to use instead of a local model, e.g. "
+             "http://127.0.0.1:8080/v1"),
+        flags=("--base-url",),
+        shown="none: the model runs in oci",
     )
-    server_model: str | None = field(
-        default=None, metadata={"help": "model name on the server; default: the first it lists"}
+    server_model: str | None = setting(
+        None,
+        help="model name on the server",
+        flags=("--server-model",),
+        shown="the first it lists",
     )
-    api_key_env: str = field(
-        default="OCI_API_KEY",
-        metadata={"help": "environment variable that holds the server's API key (the key "
-                  "itself is never stored in settings)"},
+    api_key_env: str = setting(
+        "OCI_API_KEY",
+        help=("environment variable that holds the server's API key (the key itself is never "
+             "stored in settings)"),
     )
-    server_timeout: float = field(
-        default=300.0, metadata={"help": "seconds to wait for the server's next reply event"}
+    server_timeout: float = setting(
+        300.0,
+        help="seconds to wait for the server's next reply event",
     )
     # The sandbox that runs model-written code (see docs/security.md).
-    timeout: float = field(
-        default=30.0, metadata={"help": "wall-clock seconds per program run or kernel cell"}
+    timeout: float = setting(
+        30.0,
+        help="wall-clock seconds per program run or kernel cell",
+        flags=("--timeout",),
     )
-    cpu_time: float = field(
-        default=0.0, metadata={"help": "CPU seconds per program; 0 = timeout + 1"}
+    cpu_time: float = setting(
+        0.0,
+        help="CPU seconds per program; 0 = timeout + 1",
+        flags=("--cpu",),
     )
-    memory: str = field(
-        default="1G", metadata={"help": "memory per program (address space and resident)"}
+    memory: str = setting(
+        "1G",
+        help="memory per program (address space and resident)",
+        flags=("--memory",),
     )
-    max_processes: int = field(
-        default=64, metadata={"help": "processes a program may run at once"}
+    max_processes: int = setting(
+        64,
+        help="processes a program may run at once",
+        flags=("--max-processes",),
     )
-    max_file_size: str = field(
-        default="256M", metadata={"help": "largest file a program may write"}
+    max_file_size: str = setting(
+        "256M",
+        help="largest file a program may write",
+        flags=("--max-file-size",),
     )
-    max_open_files: int = field(
-        default=256, metadata={"help": "open files per process"}
+    max_open_files: int = setting(
+        256,
+        help="open files per process",
+        flags=("--max-open-files",),
     )
-    max_output: str = field(
-        default="1M", metadata={"help": "output kept per stream (head and tail)"}
+    max_output: str = setting(
+        "1M",
+        help="output kept per stream (head and tail)",
+        flags=("--max-output",),
     )
-    allow_network: bool = field(
-        default=False, metadata={"help": "let programs use the network"}
+    allow_network: bool = setting(
+        False,
+        help="let programs use the network",
+        flags=("--allow-network/--no-network",),
+        shown="no",
     )
-    allow_home: bool = field(
-        default=False, metadata={"help": "let your home directory itself be the working "
-                                 "directory (its dot-files stay read-only under bubblewrap)"}
+    allow_home: bool = setting(
+        False,
+        help=("let your home directory itself be the working directory (its dot-files stay "
+             "read-only under bubblewrap)"),
+        flags=("--allow-home",),
+        shown="no",
     )
-    sandbox: str = field(
-        default="auto", metadata={"help": "containment: auto, bwrap, unshare or none"}
+    sandbox: str = setting(
+        "auto",
+        help="containment: auto, bwrap, unshare or none",
+        flags=("--sandbox",),
     )
-    python: str | None = field(
-        default=None, metadata={"help": "interpreter for programs; default: the one running oci"}
+    python: str | None = setting(
+        None,
+        help="interpreter for programs",
+        flags=("--python",),
+        shown="the one running oci",
     )
 
     # The refine loop (see docs/loop.md).
-    rounds: int = field(
-        default=3, metadata={"help": "execution rounds per task for `oci run` and `oci fix`"}
+    rounds: int = setting(
+        3,
+        help="execution rounds per task for `oci run` and `oci fix`",
+        flags=("--rounds", "-r"),
     )
-    strategy: str = field(
-        default="conversation",
-        metadata={"help": "after a failed run: conversation (append the result) or fresh "
-                  "(restate task, program and failure in a new short context)"},
+    strategy: str = setting(
+        "conversation",
+        help=("after a failed run: conversation (append the result) or fresh (restate task, "
+             "program and failure in a new short context)"),
+        flags=("--strategy",),
     )
-    candidates: int = field(
-        default=3, metadata={"help": "programs tried per failed round (extra ones sampled)"}
+    candidates: int = setting(
+        3,
+        help="programs tried per failed round (extra ones sampled)",
+        flags=("--candidates",),
     )
 
     # `oci chat` (see docs/usage.md).
-    chat_rounds: int = field(
-        default=5, metadata={"help": "execution rounds per message in `oci chat`"}
+    chat_rounds: int = setting(
+        5,
+        help="execution rounds per message in `oci chat`",
+        flags=("--rounds", "-r"),
     )
-    auto_run: bool = field(
-        default=False, metadata={"help": "`oci chat` runs programs without asking (like --yes)"}
+    auto_run: bool = setting(
+        False,
+        help="`oci chat` runs programs without asking (like --yes)",
     )
-    editing_mode: str = field(
-        default="emacs", metadata={"help": "key bindings at the chat prompt: emacs or vi"}
+    editing_mode: str = setting(
+        "emacs",
+        help="key bindings at the chat prompt: emacs or vi",
     )
 
     def replace(self, **changes: Any) -> Settings:
@@ -134,6 +217,26 @@ class Settings:
 
 
 FIELD_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def env_var(name: str) -> str:
+    return ENV_PREFIX + name.upper()
+
+
+def describe(name: str) -> dict[str, Any]:
+    """One setting's declaration: type, default, help, flags, environment variable and the
+    default as shown in help texts (``[default: ...]``)."""
+    for f in fields(Settings):
+        if f.name == name:
+            default = f.default
+            shown = f.metadata.get("shown")
+            if shown is None:
+                shown = ("yes" if default else "no") if isinstance(default, bool) else (
+                    f"{default:g}" if isinstance(default, float) else str(default))
+            return {"name": name, "type": str(f.type), "default": default,
+                    "help": f.metadata.get("help", ""), "flags": f.metadata.get("flags", ()),
+                    "env": env_var(name), "shown": shown}
+    raise KeyError(name)
 
 
 @dataclass(frozen=True)
@@ -225,7 +328,7 @@ def load_settings(
         values[name] = coerce(name, value, str(path))
         sources[name] = f"config file ({path})"
     for name in FIELD_NAMES:
-        var = ENV_PREFIX + name.upper()
+        var = env_var(name)
         if var in env and env[var].strip() != "":
             values[name] = coerce(name, env[var], f"environment variable {var}")
             sources[name] = f"environment ({var})"
