@@ -317,3 +317,20 @@ def test_fix_killed_during_the_write_never_truncates(tmp_path: Path, oci_bin: st
     assert True in outcomes
     for stray in tmp_path.glob(".big.*"):
         assert stray.name.endswith((".oci-tmp", ".py")), stray  # temp files only, never big.py
+
+
+def test_a_refused_working_directory_is_said_before_any_model_loads(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "s.py"
+    script.write_text("raise SystemExit(1)\n")
+    for args in (["run", "x", "--model", "/no/such/model.gguf"],
+                 ["chat", "--model", "/no/such/model.gguf"], ["exec", str(script)]):
+        code, _out, err = oci(capsys, *args)
+        assert code == 2, (args, err)
+        assert "home directory" in err and "--allow-home" in err
+        assert "model file not found" not in err
+    code, _out, err = oci(capsys, "fix", str(script), "--model", "/no/such/model.gguf")
+    assert code == 2 and "home directory" in err

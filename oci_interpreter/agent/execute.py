@@ -6,7 +6,7 @@ from pathlib import Path
 
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits
-from oci_interpreter.sandbox.runner import OutputCallback, run
+from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run
 
 
 class ProgramExecutor:
@@ -19,8 +19,9 @@ class ProgramExecutor:
     def __init__(self, cwd: Path | str | None = None, limits: Limits | None = None, *,
                  sandbox: str = "auto", python: str | None = None,
                  filename: str = "main.py", checks: str = "") -> None:
-        self.cwd = cwd
         self.limits = limits or Limits()
+        # Checked now, before a model is loaded: a refused directory is said at once.
+        self.cwd = resolve_workdir(cwd, self.limits)
         self.sandbox = sandbox
         self.python = python
         self.filename = filename

@@ -16,15 +16,20 @@ import shlex
 import shutil
 import stat
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
-from oci_interpreter.agent.loop import LoopOptions, Task
+from oci_interpreter.agent.events import Stopped
+from oci_interpreter.agent.loop import LoopOptions, RefineLoop, Task
 from oci_interpreter.agent.prompts import PromptSet
-from oci_interpreter.backend.base import Message
+from oci_interpreter.backend.base import Backend, Message
+from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.core.sourcefile import SourceFile
 from oci_interpreter.sandbox.limits import ExecResult, Limits
-from oci_interpreter.sandbox.runner import OutputCallback, run
+from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run
 
 # Directories not copied for a test run (big, and never what a test needs changed).
 _SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
@@ -211,3 +216,127 @@ def _import_position(tree: ast.Module) -> int:
             continue
         break
     return position
+
+
+# --------------------------------------------------------------- the program --
+
+@dataclass
+class FixOutcome:
+    """What a repair came to. ``code`` is the repaired file when ``fixed``; otherwise the
+    best attempt, if any. Writing it is :meth:`FixJob.write`'s job, once the user agrees."""
+
+    file: Path
+    command: str
+    original: ExecResult
+    stopped: Stopped | None = None
+    """None when there was nothing to fix (the original ran cleanly)."""
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+    code: str | None = None
+    diff: str = ""
+    git: str | None = None
+    """The file's state in git before writing (``modified``, ``staged``, ``untracked``)."""
+    written: bool = False
+    backup: Path | None = None
+
+    @property
+    def nothing_to_fix(self) -> bool:
+        return self.stopped is None
+
+    @property
+    def fixed(self) -> bool:
+        return self.stopped is not None and self.stopped.success and self.code is not None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.stopped is not None and self.stopped.reason == "cancelled"
+
+    def to_dict(self) -> dict[str, Any]:
+        """The ``--json`` report."""
+        data: dict[str, Any] = {
+            "file": str(self.file), "command": self.command, "original": self.original.to_dict(),
+            "success": self.nothing_to_fix or self.fixed, "written": self.written,
+            "backup": str(self.backup) if self.backup else None, "diff": self.diff,
+            "final_code": self.code if self.fixed else None,
+        }
+        if self.stopped is None:
+            data.update(stop_reason="nothing_to_fix", message="nothing to fix")
+            return data
+        data.update(rounds=self.stopped.rounds, stop_reason=self.stopped.reason,
+                    message=self.stopped.message, stats=self.stopped.totals.to_dict(),
+                    events=self.transcript)
+        if not self.fixed:
+            data["best_attempt"] = self.code
+        return data
+
+
+class FixJob:
+    """`oci fix` as a library call: open the script, run it as it is, repair it with a
+    model, write the result back. Each step returns what the command renders."""
+
+    def __init__(self, path: Path, args: list[str], settings: Settings, *,
+                 test: str | None = None, max_bytes: int = 512 * 1024) -> None:
+        from oci_interpreter.core.sourcefile import read_source
+
+        self.settings = settings
+        self.source = read_source(path, max_bytes=max_bytes)
+        self.test = test
+        self.executor = FileExecutor(self.source, list(args), Limits.from_settings(settings),
+                                     sandbox=settings.sandbox, python=settings.python,
+                                     test=test)
+        self.command = test if test is not None else command_line(self.source.path, list(args))
+        # The script runs in its own directory: refused there (before a model is loaded)
+        # where a program could reach the host through it.
+        resolve_workdir(self.source.path.parent, self.executor.limits)
+
+    def run_original(self, on_output: OutputCallback | None = None) -> ExecResult:
+        """The script (or the test command) as it is: does it need fixing at all?"""
+        return self.executor.run_original(on_output=on_output)
+
+    def nothing_to_fix(self, original: ExecResult) -> FixOutcome:
+        return FixOutcome(self.source.path, self.command, original)
+
+    def repair(self, backend: Backend, original: ExecResult, *,
+               on_event: Callable[[Any], None] | None = None,
+               on_output: OutputCallback | None = None) -> FixOutcome:
+        """Ask the model for corrected files until one runs cleanly (or the test passes)."""
+        from oci_interpreter.agent.prompts import for_family
+        from oci_interpreter.agent.solve import follow, loop_options
+        from oci_interpreter.core.sourcefile import git_status, unified_diff
+
+        prompts = for_family(backend.info.family)
+        failure = first_failure(prompts, self.executor, original)
+        task = fix_task(prompts, self.source, self.command, failure)
+        file_tokens = backend.count_tokens([Message("user", self.source.text)])
+        self._check_fits(backend, task, file_tokens)
+        options = fix_options(loop_options(self.settings), file_tokens)
+        loop = RefineLoop(backend, self.executor, prompts, options, on_output=on_output)
+        stopped, transcript = follow(loop, task, on_event)
+        outcome = FixOutcome(self.source.path, self.command, original, stopped, transcript,
+                             code=stopped.final_code)
+        if outcome.code is not None:
+            outcome.diff = unified_diff(self.source, outcome.code)
+        if outcome.fixed and outcome.diff:
+            outcome.git = git_status(self.source.path)
+        return outcome
+
+    def _check_fits(self, backend: Backend, task: Task, file_tokens: int) -> None:
+        need = backend.count_tokens(task.messages) + file_tokens + 64
+        if need > backend.info.n_ctx:
+            per_token = max(len(self.source.text.encode()) / max(file_tokens, 1), 1.0)
+            fits = int(backend.info.n_ctx / 2.4 * per_token / 1024)
+            raise UsageError(
+                f"{self.source.path.name} is too large for the model's context: the request "
+                f"and the whole corrected file need about {need:,} tokens, the context holds "
+                f"{backend.info.n_ctx:,} (files up to about {fits} KiB fit)",
+                "Raise --n-ctx if the model allows it, or fix a smaller file.",
+            )
+
+    def write(self, outcome: FixOutcome, *, backup: bool) -> FixOutcome:
+        """Write the repaired file back (atomic; encoding, newlines and mode kept). A file
+        with uncommitted changes in git always gets a backup."""
+        from oci_interpreter.core.sourcefile import write_back
+
+        assert outcome.fixed and outcome.code is not None
+        kept = write_back(self.source, outcome.code, backup=backup or outcome.git is not None)
+        outcome.written, outcome.backup = True, kept
+        return outcome

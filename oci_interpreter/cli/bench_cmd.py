@@ -294,11 +294,9 @@ def _settings(flags: dict[str, Any], *, timeout: float | None) -> tuple[Any, Any
 
 
 def _load(settings: Any, err: Any) -> Any:
-    from oci_interpreter.backend.loader import load_backend
-    from oci_interpreter.ui.progress import byte_progress
+    from oci_interpreter.cli.common import prepare_backend
 
-    with byte_progress(err, "preparing model") as bar:
-        return load_backend(settings, bar)
+    return prepare_backend(err, settings)
 
 
 def _measure_speed(backend: Any, err: Any, *, history_lengths: tuple[int, ...],

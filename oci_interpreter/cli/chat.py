@@ -43,9 +43,9 @@ def chat(
     from oci_interpreter.agent.session import ChatSession, latest_session, new_session_path
     from oci_interpreter.backend.base import Backend, GenerationOptions
     from oci_interpreter.backend.loader import load_backend
+    from oci_interpreter.cli.common import prepare_backend, say_containment
     from oci_interpreter.core import paths
     from oci_interpreter.core.config import load_settings
-    from oci_interpreter.sandbox import containment
     from oci_interpreter.sandbox.kernel import Kernel
     from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.ui.chat import ChatApp, ChatOptions, LineReader, Reader, TerminalReader
@@ -70,13 +70,12 @@ def chat(
                              "`oci chat` (without --resume).") from None
         save_to = last
     limits = Limits.from_settings(settings)
+    # The kernel starts with the first program; its directory is checked now.
+    kernel = Kernel(workdir, limits, sandbox=settings.sandbox, python=settings.python)
 
     err = err_console()
-    contained = containment.probe(settings.sandbox)
-    if not settings.allow_network or contained.mode == "none":
-        print_note(err, contained.note)
-    with byte_progress(err, "preparing model") as progress:
-        backend = load_backend(settings, progress)
+    say_containment(err, settings)
+    backend = prepare_backend(err, settings)
 
     def load_model(name: str) -> Backend:
         with byte_progress(err, "preparing model") as bar:
@@ -85,7 +84,6 @@ def chat(
             return load_backend(settings.replace(model=name), bar)
 
     interactive = sys.stdin.isatty()
-    kernel = Kernel(workdir, limits, sandbox=settings.sandbox, python=settings.python)
     app: ChatApp | None = None
     try:
         console = make_console()

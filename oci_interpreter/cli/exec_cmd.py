@@ -39,12 +39,12 @@ def exec_(
     included) are listed. Exit status: the program's own; 128 + N when signal N ended
     it (137 when oci killed it for a limit, 152 for the CPU limit); 130 after Ctrl-C.
     """
+    from oci_interpreter.cli.common import say_containment
     from oci_interpreter.core.config import load_settings
-    from oci_interpreter.sandbox import containment
     from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.sandbox.runner import ELIDED, run
     from oci_interpreter.ui.console import err_console
-    from oci_interpreter.ui.execution import LiveOutput, print_note, status_text
+    from oci_interpreter.ui.execution import LiveOutput, status_text
 
     settings = load_settings(flags).settings
     limits = Limits.from_settings(settings)
@@ -62,9 +62,7 @@ def exec_(
             raise UsageError(f"{file} is not a file", "Give a Python script.")
     workdir = working_dir(cwd)
     err = err_console()
-    contained = containment.probe(settings.sandbox)
-    if not settings.allow_network or contained.mode == "none":
-        print_note(err, contained.note)
+    say_containment(err, settings)
     live = None if as_json else LiveOutput(sys.stdout, sys.stderr)
     result = run(code=code, path=path, args=args or [], cwd=workdir, limits=limits,
                  sandbox=settings.sandbox, python=settings.python, on_output=live,

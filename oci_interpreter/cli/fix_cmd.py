@@ -57,138 +57,80 @@ def fix(
     (FILE.orig). Exit status: 0 fixed (or nothing to fix), 1 not fixed, 2 usage error,
     130 interrupted.
     """
-    from oci_interpreter.agent.fix import (
-        FileExecutor,
-        command_line,
-        first_failure,
-        fix_options,
-        fix_task,
-    )
-    from oci_interpreter.agent.loop import LoopOptions, RefineLoop
-    from oci_interpreter.agent.prompts import for_family
-    from oci_interpreter.backend.base import GenerationOptions, Message
-    from oci_interpreter.backend.loader import load_backend
-    from oci_interpreter.cli.run_cmd import follow
+    from oci_interpreter.agent.fix import FixJob
+    from oci_interpreter.cli.common import prepare_backend, say_containment
     from oci_interpreter.core.config import load_settings
-    from oci_interpreter.core.sourcefile import git_status, read_source, unified_diff, write_back
-    from oci_interpreter.sandbox import containment
-    from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.ui.console import err_console
-    from oci_interpreter.ui.execution import print_note, status_text
+    from oci_interpreter.ui.execution import status_text
     from oci_interpreter.ui.loop_view import LoopView, is_terminal, print_diff
-    from oci_interpreter.ui.progress import byte_progress
 
     if diff_only and yes:
         raise UsageError("--diff writes nothing and --yes writes without asking",
                          "Pick one.")
     settings = load_settings(flags).settings
-    source = read_source(file.expanduser().absolute(), max_bytes=MAX_FILE_BYTES)
+    job = FixJob(file.expanduser().absolute(), list(args or []), settings, test=test,
+                 max_bytes=MAX_FILE_BYTES)
     err = err_console()
+    say_containment(err, settings)
     show = is_terminal(sys.stderr) if progress is None else progress
-    contained = containment.probe(settings.sandbox)
-    if not settings.allow_network or contained.mode == "none":
-        print_note(err, contained.note)
-    limits = Limits.from_settings(settings)
-    script_args = list(args or [])
-    executor = FileExecutor(source, script_args, limits, sandbox=settings.sandbox,
-                            python=settings.python, test=test)
-    command = test if test is not None else command_line(source.path, script_args)
     view = LoopView(err, stream_text=False) if show else None
 
     if view is not None:
-        err.print(f"[bold]running[/bold] {_escape(command)}", highlight=False)
-    first = executor.run_original(on_output=view.output if view else None)
+        err.print(f"[bold]running[/bold] {_escape(job.command)}", highlight=False)
+    first = job.run_original(on_output=view.output if view else None)
     if view is not None:
         view.finish_output()
         err.print(status_text(first))
     if first.interrupted:
         raise SystemExit(int(ExitStatus.INTERRUPTED))
-    report: dict[str, Any] = {
-        "file": str(source.path), "command": command, "original": first.to_dict(),
-        "success": False, "written": False, "backup": None, "diff": "", "final_code": None,
-    }
     if first.ok:
         what = "the test passes" if test is not None else f"{file} runs without error"
         if as_json:
-            report.update(success=True, stop_reason="nothing_to_fix",
-                          message=f"{what}; nothing to fix")
-            _print_json(report)
+            _print_json(job.nothing_to_fix(first).to_dict())
         else:
             err.print(f"[green]✓[/green] {_escape(what)}: nothing to fix.", highlight=False)
         return
 
-    with byte_progress(err, "preparing model") as bar:
-        backend = load_backend(settings, bar)
+    backend = prepare_backend(err, settings)
     try:
-        prompts = for_family(backend.info.family)
-        failure = first_failure(prompts, executor, first)
-        task = fix_task(prompts, source, command, failure)
-        file_tokens = backend.count_tokens([Message("user", source.text)])
-        need = backend.count_tokens(task.messages) + file_tokens + 64
-        if need > backend.info.n_ctx:
-            per_token = max(len(source.text.encode()) / max(file_tokens, 1), 1.0)
-            fits = int(backend.info.n_ctx / 2.4 * per_token / 1024)
-            raise UsageError(
-                f"{file} is too large for the model's context: the request and the whole "
-                f"corrected file need about {need:,} tokens, the context holds "
-                f"{backend.info.n_ctx:,} (files up to about {fits} KiB fit)",
-                "Raise --n-ctx if the model allows it, or fix a smaller file.",
-            )
-        options = fix_options(LoopOptions(
-            max_rounds=settings.rounds, strategy=settings.strategy,  # type: ignore[arg-type]
-            candidates=settings.candidates,
-            generation=GenerationOptions(temperature=settings.temperature, seed=settings.seed,
-                                         max_tokens=settings.max_tokens),
-        ), file_tokens)
-        loop = RefineLoop(backend, executor, prompts, options,
-                          on_output=view.output if view else None)
-        stopped, transcript = follow(loop, task, view)
+        outcome = job.repair(backend, first, on_event=view,
+                             on_output=view.output if view else None)
     finally:
         backend.close()
 
-    report.update(rounds=stopped.rounds, stop_reason=stopped.reason, message=stopped.message,
-                  stats=stopped.totals.to_dict(), events=transcript)
-    if stopped.reason == "cancelled":
+    if outcome.cancelled:
         if as_json:
-            _print_json(report)
+            _print_json(outcome.to_dict())
         err.print(f"[yellow]interrupted: {_escape(str(file))} is unchanged.[/yellow]")
         raise SystemExit(int(ExitStatus.INTERRUPTED))
-    code = stopped.final_code
-    if not stopped.success or code is None:
-        report["best_attempt"] = code
-        if code is not None:
-            report["diff"] = unified_diff(source, code)
+    if not outcome.fixed:
         if as_json:
-            _print_json(report)
+            _print_json(outcome.to_dict())
         else:
-            if code is not None and report["diff"]:
+            if outcome.diff:
                 err.print("[bold]best attempt[/bold] (not written):")
-                print_diff(err, report["diff"])
+                print_diff(err, outcome.diff)
+            message = outcome.stopped.message if outcome.stopped else "no fix"
             err.print(f"[bold red]✗[/bold red] could not fix {_escape(str(file))}: "
-                      f"{_escape(stopped.message)}. The file is unchanged.", highlight=False)
+                      f"{_escape(message)}. The file is unchanged.", highlight=False)
         raise SystemExit(1)
-
-    diff = unified_diff(source, code)
-    report.update(success=True, final_code=code, diff=diff)
-    if not diff:
+    if not outcome.diff:
         if as_json:
-            _print_json(report)
+            _print_json(outcome.to_dict())
         else:
             err.print("[green]✓[/green] it passes now without changes (a flaky failure?); "
                       "nothing written.", highlight=False)
         return
-    status = git_status(source.path)
     if not as_json:
-        print_diff(_stdout_console(), diff)
+        print_diff(_stdout_console(), outcome.diff)
     write = yes
     if not yes and not diff_only and not as_json and sys.stdin.isatty():
-        note = f" ({file} has {status} changes in git)" if status else ""
+        note = f" ({file} has {outcome.git} changes in git)" if outcome.git else ""
         write = typer.confirm(f"Write the fix to {file}{note}?", default=False, err=True)
     if write:
-        backup = write_back(source, code, backup=not no_backup or status is not None)
-        report.update(written=True, backup=str(backup) if backup else None)
+        job.write(outcome, backup=not no_backup)
         if not as_json:
-            kept = f" (the original is in {backup.name})" if backup else ""
+            kept = f" (the original is in {outcome.backup.name})" if outcome.backup else ""
             err.print(f"[green]✓[/green] fixed {_escape(str(file))}{_escape(kept)}.",
                       highlight=False)
     elif not as_json:
@@ -196,7 +138,7 @@ def fix(
         err.print(f"[green]✓[/green] found a fix; {_escape(str(file))} is unchanged.{hint}",
                   highlight=False)
     if as_json:
-        _print_json(report)
+        _print_json(outcome.to_dict())
 
 
 def _escape(text: str) -> str:

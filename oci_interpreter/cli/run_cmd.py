@@ -93,24 +93,34 @@ def run(
     progress goes to stderr. Exit status: 0 solved, 1 not solved within the rounds,
     2 usage error, 130 interrupted. Deterministic by default (temperature 0, fixed seed).
     """
-    from oci_interpreter.agent.loop import LoopOptions
+    from oci_interpreter.agent.execute import ProgramExecutor
+    from oci_interpreter.agent.solve import loop_options, solve
+    from oci_interpreter.cli.common import prepare_backend, say_containment
     from oci_interpreter.core.config import load_settings
+    from oci_interpreter.sandbox.limits import Limits
+    from oci_interpreter.ui.console import err_console
+    from oci_interpreter.ui.loop_view import LoopView, is_terminal, print_run_outcome
 
     text = read_task(task, task_file)
     if as_json and print_code:
         raise UsageError("--json and --code cannot be combined", "Pick one.")
     settings = load_settings(flags).settings
-    workdir = working_dir(cwd)
-    from oci_interpreter.agent.execute import ProgramExecutor
-    from oci_interpreter.sandbox.limits import Limits
-
-    limits = Limits.from_settings(settings)
-    executor = ProgramExecutor(workdir, limits, sandbox=settings.sandbox,
-                               python=settings.python)
-    outcome = drive(text, settings, executor, LoopOptions(), progress=progress)
-    stopped = outcome["stopped"]
+    executor = ProgramExecutor(working_dir(cwd), Limits.from_settings(settings),
+                               sandbox=settings.sandbox, python=settings.python)
+    err = err_console()
+    say_containment(err, settings)
+    backend = prepare_backend(err, settings)
+    view = LoopView(err) if (is_terminal(sys.stderr) if progress is None else progress) else None
+    try:
+        outcome = solve(backend, executor, text, loop_options(settings), on_event=view,
+                        on_output=view.output if view else None)
+    finally:
+        backend.close()
+    if view is not None:
+        print_run_outcome(err, outcome.stopped)
+    stopped = outcome.stopped
     if as_json:
-        sys.stdout.write(json.dumps(outcome["json"], ensure_ascii=False) + "\n")
+        sys.stdout.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
     elif stopped.success:
         shown = stopped.final_code if print_code else stopped.final_output
         if shown:
@@ -122,15 +132,9 @@ def run(
         if not as_json:
             from rich.markup import escape
 
-            from oci_interpreter.ui.console import err_console
-
-            err_console().print(f"[bold red]oci:[/bold red] not solved: "
-                                f"{escape(stopped.message)}", highlight=False, markup=True)
+            err.print(f"[bold red]oci:[/bold red] not solved: {escape(stopped.message)}",
+                      highlight=False, markup=True)
         raise SystemExit(1)
-
-
-def _plural(n: int, word: str) -> str:
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
 def _write_result(text: str) -> None:
@@ -140,90 +144,3 @@ def _write_result(text: str) -> None:
     if is_terminal(sys.stdout):
         text = sanitize(text)
     sys.stdout.write(text if text.endswith("\n") else text + "\n")
-
-
-def follow(loop: Any, task: Any, view: Any) -> tuple[Any, list[dict[str, Any]]]:
-    """Run ``loop`` on ``task``, rendering each event with ``view`` (if any).
-
-    Returns the :class:`Stopped` event and the transcript for ``--json`` (every event
-    but the streamed text chunks, which the replies repeat whole).
-    """
-    from oci_interpreter.agent.events import ModelText, Stopped, event_to_dict
-
-    transcript: list[dict[str, Any]] = []
-    stopped: Stopped | None = None
-    for event in loop.run(task):
-        if view is not None:
-            view(event)
-        if isinstance(event, Stopped):
-            stopped = event
-        if not isinstance(event, ModelText):
-            transcript.append(event_to_dict(event))
-    assert stopped is not None
-    return stopped, transcript
-
-
-def drive(text: str, settings: Any, executor: Any, base: Any, *,
-          progress: bool | None) -> dict[str, Any]:
-    """Load the model, run the loop on ``text`` with ``executor``, render progress.
-
-    Returns ``{"stopped": Stopped, "json": dict}``.
-    """
-    from dataclasses import replace
-
-    from oci_interpreter.agent.loop import RefineLoop, conversation_task
-    from oci_interpreter.agent.prompts import for_family
-    from oci_interpreter.backend.base import GenerationOptions
-    from oci_interpreter.backend.loader import load_backend
-    from oci_interpreter.sandbox import containment
-    from oci_interpreter.ui.console import err_console
-    from oci_interpreter.ui.execution import print_note
-    from oci_interpreter.ui.loop_view import LoopView, is_terminal
-    from oci_interpreter.ui.progress import byte_progress
-
-    err = err_console()
-    show = is_terminal(sys.stderr) if progress is None else progress
-    contained = containment.probe(settings.sandbox)
-    if not settings.allow_network or contained.mode == "none":
-        print_note(err, contained.note)
-    with byte_progress(err, "preparing model") as bar:
-        backend = load_backend(settings, bar)
-    try:
-        prompts = for_family(backend.info.family)
-        options = replace(
-            base, max_rounds=settings.rounds, strategy=settings.strategy,
-            candidates=settings.candidates,
-            generation=GenerationOptions(temperature=settings.temperature, seed=settings.seed,
-                                         max_tokens=settings.max_tokens),
-        )
-        view = LoopView(err) if show else None
-        loop = RefineLoop(backend, executor, prompts, options,
-                          on_output=view.output if view else None)
-        stopped, transcript = follow(loop, conversation_task(prompts, text), view)
-        model_name = backend.info.name
-    finally:
-        backend.close()
-    data = {
-        "success": stopped.success,
-        "final_code": stopped.final_code if stopped.success else None,
-        "final_output": stopped.final_output,
-        "best_attempt": stopped.final_code,
-        "rounds": stopped.rounds,
-        "stop_reason": stopped.reason,
-        "message": stopped.message,
-        "answer": stopped.answer,
-        "task": text,
-        "model": model_name,
-        "stats": stopped.totals.to_dict(),
-        "events": transcript,
-    }
-    if view is not None:
-        style = "green" if stopped.success else "red"
-        from rich.markup import escape
-
-        totals = stopped.totals
-        took = totals.prompt_seconds + totals.generate_seconds + totals.execution_seconds
-        err.print(f"[{style}]{'✓' if stopped.success else '✗'}[/{style}] "
-                  f"{escape(stopped.message)} · {_plural(stopped.rounds, 'round')} · "
-                  f"{totals.generated_tokens} tokens · {took:.1f} s", highlight=False)
-    return {"stopped": stopped, "json": data}

@@ -108,3 +108,10 @@ class GenerationCancelled(OciError):
 
 class SandboxError(OciError):
     """The sandbox itself could not run a program (not the program's own failure)."""
+
+
+class WorkdirRefusedError(SandboxError):
+    """A working directory through which a program could reach the host (``/``, ``/tmp``,
+    the home directory, oci's own files): a usage error, said before anything runs."""
+
+    exit_code = ExitStatus.USAGE

@@ -31,8 +31,8 @@ from oci_interpreter.sandbox.runner import (
     OutputCapture,
     RunState,
     Sandboxed,
-    _resolve_workdir,
     finish,
+    resolve_workdir,
     workspace_changes,
 )
 from oci_interpreter.sandbox.workspace import scan
@@ -46,7 +46,7 @@ class Kernel:
     def __init__(self, cwd: Path | str | None = None, limits: Limits | None = None, *,
                  sandbox: str = "auto", python: str | None = None) -> None:
         self.limits = limits or Limits()
-        self.workdir = _resolve_workdir(cwd, self.limits)
+        self.workdir = resolve_workdir(cwd, self.limits)
         self.sandbox = sandbox
         self.python = python
         self._box: Sandboxed | None = None

@@ -650,7 +650,9 @@ def _nproc_limit(processes: int) -> int | None:
 
 # --------------------------------------------------------------- fresh runs --
 
-def _resolve_workdir(cwd: Path | str | None, limits: Limits) -> Path:
+def resolve_workdir(cwd: Path | str | None, limits: Limits) -> Path:
+    """The working directory as an absolute path, refused where a program could reach the
+    host through it (see ``workspace.check_workdir``)."""
     workdir = Path(cwd or os.getcwd()).resolve()
     if not workdir.is_dir():
         raise SandboxError(f"working directory {workdir} does not exist",
@@ -671,7 +673,7 @@ def run(*, code: str | None = None, path: Path | str | None = None,
     if (code is None) == (path is None):
         raise ValueError("give exactly one of code= or path=")
     limits = limits or Limits()
-    workdir = _resolve_workdir(cwd, limits)
+    workdir = resolve_workdir(cwd, limits)
     cfg: dict[str, Any] = {"args": list(args)}
     if path is not None:
         script = Path(path).resolve()

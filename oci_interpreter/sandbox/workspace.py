@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from oci_interpreter.core import paths
-from oci_interpreter.core.errors import SandboxError
+from oci_interpreter.core.errors import WorkdirRefusedError
 
 VCS_DIRS = (".git", ".hg", ".svn")
 """Version-control metadata: its config and hooks run commands on the host."""
@@ -177,28 +177,28 @@ def check_workdir(workdir: Path, *, allow_home: bool = False) -> None:
     """
     home = Path.home().resolve()
     if workdir == Path("/"):
-        raise SandboxError("the working directory is / (the whole file system)",
+        raise WorkdirRefusedError("the working directory is / (the whole file system)",
                            "Run oci in a project directory, or pass --cwd DIR.")
     tmp = Path("/tmp").resolve()
     if workdir in (tmp, Path("/tmp"), Path("/var/tmp"), Path("/dev/shm")):
-        raise SandboxError(
+        raise WorkdirRefusedError(
             f"the working directory is {workdir}, which holds other programs' sockets "
             "(tmux, ssh-agent, X11)",
             "Use a directory of its own, e.g. mkdir /tmp/work and --cwd /tmp/work.")
     if workdir == home and not allow_home:
-        raise SandboxError(
+        raise WorkdirRefusedError(
             f"the working directory is your home directory ({home}): a program could change "
             "your shell's startup files or ~/.gitconfig",
             "cd to a project directory or pass --cwd DIR (or --allow-home to insist).")
     for path in _code_dirs():
         if _inside(workdir, path) and path != Path("/"):
-            raise SandboxError(
+            raise WorkdirRefusedError(
                 f"the working directory {workdir} is inside oci's own installation ({path}): "
                 "a program could change what runs the next time oci starts",
                 "Use another directory (--cwd DIR).")
     for path in _state_dirs():
         if _inside(workdir, path):
-            raise SandboxError(
+            raise WorkdirRefusedError(
                 f"the working directory {workdir} is inside oci's own files ({path})",
                 "Use another directory (--cwd DIR).")
 

@@ -123,3 +123,16 @@ def is_terminal(stream: TextIO) -> bool:
         return stream.isatty()
     except (AttributeError, ValueError):
         return False
+
+
+def print_run_outcome(console: Console, stopped: Stopped) -> None:
+    """The last line of a shown run: how it ended, rounds, tokens, time."""
+    from rich.markup import escape
+
+    style = "green" if stopped.success else "red"
+    totals = stopped.totals
+    took = totals.prompt_seconds + totals.generate_seconds + totals.execution_seconds
+    rounds = f"{stopped.rounds} round" + ("" if stopped.rounds == 1 else "s")
+    console.print(f"[{style}]{'✓' if stopped.success else '✗'}[/{style}] "
+                  f"{escape(stopped.message)} · {rounds} · {totals.generated_tokens} tokens · "
+                  f"{took:.1f} s", highlight=False)

@@ -1,0 +1,93 @@
+"""`oci run` as a library call: a task in words in, a :class:`RunOutcome` out.
+
+The command (cli/run_cmd.py) parses its flags, calls :func:`solve` with the model and an
+executor, and renders what comes back; nothing here knows about terminals. Progress goes
+to ``on_event`` (every event the loop yields) as it happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from oci_interpreter.agent.events import Event, ModelText, Stopped, event_to_dict
+from oci_interpreter.agent.loop import Executor, LoopOptions, RefineLoop, Task, conversation_task
+from oci_interpreter.agent.prompts import for_family
+from oci_interpreter.backend.base import Backend, GenerationOptions
+from oci_interpreter.core.config import Settings
+from oci_interpreter.sandbox.runner import OutputCallback
+
+EventCallback = Callable[[Event], None]
+
+
+def loop_options(settings: Settings, base: LoopOptions | None = None) -> LoopOptions:
+    """The loop's options from the settings (rounds, strategy, candidates, generation)."""
+    return replace(
+        base or LoopOptions(), max_rounds=settings.rounds,
+        strategy=settings.strategy,  # type: ignore[arg-type]
+        candidates=settings.candidates,
+        generation=GenerationOptions(temperature=settings.temperature, seed=settings.seed,
+                                     max_tokens=settings.max_tokens),
+    )
+
+
+@dataclass
+class RunOutcome:
+    """What a task came to: the loop's last event and the transcript (``--json``)."""
+
+    task: str
+    model: str
+    stopped: Stopped
+    transcript: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def success(self) -> bool:
+        return self.stopped.success
+
+    def to_dict(self) -> dict[str, Any]:
+        s = self.stopped
+        return {
+            "success": s.success,
+            "final_code": s.final_code if s.success else None,
+            "final_output": s.final_output,
+            "best_attempt": s.final_code,
+            "rounds": s.rounds,
+            "stop_reason": s.reason,
+            "message": s.message,
+            "answer": s.answer,
+            "task": self.task,
+            "model": self.model,
+            "stats": s.totals.to_dict(),
+            "events": self.transcript,
+        }
+
+
+def follow(loop: RefineLoop, task: Task,
+           on_event: EventCallback | None = None) -> tuple[Stopped, list[dict[str, Any]]]:
+    """Run ``loop`` on ``task``, passing each event to ``on_event``; return the
+    :class:`Stopped` event and the transcript (every event but the streamed text chunks,
+    which the replies repeat whole)."""
+    transcript: list[dict[str, Any]] = []
+    stopped: Stopped | None = None
+    for event in loop.run(task):
+        if on_event is not None:
+            on_event(event)
+        if isinstance(event, Stopped):
+            stopped = event
+        if not isinstance(event, ModelText):
+            transcript.append(event_to_dict(event))
+    assert stopped is not None
+    return stopped, transcript
+
+
+def solve(backend: Backend, executor: Executor, text: str, options: LoopOptions, *,
+          on_event: EventCallback | None = None,
+          on_output: OutputCallback | None = None) -> RunOutcome:
+    """Solve ``text``: the model writes a program, ``executor`` runs it, the model reads
+    the result and refines, within ``options``."""
+    prompts = for_family(backend.info.family)
+    loop = RefineLoop(backend, executor, prompts, options, on_output=on_output)
+    stopped, transcript = follow(loop, conversation_task(prompts, text), on_event)
+    return RunOutcome(task=text, model=backend.info.name, stopped=stopped,
+                      transcript=transcript)
