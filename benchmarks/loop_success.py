@@ -1,8 +1,9 @@
 """How often the refine loop solves simple tasks and fixes simple bugs with a given model.
 
-Drives the same library code as `oci run` and `oci fix` (agent.loop, agent.fix) over the
-corpus in benchmarks/cases/ (see its README), and reports, per kind, how many cases the
-first program already got right (single turn) and how many the loop got right.
+Calls what `oci run` and `oci fix` call (agent.solve.solve, agent.fix.FixJob), with the
+commands' own defaults, over the corpus in benchmarks/cases/ (see its README), and reports,
+per kind, how many cases the first program already got right (single turn), how many the
+loop got right, how many it claimed but got wrong, and how many it did not solve.
 
     .venv/bin/python benchmarks/loop_success.py                 # everything, default model
     .venv/bin/python benchmarks/loop_success.py --only tasks --limit 10
@@ -28,19 +29,11 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from oci_interpreter.agent.events import ExecutionEnd, Stopped, event_to_dict  # noqa: E402
+from oci_interpreter.agent.events import ExecutionEnd, event_to_dict  # noqa: E402
 from oci_interpreter.agent.execute import ProgramExecutor  # noqa: E402
-from oci_interpreter.agent.fix import (  # noqa: E402
-    FileExecutor,
-    command_line,
-    first_failure,
-    fix_options,
-    fix_task,
-)
-from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task  # noqa: E402
-from oci_interpreter.agent.prompts import for_family  # noqa: E402
-from oci_interpreter.backend.base import GenerationOptions, Message  # noqa: E402
-from oci_interpreter.core.sourcefile import read_source  # noqa: E402
+from oci_interpreter.agent.fix import FixJob  # noqa: E402
+from oci_interpreter.agent.solve import loop_options, solve  # noqa: E402
+from oci_interpreter.core.config import Settings  # noqa: E402
 from oci_interpreter.sandbox.limits import Limits  # noqa: E402
 
 CASES = ROOT / "benchmarks" / "cases"
@@ -48,23 +41,19 @@ KINDS = ("tasks", "nameerror", "import", "keyerror", "typeerror", "recursion")
 
 
 def load_backend(model: str | None, n_ctx: int) -> Any:
-    from oci_interpreter.backend.llama import LlamaBackend
-    from oci_interpreter.core.config import Settings
-    from oci_interpreter.core.store import resolve_model
+    from oci_interpreter.backend.loader import load_backend as load
 
-    resolved = resolve_model(model)
-    return LlamaBackend(resolved.path, Settings(n_ctx=n_ctx), family=resolved.family,
-                        name=resolved.name)
+    return load(Settings(model=model, n_ctx=n_ctx))
 
 
-def run_task(backend: Any, case: dict[str, str], options: LoopOptions,
-             limits: Limits) -> dict[str, Any]:
-    prompts = for_family(backend.info.family)
+def run_task(backend: Any, case: dict[str, str], settings: Settings) -> dict[str, Any]:
+    """One task, as `oci run` solves it (the same program layer)."""
+    events: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
-        loop = RefineLoop(backend, ProgramExecutor(tmp, limits), prompts, options)
-        events = list(loop.run(conversation_task(prompts, case["task"])))
-    stopped = events[-1]
-    assert isinstance(stopped, Stopped)
+        executor = ProgramExecutor(tmp, Limits.from_settings(settings))
+        outcome = solve(backend, executor, case["task"], loop_options(settings),
+                        on_event=events.append)
+    stopped = outcome.stopped
     runs = [e for e in events if isinstance(e, ExecutionEnd)]
     first_ok = bool(runs) and runs[0].status == "ok" and case["expect"] in runs[0].result.stdout
     solved = stopped.success and case["expect"] in (stopped.final_output or "")
@@ -73,28 +62,24 @@ def run_task(backend: Any, case: dict[str, str], options: LoopOptions,
             "tokens": stopped.totals.generated_tokens, "events": events}
 
 
-def run_fix(backend: Any, script: Path, options: LoopOptions, limits: Limits) -> dict[str, Any]:
-    prompts = for_family(backend.info.family)
+def run_fix(backend: Any, script: Path, settings: Settings) -> dict[str, Any]:
+    """One broken script, as `oci fix` repairs it (the same program layer), on a copy."""
     expected = script.with_suffix(".expected").read_text(encoding="utf-8")
+    events: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
         copy = Path(tmp) / "script.py"
         shutil.copyfile(script, copy)
-        source = read_source(copy)
-        executor = FileExecutor(source, [], limits)
-        first = executor.run_original()
-        failure = first_failure(prompts, executor, first)
-        task = fix_task(prompts, source, command_line(copy, []), failure)
-        file_tokens = backend.count_tokens([Message("user", source.text)])
-        loop = RefineLoop(backend, executor, prompts, fix_options(options, file_tokens))
-        events = list(loop.run(task))
+        job = FixJob(copy, [], settings)
+        first = job.run_original()
+        outcome = job.repair(backend, first, on_event=events.append)
         untouched = copy.read_bytes() == script.read_bytes()
-    stopped = events[-1]
-    assert isinstance(stopped, Stopped)
+    stopped = outcome.stopped
+    assert stopped is not None
     runs = [e for e in events if isinstance(e, ExecutionEnd)]
     first_ok = bool(runs) and runs[0].status != "failed" and runs[0].result.stdout == expected
-    solved = stopped.success and stopped.final_output == expected
+    solved = outcome.fixed and stopped.final_output == expected
     return {"id": script.stem, "kind": script.stem.rsplit("_", 1)[0], "first": first_ok,
-            "solved": solved, "passed_but_wrong_output": stopped.success and not solved,
+            "solved": solved, "passed_but_wrong_output": outcome.fixed and not solved,
             "stop_reason": stopped.reason, "rounds": stopped.rounds,
             "tokens": stopped.totals.generated_tokens, "original_untouched": untouched,
             "events": events}
@@ -106,10 +91,11 @@ def main() -> int:
     parser.add_argument("--only", default=",".join(KINDS), help="kinds, comma-separated")
     parser.add_argument("--limit", type=int, default=0, help="cases per kind (0 = all)")
     parser.add_argument("--skip", type=int, default=0, help="skip the first N cases per kind")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--strategy", default="conversation", choices=["conversation", "fresh"])
-    parser.add_argument("--candidates", type=int, default=1)
-    parser.add_argument("--resample", type=int, default=2)
+    defaults = Settings()
+    parser.add_argument("--rounds", type=int, default=defaults.rounds)
+    parser.add_argument("--strategy", default=defaults.strategy,
+                        choices=["conversation", "fresh"])
+    parser.add_argument("--candidates", type=int, default=defaults.candidates)
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--out", type=Path, default=None, help="JSONL log of every case")
     args = parser.parse_args()
@@ -119,10 +105,10 @@ def main() -> int:
     if unknown:
         parser.error(f"unknown kind(s): {', '.join(sorted(unknown))}")
     backend = load_backend(args.model, args.n_ctx)
-    options = LoopOptions(max_rounds=args.rounds, strategy=args.strategy,
-                          candidates=args.candidates, resample=args.resample,
-                          generation=GenerationOptions(temperature=0.0, seed=1234))
-    limits = Limits(timeout=10)
+    # The commands' own settings, greedy, with a 10 s wall clock per program.
+    settings = Settings(model=args.model, n_ctx=args.n_ctx, rounds=args.rounds,
+                        strategy=args.strategy, candidates=args.candidates,
+                        temperature=0.0, seed=1234, timeout=10.0)
     results: list[dict[str, Any]] = []
     log = args.out.open("w", encoding="utf-8") if args.out else None
     started = time.monotonic()
@@ -138,9 +124,9 @@ def main() -> int:
         for case in cases:
             t0 = time.monotonic()
             if kind == "tasks":
-                row = run_task(backend, case, options, limits)
+                row = run_task(backend, case, settings)
             else:
-                row = run_fix(backend, case, options, limits)
+                row = run_fix(backend, case, settings)
             row["seconds"] = round(time.monotonic() - t0, 2)
             events = row.pop("events")
             results.append(row)
