@@ -8,10 +8,39 @@ from __future__ import annotations
 
 import os
 import shutil
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+# Timeouts by cost: a hang fails in a minute in the fast lane; a test that starts processes
+# gets three, one that loads a model ten (unless it says otherwise).
+_TIMEOUTS = {"model": 600, "spawns": 180}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("timeout") is not None:
+            continue
+        for marker, seconds in _TIMEOUTS.items():
+            if item.get_closest_marker(marker) is not None:
+                item.add_marker(pytest.mark.timeout(seconds))
+                break
+
+
+@pytest.fixture(autouse=True)
+def _no_unmarked_spawning(request: pytest.FixtureRequest,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fast lane starts no process: a test that does must be marked ``spawns``."""
+    if request.node.get_closest_marker("spawns") or request.node.get_closest_marker("model"):
+        return
+
+    def refuse(self: object, *args: object, **kwargs: object) -> None:
+        raise AssertionError("this test starts a process: mark it @pytest.mark.spawns")
+
+    monkeypatch.setattr(subprocess.Popen, "__init__", refuse)
+    monkeypatch.setattr(os, "fork", lambda: refuse(None))
 
 # Resolved before any test changes OCI_HOME: the user's real store.
 _REAL_HOME = os.environ.get("OCI_HOME")

@@ -13,7 +13,7 @@ from oci_interpreter.backend.llama import LlamaBackend
 from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import ContextOverflowError, ModelFileError
-from tests.gguf_factory import write_tiny_gguf
+from tests.support.gguf_factory import write_tiny_gguf
 
 pytestmark = pytest.mark.model
 

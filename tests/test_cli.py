@@ -44,6 +44,7 @@ def test_wrong_flag_is_one_line_with_usage_exit(capsys: pytest.CaptureFixture[st
         (["chat", "--model", "/no/such/file.gguf"], 3, "model file not found"),
     ],
 )
+@pytest.mark.spawns
 def test_bad_input_gets_one_line_errors(capsys: pytest.CaptureFixture[str], args: list[str],
                                         code: int, needle: str) -> None:
     got, _, err = run(capsys, *args)
@@ -53,6 +54,7 @@ def test_bad_input_gets_one_line_errors(capsys: pytest.CaptureFixture[str], args
     assert "Traceback" not in err
 
 
+@pytest.mark.spawns
 def test_not_a_gguf_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     bad = tmp_path / "notes.gguf"
     bad.write_text("not a model")
@@ -95,6 +97,10 @@ def test_models_list_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert "qwen2.5-coder-0.5b:Q4_K_M" in names
     assert "opencodeinterpreter-ds-6.7b:Q4_K_M" in names
     assert not any(r["present"] for r in rows)  # fresh OCI_HOME
+    from oci_interpreter.core import catalog, store
+
+    if not all(store.embedded_installed(m) for m in catalog.embedded_models()):
+        pytest.skip("needs the model and model-small extras installed (./quickstart.sh test)")
     # The installed embedded models come first, larger first; the default is marked.
     assert [(r["name"], r["ready"], r["default"]) for r in rows[:2]] == [
         ("qwen2.5-coder-1.5b:Q4_K_M", True, True), ("qwen2.5-coder-0.5b:Q4_K_M", True, False)]
@@ -116,6 +122,7 @@ def test_models_list_marks_the_default_the_settings_choose(
     assert "default: /models/mine.gguf, set by the environment (OCI_MODEL)" in out
 
 
+@pytest.mark.slow
 def test_models_pull_small_then_list_and_info(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run(capsys, "models", "pull", "small")
     assert code == 0

@@ -17,7 +17,7 @@ import pytest
 
 from oci_interpreter.core import catalog, gguf_meta, store
 
-pytestmark = [pytest.mark.model, pytest.mark.subprocess]
+pytestmark = [pytest.mark.model, pytest.mark.spawns]
 
 DEFAULT = "qwen2.5-coder-1.5b"
 N_CTX = 8192  # the default context: the KV cache the memory goal allows for

@@ -14,7 +14,7 @@ import pytest
 from oci_interpreter.cli.main import main_with_status
 from tests.test_sandbox import MODES
 
-pytestmark = pytest.mark.subprocess
+pytestmark = pytest.mark.spawns
 
 FIELDS = {"exit_code", "stdout", "stderr", "timed_out", "limit", "duration_s",
           "peak_memory_bytes", "files"}

@@ -6,7 +6,7 @@ import pytest
 
 from oci_interpreter.core import gguf_meta
 from oci_interpreter.core.errors import ModelFileError, ModelNotFoundError
-from tests.gguf_factory import write_tiny_gguf
+from tests.support.gguf_factory import write_tiny_gguf
 
 
 def test_reads_metadata_of_a_valid_file(tmp_path: Path) -> None:

@@ -31,12 +31,14 @@ def traceback_of(code: str, tmp_path: Path) -> str:
     ('hours = 7200 // 3600\nprint(hours + "h")\n', "hours"),  # int + str
     ('row = "B"\nfor seat in range(2):\n    label = row + seat\n', "seat"),
 ])
+@pytest.mark.spawns
 def test_str_plus_number_names_the_number(code: str, suspect: str, tmp_path: Path) -> None:
     advice = hint(traceback_of(code, tmp_path), code)
     assert advice is not None
     assert f"`{suspect}` is an int, not a string: write `str({suspect})`" in advice
 
 
+@pytest.mark.spawns
 def test_str_plus_unknown_lists_the_candidates(tmp_path: Path) -> None:
     code = ('scores = {"a": 3}\nfor team, points in scores.items():\n'
             '    print("Team " + team + ": " + points)\n')
@@ -53,6 +55,7 @@ def test_suspects_need_a_parsable_program_and_the_line() -> None:
     assert concat_suspects(code, 3) == ["n"]
 
 
+@pytest.mark.spawns
 def test_name_error_hints(tmp_path: Path) -> None:
     code = "print(math.sqrt(16))\n"
     assert "add `import math`" in (hint(traceback_of(code, tmp_path), code) or "")
@@ -62,18 +65,21 @@ def test_name_error_hints(tmp_path: Path) -> None:
     assert "typo for `values`" in (hint(traceback_of(code, tmp_path), code) or "")
 
 
+@pytest.mark.spawns
 def test_key_error_on_an_update_suggests_a_default(tmp_path: Path) -> None:
     code = "counts = {}\nfor w in 'ab':\n    counts[w] += 1\n"
     advice = hint(traceback_of(code, tmp_path), code) or ""
     assert "d.get(k, 0) + 1" in advice and "line 3" in advice
 
 
+@pytest.mark.spawns
 def test_recursion_error_names_the_function(tmp_path: Path) -> None:
     code = "def digits(n):\n    return 1 + digits(n // 10)\nprint(digits(5))\n"
     advice = hint(traceback_of(code, tmp_path), code) or ""
     assert advice.startswith("`digits` calls itself without end")
 
 
+@pytest.mark.spawns
 def test_no_hint_for_a_clean_run_or_an_unknown_error(tmp_path: Path) -> None:
     assert hint("", "print(1)") is None
     code = "raise RuntimeError('boom')\n"

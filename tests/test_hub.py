@@ -10,8 +10,8 @@ import pytest
 
 from oci_interpreter.core import catalog, hub, store
 from oci_interpreter.core.errors import ChecksumError, DownloadError
-from tests.gguf_factory import write_tiny_gguf
-from tests.hubserver import HubServer
+from tests.support.gguf_factory import write_tiny_gguf
+from tests.support.hubserver import HubServer
 
 REPO = "tester/Tiny-GGUF"
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.subprocess
+pytestmark = pytest.mark.spawns
 
 
 def run(oci_bin: str, *args: str, input: str | None = None,

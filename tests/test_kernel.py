@@ -16,7 +16,7 @@ from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import Limits, MiB
 from tests.test_sandbox import MODES
 
-pytestmark = pytest.mark.subprocess
+pytestmark = pytest.mark.spawns
 
 
 @pytest.fixture(params=MODES)

@@ -24,9 +24,15 @@ from oci_interpreter.backend.base import GenerationOptions, Message
 from oci_interpreter.backend.server import ServerBackend
 from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import ContextOverflowError
-from tests.real_server import cancel_then_answer, free_port, stop, two_at_once, wait_until_up
+from tests.support.real_server import (
+    cancel_then_answer,
+    free_port,
+    stop,
+    two_at_once,
+    wait_until_up,
+)
 
-pytestmark = [pytest.mark.model, pytest.mark.subprocess]
+pytestmark = [pytest.mark.model, pytest.mark.spawns]
 
 SLOTS = 2
 CONTEXT = 8192  # split between the slots: 4096 each

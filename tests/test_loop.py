@@ -46,6 +46,7 @@ def runs(events: list[Event]) -> list[ExecutionEnd]:
     return [e for e in events if isinstance(e, ExecutionEnd)]
 
 
+@pytest.mark.spawns
 def test_clean_run_then_the_model_answers(tmp_path: Path) -> None:
     events, stopped, backend = drive([py("print(6 * 7)"), "The answer is 42."], tmp_path)
     assert stopped.reason == "done" and stopped.success
@@ -63,6 +64,7 @@ def test_clean_run_then_the_model_answers(tmp_path: Path) -> None:
     assert replies[1].stats.prompt_tokens_reused > 0
 
 
+@pytest.mark.spawns
 def test_the_model_invents_output_after_the_code_and_is_stopped_there(tmp_path: Path) -> None:
     reply = py("print(2 + 2)") + "\n```output\n5\n```\nThe answer is 5."
     events, stopped, backend = drive([reply, "It is 4."], tmp_path)
@@ -80,6 +82,7 @@ def test_no_code_asks_once_then_stops(tmp_path: Path) -> None:
     assert not runs(events)
 
 
+@pytest.mark.spawns
 def test_no_code_nudge_leads_to_a_program(tmp_path: Path) -> None:
     _events, stopped, _ = drive(["Saturday.", py("import datetime\n"
                                                 "print(datetime.date(2000, 1, 1).strftime('%A'))"),
@@ -87,6 +90,7 @@ def test_no_code_nudge_leads_to_a_program(tmp_path: Path) -> None:
     assert stopped.success and stopped.final_output == "Saturday\n"
 
 
+@pytest.mark.spawns
 def test_error_is_fed_back_and_fixed(tmp_path: Path) -> None:
     events, stopped, backend = drive(
         [py("total = 0\nfor i in range(5):\n    totl += i\nprint(total)"),
@@ -102,6 +106,7 @@ def test_error_is_fed_back_and_fixed(tmp_path: Path) -> None:
     assert stopped.reason == "done" and stopped.final_output == "10\n" and stopped.rounds == 2
 
 
+@pytest.mark.spawns
 def test_round_cap(tmp_path: Path) -> None:
     replies = [py(f"raise ValueError({i})") for i in range(5)]
     events, stopped, _ = drive(replies, tmp_path, options=LoopOptions(max_rounds=3))
@@ -112,6 +117,7 @@ def test_round_cap(tmp_path: Path) -> None:
     assert "ValueError: 2" in stopped.message
 
 
+@pytest.mark.spawns
 def test_a_repeated_program_is_never_run_twice(tmp_path: Path) -> None:
     bad = py("print(1/0)")
     same_again = py("# same thing\nprint( 1 / 0 )", before="Let me fix it.")
@@ -127,6 +133,7 @@ def test_a_repeated_program_is_never_run_twice(tmp_path: Path) -> None:
     assert any(isinstance(e, CodeSkipped) and e.reason == "repeated" for e in events)
 
 
+@pytest.mark.spawns
 def test_resampling_finds_a_new_program(tmp_path: Path) -> None:
     bad = py("print(1/0)")
     events, stopped, _ = drive([bad, bad, py("print(1/1)"), "It is 1.0."], tmp_path)
@@ -134,12 +141,14 @@ def test_resampling_finds_a_new_program(tmp_path: Path) -> None:
     assert stopped.success and stopped.final_output == "1.0\n"
 
 
+@pytest.mark.spawns
 def test_repeating_a_program_that_worked_means_done(tmp_path: Path) -> None:
     good = py("print('hi')")
     events, stopped, _ = drive([good, good], tmp_path)
     assert stopped.reason == "done" and stopped.success and len(runs(events)) == 1
 
 
+@pytest.mark.spawns
 def test_input_is_not_run(tmp_path: Path) -> None:
     events, stopped, backend = drive(
         [py("n = int(input('n? '))\nprint(n * 2)"), py("n = 21\nprint(n * 2)"), "42."], tmp_path)
@@ -150,6 +159,7 @@ def test_input_is_not_run(tmp_path: Path) -> None:
     assert stopped.success and stopped.rounds == 2
 
 
+@pytest.mark.spawns
 def test_the_limit_is_named(tmp_path: Path) -> None:
     events, stopped, backend = drive(
         [py("while True:\n    pass"), py("print('fast')"), "Done."], tmp_path,
@@ -161,6 +171,7 @@ def test_the_limit_is_named(tmp_path: Path) -> None:
     assert stopped.success
 
 
+@pytest.mark.spawns
 def test_silent_program_gets_a_print_hint(tmp_path: Path) -> None:
     events, stopped, backend = drive(
         [py("x = 6 * 7"), py("x = 6 * 7\nprint(x)"), "42."], tmp_path)
@@ -169,12 +180,14 @@ def test_silent_program_gets_a_print_hint(tmp_path: Path) -> None:
     assert stopped.final_output == "42\n"
 
 
+@pytest.mark.spawns
 def test_silent_program_is_success_when_accepted(tmp_path: Path) -> None:
     _, stopped, _ = drive([py("x = 1")], tmp_path,
                           options=LoopOptions(accept_silent=True, confirm=False))
     assert stopped.reason == "solved" and stopped.success
 
 
+@pytest.mark.spawns
 def test_fresh_strategy_restates_task_program_and_failure(tmp_path: Path) -> None:
     _events, stopped, backend = drive(
         [py("print([1, 2][5])"), py("print([1, 2][1])"), "2."], tmp_path,
@@ -187,6 +200,7 @@ def test_fresh_strategy_restates_task_program_and_failure(tmp_path: Path) -> Non
     assert stopped.success
 
 
+@pytest.mark.spawns
 def test_candidates_pick_the_first_that_passes(tmp_path: Path) -> None:
     replies = [py("print(1/0)"), py("print(undefined)"), py("print(3)"), "3."]
     events, stopped, backend = drive(replies, tmp_path, options=LoopOptions(candidates=3))
@@ -196,11 +210,13 @@ def test_candidates_pick_the_first_that_passes(tmp_path: Path) -> None:
     assert stopped.success and stopped.rounds == 1 and stopped.final_output == "3\n"
 
 
+@pytest.mark.spawns
 def test_confirm_off_stops_at_the_first_clean_run(tmp_path: Path) -> None:
     _, stopped, backend = drive([py("print(5)")], tmp_path, options=LoopOptions(confirm=False))
     assert stopped.reason == "solved" and len(backend.calls) == 1
 
 
+@pytest.mark.spawns
 def test_other_languages_are_shown_not_run(tmp_path: Path) -> None:
     events, stopped, _backend = drive(
         ["Run this:\n```bash\necho hi\n```", py("print('hi')"), "hi"], tmp_path)
@@ -210,6 +226,7 @@ def test_other_languages_are_shown_not_run(tmp_path: Path) -> None:
     assert stopped.success
 
 
+@pytest.mark.spawns
 def test_a_cut_off_program_is_not_run(tmp_path: Path) -> None:
     cut = "Here:\n```python\nfor i in range(3):\n    print(i,\n"
     events, stopped, backend = drive([cut, py("print(0)"), "0"], tmp_path)
@@ -231,6 +248,7 @@ def test_refused_by_the_user(tmp_path: Path) -> None:
     assert stopped.reason == "refused" and not stopped.success
 
 
+@pytest.mark.spawns
 def test_the_user_edits_the_program(tmp_path: Path) -> None:
     def ask(code: str, round_: int) -> Approval:
         return Approval(run=True, code="print('edited')")
@@ -246,6 +264,7 @@ def test_cancelled_generation(tmp_path: Path) -> None:
     assert stopped.reason == "cancelled" and not runs(events)
 
 
+@pytest.mark.spawns
 def test_long_output_is_cut_and_history_fits_the_context(tmp_path: Path) -> None:
     flood = py("for i in range(20000):\n    print('line', i)")
     replies = [flood, py("raise SystemExit(3)"), py("print('x' * 5000)"), "done"]
@@ -266,6 +285,7 @@ def _small_generation():  # type: ignore[no-untyped-def]
     return GenerationOptions(max_tokens=128)
 
 
+@pytest.mark.spawns
 def test_events_serialise(tmp_path: Path) -> None:
     import json
 
@@ -279,6 +299,7 @@ def test_events_serialise(tmp_path: Path) -> None:
     assert end["result"]["stdout"] == "1\n"
 
 
+@pytest.mark.spawns
 @pytest.mark.parametrize("strategy", ["conversation", "fresh"])
 def test_code_found_reports_how(tmp_path: Path, strategy: str) -> None:
     events, _, _ = drive([py("print(1)"), "1"], tmp_path,

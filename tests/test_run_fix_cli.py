@@ -43,6 +43,7 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 # ------------------------------------------------------------------ oci run --
 
 
+@pytest.mark.spawns
 def test_run_prints_the_final_output_only(capsys: pytest.CaptureFixture[str],
                                           tmp_path: Path) -> None:
     model = fake(tmp_path, py("print(sum(int(d) for d in str(2**100)))"), "It is 115.")
@@ -52,12 +53,14 @@ def test_run_prints_the_final_output_only(capsys: pytest.CaptureFixture[str],
     assert "\x1b" not in out
 
 
+@pytest.mark.spawns
 def test_run_code_prints_the_program(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     model = fake(tmp_path, py("print(6765)"), "6765")
     code, out, _ = oci(capsys, "run", "fib", "--code", "--model", model)
     assert code == 0 and out == "print(6765)\n"
 
 
+@pytest.mark.spawns
 def test_run_json_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     model = fake(tmp_path, py("print(1/0)"), py("print(1/1)"), "It is 1.0.")
     # one program per round, so the second reply is round 2 (the default tries extra
@@ -79,6 +82,7 @@ def test_run_json_schema(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert "ZeroDivisionError" in failed["feedback"]
 
 
+@pytest.mark.spawns
 def test_run_tries_three_candidates_in_a_failed_round_by_default(
         capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     model = fake(tmp_path, py("print(1/0)"), py("print(2/0)"), py("print(1/1)"), "It is 1.0.")
@@ -89,6 +93,7 @@ def test_run_tries_three_candidates_in_a_failed_round_by_default(
     assert [e["candidate"] for e in runs] == [0, 1, 2]
 
 
+@pytest.mark.spawns
 def test_run_not_solved_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     model = fake(tmp_path, *[py(f"raise RuntimeError({i})") for i in range(3)])
     code, out, err = oci(capsys, "run", "x", "--rounds", "2", "--candidates", "1",
@@ -103,6 +108,7 @@ def test_run_not_solved_exits_1(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     assert data["final_code"] is None and data["best_attempt"] == "raise RuntimeError(1)"
 
 
+@pytest.mark.spawns
 def test_run_reads_the_task_from_stdin_and_a_file(tmp_path: Path, oci_bin: str) -> None:
     model = fake(tmp_path, py("print('from stdin')"), "done")
     proc = subprocess.run([oci_bin, "run", "-", "--model", model], input="line one\nline two\n",
@@ -134,6 +140,7 @@ def test_run_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str],
     assert len(err.strip().splitlines()) == 1
 
 
+@pytest.mark.spawns
 def test_run_programs_run_in_the_current_directory(capsys: pytest.CaptureFixture[str],
                                                    tmp_path: Path) -> None:
     model = fake(tmp_path, py("open('out.txt', 'w').write('hi')\nprint('written')"), "Done.")
@@ -165,6 +172,7 @@ def broken(tmp_path: Path) -> Path:
     return path
 
 
+@pytest.mark.spawns
 def test_fix_writes_with_yes_keeping_encoding_newlines_mode_and_backup(
         capsys: pytest.CaptureFixture[str], tmp_path: Path, broken: Path) -> None:
     model = fake(tmp_path, "Line 4 adds an int to a str.\n```python\n" + FIXED + "```")
@@ -178,6 +186,7 @@ def test_fix_writes_with_yes_keeping_encoding_newlines_mode_and_backup(
     assert not list(tmp_path.glob(".shop.oci-*"))  # no temporary copies left
 
 
+@pytest.mark.spawns
 def test_fix_diff_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path,
                                  broken: Path) -> None:
     model = fake(tmp_path, "```python\n" + FIXED + "```")
@@ -187,6 +196,7 @@ def test_fix_diff_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert not (tmp_path / "shop.py.orig").exists()
 
 
+@pytest.mark.spawns
 def test_fix_without_a_terminal_or_yes_writes_nothing(tmp_path: Path, broken: Path,
                                                       oci_bin: str) -> None:
     model = fake(tmp_path, "```python\n" + FIXED + "```")
@@ -197,6 +207,7 @@ def test_fix_without_a_terminal_or_yes_writes_nothing(tmp_path: Path, broken: Pa
     assert broken.read_bytes() == BROKEN.encode("latin-1")
 
 
+@pytest.mark.spawns
 def test_fix_failure_leaves_the_file_byte_for_byte(capsys: pytest.CaptureFixture[str],
                                                    tmp_path: Path, broken: Path) -> None:
     attempts = [f"```python\nprint('Total: ' + total + {i})\n```" for i in range(3)]
@@ -209,6 +220,7 @@ def test_fix_failure_leaves_the_file_byte_for_byte(capsys: pytest.CaptureFixture
     assert broken.read_bytes() == BROKEN.encode("latin-1")
 
 
+@pytest.mark.spawns
 def test_fix_merges_a_partial_answer(capsys: pytest.CaptureFixture[str],
                                      tmp_path: Path) -> None:
     path = tmp_path / "calc.py"
@@ -221,6 +233,7 @@ def test_fix_merges_a_partial_answer(capsys: pytest.CaptureFixture[str],
                                 "    return x / 2\n\n\nprint(double(3), half(8))\n")
 
 
+@pytest.mark.spawns
 def test_fix_with_a_test_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     (tmp_path / "mathx.py").write_text("def add(a, b):\n    return a - b\n")
     (tmp_path / "check.py").write_text("from mathx import add\nassert add(2, 3) == 5, add(2, 3)\n"
@@ -232,6 +245,7 @@ def test_fix_with_a_test_command(capsys: pytest.CaptureFixture[str], tmp_path: P
     assert (tmp_path / "mathx.py").read_text() == "def add(a, b):\n    return a + b\n"
 
 
+@pytest.mark.spawns
 def test_fix_nothing_to_fix(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     path = tmp_path / "ok.py"
     path.write_text("print('fine')\n")
@@ -240,6 +254,7 @@ def test_fix_nothing_to_fix(capsys: pytest.CaptureFixture[str], tmp_path: Path) 
     assert path.read_text() == "print('fine')\n"
 
 
+@pytest.mark.spawns
 def test_fix_passes_arguments_to_the_script(capsys: pytest.CaptureFixture[str],
                                             tmp_path: Path) -> None:
     path = tmp_path / "args.py"
@@ -271,6 +286,7 @@ def test_fix_not_python(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
     assert code == 2 and "Python" in err
 
 
+@pytest.mark.spawns
 def test_fix_too_large_for_the_context(capsys: pytest.CaptureFixture[str],
                                        tmp_path: Path) -> None:
     path = tmp_path / "big.py"
@@ -280,6 +296,7 @@ def test_fix_too_large_for_the_context(capsys: pytest.CaptureFixture[str],
     assert code == 2 and "too large for the model's context" in err and "KiB fit" in err
 
 
+@pytest.mark.spawns
 def test_fix_killed_during_the_write_never_truncates(tmp_path: Path, oci_bin: str) -> None:
     """SIGKILL `oci fix --yes` at random moments: the file is always the old or the new."""
     old = "data = [" + ", ".join(str(i) for i in range(60000)) + "]\nprint(undefined)\n"
@@ -319,6 +336,7 @@ def test_fix_killed_during_the_write_never_truncates(tmp_path: Path, oci_bin: st
         assert stray.name.endswith((".oci-tmp", ".py")), stray  # temp files only, never big.py
 
 
+@pytest.mark.spawns
 def test_a_refused_working_directory_is_said_before_any_model_loads(
         capsys: pytest.CaptureFixture[str], tmp_path: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:

@@ -25,7 +25,7 @@ from oci_interpreter.sandbox.environment import MARKER
 from oci_interpreter.sandbox.limits import ExecResult, Limits, MiB
 from oci_interpreter.sandbox.runner import run
 
-pytestmark = pytest.mark.subprocess
+pytestmark = pytest.mark.spawns
 
 MARGIN = 3.0  # seconds a run may take beyond its own limit on a busy 2-core machine
 

@@ -22,7 +22,7 @@ from oci_interpreter.sandbox.environment import scrubbed
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import run
 
-pytestmark = pytest.mark.subprocess
+pytestmark = pytest.mark.spawns
 
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.subprocess
+pytestmark = pytest.mark.spawns
 
 USER = "oci-sandbox-test"
 ROOT = Path(__file__).resolve().parents[1]

@@ -24,7 +24,7 @@ from oci_interpreter.core.errors import (
     ServerError,
     UsageError,
 )
-from tests.openai_fake import FakeOpenAIServer
+from tests.support.openai_fake import FakeOpenAIServer
 
 HELLO = [Message("user", "Say hello.")]
 
@@ -297,7 +297,7 @@ def test_requests_in_parallel(fake: FakeOpenAIServer) -> None:
 
 # --- whole commands ---------------------------------------------------------------------
 
-@pytest.mark.subprocess
+@pytest.mark.spawns
 def test_oci_run_through_a_server(fake: FakeOpenAIServer, oci_bin: str, tmp_path: Path) -> None:
     fake.script.replies.append("```python\nprint(6 * 7)\n```")
     fake.script.replies.append("The answer is 42.")
@@ -310,7 +310,7 @@ def test_oci_run_through_a_server(fake: FakeOpenAIServer, oci_bin: str, tmp_path
     assert fake.script.requests[0]["model"] == "fake-coder"
 
 
-@pytest.mark.subprocess
+@pytest.mark.spawns
 @pytest.mark.parametrize("args, expect", [
     (["--base-url", "http://127.0.0.1:{port}/v1"], "no model server answers at"),
     (["--base-url", "localhost:8080"], "base_url = 'localhost:8080' from command line"),
@@ -339,6 +339,7 @@ def test_api_key_from_the_named_variable(fake: FakeOpenAIServer,
     assert b.chat(HELLO).text() == "Hello there."
 
 
+@pytest.mark.spawns
 def test_bench_jobs_comparison_against_a_server(fake: FakeOpenAIServer, tmp_path: Path,
                                                 capsys: pytest.CaptureFixture[str]) -> None:
     from oci_interpreter.cli.main import main_with_status
@@ -380,6 +381,7 @@ def test_bench_jobs_above_one_need_a_server(tmp_path: Path,
 
 def test_oci_serve_errors_are_one_line(capsys: pytest.CaptureFixture[str],
                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("llama_cpp")
     from oci_interpreter.cli import serve_cmd
     from oci_interpreter.cli.main import main_with_status
 

@@ -15,9 +15,15 @@ import pytest
 from oci_interpreter.backend.base import GenerationOptions, Message
 from oci_interpreter.backend.server import ServerBackend
 from oci_interpreter.core.config import Settings
-from tests.real_server import cancel_then_answer, free_port, stop, two_at_once, wait_until_up
+from tests.support.real_server import (
+    cancel_then_answer,
+    free_port,
+    stop,
+    two_at_once,
+    wait_until_up,
+)
 
-pytestmark = [pytest.mark.model, pytest.mark.subprocess]
+pytestmark = [pytest.mark.model, pytest.mark.spawns]
 
 
 @pytest.fixture(scope="module")

@@ -513,6 +513,7 @@ def _big_text(n: int, fmt: str) -> str:
     return "".join(fmt.format(i=i) for i in range(n))
 
 
+@pytest.mark.spawns
 @pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
 def test_sigkill_during_writes_never_leaves_a_partial_file(tmp_path: Path) -> None:
     work = tmp_path / "work"
@@ -648,6 +649,7 @@ def git_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return tmp_path
 
 
+@pytest.mark.spawns
 @needs_git
 def test_git_status_states(git_env: Path) -> None:
     repo = git_env / "repo"
@@ -673,6 +675,7 @@ def test_git_status_states(git_env: Path) -> None:
     assert git_status(inner) == "untracked"  # inside a wholly untracked directory
 
 
+@pytest.mark.spawns
 @needs_git
 def test_git_status_outside_a_repo(git_env: Path) -> None:
     plain = git_env / "plain"
@@ -685,5 +688,6 @@ def test_git_status_without_git(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert git_status(_write(tmp_path / "s.py", b"x = 1\n")) is None
 
 
+@pytest.mark.spawns
 def test_git_status_never_raises(tmp_path: Path) -> None:
     assert git_status(tmp_path / "missing-dir" / "s.py") is None

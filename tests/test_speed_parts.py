@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from oci_interpreter.core import gguf_meta
-from tests.gguf_factory import write_tiny_gguf
+from tests.support.gguf_factory import write_tiny_gguf
 
 BLOCKS = 2 * 16 * 64 * 4  # the factory's two f32 blk.N.weight tensors
 EMBD = np.zeros((32, 8), dtype=np.float32)  # vocab 32, n_embd 8: GGUF shape (8, 32)
@@ -52,6 +52,7 @@ def test_mixture_of_experts_reads_only_the_used_experts(tmp_path: Path) -> None:
 
 
 def test_engine_info_describes_the_build() -> None:
+    pytest.importorskip("llama_cpp")
     from oci_interpreter.backend.llama import engine_info, gpu_offload_supported
 
     info = engine_info()
