@@ -21,8 +21,9 @@ from oci_interpreter.agent.session import ChatSession
 from oci_interpreter.backend.fake import FakeBackend
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import Limits
-from oci_interpreter.ui.chat import ChatApp, ChatOptions, ListReader, TerminalReader
+from oci_interpreter.ui.chat import HELP, ChatApp, ChatOptions
 from oci_interpreter.ui.console import make_console, sanitize
+from oci_interpreter.ui.readers import ListReader, TerminalReader
 
 
 def code(body: str, plan: str = "Plan.") -> str:
@@ -232,7 +233,8 @@ def test_terminal_reader_with_prompt_toolkit_pipe_input(tmp_path: Path) -> None:
     from prompt_toolkit.output import DummyOutput
 
     with create_pipe_input() as pipe:
-        reader = TerminalReader(tmp_path / "history", input=pipe, output=DummyOutput())
+        reader = TerminalReader(tmp_path / "history", commands=HELP, input=pipe,
+                                output=DummyOutput())
         pipe.send_text("first line\x1b\rsecond line\r")  # Esc-Enter: a new line
         assert reader.line("› ") == "first line\nsecond line"
         pipe.send_text("\x03")  # Ctrl-C at a question: no
@@ -405,7 +407,8 @@ def test_the_repl_on_prompt_toolkit_pipe_input(kernel: Kernel, tmp_path: Path) -
                            code("print(value + 1)"), "43."])
     out = io.StringIO()
     with create_pipe_input() as pipe:
-        reader = TerminalReader(tmp_path / "history", input=pipe, output=DummyOutput())
+        reader = TerminalReader(tmp_path / "history", commands=HELP, input=pipe,
+                                output=DummyOutput())
         pipe.send_text("compute\ry\rplus one\ra\r/undo\r/exit\r")
         app = ChatApp(backend, kernel, make_console(file=out), reader, ChatOptions())
         assert app.run() == 0

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from oci_interpreter.agent.hints import hint
-from oci_interpreter.agent.prompts import PromptSet
+from oci_interpreter.agent.prompts import DEFAULT, PromptSet
 from oci_interpreter.sandbox.limits import ExecResult
 
 CUT = "\n[... {n} characters cut ...]\n"
@@ -19,15 +19,6 @@ CUT = "\n[... {n} characters cut ...]\n"
 _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line \d+')
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
 
-_LIMIT_ADVICE = {
-    "time": "Make it faster (no endless loop, smaller inputs) or print progress sooner.",
-    "cpu": "Make it do less work (a better algorithm, smaller inputs).",
-    "memory": "Use less memory: smaller data, generators instead of big lists.",
-    "processes": "Start fewer processes or threads.",
-    "output": "Print less: a summary or the first lines, not everything.",
-    "file_size": "Write smaller files.",
-    "open_files": "Close files after use (with open(...) as f:).",
-}
 
 
 def cut_middle(text: str, budget: int) -> str:
@@ -101,10 +92,11 @@ class Feedback:
         return self.status != "failed"
 
 
-def failure_reason(result: ExecResult) -> str:
+def failure_reason(result: ExecResult, prompts: PromptSet | None = None) -> str:
     """One line for the model and the user: which limit or exception stopped the run."""
     if result.limit is not None:
-        return f"{result.describe()}. {_LIMIT_ADVICE.get(result.limit, '')}".strip()
+        advice = (prompts or DEFAULT).limit_advice.get(result.limit, "")
+        return f"{result.describe()}. {advice}".strip()
     if result.interrupted:
         return "the user interrupted it"
     if result.error:
@@ -129,7 +121,7 @@ def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
     for old, new in (rename or {}).items():
         stdout, stderr = stdout.replace(old, new), stderr.replace(old, new)
     clean = result.ok
-    reason = "" if clean else failure_reason(result)
+    reason = "" if clean else failure_reason(result, prompts)
     stderr = trim_traceback(stderr, program_files) if stderr.strip() else ""
     # The error matters more than the output before it: it gets up to half the budget.
     err_budget = min(len(stderr), budget // 2) if stdout.strip() else budget
@@ -140,20 +132,19 @@ def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
     if stderr:
         parts.append(cut_middle(stderr, err_budget))
     if result.stdin_read:
-        parts.append("(The program tried to read input; there is none. Put the values in "
-                     "the code.)")
+        parts.append(prompts.read_stdin)
     if result.plots:
         names = ", ".join(p.rsplit("/", 1)[-1] for p in result.plots)
-        parts.append(f"(Saved figures: {names})")
+        parts.append(prompts.saved_figures.format(names=names))
     elif result.files:
         names = ", ".join(p.rsplit("/", 1)[-1] for p in result.files[:10])
-        parts.append(f"(Created files: {names})")
+        parts.append(prompts.created_files.format(names=names))
     if not clean and (result.limit is not None or not stderr):
         parts.append(f"[{reason}]")
     if not clean and code is not None and result.limit is None:
         advice = hint(stderr, code)
         if advice:
-            parts.append(f"Hint: {advice}")
+            parts.append(prompts.hint.format(advice=advice))
     if clean and not parts:
         return Feedback(prompts.feedback.format(output=prompts.no_output), "silent",
                         "it printed nothing")

@@ -1,14 +1,16 @@
 """Prompts, as data. Tuned per model family where needed.
 
-Everything the model reads that oci wrote comes from here: the system prompts,
-the execution feedback wording (the OpenCodeInterpreter paper's
-``Execution result:`` format) and the repair prompts. The loop fills the
-``{placeholders}`` with :meth:`str.format`.
+Everything the model reads that oci wrote comes from here: the system prompts, the
+execution feedback wording (the OpenCodeInterpreter paper's ``Execution result:``
+format, the notes on input, files and limits), the repair prompts and the chat's notes
+on programs the user ran. The loop fills the ``{placeholders}`` with
+:meth:`str.format`. One exception: the one-sentence error hints are composed from the
+traceback in hints.py (each is a template there, next to the pattern that picks it).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 SYSTEM_CHAT = (
     "You are an AI code interpreter running on the user's own machine. "
@@ -28,6 +30,23 @@ class PromptSet:
     no_output: str = (
         "(no output)\nThe program printed nothing. Print the result with print()."
     )
+    read_stdin: str = (
+        "(The program tried to read input; there is none. Put the values in the code.)"
+    )
+    saved_figures: str = "(Saved figures: {names})"
+    created_files: str = "(Created files: {names})"
+    hint: str = "Hint: {advice}"
+    """A one-sentence hint on what the error means (agent/hints.py chooses it)."""
+    limit_advice: dict[str, str] = field(default_factory=lambda: {
+        "time": "Make it faster (no endless loop, smaller inputs) or print progress sooner.",
+        "cpu": "Make it do less work (a better algorithm, smaller inputs).",
+        "memory": "Use less memory: smaller data, generators instead of big lists.",
+        "processes": "Start fewer processes or threads.",
+        "output": "Print less: a summary or the first lines, not everything.",
+        "file_size": "Write smaller files.",
+        "open_files": "Close files after use (with open(...) as f:).",
+    })
+    """What to do about the limit a program hit, after the limit's own description."""
     ran_clean: str = (
         "\n\nIf this answers the task, reply with the answer in one sentence and no code. "
         "Otherwise write the whole corrected program."
@@ -53,6 +72,12 @@ class PromptSet:
         "as one complete Python program in a ```python block."
     )
     refused: str = "The user did not run the program.{why}"
+    user_says: str = " The user says: {text}"
+    """Appended to ``refused`` when the user typed guidance instead of running it."""
+    user_reran: str = "The user ran the last program again."
+    user_edited: str = "The user edited the program and ran it:\n```python\n{code}\n```"
+    """Notes that precede a program the user ran themselves (`/run`, `/edit` in the chat);
+    the run's result follows, as the model reads it after its own programs."""
     chat_system: str | None = None
     """System prompt of ``oci chat``, where programs are cells of one persistent kernel
     (None: ``system``)."""

@@ -24,6 +24,7 @@ from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.backend.base import Backend, Message
 from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.core.errors import UsageError
+from oci_interpreter.sandbox.limits import ExecResult
 
 FORMAT = "oci-session"
 VERSION = 1
@@ -163,6 +164,19 @@ class ChatSession:
     def add_note(self, text: str) -> None:
         """Something the model should read with the next request (e.g. a /run result)."""
         self.pending = f"{self.pending}\n\n{text}".strip() if self.pending else text
+
+    def record_user_run(self, code: str, result: ExecResult, note: str, prompts: PromptSet,
+                        executor: Executor) -> None:
+        """A program the user ran themselves (``/run``, ``/edit``): the model reads
+        ``note`` and the result with the next request, and the last turn keeps both."""
+        from oci_interpreter.agent.feedback import format_result
+
+        feedback = format_result(result, prompts, program_files=executor.program_files,
+                                 code=code).text
+        self.add_note(f"{note}\n{feedback}")
+        if self.turns:
+            self.turns[-1].code.append(code)
+            self.turns[-1].outputs.append(feedback)
 
     # --------------------------------------------------------- persistence --
 

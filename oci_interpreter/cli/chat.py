@@ -48,10 +48,11 @@ def chat(
     from oci_interpreter.core.config import load_settings
     from oci_interpreter.sandbox.kernel import Kernel
     from oci_interpreter.sandbox.limits import Limits
-    from oci_interpreter.ui.chat import ChatApp, ChatOptions, LineReader, Reader, TerminalReader
+    from oci_interpreter.ui.chat import HELP, ChatApp, ChatOptions
     from oci_interpreter.ui.console import err_console, make_console
     from oci_interpreter.ui.execution import print_note
     from oci_interpreter.ui.progress import byte_progress
+    from oci_interpreter.ui.readers import LineReader, Reader, TerminalReader
 
     settings = load_settings(flags).settings
     workdir = working_dir(cwd)
@@ -89,7 +90,8 @@ def chat(
         console = make_console()
         auto = yes or settings.auto_run
         if interactive:
-            reader: Reader = TerminalReader(data / "history", settings.editing_mode)
+            reader: Reader = TerminalReader(data / "history", settings.editing_mode,
+                                            commands=HELP)
         else:  # a pipe of messages: nobody to confirm, and answers would eat messages
             reader = LineReader(answers=False)
             if not auto:

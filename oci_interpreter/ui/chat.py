@@ -7,8 +7,10 @@ each program before it runs and answers ``y`` / ``n`` / ``e`` (edit first) / ``a
 the OpenCodeInterpreter paper). Replies stream as Markdown, each run shows as a panel,
 and a quiet status line follows each turn.
 
-Input comes from prompt_toolkit on a terminal and from plain lines otherwise (pipes,
-tests); both implement :class:`Reader`.
+Input comes from a :class:`~oci_interpreter.ui.readers.Reader` (readers.py); the slash
+commands are one table (:data:`COMMANDS`: help line and handler); every word the model
+reads comes from the prompt set (agent/prompts.py); what a turn leaves in the conversation
+is the session's business (agent/session.py). This module decides what to show and asks.
 """
 
 from __future__ import annotations
@@ -18,12 +20,10 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Protocol
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -45,7 +45,6 @@ from oci_interpreter.agent.events import (
     Stopped,
 )
 from oci_interpreter.agent.execute import KernelExecutor
-from oci_interpreter.agent.feedback import format_result
 from oci_interpreter.agent.loop import Approval, LoopOptions
 from oci_interpreter.agent.prompts import PromptSet, for_family
 from oci_interpreter.agent.session import ChatSession
@@ -56,120 +55,38 @@ from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.ui.console import sanitize
 from oci_interpreter.ui.execution import status_text
 from oci_interpreter.ui.mdstream import CODE_THEME, MarkdownStream
+from oci_interpreter.ui.readers import Reader
 
-COMMANDS: dict[str, str] = {
-    "/help": "this list",
-    "/reset": "new conversation and a fresh kernel (variables are gone)",
-    "/undo": "drop the last exchange (variables it set stay in the kernel)",
-    "/save": "[PATH] save the conversation (.json to load later, .md to read)",
-    "/load": "PATH continue a saved conversation (.json)",
-    "/model": "[NAME] show the model, or switch to another (name or .gguf path)",
-    "/run": "run the last program again",
-    "/edit": "open the last program in $EDITOR, then run the edited version",
-    "/limits": "[KEY=VALUE ...] show or set the sandbox limits (restarts the kernel)",
-    "/auto": "toggle running programs without asking",
-    "/exit": "leave (Ctrl-D does the same)",
+
+@dataclass(frozen=True)
+class Slash:
+    """A slash command: its help line and the :class:`ChatApp` method that runs it."""
+
+    help: str
+    handler: str
+
+
+COMMANDS: dict[str, Slash] = {
+    "/help": Slash("this list", "_help"),
+    "/reset": Slash("new conversation and a fresh kernel (variables are gone)", "_reset"),
+    "/undo": Slash("drop the last exchange (variables it set stay in the kernel)", "_undo"),
+    "/save": Slash("[PATH] save the conversation (.json to load later, .md to read)", "_save"),
+    "/load": Slash("PATH continue a saved conversation (.json)", "_load"),
+    "/model": Slash("[NAME] show the model, or switch to another (name or .gguf path)",
+                    "_model"),
+    "/run": Slash("run the last program again", "_rerun"),
+    "/edit": Slash("open the last program in $EDITOR, then run the edited version", "_edit"),
+    "/limits": Slash("[KEY=VALUE ...] show or set the sandbox limits (restarts the kernel)",
+                     "_limits"),
+    "/auto": Slash("toggle running programs without asking", "_auto"),
+    "/exit": Slash("leave (Ctrl-D does the same)", "_exit"),
 }
+HELP = {name: command.help for name, command in COMMANDS.items()}
+"""Name -> help line (the completer shows these)."""
 ALIASES = {"/quit": "/exit", "/q": "/exit", "/?": "/help", "/clear": "/reset"}
 EXIT_WORDS = {"exit", "quit"}
 CONFIRM = "Run it? [Y]es / [n]o / [e]dit / [a]lways, or type guidance for the model: "
 OUTPUT_LINES = 40
-
-
-class Reader(Protocol):
-    def line(self, prompt: str) -> str:
-        """The user's next message; raises EOFError when input ends (Ctrl-D)."""
-        ...
-
-    def confirm(self, prompt: str) -> str:
-        """The answer to a question; Ctrl-C or end of input answer ``n``."""
-        ...
-
-
-class LineReader:
-    """Plain lines from a stream (pipes, tests). Confirmations are read as lines too."""
-
-    def __init__(self, lines: Callable[[], str] | None = None, *,
-                 answers: bool = True) -> None:
-        self._next = lines or sys.stdin.readline
-        self.answers = answers
-        """False: questions are not read from the input (a pipe of messages): ``n``."""
-
-    def line(self, prompt: str) -> str:
-        text = self._next()
-        if not text:
-            raise EOFError
-        return text.rstrip("\n")
-
-    def confirm(self, prompt: str) -> str:
-        if not self.answers:
-            return "n"
-        text = self._next()
-        return text.strip() if text else "n"
-
-
-class ListReader(LineReader):
-    """Answers with ``lines`` (each one message or one answer), then end of input."""
-
-    def __init__(self, lines: list[str]) -> None:
-        queue = list(lines)
-
-        def nxt() -> str:
-            return queue.pop(0) + "\n" if queue else ""
-
-        super().__init__(nxt)
-
-
-class TerminalReader:
-    """prompt_toolkit input: persistent history, completion of slash commands, Emacs or
-    Vi keys, Esc-Enter (or a paste) for a new line, Ctrl-C clears the line."""
-
-    def __init__(self, history: Path | None, editing_mode: str = "emacs", *,
-                 input: object = None, output: object = None) -> None:
-        from prompt_toolkit import PromptSession
-        from prompt_toolkit.completion import Completer, Completion
-        from prompt_toolkit.enums import EditingMode
-        from prompt_toolkit.history import FileHistory, InMemoryHistory
-        from prompt_toolkit.key_binding import KeyBindings
-
-        class SlashCompleter(Completer):
-            def get_completions(self, document, complete_event):  # type: ignore[no-untyped-def,unused-ignore]
-                text = document.text_before_cursor
-                if not text.startswith("/") or " " in text:
-                    return
-                for name, help_text in COMMANDS.items():
-                    if name.startswith(text):
-                        yield Completion(name, start_position=-len(text), display_meta=help_text)
-
-        bindings = KeyBindings()
-
-        @bindings.add("escape", "enter")
-        def _newline(event):  # type: ignore[no-untyped-def,unused-ignore]
-            event.current_buffer.insert_text("\n")
-
-        if history is not None:
-            history.parent.mkdir(parents=True, exist_ok=True)
-        hist = FileHistory(str(history)) if history is not None else InMemoryHistory()
-        kwargs = {} if input is None else {"input": input, "output": output}
-        self.completer = SlashCompleter()
-        self.session: PromptSession[str] = PromptSession(
-            history=hist, completer=self.completer, key_bindings=bindings,
-            editing_mode=EditingMode.VI if editing_mode == "vi" else EditingMode.EMACS,
-            complete_while_typing=True, **kwargs)  # type: ignore[arg-type]
-        self._answers: PromptSession[str] = PromptSession(**kwargs)  # type: ignore[arg-type]
-
-    def line(self, prompt: str) -> str:
-        while True:
-            try:
-                return self.session.prompt(prompt)
-            except KeyboardInterrupt:  # Ctrl-C at the prompt clears the line
-                continue
-
-    def confirm(self, prompt: str) -> str:
-        try:
-            return self._answers.prompt(prompt)
-        except (KeyboardInterrupt, EOFError):
-            return "n"
 
 
 # --------------------------------------------------------------------- rendering --
@@ -442,7 +359,7 @@ class ChatApp:
             if len(answer) > 1:
                 self._guidance = answer
                 self.console.print(Text("not run; your words go to the model", style="dim"))
-                return Approval(False, why=f" The user says: {answer}")
+                return Approval(False, why=self.prompts.user_says.format(text=answer))
             self.console.print(Text("Answer y, n, e or a (or type a sentence for the model).",
                                     style="yellow"))
 
@@ -482,83 +399,88 @@ class ChatApp:
     # -------------------------------------------------------------- commands --
 
     def command(self, text: str) -> str | None:
+        """A slash command; ``"exit"`` when the chat should end."""
         name, _, arg = text.partition(" ")
         name = ALIASES.get(name.lower(), name.lower())
-        arg = arg.strip()
-        console = self.console
-        if name not in COMMANDS:
+        command = COMMANDS.get(name)
+        if command is None:
             close = difflib.get_close_matches(name, list(COMMANDS), n=1, cutoff=0.6)
             hint = f" (did you mean {close[0]}?)" if close else ""
-            console.print(Text(f"unknown command {name}{hint}: /help lists them", style="red"))
+            self.console.print(Text(f"unknown command {name}{hint}: /help lists them",
+                                    style="red"))
             return None
-        if name == "/exit":
-            return "exit"
-        if name == "/help":
-            table = Table.grid(padding=(0, 2))
-            for cmd, help_text in COMMANDS.items():
-                table.add_row(Text(cmd, style="bold"), help_text)
-            console.print(table)
-            console.print(Text("At the run prompt: y runs, n skips, e edits first, a runs "
-                               "everything from now on; any sentence goes to the model.",
-                               style="dim"))
-        elif name == "/reset":
-            self.session.reset()
-            self.kernel.restart()
-            console.print(Text("new conversation, fresh kernel", style="dim"))
-        elif name == "/undo":
-            turn = self.session.undo()
-            if turn is None:
-                console.print(Text("nothing to undo", style="yellow"))
-            else:
-                short = turn.request if len(turn.request) < 60 else turn.request[:57] + "…"
-                console.print(Text(f"dropped: {sanitize(short)} (variables it set are still "
-                                   "in the kernel)", style="dim"))
-                self._autosave()
-        elif name == "/save":
-            path = Path(arg) if arg else self.options.autosave
-            if path is None:
-                console.print(Text("say where: /save PATH.json", style="yellow"))
-            else:
-                try:
-                    saved = self.session.save(path)
-                except OSError as exc:
-                    console.print(Text(f"cannot save to {path}: {exc.strerror}", style="red"))
-                else:
-                    console.print(Text(f"saved to {saved}", style="dim"))
-        elif name == "/load":
-            if not arg:
-                console.print(Text("say which: /load PATH.json", style="yellow"))
-            else:
-                self.session = ChatSession.load(Path(arg))
-                console.print(Text(f"loaded {len(self.session.turns)} turn(s) from {arg}; the "
-                                   "kernel still holds this session's variables",
-                                   style="dim"))
-        elif name == "/model":
-            self._model(arg)
-        elif name == "/run":
-            code = self.session.last_code()
-            if code is None:
-                console.print(Text("no program has run yet", style="yellow"))
-            else:
-                self._run_by_user(code, "The user ran the last program again.")
-        elif name == "/edit":
-            code = self.session.last_code()
-            if code is None:
-                console.print(Text("no program has run yet", style="yellow"))
-            else:
-                edited = self.edit(code)
-                if edited is not None:
-                    console.print(Syntax(edited, "python", theme=CODE_THEME,
-                                         background_color="default"))
-                    self._run_by_user(edited, "The user edited the program and ran it:\n"
-                                      f"```python\n{edited.rstrip()}\n```")
-        elif name == "/limits":
-            self._limits(arg)
-        elif name == "/auto":
-            self.auto = not self.auto
-            console.print(Text("programs run without asking" if self.auto
-                               else "programs run after you confirm", style="dim"))
-        return None
+        result: str | None = getattr(self, command.handler)(arg.strip())
+        return result
+
+    def _exit(self, arg: str) -> str:
+        return "exit"
+
+    def _help(self, arg: str) -> None:
+        table = Table.grid(padding=(0, 2))
+        for name, command in COMMANDS.items():
+            table.add_row(Text(name, style="bold"), command.help)
+        self.console.print(table)
+        self.console.print(Text("At the run prompt: y runs, n skips, e edits first, a runs "
+                                "everything from now on; any sentence goes to the model.",
+                                style="dim"))
+
+    def _reset(self, arg: str) -> None:
+        self.session.reset()
+        self.kernel.restart()
+        self.console.print(Text("new conversation, fresh kernel", style="dim"))
+
+    def _undo(self, arg: str) -> None:
+        turn = self.session.undo()
+        if turn is None:
+            self.console.print(Text("nothing to undo", style="yellow"))
+            return
+        short = turn.request if len(turn.request) < 60 else turn.request[:57] + "…"
+        self.console.print(Text(f"dropped: {sanitize(short)} (variables it set are still in "
+                                "the kernel)", style="dim"))
+        self._autosave()
+
+    def _save(self, arg: str) -> None:
+        path = Path(arg) if arg else self.options.autosave
+        if path is None:
+            self.console.print(Text("say where: /save PATH.json", style="yellow"))
+            return
+        try:
+            saved = self.session.save(path)
+        except OSError as exc:
+            self.console.print(Text(f"cannot save to {path}: {exc.strerror}", style="red"))
+        else:
+            self.console.print(Text(f"saved to {saved}", style="dim"))
+
+    def _load(self, arg: str) -> None:
+        if not arg:
+            self.console.print(Text("say which: /load PATH.json", style="yellow"))
+            return
+        self.session = ChatSession.load(Path(arg))
+        self.console.print(Text(f"loaded {len(self.session.turns)} turn(s) from {arg}; the "
+                                "kernel still holds this session's variables", style="dim"))
+
+    def _rerun(self, arg: str) -> None:
+        code = self.session.last_code()
+        if code is None:
+            self.console.print(Text("no program has run yet", style="yellow"))
+            return
+        self._run_by_user(code, self.prompts.user_reran)
+
+    def _edit(self, arg: str) -> None:
+        code = self.session.last_code()
+        if code is None:
+            self.console.print(Text("no program has run yet", style="yellow"))
+            return
+        edited = self.edit(code)
+        if edited is not None:
+            self.console.print(Syntax(edited, "python", theme=CODE_THEME,
+                                      background_color="default"))
+            self._run_by_user(edited, self.prompts.user_edited.format(code=edited.rstrip()))
+
+    def _auto(self, arg: str) -> None:
+        self.auto = not self.auto
+        self.console.print(Text("programs run without asking" if self.auto
+                                else "programs run after you confirm", style="dim"))
 
     def _run_by_user(self, code: str, note: str) -> None:
         self._run = LiveRun(self.console)
@@ -567,12 +489,7 @@ class ChatApp:
         finally:
             self._end_stream()
         self.console.print(output_panel(result, self.kernel.workdir))
-        fb = format_result(result, self.prompts, program_files=self.executor.program_files,
-                           code=code)
-        self.session.add_note(f"{note}\n{fb.text}")
-        if self.session.turns:
-            self.session.turns[-1].code.append(code)
-            self.session.turns[-1].outputs.append(fb.text)
+        self.session.record_user_run(code, result, note, self.prompts, self.executor)
 
     def _model(self, name: str) -> None:
         if not name:
