@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from oci_interpreter.backend.fake import FakeBackend
-from oci_interpreter.bench import speed
+from oci_interpreter.bench import fixture, speed
 from oci_interpreter.core.errors import UsageError
 
 
@@ -24,7 +24,7 @@ def test_memory_bandwidth_is_a_plausible_rate() -> None:
 def test_synthetic_history_reaches_the_length_and_ends_with_a_user_turn() -> None:
     count = FakeBackend().count_tokens
     for target in (100, 600, 1500):
-        history = speed.synthetic_history(count, target)
+        history = fixture.synthetic_history(count, target)
         assert target <= count(history) < target + 25  # the last user turn pads with rows
         assert history[0].role == "system" and history[-1].role == "user"
         roles = [m.role for m in history[1:]]

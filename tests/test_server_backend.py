@@ -429,7 +429,7 @@ def test_ctrl_c_with_jobs_stops_the_problems_under_way(fake: FakeOpenAIServer) -
 
 
 def test_oci_serve_environment_cannot_move_the_server() -> None:
-    from oci_interpreter.cli.serve_cmd import server_env
+    from oci_interpreter.backend.serve import server_env
 
     user = {"PATH": "/bin", "PORT": "3000", "host": "0.0.0.0", "CONFIG_FILE": "x.json",
             "API_KEY": "someone-elses", "OCI_API_KEY": "k"}

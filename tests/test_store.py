@@ -92,7 +92,7 @@ def test_assembles_the_small_embedded_model_verified(oci_home: Path) -> None:
     assert path.parent == oci_home / "models"
     assert path.stat().st_size == 491_400_064
     assert store.stamp_matches(path, small().file_for(None).sha256)
-    assert not list(path.parent.glob(".*partial"))
+    assert not list(path.parent.glob(".*.oci-tmp"))
     # second call: no work, same file
     mtime = path.stat().st_mtime_ns
     assert store.assemble_embedded(small()) == path
@@ -107,7 +107,7 @@ def test_assembles_the_default_model_verified_on_first_use(oci_home: Path) -> No
     assert resolved.path == oci_home / "models" / "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf"
     assert resolved.path.stat().st_size == 1_117_320_768
     assert store.stamp_matches(resolved.path, catalog.default_embedded().file_for(None).sha256)
-    assert not list(resolved.path.parent.glob(".*partial"))
+    assert not list(resolved.path.parent.glob(".*.oci-tmp"))
     assert store.resolve_model("default").path == resolved.path
 
 

@@ -1,88 +1,10 @@
 """Find the program to run in a model reply. Standard library only; never raises.
 
-The default model is small (0.5B) and writes Markdown. It mostly writes one ```python
-block, but it also writes several blocks, labels them loosely, indents them inside list
-items, stops in the middle of one, or writes a ``>>>`` session. :func:`find_blocks` finds
-the fenced blocks; :func:`extract_program` decides what to run.
-
-Fences (:func:`find_blocks`)
-    ````` ``` ````` and ``~~~`` fences of 3 or more characters; a closing fence uses the same
-    character, is at least as long as the opening one and has nothing after it. Fences may be
-    indented by any amount (inside a list item); the body is dedented by its common
-    indentation, so a body indented like its fence loses that indentation. CRLF and LF
-    line ends both work; offsets refer to the text as given. The language is the first word
-    of the info string, lower case, without ``{``/``.`` (pandoc) or ``language-`` prefixes
-    and without attributes (``python title="x.py"`` -> ``python``); ``py``, ``python3``,
-    ``py3``, ``ipython``, ``pycon``, ``python2`` and the like become ``python``.
-    A ````` ```python ````` (any fence with a language) inside a block that is not Markdown
-    closes it implicitly and opens a new block: the model forgot the closing fence. That
-    block counts as complete. Such a fence on the last non-blank line only closes the
-    block (the model closed it with ````` ```python `````). A backtick line that holds more
-    backticks (````` ```print(1)``` `````) is inline code, not a fence.
-    A bare fence (no language) is ``python`` when its body parses and does something (calls
-    a function, defines, imports, loops, branches), or does not parse but has a line that
-    can only be Python (``def``, ``class``, ``import``, ``print(``, ``>>>``). Otherwise its
-    language is ``""``: usually the program's expected output (``[1, 2, 3]``, ``Sum = 15``).
-
-Preparing a python block
-    - A ``>>>`` session becomes code: ``>>>`` and ``...`` lines are code, other lines after
-      the first prompt are output and dropped, lines before it are kept. A prompt line that
-      is a bare expression is wrapped in ``print()`` so it shows what the session showed,
-      unless it is a call of ``print``-like functions, of a function that never returns a
-      value, or of a method (``stack.push(1)`` would print ``None``); module functions such
-      as ``math.sqrt(2)`` are wrapped.
-    - When the block does not parse, shell lines are removed and recorded in
-      :attr:`Extraction.shell_lines`: ``!cmd`` and ``%magic`` lines, ``$ cmd`` prompts,
-      ``pip install``/``conda install``/``python -m pip``/``apt install``/... and
-      ``python script.py``. A block left empty is skipped.
-    - A block that is clearly output is skipped: it does not parse and no line looks like
-      Python (``Hello, World!``), or it only holds values (``55``, ``[1, 2, 3]``, or names
-      no earlier block defines), or the prose line just before it announces output
-      (``Output:``, ``This prints:``) and the block neither calls anything nor defines,
-      imports or branches.
-
-Several python blocks (the candidates)
-    The last candidate is the target. Walking back, an earlier candidate is added when it
-    defines (at module level: ``def``, ``class``, assignment, import) a name the blocks
-    chosen so far use without defining; then the names it needs are looked for further
-    back. The nearest definition wins, so a revised copy of a program replaces the first
-    copy, and the blocks are joined in reply order. This covers the usual 0.5B patterns:
-
-    - program, then a usage example calling its function -> both, ``"joined"``;
-    - the same program twice (revised) -> the last one alone, ``"last"``;
-    - a function, then test prints -> both, ``"joined"``;
-    - unrelated programs -> the last, ``"last"``.
-
-    ``from mymodule import f`` in a later block, where ``mymodule`` is not a standard
-    library module and an earlier block defines ``f``, refers to the earlier block saved as
-    a file: the import is removed and the blocks are joined. When joining, a bare
-    expression statement (``main()``, ``print(f(10))``) that an earlier chosen block
-    already runs at top level or under ``if __name__ == "__main__":`` is dropped from the
-    later block, so the usage example does not print twice; a block left with nothing is
-    dropped, and when only an earlier block remains ``how`` is ``"earlier"``.
-
-A reply cut off inside a block
-    Only the last block can lack a closing fence. When its body parses it is used as it is
-    (the model may just have stopped without the fence). Otherwise :attr:`truncated` is
-    set and the body is shortened back to the start of a top-level statement (a column-0
-    line) until it parses, so a half-written function is dropped whole rather than run
-    with half a body. The shortened program is used (``how="salvaged"``) only if it still
-    runs a call at top level and prints something; otherwise the block is skipped and the
-    program comes from earlier blocks, or ``code`` is None with ``how="unterminated"``
-    (the caller tells the model its program was cut off). The caller knows whether the
-    generation hit the token limit; ``truncated`` only says the reply ended inside a
-    python block that does not parse.
-
-No fences
-    The whole reply (stripped, ``>>>`` sessions converted) is the program when it parses
-    and is clearly code: a statement that is not a bare expression, or an expression that
-    calls something (``how="unfenced"``); ``Hello``, ``not sure`` or ``42`` parse but are
-    prose. Otherwise Markdown indented code blocks (4 spaces or a tab, after a blank line)
-    that parse and are code are used like fenced blocks (``how="indented"``). Otherwise
-    ``code`` is None, ``how="none"``.
-
-``how`` values: ``"single"`` (one candidate), ``"last"``, ``"joined"``, ``"earlier"``,
-``"salvaged"``, ``"unterminated"``, ``"unfenced"``, ``"indented"``, ``"none"``.
+Small models write Markdown: mostly one ```python block, but also several blocks, loose
+labels, blocks indented in list items, a block cut off mid-way, or a ``>>>`` session.
+:func:`find_blocks` finds the fenced blocks; :func:`extract_program` decides what to run
+and says how (``Extraction.how``). The rules, with their reasons, are in
+docs/extract.md; tests/test_extract.py holds an example of each.
 """
 
 from __future__ import annotations

@@ -30,10 +30,10 @@ from oci_interpreter.core.errors import UsageError
 from oci_interpreter.core.sourcefile import SourceFile
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run
+from oci_interpreter.sandbox.workspace import SKIP_DIRS
 
 # Directories not copied for a test run (big, and never what a test needs changed).
-_SKIP_DIRS = {".git", ".hg", ".svn", ".venv", "venv", "node_modules", "__pycache__",
-              ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox"}
+_SKIP_DIRS = SKIP_DIRS
 MAX_COPY_BYTES = 200 * 1024 * 1024
 
 

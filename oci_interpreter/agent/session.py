@@ -10,8 +10,6 @@ automatic saving, ``--resume``) or exports Markdown. It knows nothing about term
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 import time
 from collections.abc import Generator
 from dataclasses import dataclass, field
@@ -22,6 +20,7 @@ from oci_interpreter.agent.events import CodeSkipped, Event, ExecutionEnd, Notic
 from oci_interpreter.agent.loop import Executor, LoopOptions, RefineLoop, Task
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.backend.base import Backend, Message
+from oci_interpreter.core.atomic import write_atomic
 from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.sandbox.limits import ExecResult
@@ -223,17 +222,7 @@ class ChatSession:
             text = self.to_markdown()
         else:
             text = json.dumps(self.to_dict(), ensure_ascii=False, indent=1) + "\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-        try:
-            with os.fdopen(fd, "w", encoding="utf-8") as f:
-                f.write(text)
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, text)
         return path
 
     @classmethod

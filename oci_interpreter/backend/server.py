@@ -25,7 +25,6 @@ import contextlib
 import json
 import os
 import queue
-import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -657,32 +656,3 @@ def _refused_field(body: bytes) -> str | None:
         if name in text:
             return name
     return None
-
-
-def serve_command(model_path: str, settings: Settings, host: str, port: int,
-                  alias: str | None = None) -> list[str]:
-    """The command line of llama-cpp-python's OpenAI-compatible server for a model.
-
-    Requests queue instead of interrupting each other (its default interrupts a stream
-    when the next request arrives, which would cut replies short under ``--jobs``).
-    """
-    import psutil
-
-    from oci_interpreter.backend.llama import use_mmap_for
-
-    threads = settings.threads or psutil.cpu_count(logical=False) or os.cpu_count() or 1
-    command = [
-        sys.executable, "-m", "llama_cpp.server",
-        "--model", model_path,
-        "--host", host, "--port", str(port),
-        "--n_ctx", str(settings.n_ctx),
-        "--n_threads", str(threads), "--n_threads_batch", str(threads),
-        "--n_gpu_layers", str(settings.gpu_layers),
-        "--flash_attn", str(settings.flash_attn),
-        "--use_mmap", str(use_mmap_for(settings)),
-        "--interrupt_requests", "False",
-        "--verbose", str(settings.verbose),
-    ]
-    if alias:
-        command += ["--model_alias", alias]
-    return command

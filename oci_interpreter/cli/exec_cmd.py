@@ -41,8 +41,9 @@ def exec_(
     """
     from oci_interpreter.cli.common import say_containment
     from oci_interpreter.core.config import load_settings
+    from oci_interpreter.sandbox.capture import ELIDED
     from oci_interpreter.sandbox.limits import Limits
-    from oci_interpreter.sandbox.runner import ELIDED, run
+    from oci_interpreter.sandbox.runner import run
     from oci_interpreter.ui.console import err_console
     from oci_interpreter.ui.execution import LiveOutput, status_text
 

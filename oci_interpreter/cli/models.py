@@ -7,15 +7,9 @@ from typing import Annotated, Any
 
 import typer
 
+from oci_interpreter.core.sizes import format_decimal
+
 app = typer.Typer(help="Known models, downloads and GGUF metadata.", no_args_is_help=True)
-
-
-def _human(n: float) -> str:
-    for unit in ("B", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.2f} {unit}"
-        n /= 1000
-    return str(n)  # pragma: no cover
 
 
 def _default_marker(loaded_model: str | None, source: str) -> tuple[str | None, str]:
@@ -105,7 +99,7 @@ def list_models(
         name = r["name"] + (f" [dim]alias {aliases}[/dim]" if aliases else "")
         approx = "" if r["present"] or s.file.sha256 else "~"
         mark = "[bold]*[/bold]" if r["default"] else ""
-        table.add_row(mark, name, approx + _human(r["size_bytes"]), where)
+        table.add_row(mark, name, approx + format_decimal(r["size_bytes"]), where)
     console = make_console()
     console.print(table)
     console.print(f"[dim]{default_line}[/dim]", highlight=False)
@@ -189,7 +183,7 @@ def info(
         elif key == "parameters":
             value = f"{value / 1e9:.2f} B" if value >= 1e8 else f"{value / 1e6:.1f} M"
         elif key == "file_size":
-            value = _human(value)
+            value = format_decimal(value)
         elif key == "special_tokens":
             value = ", ".join(f"{k}={v}" for k, v in value.items()) or "none"
         elif key == "complete" and not value:

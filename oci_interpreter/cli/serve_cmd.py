@@ -5,7 +5,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import time
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -40,7 +39,7 @@ def serve(
     """
     import subprocess
 
-    from oci_interpreter.backend.server import serve_command
+    from oci_interpreter.backend.serve import serve_command, server_env
     from oci_interpreter.core.config import load_settings
     from oci_interpreter.core.store import resolve_model
     from oci_interpreter.ui.console import err_console
@@ -82,20 +81,6 @@ def serve(
     if status:
         raise ServerError(f"the model server exited with status {status}",
                           "See its messages above (a model it cannot load, a port taken).")
-
-
-# llama-cpp-python's server reads HOST, PORT and CONFIG_FILE from the environment over its
-# command line, and any of its settings (API_KEY, MODEL, N_CTX, ...) where no flag is given.
-_SERVER_ENV = ("HOST", "PORT", "CONFIG_FILE", "API_KEY")
-
-
-def server_env(environ: Mapping[str, str], key: str) -> dict[str, str]:
-    """The server's environment: the user's, without variables that would override what
-    `oci serve` asked for, and the API key (never on the command line, where `ps` shows it)."""
-    env = {k: v for k, v in environ.items() if k.upper() not in _SERVER_ENV}
-    if key:
-        env["API_KEY"] = key
-    return env
 
 
 def _url_host(host: str) -> str:

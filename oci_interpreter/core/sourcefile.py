@@ -34,17 +34,17 @@ import re
 import shutil
 import stat
 import subprocess
-import tempfile
 import tokenize
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from oci_interpreter.core import atomic
 from oci_interpreter.core.errors import OciError, UsageError
 from oci_interpreter.core.sizes import format_size
 
 PYTHON_SUFFIXES = (".py", ".pyw")
-TMP_SUFFIX = ".oci-tmp"
+TMP_SUFFIX = atomic.TMP_SUFFIX
 BACKUP_SUFFIX = ".orig"
 MAX_BACKUPS = 1000
 GIT_TIMEOUT_S = 5.0
@@ -248,7 +248,7 @@ def write_back(src: SourceFile, new_text: str, *, backup: bool = True) -> Path |
         os.replace(tmp, path)
         replaced = True
         tmp = None
-        _fsync_dir(path.parent)
+        atomic.fsync_dir(path.parent)
     except BaseException as exc:
         if tmp is not None:
             with contextlib.suppress(OSError):
@@ -536,36 +536,9 @@ def _recheck(src: SourceFile) -> tuple[bytes, os.stat_result]:
 def _write_temp(path: Path, data: bytes, mode: int, st: os.stat_result) -> Path:
     """``data`` in a new ``.NAME.XXXX.oci-tmp`` beside ``path``: fsynced, with ``mode`` and
     (where allowed) the original's owner and group."""
-    fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=TMP_SUFFIX)
-    tmp = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            _copy_owner(fh.fileno(), st)
-            if hasattr(os, "fchmod"):
-                os.fchmod(fh.fileno(), mode)  # after chown, which may clear set-id bits
-            else:  # pragma: no cover - Windows before 3.13
-                os.chmod(tmp, mode)
-            os.fsync(fh.fileno())
-    except BaseException:
-        with contextlib.suppress(OSError):
-            tmp.unlink()
-        raise
+    with atomic.temp_beside(path, mode=mode, like=st) as (fh, tmp):
+        fh.write(data)
     return tmp
-
-
-def _copy_owner(fd: int, st: os.stat_result) -> None:
-    if not hasattr(os, "fchown"):  # pragma: no cover - Windows
-        return
-    own = os.fstat(fd)
-    if (own.st_uid, own.st_gid) == (st.st_uid, st.st_gid):
-        return
-    try:
-        os.fchown(fd, st.st_uid, st.st_gid)
-    except OSError:
-        with contextlib.suppress(OSError):
-            os.fchown(fd, -1, st.st_gid)
 
 
 def _backup_names(path: Path) -> Iterator[Path]:
@@ -599,7 +572,7 @@ def _write_backup(path: Path, data: bytes, st: os.stat_result) -> Path:
                     _write_exclusive(candidate, data, st)
             except FileExistsError:
                 continue
-            _fsync_dir(path.parent)
+            atomic.fsync_dir(path.parent)
             return candidate
     finally:
         with contextlib.suppress(OSError):
@@ -624,15 +597,3 @@ def _write_exclusive(candidate: Path, data: bytes, st: os.stat_result) -> None:
         raise
 
 
-def _fsync_dir(directory: Path) -> None:
-    """Make a rename in ``directory`` durable (where the platform allows it)."""
-    try:
-        fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

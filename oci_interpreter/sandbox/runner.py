@@ -30,13 +30,12 @@ from oci_interpreter.core import paths
 from oci_interpreter.core.errors import SandboxError
 from oci_interpreter.sandbox import containment as _containment
 from oci_interpreter.sandbox import environment, workspace
+from oci_interpreter.sandbox.capture import OutputCapture
 from oci_interpreter.sandbox.limits import ExecResult, LimitName, Limits
 
 SUPERVISOR = Path(__file__).with_name("_supervisor.py")
 SENTINEL = b"\x00\x1eoci-cell-end:"
 READ_CHUNK = 65536
-ELIDED = "\n[... "
-"""Starts the marker :class:`OutputCapture` puts where it elided the middle of a stream."""
 
 # Import the supervisor as a module rather than run it as a script: scripts are
 # compiled on every start (4 ms here), modules load from their cached bytecode.
@@ -98,41 +97,6 @@ def _parse_event(line: bytes) -> dict[str, Any] | None:
 
 OutputCallback = Callable[[str, str], None]
 """``on_output(stream, text)``: live output, ``stream`` is ``"stdout"`` or ``"stderr"``."""
-
-
-class OutputCapture:
-    """Keeps the head and the tail of a stream within ``keep`` bytes; counts the rest."""
-
-    def __init__(self, keep: int) -> None:
-        self.head_limit = keep // 2
-        self.tail_limit = keep - self.head_limit
-        self.head = bytearray()
-        self.tail = bytearray()
-        self.total = 0
-
-    def feed(self, data: bytes) -> bytes:
-        """Store ``data``; return the part that fell within the head (for live display)."""
-        self.total += len(data)
-        room = self.head_limit - len(self.head)
-        shown = b""
-        if room > 0:
-            shown = data[:room]
-            self.head += shown
-            data = data[room:]
-        if data:
-            self.tail += data
-            if len(self.tail) > self.tail_limit:
-                del self.tail[: len(self.tail) - self.tail_limit]
-        return shown
-
-    def text(self) -> str:
-        head = self.head.decode("utf-8", "replace")
-        elided = self.total - len(self.head) - len(self.tail)
-        if elided <= 0:
-            return (bytes(self.head) + bytes(self.tail)).decode("utf-8", "replace")
-        tail = self.tail.decode("utf-8", "replace")
-        return (f"{head}{ELIDED}{elided:,} bytes of output elided: kept the first "
-                f"{len(self.head):,} and the last {len(self.tail):,} ...]\n{tail}")
 
 
 @dataclass

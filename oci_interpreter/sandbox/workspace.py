@@ -27,8 +27,10 @@ VCS_DIRS = (".git", ".hg", ".svn")
 """Version-control metadata: its config and hooks run commands on the host."""
 _CODE_DIRS = ("__pycache__",)
 """Compiled code that runs in place of its source."""
-_BIG_DIRS = {"node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox"}
+_BIG_DIRS = {"node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox"}
 """Skipped by the scan (their contents are not listed)."""
+SKIP_DIRS = frozenset({*VCS_DIRS, *_CODE_DIRS, *_BIG_DIRS, ".venv", "venv"})
+"""Directories no tool of oci walks into or copies (``oci fix --test`` copies the rest)."""
 SCAN_MAX_ENTRIES = 20000
 SCAN_MAX_SECONDS = 1.0
 
