@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import ast
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
@@ -39,7 +39,7 @@ from oci_interpreter.agent.events import (
     StopReason,
     Totals,
 )
-from oci_interpreter.agent.extract import extract_program, find_blocks
+from oci_interpreter.agent.extract import Extraction, extract_program, find_blocks
 from oci_interpreter.agent.feedback import Feedback, format_result
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.backend.base import Backend, GenerationOptions, GenerationStats, Message
@@ -137,6 +137,29 @@ class _Attempt:
     result: ExecResult
 
 
+@dataclass
+class _Run:
+    """Where one run of the loop stands."""
+
+    messages: list[Message]
+    """The next prompt."""
+    seen: dict[str, _Attempt | None] = field(default_factory=dict)
+    """Programs already proposed (normalized) -> how they ran (None: not run)."""
+    clean: _Attempt | None = None
+    """The last program that passed."""
+    last: _Attempt | None = None
+    """The last program that ran."""
+    rounds: int = 0
+    nudged: bool = False
+    """The model was already asked once for a program (or for Python)."""
+    answer: str = ""
+
+    @property
+    def concluding(self) -> bool:
+        """The last program passed: the next reply is the model's conclusion."""
+        return self.clean is not None and self.last is self.clean
+
+
 class RefineLoop:
     """``for event in RefineLoop(...).run(task): ...`` -- the last event is :class:`Stopped`."""
 
@@ -220,9 +243,7 @@ class RefineLoop:
                     ended_early = True
                     break
             if ended_early:
-                close = getattr(completion.chunks, "close", None)
-                if close is not None:
-                    close()
+                completion.close()
         stats: GenerationStats = completion.stats
         if ended_early:
             stats.finish_reason = "stop"
@@ -245,164 +266,182 @@ class RefineLoop:
 
     # ----------------------------------------------------------------- loop --
 
+    def _reply(self, messages: list[Message], round_: int, purpose: str,
+               options: GenerationOptions) -> Generator[Event, None, ModelReply]:
+        """Stream one reply (its events pass through); returns the :class:`ModelReply`."""
+        reply: ModelReply | None = None
+        for event in self._generate(messages, round_, purpose, options):
+            if isinstance(event, ModelReply):
+                reply = event
+            yield event
+        assert reply is not None
+        return reply
+
     def run(self, task: Task) -> Iterator[Event]:
         """Drive the loop for ``task``; yields events, the last one :class:`Stopped`."""
         opts = self.options
         self._prepare = task.prepare
-        messages = list(task.messages)
-        seen: dict[str, _Attempt | None] = {}
-        clean: _Attempt | None = None
-        last: _Attempt | None = None
-        rounds = 0
-        nudged = False
-        answer = ""
-
-        def stop(reason: StopReason, success: bool, extra: str = "") -> Stopped:
-            best = clean if (success and clean is not None) else last
-            message = STOP_TEXT[reason] + (f": {extra}" if extra else "")
-            return Stopped(
-                reason=reason, success=success, rounds=rounds,
-                final_code=best.code if best else None,
-                final_output=clean.result.stdout if (success and clean) else None,
-                answer=answer, message=message, totals=self.totals,
-            )
-
+        run = _Run(messages=list(task.messages))
         while True:
-            reply: ModelReply | None = None
-            concluding = clean is not None and last is clean
-            for event in self._generate(messages, rounds if concluding else rounds + 1,
-                                        "conclude" if concluding else "answer",
-                                        opts.generation):
-                if isinstance(event, ModelReply):
-                    reply = event
-                yield event
-            assert reply is not None
+            concluding = run.concluding
+            reply = yield from self._reply(run.messages,
+                                           run.rounds if concluding else run.rounds + 1,
+                                           "conclude" if concluding else "answer",
+                                           opts.generation)
             if reply.stats.finish_reason == "cancelled":
-                yield stop("cancelled", False)
+                yield self._stop(run, "cancelled", False)
                 return
-            messages = list(self.history)
+            run.messages = list(self.history)
             found = extract_program(reply.text)
             code = self._program(reply.text)
-
             if code is None:
-                answer = reply.text.strip()
-                if clean is not None and last is clean:
-                    yield stop("done", True)
+                stopped = yield from self._without_code(run, task, reply, found)
+                if stopped is not None:
+                    yield stopped
                     return
-                if found.truncated:
-                    yield CodeSkipped("", "truncated", self.prompts.truncated)
-                    rounds += 1
-                    if rounds >= opts.max_rounds:
-                        yield stop("round_cap", False, "the program was cut off")
-                        return
-                    messages.append(Message("user", self.prompts.truncated))
-                    continue
-                languages = found.other_languages()
-                if languages and not nudged:
-                    nudged = True
-                    text = self.prompts.other_language.format(languages=", ".join(languages))
-                    yield CodeSkipped("", "other_language", text)
-                    messages.append(Message("user", text))
-                    continue
-                if opts.require_code and not nudged:
-                    nudged = True
-                    yield Notice("The reply had no code; asking the model for a program.",
-                                 "no_code")
-                    messages.append(Message("user", task.need_code or self.prompts.need_code))
-                    continue
-                yield stop("no_code", False)
-                return
-
+                continue
             key = codeinfo.normalize(code)
-            if key in seen:
-                earlier = seen[key]
-                if earlier is not None and earlier is clean:
-                    answer = reply.text.strip()
-                    yield stop("done", True)
+            if key in run.seen:
+                repeated = yield from self._repeated(run, reply, code, key)
+                if isinstance(repeated, Stopped):
+                    yield repeated
                     return
-                new_code: str | None = None
-                nudge = self.prompts.repeated.format(
-                    reason=earlier.feedback.reason if earlier else "it cannot run")
-                for event in self._resample([*messages, Message("user", nudge)], rounds + 1,
-                                            seen):
-                    if isinstance(event, CodeFound):
-                        new_code = event.code
-                    else:
-                        yield event
-                if new_code is None:
-                    yield CodeSkipped(code, "repeated",
-                                      "The model proposed a program that already ran.")
-                    yield stop("repeated", clean is not None and last is clean)
-                    return
-                code = new_code
-                messages = list(self.history)
+                code = repeated
+                run.messages = list(self.history)
                 key = codeinfo.normalize(code)
                 found = extract_program(self.history[-1].content)
 
-            yield CodeFound(code, rounds + 1, found.how, tuple(found.other_languages()))
+            yield CodeFound(code, run.rounds + 1, found.how, tuple(found.other_languages()))
 
             if codeinfo.input_call(code) is not None:
-                call = codeinfo.input_call(code) or "input()"
-                text = self.prompts.reads_input.format(call=call)
+                text = self.prompts.reads_input.format(call=codeinfo.input_call(code))
                 yield CodeSkipped(code, "input", text)
-                seen[key] = None
-                rounds += 1
-                if rounds >= opts.max_rounds:
-                    yield stop("round_cap", False, "the program asks for input")
+                run.seen[key] = None
+                run.rounds += 1
+                if run.rounds >= opts.max_rounds:
+                    yield self._stop(run, "round_cap", False, "the program asks for input")
                     return
-                messages.append(Message("user", text))
+                run.messages.append(Message("user", text))
                 continue
 
             if self.ask is not None:
-                approval = self.ask(code, rounds + 1)
+                approval = self.ask(code, run.rounds + 1)
                 if not approval.run:
                     why = f" {approval.why}" if approval.why else ""
                     yield CodeSkipped(code, "refused", self.prompts.refused.format(why=why))
-                    yield stop("refused", clean is not None and last is clean)
+                    yield self._stop(run, "refused", run.concluding)
                     return
                 if approval.code is not None:
                     code = approval.code
                     key = codeinfo.normalize(code)
 
-            rounds += 1
-            attempt: _Attempt | None = None
-            for event in self._execute(code, rounds):
-                if isinstance(event, ExecutionEnd):
-                    attempt = _Attempt(code, Feedback(event.feedback, event.status, event.reason),
-                                       event.result)
+            stopped = yield from self._run_round(run, task, code, key)
+            if stopped is not None:
+                yield stopped
+                return
+
+    def _stop(self, run: _Run, reason: StopReason, success: bool, extra: str = "") -> Stopped:
+        clean = run.clean
+        best = clean if (success and clean is not None) else run.last
+        return Stopped(
+            reason=reason, success=success, rounds=run.rounds,
+            final_code=best.code if best else None,
+            final_output=clean.result.stdout if (success and clean) else None,
+            answer=run.answer, message=STOP_TEXT[reason] + (f": {extra}" if extra else ""),
+            totals=self.totals,
+        )
+
+    def _without_code(self, run: _Run, task: Task, reply: ModelReply,
+                      found: Extraction) -> Generator[Event, None, Stopped | None]:
+        """A reply with no program: the answer after a clean run, a cut-off program, code
+        in another language, or no code at all. Returns how the loop ends, or None to
+        go on with the next message in ``run.messages``."""
+        run.answer = reply.text.strip()
+        if run.concluding:
+            return self._stop(run, "done", True)
+        if found.truncated:
+            yield CodeSkipped("", "truncated", self.prompts.truncated)
+            run.rounds += 1
+            if run.rounds >= self.options.max_rounds:
+                return self._stop(run, "round_cap", False, "the program was cut off")
+            run.messages.append(Message("user", self.prompts.truncated))
+            return None
+        languages = found.other_languages()
+        if languages and not run.nudged:
+            run.nudged = True
+            text = self.prompts.other_language.format(languages=", ".join(languages))
+            yield CodeSkipped("", "other_language", text)
+            run.messages.append(Message("user", text))
+            return None
+        if self.options.require_code and not run.nudged:
+            run.nudged = True
+            yield Notice("The reply had no code; asking the model for a program.", "no_code")
+            run.messages.append(Message("user", task.need_code or self.prompts.need_code))
+            return None
+        return self._stop(run, "no_code", False)
+
+    def _repeated(self, run: _Run, reply: ModelReply, code: str,
+                  key: str) -> Generator[Event, None, str | Stopped]:
+        """A program that already ran: the end after a clean run, else sampled retries.
+        Returns the new program, or how the loop ends."""
+        earlier = run.seen[key]
+        if earlier is not None and earlier is run.clean:
+            run.answer = reply.text.strip()
+            return self._stop(run, "done", True)
+        nudge = self.prompts.repeated.format(
+            reason=earlier.feedback.reason if earlier else "it cannot run")
+        new_code: str | None = None
+        for event in self._resample([*run.messages, Message("user", nudge)], run.rounds + 1,
+                                    run.seen):
+            if isinstance(event, CodeFound):
+                new_code = event.code
+            else:
                 yield event
-            assert attempt is not None
-            seen[key] = attempt
-            last = attempt
-            nudged = False
-            if attempt.result.interrupted:
-                yield stop("cancelled", False)
-                return
+        if new_code is None:
+            yield CodeSkipped(code, "repeated", "The model proposed a program that already ran.")
+            return self._stop(run, "repeated", run.concluding)
+        return new_code
 
-            if not self._passed(attempt.feedback.status) and opts.candidates > 1:
-                for event in self._candidates(task, messages, attempt, rounds, seen):
-                    if isinstance(event, ExecutionEnd) and self._passed(event.status):
-                        attempt = _Attempt(event.code, Feedback(event.feedback, event.status,
-                                                                event.reason), event.result)
-                        last = attempt
-                    yield event
+    def _run_round(self, run: _Run, task: Task, code: str,
+                   key: str) -> Generator[Event, None, Stopped | None]:
+        """Run ``code`` (and, after a failure, the extra candidates); decide what comes
+        next. Returns how the loop ends, or None to go on."""
+        opts = self.options
+        run.rounds += 1
+        attempt: _Attempt | None = None
+        for event in self._execute(code, run.rounds):
+            if isinstance(event, ExecutionEnd):
+                attempt = _Attempt(code, Feedback(event.feedback, event.status, event.reason),
+                                   event.result)
+            yield event
+        assert attempt is not None
+        run.seen[key] = attempt
+        run.last = attempt
+        run.nudged = False
+        if attempt.result.interrupted:
+            return self._stop(run, "cancelled", False)
 
-            if self._passed(attempt.feedback.status):
-                clean = attempt
-                if not opts.confirm:
-                    yield stop("solved", True)
-                    return
-                if rounds >= opts.max_rounds:
-                    yield stop("round_cap", True, "the last program ran cleanly")
-                    return
-                messages = list(self.history)
-                messages.append(Message("user", attempt.feedback.text + self.prompts.ran_clean))
-                continue
+        if not self._passed(attempt.feedback.status) and opts.candidates > 1:
+            for event in self._candidates(task, run.messages, attempt, run.rounds, run.seen):
+                if isinstance(event, ExecutionEnd) and self._passed(event.status):
+                    attempt = _Attempt(event.code, Feedback(event.feedback, event.status,
+                                                            event.reason), event.result)
+                    run.last = attempt
+                yield event
 
-            if rounds >= opts.max_rounds:
-                yield stop("round_cap", False, attempt.feedback.reason)
-                return
-            messages = self._next_context(task, attempt)
+        if self._passed(attempt.feedback.status):
+            run.clean = attempt
+            if not opts.confirm:
+                return self._stop(run, "solved", True)
+            if run.rounds >= opts.max_rounds:
+                return self._stop(run, "round_cap", True, "the last program ran cleanly")
+            run.messages = list(self.history)
+            run.messages.append(Message("user", attempt.feedback.text + self.prompts.ran_clean))
+            return None
+        if run.rounds >= opts.max_rounds:
+            return self._stop(run, "round_cap", False, attempt.feedback.reason)
+        run.messages = self._next_context(task, attempt)
+        return None
 
     def _next_context(self, task: Task, attempt: _Attempt) -> list[Message]:
         """The prompt after a failed (or silent) run, per the strategy."""
@@ -430,12 +469,7 @@ class RefineLoop:
                          f"({k + 1}/{opts.resample}).", "resample")
             options = replace(base, temperature=max(opts.resample_temperature, 0.1),
                               seed=base.seed + 1000 * (k + 1))
-            reply: ModelReply | None = None
-            for event in self._generate(messages, round_, "resample", options):
-                if isinstance(event, ModelReply):
-                    reply = event
-                yield event
-            assert reply is not None
+            reply = yield from self._reply(messages, round_, "resample", options)
             if reply.stats.finish_reason == "cancelled":
                 return
             code = self._program(reply.text)
@@ -453,12 +487,8 @@ class RefineLoop:
         for k in range(1, opts.candidates):
             options = replace(base, temperature=max(opts.resample_temperature, 0.1),
                               seed=base.seed + 7919 * k)
-            reply: ModelReply | None = None
-            for event in self._generate(list(context), round_, "candidate", options):
-                if isinstance(event, ModelReply):
-                    reply = event
-                yield event
-            if reply is None or reply.stats.finish_reason == "cancelled":
+            reply = yield from self._reply(list(context), round_, "candidate", options)
+            if reply.stats.finish_reason == "cancelled":
                 break
             code = self._program(reply.text)
             if code is None or codeinfo.reads_input(code):

@@ -65,6 +65,12 @@ class Completion:
     def text(self) -> str:
         return "".join(self.chunks)
 
+    def close(self) -> None:
+        """Stop early: the backend stops generating (a generator's ``close``)."""
+        close = getattr(self.chunks, "close", None)
+        if close is not None:
+            close()
+
 
 @dataclass(frozen=True)
 class ModelInfo:
