@@ -361,3 +361,37 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
     for rows in result.outcomes.values():
         rows.sort(key=lambda o: order[o.task_id])
     return result
+
+
+def open_log(out_dir: Path | None, benchmark: str, plan: Plan,
+             resume: bool) -> tuple[Path | None, dict[str, dict[str, Outcome]]]:
+    """Where the run's log goes and, with ``resume``, the outcomes it already holds.
+    Refuses to resume without a log, and to overwrite one without ``resume``."""
+    log_path = out_dir / f"{benchmark}-log.jsonl" if out_dir else None
+    if resume:
+        if log_path is None or not log_path.is_file():
+            raise UsageError("--resume needs the --out directory of an earlier run",
+                             f"Give --out DIR where {benchmark}-log.jsonl was written.")
+        return log_path, load_log(log_path, plan, benchmark)
+    if log_path is not None and log_path.exists() and log_path.stat().st_size:
+        raise UsageError(f"{log_path} already holds a run",
+                         "Add --resume to continue it, or give another --out.")
+    return log_path, {}
+
+
+def compare_throughput(backend: Backend, problems: Sequence[Problem], plan: Plan, *,
+                       benchmark: str, limits: Limits, job_counts: Sequence[int],
+                       progress: ProgressFn | None = None,
+                       on_start: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+    """The same problems once per job count (no log): each run's throughput row.
+    ``on_start(jobs)`` is called before each run. Ctrl-C stops the comparison."""
+    rows = []
+    for count in job_counts:
+        if on_start is not None:
+            on_start(count)
+        earlier = run_suite(backend, problems, plan, benchmark=benchmark, limits=limits,
+                            jobs=count, progress=progress)
+        if earlier.interrupted:
+            raise KeyboardInterrupt
+        rows.append(earlier.throughput_row())
+    return rows

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -89,7 +88,14 @@ def accuracy(
     flags: dict[str, Any],
 ) -> None:
     from oci_interpreter.bench import problems as bench_problems
-    from oci_interpreter.bench.suite import Plan, load_log, parse_jobs, parse_rounds, run_suite
+    from oci_interpreter.bench.suite import (
+        Plan,
+        compare_throughput,
+        open_log,
+        parse_jobs,
+        parse_rounds,
+        run_suite,
+    )
 
     dataset = ctx.info_name or "humaneval"
     headline, rounds_run = parse_rounds(rounds)
@@ -114,36 +120,15 @@ def accuracy(
     if not chosen:
         raise UsageError("no problems selected", "Check --skip and --limit.")
     out_dir = _out_dir(out)
-    log_path = out_dir / f"{dataset}-log.jsonl" if out_dir else None
-    done: dict[str, Any] = {}
-    if resume:
-        if log_path is None or not log_path.is_file():
-            raise UsageError("--resume needs the --out directory of an earlier run",
-                             f"Give --out DIR where {dataset}-log.jsonl was written.")
-        done = load_log(log_path, plan, dataset)
-    elif log_path is not None and log_path.exists() and log_path.stat().st_size:
-        raise UsageError(f"{log_path} already holds a run",
-                         "Add --resume to continue it, or give another --out.")
+    log_path, done = open_log(out_dir, dataset, plan, resume)
     settings, limits = _settings(flags, timeout=timeout)
 
-    from oci_interpreter.ui.benchview import accuracy_table, progress_line
+    from oci_interpreter.ui.benchview import ProgressPrinter, accuracy_table
     from oci_interpreter.ui.console import err_console, make_console
 
     err = err_console()
     backend = _load(settings, err)
-    # Per suite run: when it started, and how many problems it found already finished.
-    started = time.monotonic()
-    resumed: int | None = None
-
-    def progress(problem: Any, outcomes: Any, finished: int, total: int) -> None:
-        nonlocal resumed
-        if resumed is None:  # the first problem this run finished
-            resumed = finished - 1
-        marks = [(o.setup_name, o.by_round) for o in outcomes]
-        err.print(progress_line(problem.task_id, marks, finished, total,
-                                time.monotonic() - started, ran=finished - resumed),
-                  highlight=False)
-
+    progress = ProgressPrinter(err)
     try:
         plural = "s" if len(chosen) != 1 else ""
         err.print(f"{dataset}: {len(chosen)} problem{plural} · {backend.info.name} · columns: "
@@ -156,18 +141,16 @@ def accuracy(
             raise UsageError(
                 "--jobs above 1 needs a model server that serves requests in parallel",
                 "Give --base-url (see docs/scale-out.md), or use --jobs 1.")
-        compared = []
-        for count in job_counts[:-1]:  # the throughput comparison: same problems, no log
+
+        def start(count: int) -> None:
             err.print(f"throughput: {count} at once", highlight=False)
-            started, resumed = time.monotonic(), None
-            earlier = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,
-                                jobs=count, progress=progress)
-            if earlier.interrupted:
-                raise KeyboardInterrupt
-            compared.append(earlier.throughput_row())
+            progress.restart()
+
+        compared = compare_throughput(backend, chosen, plan, benchmark=dataset, limits=limits,
+                                      job_counts=job_counts[:-1], progress=progress,
+                                      on_start=start)
         if compared:
-            err.print(f"throughput: {job_counts[-1]} at once", highlight=False)
-            started, resumed = time.monotonic(), None
+            start(job_counts[-1])
         log = log_path.open("a" if resume else "w", encoding="utf-8") if log_path else None
         try:
             result = run_suite(backend, chosen, plan, benchmark=dataset, limits=limits,

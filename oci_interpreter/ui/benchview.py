@@ -3,8 +3,10 @@ one-line-per-problem progress."""
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
+from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
@@ -153,3 +155,25 @@ def progress_line(task_id: str, marks: list[tuple[str, list[bool]]], done: int, 
     if done < total:
         text.append(f" · ~{left / 60:.0f} min left", style="dim")
     return text
+
+
+class ProgressPrinter:
+    """One progress line per finished problem, with the time left estimated from the
+    problems this run has finished (not those a resumed log already held)."""
+
+    def __init__(self, console: Console) -> None:
+        self.console = console
+        self.restart()
+
+    def restart(self) -> None:
+        """A new run: its own clock."""
+        self.started = time.monotonic()
+        self.resumed: int | None = None
+
+    def __call__(self, problem: Any, outcomes: Any, finished: int, total: int) -> None:
+        if self.resumed is None:  # the first problem this run finished
+            self.resumed = finished - 1
+        marks = [(o.setup_name, o.by_round) for o in outcomes]
+        self.console.print(progress_line(problem.task_id, marks, finished, total,
+                                         time.monotonic() - self.started,
+                                         ran=finished - self.resumed), highlight=False)
