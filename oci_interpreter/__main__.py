@@ -1,3 +1,3 @@
-from oci_interpreter.cli.main import run
+from oci_interpreter.cli.main import entry
 
-run()
+entry()

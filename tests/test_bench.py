@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 
 from oci_interpreter.backend.fake import FakeBackend
+from oci_interpreter.bench.column import ReplayBackend, Setup, score, solve_column
 from oci_interpreter.bench.problems import (
     Example,
     Problem,
@@ -16,7 +17,6 @@ from oci_interpreter.bench.problems import (
     select,
     solution_code,
 )
-from oci_interpreter.bench.run import ReplayBackend, Setup, score, solve
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.sandbox.limits import Limits
 
@@ -158,9 +158,9 @@ HALF = "def double(x):\n    return x + 2\n"  # right on the visible example, wro
 @pytest.mark.spawns
 def test_feedback_fixes_what_the_visible_example_shows() -> None:
     backend = ReplayBackend(FakeBackend([reply(WRONG), reply(GOOD)]))
-    single = solve(backend, PROBLEM, Setup(mode="single"), limits=LIMITS)
+    single = solve_column(backend, PROBLEM, Setup(mode="single"), limits=LIMITS)
     assert not single.passed and single.visible_passed is None
-    fed = solve(backend, PROBLEM, Setup(rounds=1), limits=LIMITS)
+    fed = solve_column(backend, PROBLEM, Setup(rounds=1), limits=LIMITS)
     assert backend.hits == 1  # the first reply is the same request: replayed
     assert fed.passed and fed.visible_passed and fed.rounds == 2
     feedback = next(e for e in fed.events if e["kind"] == "execution_end")["feedback"]
@@ -171,16 +171,16 @@ def test_feedback_fixes_what_the_visible_example_shows() -> None:
 @pytest.mark.spawns
 def test_visible_checks_can_pass_while_hidden_tests_fail_and_oracle_sees_them() -> None:
     backend = FakeBackend([reply(HALF), reply(HALF), reply(GOOD)])
-    fed = solve(backend, PROBLEM, Setup(rounds=1), limits=LIMITS)
+    fed = solve_column(backend, PROBLEM, Setup(rounds=1), limits=LIMITS)
     assert fed.visible_passed and not fed.passed and fed.rounds == 1
-    oracle = solve(backend, PROBLEM, Setup(mode="oracle", rounds=1), limits=LIMITS)
+    oracle = solve_column(backend, PROBLEM, Setup(mode="oracle", rounds=1), limits=LIMITS)
     assert oracle.passed and oracle.rounds == 2
     assert oracle.setup.startswith("oracle feedback")
 
 
 def test_no_code_scores_as_a_failure() -> None:
     backend = FakeBackend(["I cannot do that."])
-    outcome = solve(backend, PROBLEM, Setup(mode="single"), limits=LIMITS)
+    outcome = solve_column(backend, PROBLEM, Setup(mode="single"), limits=LIMITS)
     assert not outcome.passed and outcome.code is None and outcome.score_detail == "no code"
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from oci_interpreter.backend.fake import FakeBackend
+from oci_interpreter.bench.column import Setup, codes_by_round, score, solve_column, strategy_setup
 from oci_interpreter.bench.problems import Problem, mbpp, select
-from oci_interpreter.bench.run import Setup, codes_by_round, score, solve, strategy_setup
 from oci_interpreter.bench.suite import Plan, parse_rounds, run_suite
 from oci_interpreter.cli.main import main_with_status
 from oci_interpreter.core.errors import UsageError
@@ -83,7 +83,7 @@ def test_mbpp_visible_check_reports_the_value_got_and_hides_the_other_tests() ->
     backend = FakeBackend([reply("def is_not_prime(n):\n    return True\nprint(is_not_prime(3))"),
                            reply("def is_not_prime(n):\n    return n in (10, 35)\n"
                                  "print(is_not_prime(3))")])
-    outcome = solve(backend, problem, Setup(rounds=1), limits=LIMITS)
+    outcome = solve_column(backend, problem, Setup(rounds=1), limits=LIMITS)
     feedback = [e["feedback"] for e in outcome.events if e["kind"] == "execution_end"]
     assert "is_not_prime(2) returned True, expected False" in feedback[0]
     assert "is_not_prime(10)" not in feedback[0]  # the hidden tests are never shown
@@ -153,10 +153,10 @@ def toy_with_visible_example() -> Problem:
 def test_results_after_each_round_match_runs_capped_at_that_round() -> None:
     problem = toy_with_visible_example()
     replies = [reply(BAD[0]), reply(BAD[1]), reply(FIXED)]
-    long_run = solve(FakeBackend(replies), problem, Setup(rounds=3), limits=LIMITS)
+    long_run = solve_column(FakeBackend(replies), problem, Setup(rounds=3), limits=LIMITS)
     assert long_run.by_round == [False, False, True, True]
     for rounds in (0, 1, 2):
-        capped = solve(FakeBackend(replies), problem, Setup(rounds=rounds), limits=LIMITS)
+        capped = solve_column(FakeBackend(replies), problem, Setup(rounds=rounds), limits=LIMITS)
         assert capped.by_round == long_run.by_round[:rounds + 1]
         assert capped.passed == long_run.by_round[rounds]
 

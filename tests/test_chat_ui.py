@@ -45,7 +45,7 @@ def chat(backend: FakeBackend, kernel: Kernel, lines: list[str], *,
     console.width = 100
     app = ChatApp(backend, kernel, console, ListReader(lines), options or ChatOptions(),
                   session=session, load_model=load_model)
-    status = app.run()
+    status = app.interact()
     return status, out.getvalue(), app
 
 
@@ -368,7 +368,7 @@ def test_ctrl_c_interrupts_a_running_program_and_keeps_the_kernel(kernel: Kernel
     app = ChatApp(backend, kernel, console,
                   Lines(["set", "y", "sleep", "y", "show", "y", "/exit"]), ChatOptions())
     started = time.monotonic()
-    assert app.run() == 0
+    assert app.interact() == 0
     text = out.getvalue()
     assert time.monotonic() - started < 25
     assert "interrupted" in text
@@ -411,7 +411,7 @@ def test_the_repl_on_prompt_toolkit_pipe_input(kernel: Kernel, tmp_path: Path) -
                                 output=DummyOutput())
         pipe.send_text("compute\ry\rplus one\ra\r/undo\r/exit\r")
         app = ChatApp(backend, kernel, make_console(file=out), reader, ChatOptions())
-        assert app.run() == 0
+        assert app.interact() == 0
     text = out.getvalue()
     assert "42" in text and "43" in text and "It is 42." in text
     assert "dropped: plus one" in text and app.auto

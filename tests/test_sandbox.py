@@ -23,7 +23,7 @@ from oci_interpreter.core.errors import SandboxError, UsageError
 from oci_interpreter.sandbox import containment
 from oci_interpreter.sandbox.environment import MARKER
 from oci_interpreter.sandbox.limits import ExecResult, Limits, MiB
-from oci_interpreter.sandbox.runner import run
+from oci_interpreter.sandbox.runner import run_program
 
 pytestmark = pytest.mark.spawns
 
@@ -75,7 +75,7 @@ def hostile(code: str, mode: str, cwd: Path, **limits: object) -> tuple[ExecResu
     """Run code; assert nothing of it survives; return the result and wall time."""
     source = textwrap.dedent(code)
     start = time.monotonic()
-    result = run(code=source, cwd=cwd, limits=Limits(**limits), sandbox=mode)  # type: ignore[arg-type]
+    result = run_program(code=source, cwd=cwd, limits=Limits(**limits), sandbox=mode)  # type: ignore[arg-type]
     elapsed = time.monotonic() - start
     assert leftovers() == [], f"processes left behind: {leftovers()}"
     return result, elapsed
@@ -107,7 +107,7 @@ def test_output_exit_code_and_traceback_without_sandbox_frames(mode: str, tmp_pa
 def test_file_with_arguments_and_exit_status(mode: str, tmp_path: Path) -> None:
     script = tmp_path / "prog.py"
     script.write_text("import sys\nprint(sys.argv[1:])\nraise SystemExit(7)\n")
-    result = run(path=script, args=["a b", "--flag"], cwd=tmp_path, sandbox=mode)
+    result = run_program(path=script, args=["a b", "--flag"], cwd=tmp_path, sandbox=mode)
     assert result.stdout == "['a b', '--flag']\n"
     assert result.exit_code == 7
 
@@ -123,7 +123,7 @@ def test_script_outside_the_working_directory(mode: str, tmp_path: Path) -> None
     (tmp_path / "work").mkdir()
     script = tmp_path / "code" / "s.py"
     script.write_text("import os\nprint(os.getcwd())\n")
-    result = run(path=script, cwd=tmp_path / "work", sandbox=mode)
+    result = run_program(path=script, cwd=tmp_path / "work", sandbox=mode)
     assert result.stdout == f"{tmp_path / 'work'}\n", result.stderr
 
 
@@ -448,7 +448,7 @@ def test_bubblewrap_root_is_read_only(tmp_path: Path) -> None:
 
 def test_missing_workdir_is_a_sandbox_error(tmp_path: Path) -> None:
     with pytest.raises(SandboxError, match="does not exist"):
-        run(code="pass", cwd=tmp_path / "nope")
+        run_program(code="pass", cwd=tmp_path / "nope")
 
 
 def test_plots_are_saved_as_png(mode: str, tmp_path: Path) -> None:
@@ -475,5 +475,5 @@ def test_limits_are_validated() -> None:
 
 
 def test_python_is_the_running_interpreter(tmp_path: Path) -> None:
-    result = run(code="import sys; print(sys.executable)", cwd=tmp_path)
+    result = run_program(code="import sys; print(sys.executable)", cwd=tmp_path)
     assert Path(result.stdout.strip()).resolve() == Path(sys.executable).resolve()

@@ -20,7 +20,7 @@ from oci_interpreter.core.sourcefile import git_status
 from oci_interpreter.sandbox import containment, workspace
 from oci_interpreter.sandbox.environment import scrubbed
 from oci_interpreter.sandbox.limits import ExecResult, Limits
-from oci_interpreter.sandbox.runner import run
+from oci_interpreter.sandbox.runner import run_program
 
 pytestmark = pytest.mark.spawns
 
@@ -38,7 +38,7 @@ needs_bwrap = pytest.mark.skipif(not _bwrap(), reason="bubblewrap does not work 
 
 
 def attack(code: str, cwd: Path, mode: str = "bwrap", **limits: object) -> ExecResult:
-    return run(code=textwrap.dedent(code), cwd=cwd, limits=Limits(**limits),  # type: ignore[arg-type]
+    return run_program(code=textwrap.dedent(code), cwd=cwd, limits=Limits(**limits),  # type: ignore[arg-type]
                sandbox=mode)
 
 
@@ -186,14 +186,14 @@ def test_tmp_root_home_and_oci_s_own_files_are_refused_as_working_directory(
         oci_home: Path) -> None:
     for bad in ("/", "/tmp"):
         with pytest.raises(SandboxError, match="working directory"):
-            run(code="print(1)", cwd=bad, sandbox="none")
+            run_program(code="print(1)", cwd=bad, sandbox="none")
     with pytest.raises(SandboxError, match="home directory.*--allow-home"):
-        run(code="print(1)", cwd=Path.home(), sandbox="none")
+        run_program(code="print(1)", cwd=Path.home(), sandbox="none")
     with pytest.raises(SandboxError, match="inside oci's own installation"):
-        run(code="print(1)", cwd=Path(sys.prefix) / "bin", sandbox="none")
+        run_program(code="print(1)", cwd=Path(sys.prefix) / "bin", sandbox="none")
     (oci_home / "models").mkdir(exist_ok=True)
     with pytest.raises(SandboxError, match="inside oci's own files"):
-        run(code="print(1)", cwd=oci_home / "models", sandbox="none")
+        run_program(code="print(1)", cwd=oci_home / "models", sandbox="none")
     one_line = SandboxError("x").one_line()
     assert "\n" not in one_line
 
@@ -221,7 +221,7 @@ def test_a_script_in_tmp_sees_only_itself_not_the_host_s_sockets(tmp_path: Path)
         """))
         work = tmp_path / "w"
         work.mkdir()
-        result = run(path=script, cwd=work, sandbox="bwrap")
+        result = run_program(path=script, cwd=work, sandbox="bwrap")
         assert result.ok, result.stderr
         assert script.name in result.stdout  # the script file, bound alone
         assert sock_dir.name not in result.stdout  # not the rest of the host's /tmp
@@ -579,7 +579,7 @@ def test_a_kernel_that_died_between_cells_says_its_state_is_lost(tmp_path: Path)
 def test_output_after_the_program_ends_is_shown_live_too(tmp_path: Path, mode: str) -> None:
     """A grandchild that writes after the program's exit: what is captured is also shown."""
     shown: list[str] = []
-    result = run(code=textwrap.dedent("""
+    result = run_program(code=textwrap.dedent("""
         import subprocess, sys
         subprocess.Popen([sys.executable, "-c",
                           "import time; time.sleep(0.1); print('late line', flush=True)"])

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits
-from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run
+from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run_program
 
 
 class ProgramExecutor:
@@ -31,7 +31,7 @@ class ProgramExecutor:
 
     def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
         program = code if not self.checks else f"{code.rstrip()}\n\n\n{self.checks.strip()}\n"
-        return run(code=program, cwd=self.cwd, limits=self.limits, sandbox=self.sandbox,
+        return run_program(code=program, cwd=self.cwd, limits=self.limits, sandbox=self.sandbox,
                    python=self.python, on_output=on_output, filename=self.filename)
 
 

@@ -29,7 +29,7 @@ from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.core.sourcefile import SourceFile
 from oci_interpreter.sandbox.limits import ExecResult, Limits
-from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run
+from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run_program
 from oci_interpreter.sandbox.workspace import SKIP_DIRS
 
 # Directories not copied for a test run (big, and never what a test needs changed).
@@ -85,7 +85,7 @@ class FileExecutor:
             with os.fdopen(fd, "wb") as f:
                 f.write(self._encode(code))
             self.rename = {temp: str(path), Path(temp).name: path.name}
-            return run(path=temp, args=self.args, cwd=path.parent, limits=self.limits,
+            return run_program(path=temp, args=self.args, cwd=path.parent, limits=self.limits,
                        sandbox=self.sandbox, python=self.python, on_output=on_output)
         finally:
             with contextlib.suppress(OSError):
@@ -96,7 +96,7 @@ class FileExecutor:
         if self.test is not None:
             return self._run_test(self.source.text, on_output)
         self.rename = {}
-        return run(path=self.source.path, args=self.args, cwd=self.source.path.parent,
+        return run_program(path=self.source.path, args=self.args, cwd=self.source.path.parent,
                    limits=self.limits, sandbox=self.sandbox, python=self.python,
                    on_output=on_output)
 
@@ -114,7 +114,7 @@ class FileExecutor:
                 "import subprocess, sys\n"
                 f"sys.exit(subprocess.call({self.test!r}, shell=True))\n"
             )
-            return run(code=program, cwd=workdir, limits=self.limits, sandbox=self.sandbox,
+            return run_program(code=program, cwd=workdir, limits=self.limits, sandbox=self.sandbox,
                        python=self.python, on_output=on_output, filename="<test>")
 
 

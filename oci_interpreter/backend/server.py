@@ -27,7 +27,7 @@ import os
 import queue
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -432,6 +432,80 @@ class ServerBackend:
             stream.close()
             _fill_stats(stats, timings, usage, started, first, last)
 
+    def stream_request(self, payload: dict[str, Any], put: Callable[[_Item], None],
+                       closed: threading.Event, hold: Callable[[Any], None]) -> None:
+        """POST a streamed chat completion: ``put`` a "started" item, then one "event" item
+        per server-sent event, then an "end" item ("done" or "eof"). Retries while the
+        server starts (connection refused, 503) with backoff, drops an optional field a
+        strict server refuses, and raises one-line errors. ``closed`` stops it; ``hold``
+        is given the open response (and None after), so it can be closed from outside."""
+        import httpx
+        from httpx_sse import EventSource
+
+        url = f"{self.base_url}/chat/completions"
+        last: Exception | None = None
+        attempt = 0
+        while attempt <= self._retries:
+            if attempt:
+                time.sleep(self._backoff_s * 2 ** (attempt - 1))
+            if closed.is_set():
+                return
+            attempt += 1
+            started = False
+            try:
+                with self._client.stream("POST", url, json=payload) as response:
+                    hold(response)
+                    status = response.status_code
+                    if status >= 400:
+                        body = response.read()
+                        refused = _refused_field(body)
+                        if status in (400, 422) and refused and refused not in self._refused:
+                            self._refused.add(refused)
+                            payload.pop(refused, None)
+                            attempt -= 1  # not a failure of the server: ask again
+                            continue
+                        if status in _RETRY_STATUS:
+                            if attempt <= self._retries:
+                                continue
+                            raise self._not_ready(status, body, attempt)
+                        raise self._status_error(status, body, url)
+                    started = True
+                    put(_Item("started"))
+                    for sse in EventSource(response).iter_sse():
+                        if closed.is_set():
+                            return
+                        data = sse.data.strip()
+                        if not data:
+                            continue
+                        if data == "[DONE]":
+                            break
+                        put(_Item("event", data))
+                    else:  # the body ended without the protocol's last event
+                        put(_Item("end", "eof"))
+                        return
+                    put(_Item("end", "done"))
+                    return
+            except httpx.ConnectError as exc:
+                last = exc
+                continue
+            except httpx.TimeoutException:
+                raise self._timeout_error() from None
+            except httpx.HTTPError as exc:
+                if closed.is_set():
+                    return
+                if started:
+                    raise ServerError(
+                        f"the server's reply broke off ({_reason(exc)})",
+                        "The server may have stopped or restarted; try again.") from None
+                last = exc
+                continue
+            finally:
+                hold(None)
+        if closed.is_set():
+            return
+        assert last is not None
+        raise self._transport_error(last)
+
     def close(self) -> None:
         self._client.close()
 
@@ -531,73 +605,12 @@ class _Stream:
             self._queue.put(_Item("error", exc))
 
     def _request(self) -> None:
-        import httpx
-        from httpx_sse import EventSource
+        self._backend.stream_request(self._payload, self._queue.put, self._closed,
+                                     self._hold)
 
-        backend = self._backend
-        url = f"{backend.base_url}/chat/completions"
-        last: Exception | None = None
-        attempt = 0
-        while attempt <= backend._retries:
-            if attempt:
-                time.sleep(backend._backoff_s * 2 ** (attempt - 1))
-            if self._closed.is_set():
-                return
-            attempt += 1
-            started = False
-            try:
-                with backend._client.stream("POST", url, json=self._payload) as response:
-                    self._response = response
-                    status = response.status_code
-                    if status >= 400:
-                        body = response.read()
-                        refused = _refused_field(body)
-                        if status in (400, 422) and refused and refused not in backend._refused:
-                            backend._refused.add(refused)
-                            self._payload.pop(refused, None)
-                            attempt -= 1  # not a failure of the server: ask again
-                            continue
-                        if status in _RETRY_STATUS:
-                            if attempt <= backend._retries:
-                                continue
-                            raise backend._not_ready(status, body, attempt)
-                        raise backend._status_error(status, body, url)
-                    started = True
-                    self._queue.put(_Item("started"))
-                    for sse in EventSource(response).iter_sse():
-                        if self._closed.is_set():
-                            return
-                        data = sse.data.strip()
-                        if not data:
-                            continue
-                        if data == "[DONE]":
-                            break
-                        self._queue.put(_Item("event", data))
-                    else:  # the body ended without the protocol's last event
-                        self._queue.put(_Item("end", "eof"))
-                        return
-                    self._queue.put(_Item("end", "done"))
-                    return
-            except httpx.ConnectError as exc:
-                last = exc
-                continue
-            except httpx.TimeoutException:
-                raise backend._timeout_error() from None
-            except httpx.HTTPError as exc:
-                if self._closed.is_set():
-                    return
-                if started:
-                    raise ServerError(
-                        f"the server's reply broke off ({_reason(exc)})",
-                        "The server may have stopped or restarted; try again.") from None
-                last = exc
-                continue
-            finally:
-                self._response = None
-        if self._closed.is_set():
-            return
-        assert last is not None
-        raise backend._transport_error(last)
+    def _hold(self, response: Any) -> None:
+        """The response being read (None after): ``close`` closes it from another thread."""
+        self._response = response
 
     def _next(self, cancel: CancelToken | None) -> _Item | None:
         """The next item, or None when ``cancel`` was set while waiting."""

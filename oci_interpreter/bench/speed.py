@@ -297,12 +297,12 @@ def measure_sandbox(*, sandbox: str = "auto", runs: int = 20, cells: int = 100,
     ``python -c pass`` (measured here unless ``baseline`` is given); medians."""
     from oci_interpreter.sandbox import containment
     from oci_interpreter.sandbox.kernel import Kernel
-    from oci_interpreter.sandbox.runner import run
+    from oci_interpreter.sandbox.runner import run_program
 
     mode = containment.probe(sandbox).mode
     base = python_c_pass(runs) if baseline is None else baseline
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as work:
-        fresh = timed(lambda: run(code="pass", cwd=work, sandbox=mode), runs)
+        fresh = timed(lambda: run_program(code="pass", cwd=work, sandbox=mode), runs)
         with Kernel(work, sandbox=mode) as kernel:
             kernel.execute("pass")
             cell = timed(lambda: kernel.execute("pass"), cells)

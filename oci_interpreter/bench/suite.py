@@ -21,8 +21,8 @@ from pathlib import Path
 from typing import IO, Any
 
 from oci_interpreter.backend.base import Backend
+from oci_interpreter.bench.column import Outcome, ReplayBackend, Setup, solve_column, strategy_setup
 from oci_interpreter.bench.problems import Problem
-from oci_interpreter.bench.run import Outcome, ReplayBackend, Setup, solve, strategy_setup
 from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.sandbox.limits import Limits
@@ -297,7 +297,7 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
             if outcome is None:
                 if stop.cancelled:
                     raise KeyboardInterrupt
-                outcome = solve(replay, problem, setup, limits=limits,
+                outcome = solve_column(replay, problem, setup, limits=limits,
                                 cancel=stop if jobs > 1 else None)
                 if outcome.stop_reason == "cancelled":
                     # Ctrl-C reached the loop (it stops the reply or the program rather

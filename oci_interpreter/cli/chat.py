@@ -105,7 +105,7 @@ def chat(
         )
         app = ChatApp(backend, kernel, console, reader, options, session=session,
                       load_model=load_model, family=backend.info.family)
-        status = app.run()
+        status = app.interact()
     finally:
         kernel.shutdown()
         (app.backend if app is not None else backend).close()  # /model may have switched

@@ -43,7 +43,7 @@ def exec_(
     from oci_interpreter.core.config import load_settings
     from oci_interpreter.sandbox.capture import ELIDED
     from oci_interpreter.sandbox.limits import Limits
-    from oci_interpreter.sandbox.runner import run
+    from oci_interpreter.sandbox.runner import run_program
     from oci_interpreter.ui.console import err_console
     from oci_interpreter.ui.execution import LiveOutput, status_text
 
@@ -65,7 +65,7 @@ def exec_(
     err = err_console()
     say_containment(err, settings)
     live = None if as_json else LiveOutput(sys.stdout, sys.stderr)
-    result = run(code=code, path=path, args=args or [], cwd=workdir, limits=limits,
+    result = run_program(code=code, path=path, args=args or [], cwd=workdir, limits=limits,
                  sandbox=settings.sandbox, python=settings.python, on_output=live,
                  filename="<stdin>" if code is not None else None)
     if as_json:

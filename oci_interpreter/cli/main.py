@@ -98,8 +98,9 @@ def _escape(text: str) -> str:
     return escape(text)
 
 
-def run(argv: list[str] | None = None) -> None:
-    """Console-script entry point: run the app and map errors to exit codes."""
+def entry(argv: list[str] | None = None) -> None:
+    """Console-script entry point (`oci`, `opencodeinterpreter`): run the app, exit with
+    the status an error maps to."""
     sys.exit(main_with_status(argv))
 
 

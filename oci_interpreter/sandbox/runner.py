@@ -625,7 +625,7 @@ def resolve_workdir(cwd: Path | str | None, limits: Limits) -> Path:
     return workdir
 
 
-def run(*, code: str | None = None, path: Path | str | None = None,
+def run_program(*, code: str | None = None, path: Path | str | None = None,
         args: Iterable[str] = (), cwd: Path | str | None = None,
         limits: Limits | None = None, sandbox: str = "auto", python: str | None = None,
         on_output: OutputCallback | None = None, filename: str | None = None) -> ExecResult:

@@ -177,7 +177,7 @@ class ChatOptions:
 
 
 class ChatApp:
-    """``ChatApp(...).run()`` -> exit status. Everything it needs is injected."""
+    """``ChatApp(...).interact()`` -> exit status. Everything it needs is injected."""
 
     def __init__(self, backend: Backend, kernel: Kernel, console: Console, reader: Reader,
                  options: ChatOptions | None = None, *, session: ChatSession | None = None,
@@ -201,7 +201,8 @@ class ChatApp:
 
     # ------------------------------------------------------------------ main --
 
-    def run(self) -> int:
+    def interact(self) -> int:
+        """Read messages and commands until the user leaves; the exit status."""
         info = self.backend.info
         self.console.print(Text.assemble(
             ("oci", "bold"), " chat with ", (info.name, "cyan"), f" (context {info.n_ctx:,}). ",

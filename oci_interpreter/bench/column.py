@@ -1,4 +1,5 @@
-"""Run benchmark problems through the refine loop (the same loop the commands drive).
+"""One benchmark problem in one column (a mode and a strategy), through the refine loop
+the commands drive.
 
 Modes:
 
@@ -39,7 +40,7 @@ from oci_interpreter.bench.problems import Problem, solution_code
 from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.sandbox.limits import Limits
-from oci_interpreter.sandbox.runner import run
+from oci_interpreter.sandbox.runner import run_program
 
 Mode = Literal["single", "feedback", "oracle"]
 
@@ -136,7 +137,7 @@ def score(problem: Problem, code: str | None, limits: Limits) -> tuple[bool, str
         return False, "no code"
     program = f"{solution_code(problem, code)}\n\n{problem.hidden_checks}"
     with tempfile.TemporaryDirectory(prefix="oci-score-") as tmp:
-        result = run(code=program, cwd=tmp, limits=limits)
+        result = run_program(code=program, cwd=tmp, limits=limits)
     if result.interrupted:
         # Ctrl-C stopped the tests: the run stops here; this is not a failed solution.
         raise KeyboardInterrupt
@@ -148,7 +149,7 @@ def score(problem: Problem, code: str | None, limits: Limits) -> tuple[bool, str
     return False, lines[-1][:200] if lines else f"exit {result.exit_code}"
 
 
-def solve(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
+def solve_column(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
           prompts: PromptSet | None = None, cancel: CancelToken | None = None) -> Outcome:
     """One problem, one column: run the loop (or one reply) and score its program.
 
