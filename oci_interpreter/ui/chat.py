@@ -52,6 +52,7 @@ from oci_interpreter.backend.base import Backend, GenerationStats
 from oci_interpreter.core.errors import OciError
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits
+from oci_interpreter.ui import words
 from oci_interpreter.ui.console import sanitize
 from oci_interpreter.ui.execution import status_text
 from oci_interpreter.ui.mdstream import CODE_THEME, MarkdownStream
@@ -291,9 +292,7 @@ class ChatApp:
         if isinstance(event, ModelStart):
             self._end_stream()
             if event.purpose != "answer":
-                what = {"conclude": "the model reads the result",
-                        "resample": "the model repeated a program; asking again",
-                        "candidate": "another candidate"}.get(event.purpose, event.purpose)
+                what = words.PURPOSE.get(event.purpose, event.purpose)
                 console.print(Text(f"· {what}", style="dim"))
             self._stream = MarkdownStream(console)
         elif isinstance(event, ModelText):
@@ -303,11 +302,11 @@ class ChatApp:
             self._end_stream()
             self._replies.append(event.stats)
             if event.stats.finish_reason == "cancelled":
-                console.print(Text("(reply stopped)", style="yellow"))
+                console.print(Text(words.REPLY_STOPPED, style="yellow"))
         elif isinstance(event, CodeFound):
             if event.other_languages:
-                console.print(Text(f"({', '.join(event.other_languages)} block shown, not "
-                                   "run: only Python runs)", style="yellow"))
+                console.print(Text(words.other_languages(event.other_languages),
+                                   style="yellow"))
         elif isinstance(event, ExecutionStart):
             self._end_stream()
             self._run = LiveRun(console)
@@ -324,9 +323,9 @@ class ChatApp:
         elif isinstance(event, Stopped):
             self._end_stream()
             if event.reason in ("round_cap", "repeated") and not event.success:
-                console.print(Text(f"stopped: {event.message}", style="yellow"))
+                console.print(Text(words.stopped(event.message), style="yellow"))
             elif event.reason == "cancelled":
-                console.print(Text("interrupted", style="yellow"))
+                console.print(Text(words.INTERRUPTED, style="yellow"))
             console.print(Text(turn_status(self._replies, self.backend.info.n_ctx),
                                style="dim"))
 

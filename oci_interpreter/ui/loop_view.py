@@ -22,11 +22,9 @@ from oci_interpreter.agent.events import (
     Notice,
     Stopped,
 )
+from oci_interpreter.ui import words
 from oci_interpreter.ui.console import sanitize
 from oci_interpreter.ui.execution import status_text
-
-_PURPOSE = {"answer": "", "conclude": " · the model reads the result",
-            "resample": " · resampling", "candidate": " · another candidate"}
 
 
 class LoopView:
@@ -66,7 +64,8 @@ class LoopView:
     def __call__(self, event: Event) -> None:
         if isinstance(event, ModelStart):
             self._newline()
-            title = f"round {event.round}{_PURPOSE.get(event.purpose, '')}"
+            why = words.PURPOSE.get(event.purpose, event.purpose)
+            title = f"round {event.round}" + (f" · {why}" if why else "")
             self.console.print(Rule(Text(title, style="bold"), style="dim", align="left"))
             if not self.stream_text:
                 self.console.print(Text("the model is writing…", style="dim"))
@@ -85,8 +84,7 @@ class LoopView:
                 self.console.print(Syntax(event.code, "python", theme="ansi_dark",
                                           background_color="default"))
             if event.other_languages:
-                langs = ", ".join(event.other_languages)
-                self.console.print(Text(f"({langs} block shown, not run: only Python runs)",
+                self.console.print(Text(words.other_languages(event.other_languages),
                                         style="yellow"))
         elif isinstance(event, ExecutionStart):
             self._newline()

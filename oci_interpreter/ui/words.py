@@ -1,0 +1,27 @@
+"""The words the terminal uses for the loop's events, shared by `oci run`/`oci fix`'s view
+(loop_view.py) and `oci chat` (chat.py), so the two say the same thing the same way."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+PURPOSE: dict[str, str] = {
+    "answer": "",
+    "conclude": "the model reads the result",
+    "resample": "the model repeated a program; sampling another",
+    "candidate": "another candidate",
+}
+"""Why the model is writing (``ModelStart.purpose``); empty for a plain answer."""
+
+
+def other_languages(languages: Sequence[str]) -> str:
+    """A reply held code in another language: shown, not run."""
+    return f"({', '.join(languages)} block shown, not run: only Python runs)"
+
+
+def stopped(message: str) -> str:
+    return f"stopped: {message}"
+
+
+INTERRUPTED = "interrupted"
+REPLY_STOPPED = "(reply stopped)"
