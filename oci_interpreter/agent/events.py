@@ -104,6 +104,9 @@ class ExecutionEnd:
     reason: str
     round: int
     candidate: int = 0
+    rejected: str = ""
+    """Set when the program ran cleanly but the executor's checks refused it (``oci fix``:
+    the code that failed no longer runs, or was silenced): the kind of rejection."""
     kind: Literal["execution_end"] = "execution_end"
 
 

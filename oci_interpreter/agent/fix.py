@@ -21,9 +21,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from oci_interpreter.agent.events import Stopped
+from oci_interpreter.agent.events import ExecutionEnd, Stopped
 from oci_interpreter.agent.loop import LoopOptions, RefineLoop, Task
 from oci_interpreter.agent.prompts import PromptSet
+from oci_interpreter.agent.verify import failure_frames
 from oci_interpreter.backend.base import Backend, Message
 from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import UsageError
@@ -75,6 +76,30 @@ class FileExecutor:
         except UsageError:  # the candidate broke the encoding: run it as UTF-8 anyway
             return code.encode("utf-8", "replace")
 
+    original: ExecResult | None = None
+    """The file's own run (``run_original``): what a candidate is checked against."""
+
+    def judge(self, code: str, result: ExecResult,
+              prompts: PromptSet) -> tuple[str, str] | None:
+        """A candidate that ran cleanly is a repair only if it passes agent/verify.py's
+        checks: (kind, why) when it does not."""
+        from oci_interpreter.agent import verify
+
+        original = self.original
+        if original is None:
+            return None
+        stderr = original.stderr
+        frames = verify.failure_frames(stderr, self.program_files)
+        failing = [f.line for f in frames]
+        rejection = verify.static_checks(self.source.text, code, failing)
+        if rejection is None and self.test is None:
+            rejection = verify.dynamic_checks(
+                self.source.text, code, frames, result.lines_run, original.stdout,
+                result.stdout, original.lines_run)
+        if rejection is None:
+            return None
+        return rejection.kind, rejection.detail
+
     def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
         if self.test is not None:
             return self._run_test(code, on_output)
@@ -86,7 +111,8 @@ class FileExecutor:
                 f.write(self._encode(code))
             self.rename = {temp: str(path), Path(temp).name: path.name}
             return run_program(path=temp, args=self.args, cwd=path.parent, limits=self.limits,
-                       sandbox=self.sandbox, python=self.python, on_output=on_output)
+                               sandbox=self.sandbox, python=self.python, on_output=on_output,
+                               trace_lines=True)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
@@ -94,11 +120,14 @@ class FileExecutor:
     def run_original(self, on_output: OutputCallback | None = None) -> ExecResult:
         """The file as it is (the first run, before any model is loaded)."""
         if self.test is not None:
-            return self._run_test(self.source.text, on_output)
+            self.original = self._run_test(self.source.text, on_output)
+            return self.original
         self.rename = {}
-        return run_program(path=self.source.path, args=self.args, cwd=self.source.path.parent,
-                   limits=self.limits, sandbox=self.sandbox, python=self.python,
-                   on_output=on_output)
+        self.original = run_program(path=self.source.path, args=self.args,
+                                    cwd=self.source.path.parent, limits=self.limits,
+                                    sandbox=self.sandbox, python=self.python,
+                                    on_output=on_output, trace_lines=True)
+        return self.original
 
     def _run_test(self, code: str, on_output: OutputCallback | None) -> ExecResult:
         path = self.source.path
@@ -237,6 +266,15 @@ class FixOutcome:
     """The file's state in git before writing (``modified``, ``staged``, ``untracked``)."""
     written: bool = False
     backup: Path | None = None
+    verified_by: str | None = None
+    """The evidence a fix rests on: ``test`` (the --test command passes), ``check`` (the
+    check written from -m passes), ``failing_code_runs`` (the code of the original
+    traceback runs, without the error), ``runs_cleanly`` (it exits 0; nothing checked
+    what it does)."""
+    failing: list[dict[str, Any]] = field(default_factory=list)
+    """The original traceback's frames in the file: ``{"line", "function"}``."""
+    rejected: list[dict[str, Any]] = field(default_factory=list)
+    """Candidates that ran cleanly but were refused: round, candidate, kind, why."""
 
     @property
     def nothing_to_fix(self) -> bool:
@@ -257,6 +295,8 @@ class FixOutcome:
             "success": self.nothing_to_fix or self.fixed, "written": self.written,
             "backup": str(self.backup) if self.backup else None, "diff": self.diff,
             "final_code": self.code if self.fixed else None,
+            "verified_by": self.verified_by if self.fixed else None,
+            "failing": self.failing, "rejected": self.rejected,
         }
         if self.stopped is None:
             data.update(stop_reason="nothing_to_fix", message="nothing to fix")
@@ -310,9 +350,28 @@ class FixJob:
         self._check_fits(backend, task, file_tokens)
         options = fix_options(loop_options(self.settings), file_tokens)
         loop = RefineLoop(backend, self.executor, prompts, options, on_output=on_output)
-        stopped, transcript = follow(loop, task, on_event)
+        rejected: list[dict[str, Any]] = []
+
+        def watch(event: Any) -> None:
+            if isinstance(event, ExecutionEnd) and event.rejected:
+                rejected.append({"round": event.round, "candidate": event.candidate,
+                                 "kind": event.rejected, "why": event.reason})
+            if on_event is not None:
+                on_event(event)
+
+        stopped, transcript = follow(loop, task, watch)
+        frames = failure_frames(original.stderr, self.executor.program_files)
         outcome = FixOutcome(self.source.path, self.command, original, stopped, transcript,
-                             code=stopped.final_code)
+                             code=stopped.final_code, rejected=rejected,
+                             failing=[{"line": f.line, "function": f.function}
+                                      for f in frames])
+        if outcome.fixed:
+            if self.test is not None:
+                outcome.verified_by = "test"
+            elif frames:
+                outcome.verified_by = "failing_code_runs"
+            else:
+                outcome.verified_by = "runs_cleanly"
         if outcome.code is not None:
             outcome.diff = unified_diff(self.source, outcome.code)
         if outcome.fixed and outcome.diff:

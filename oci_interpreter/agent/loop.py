@@ -262,7 +262,18 @@ class RefineLoop:
         fb = format_result(result, self.prompts, budget=self.options.feedback_chars,
                            program_files=self.executor.program_files,
                            rename=self.executor.rename, code=code)
-        yield ExecutionEnd(code, result, fb.text, fb.status, fb.reason, round_, candidate)
+        rejected = ""
+        judge = getattr(self.executor, "judge", None)
+        if judge is not None and fb.status != "failed":
+            # The run was clean; the executor may still refuse it (oci fix: the code that
+            # failed must still run, and nothing may be silenced).
+            verdict = judge(code, result, self.prompts)
+            if verdict is not None:
+                rejected, why = verdict
+                fb = Feedback(f"{fb.text}\n\n{self.prompts.rejected.format(why=why)}",
+                              "failed", why)
+        yield ExecutionEnd(code, result, fb.text, fb.status, fb.reason, round_, candidate,
+                           rejected)
 
     # ----------------------------------------------------------------- loop --
 

@@ -106,6 +106,10 @@ class PromptSet:
     fix_need_code: str = (
         "Now apply that change and write the whole corrected file in one ```python block."
     )
+    rejected: str = (
+        "The program ran without an error, but it is not a fix: {why}."
+    )
+    """After a clean run that `oci fix`'s checks refused (agent/verify.py says why)."""
     fix_again: str = (
         "The corrected file still fails:\n{failure}\n\n"
         "Fix it. Reply with the whole corrected file in one ```python block."

@@ -110,6 +110,9 @@ def fix(
             if outcome.diff:
                 err.print("[bold]best attempt[/bold] (not written):")
                 print_diff(err, outcome.diff)
+            for item in outcome.rejected:
+                err.print(f"  round {item['round']}: ran cleanly but refused: "
+                          f"{_escape(item['why'])}", highlight=False, style="yellow")
             message = outcome.stopped.message if outcome.stopped else "no fix"
             err.print(f"[bold red]✗[/bold red] could not fix {_escape(str(file))}: "
                       f"{_escape(message)}. The file is unchanged.", highlight=False)
@@ -127,18 +130,41 @@ def fix(
     if not yes and not diff_only and not as_json and sys.stdin.isatty():
         note = f" ({file} has {outcome.git} changes in git)" if outcome.git else ""
         write = typer.confirm(f"Write the fix to {file}{note}?", default=False, err=True)
+    verified = outcome.verified_by != "runs_cleanly"
+    mark = "[green]✓[/green]" if verified else "[yellow]?[/yellow]"
     if write:
         job.write(outcome, backup=not no_backup)
         if not as_json:
             kept = f" (the original is in {outcome.backup.name})" if outcome.backup else ""
-            err.print(f"[green]✓[/green] fixed {_escape(str(file))}{_escape(kept)}.",
-                      highlight=False)
+            head = "fixed" if verified else "wrote the change to"
+            err.print(f"{mark} {head} {_escape(str(file))}{_escape(kept)}: "
+                      f"{_escape(evidence(outcome))}.", highlight=False)
     elif not as_json:
         hint = "" if diff_only else " Run with --yes to write it."
-        err.print(f"[green]✓[/green] found a fix; {_escape(str(file))} is unchanged.{hint}",
-                  highlight=False)
+        head = "found a fix" if verified else "found a change that runs"
+        err.print(f"{mark} {head}: {_escape(evidence(outcome))}; "
+                  f"{_escape(str(file))} is unchanged.{hint}", highlight=False)
     if as_json:
         _print_json(outcome.to_dict())
+    if not verified:
+        raise SystemExit(int(ExitStatus.UNVERIFIED))
+
+
+def evidence(outcome: Any) -> str:
+    """What a fix rests on, in words (the outcome's ``verified_by``)."""
+    failing = outcome.failing[-1] if outcome.failing else None
+    where = ""
+    if failing is not None:
+        where = f" (line {failing['line']}" + (
+            "" if failing["function"] == "<module>" else f", in {failing['function']}") + ")"
+    return {
+        "test": "the --test command passes",
+        "check": "the code that failed now runs and your check passes",
+        "failing_code_runs": f"the code that failed{where} now runs without the error; what "
+                             "it computes is not checked (-m or --test would check it)",
+        "runs_cleanly": "it runs without error now, but nothing checked what it does "
+                        "(give --test or -m to check it)",
+    }.get(outcome.verified_by or "", "it runs")
 
 
 def _escape(text: str) -> str:

@@ -309,6 +309,51 @@ def _drop_capabilities() -> None:
     libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
 
 
+class _LineTrace:
+    """Which lines of one file run (``oci fix`` checks that the code that failed still
+    runs after a repair). Only frames of that file are traced line by line: other code
+    pays one call to the trace function per call, not per line."""
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+        self.lines: set[int] = set()
+
+    def __call__(self, frame: object, event: str, arg: object) -> object:
+        code = frame.f_code  # type: ignore[attr-defined]
+        if code.co_filename != self.path:
+            return None
+        if event == "line":
+            self.lines.add(frame.f_lineno)  # type: ignore[attr-defined]
+        return self
+
+    def start(self) -> None:
+        import threading
+
+        sys.settrace(self)  # type: ignore[arg-type]
+        threading.settrace(self)  # type: ignore[arg-type]
+
+    def report(self, status_fd: int) -> None:
+        """The lines as ranges (``1-4,7``), in events that fit the relay's line limit."""
+        sys.settrace(None)
+        ranges: list[str] = []
+        for line in sorted(self.lines):
+            if ranges and "-" not in ranges[-1] and int(ranges[-1]) == line - 1:
+                ranges[-1] = f"{line - 1}-{line}"
+            elif ranges and "-" in ranges[-1] and int(ranges[-1].split("-")[1]) == line - 1:
+                ranges[-1] = f"{ranges[-1].split('-')[0]}-{line}"
+            else:
+                ranges.append(str(line))
+        chunk: list[str] = []
+        size = 0
+        for item in ranges:
+            if size + len(item) > 3000 and chunk:
+                emit(status_fd, event="coverage", lines=",".join(chunk))
+                chunk, size = [], 0
+            chunk.append(item)
+            size += len(item) + 1
+        emit(status_fd, event="coverage", lines=",".join(chunk))
+
+
 def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
     if go_fd is not None:
         # The supervisor makes itself untraceable first (it tells us by closing the pipe).
@@ -340,6 +385,7 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
         kernel_loop(cfg, status_fd)
         return
     code = 0
+    trace: _LineTrace | None = None
     try:
         try:
             if cfg["mode"] == "file":
@@ -351,6 +397,9 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
                     program = compile(fh.read(), path, "exec", dont_inherit=True)
                 glb = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": path,
                        "__cached__": None, "__doc__": None, "__spec__": None}
+                if cfg.get("trace_lines"):
+                    trace = _LineTrace(path)
+                    trace.start()
                 exec(program, glb)
             else:
                 source = cfg["code"]
@@ -361,6 +410,8 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
                 glb = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": name}
                 exec(compile(source, name, "exec", dont_inherit=True), glb)
         finally:
+            if trace is not None:
+                trace.report(status_fd)
             try:
                 _save_plots()
             except BaseException:
@@ -637,7 +688,7 @@ def _hidden_memory(pids: list[int], tmpfs: list[str]) -> int:
 # Events the program's side may send (the supervisor relays them). ``exit`` and ``peak``
 # come only from the supervisor: the program never holds the status pipe.
 _CHILD_EVENTS = {b"stdin_read", b"exception", b"plot", b"plot_error", b"ready",
-                 b"cell_done", b"exit_request"}
+                 b"cell_done", b"exit_request", b"coverage"}
 _LINE_MAX = 4096
 _EVENTS_PER_SECOND = 200
 
@@ -749,7 +800,7 @@ class _Relay:
         now = time.monotonic()
         if now - self.window > 1.0:
             self.window, self.sent = now, 0
-        if self.sent >= _EVENTS_PER_SECOND:
+        if self.sent >= _EVENTS_PER_SECOND and kind != b"coverage":
             return
         self.sent += 1
         try:

@@ -133,6 +133,8 @@ class ExecResult:
     warnings: tuple[str, ...] = ()
     """New things in the working directory that could run code on the host later (a
     ``.git``, a virtualenv, ``__pycache__``): one sentence each."""
+    lines_run: tuple[int, ...] | None = None
+    """With line tracing (``oci fix``): the lines of the program's file that ran."""
     plots: tuple[str, ...] = ()
     """Figures saved from matplotlib (also in ``files``)."""
     stdin_read: bool = False
@@ -181,6 +183,8 @@ class ExecResult:
         data = asdict(self)
         for name in ("files", "modified", "deleted", "warnings", "plots"):
             data[name] = list(getattr(self, name))
+        if self.lines_run is not None:
+            data["lines_run"] = list(self.lines_run)
         data["timed_out"] = self.timed_out
         data["duration_s"] = round(self.duration_s, 4)
         data["cpu_s"] = round(self.cpu_s, 4)

@@ -63,7 +63,25 @@ _EVENT_FIELDS: dict[str, dict[str, tuple[type, Any]]] = {
     "cell_done": {"id": (int, None), "ok": (bool, False), "interrupted": (bool, False),
                   "peak": (int, 0), "threads_left": (int, 0)},
     "exit_request": {"code": (int, 1)},
+    "coverage": {"lines": (str, None)},
 }
+
+
+_LONG_FIELDS = {"lines": 4000}
+"""Fields that may hold more than 1000 characters (a coverage chunk: line ranges)."""
+
+
+def _parse_ranges(text: str, limit: int = 1_000_000) -> set[int]:
+    """``"1-4,7"`` -> {1, 2, 3, 4, 7}; malformed parts are skipped."""
+    out: set[int] = set()
+    for part in text.split(","):
+        low, _, high = part.partition("-")
+        if not low.isdigit() or (high and not high.isdigit()):
+            continue
+        first, last = int(low), int(high or low)
+        if 0 < first <= last <= limit and last - first < 100_000:
+            out.update(range(first, last + 1))
+    return out
 
 
 def _parse_event(line: bytes) -> dict[str, Any] | None:
@@ -86,7 +104,7 @@ def _parse_event(line: bytes) -> dict[str, Any] | None:
                                   or (kind_type is int and isinstance(value, bool))):
             return None
         if isinstance(value, str):
-            value = value[:1000]
+            value = value[:_LONG_FIELDS.get(name, 1000)]
         if name == "limit" and value is not None and value not in _LIMIT_NAMES:
             value = None
         if value is None and default is None and name not in ("limit",):
@@ -120,6 +138,8 @@ class RunState:
     """The supervisor stopped answering (frozen from inside?): the run was killed."""
     threads_left: int = 0
     """Kernel cells: threads the cell left running in the kernel when it ended."""
+    lines: set[int] = field(default_factory=set)
+    """With ``trace_lines``: the lines of the program's file that ran."""
 
 
 class Sandboxed:
@@ -133,6 +153,7 @@ class Sandboxed:
                                "Use WSL2 (oci works there as on Linux).")
         self.limits = limits
         self.workdir = workdir
+        self.traced = bool(cfg.get("trace_lines"))
         self.contain = _containment.probe(sandbox)
         self.marker = uuid.uuid4().hex
         self._tmp: str | None = None
@@ -383,6 +404,8 @@ class Sandboxed:
         elif kind == "plot":
             if len(state.plots) < MAX_EVENTS:
                 state.plots.append(event["path"])
+        elif kind == "coverage":
+            state.lines.update(_parse_ranges(event["lines"]))
         elif kind == "cell_done":
             state.cell_done = True
             state.peak = max(state.peak, event["peak"])
@@ -628,11 +651,13 @@ def resolve_workdir(cwd: Path | str | None, limits: Limits) -> Path:
 def run_program(*, code: str | None = None, path: Path | str | None = None,
         args: Iterable[str] = (), cwd: Path | str | None = None,
         limits: Limits | None = None, sandbox: str = "auto", python: str | None = None,
-        on_output: OutputCallback | None = None, filename: str | None = None) -> ExecResult:
+        on_output: OutputCallback | None = None, filename: str | None = None,
+        trace_lines: bool = False) -> ExecResult:
     """Run a file or a code string in a fresh, contained process and wait for it.
 
     Never raises for the program's failure (that is in the result); raises
-    :class:`SandboxError` only when the sandbox itself cannot run it.
+    :class:`SandboxError` only when the sandbox itself cannot run it. ``trace_lines``
+    (a file only): the result's ``lines_run`` says which lines of the file ran.
     """
     if (code is None) == (path is None):
         raise ValueError("give exactly one of code= or path=")
@@ -643,7 +668,7 @@ def run_program(*, code: str | None = None, path: Path | str | None = None,
         script = Path(path).resolve()
         if not script.is_file():
             raise SandboxError(f"{path} is not a file", "Check the path.")
-        cfg.update(mode="file", path=str(script))
+        cfg.update(mode="file", path=str(script), trace_lines=trace_lines)
     else:
         cfg.update(mode="code", code=code, filename=filename)
     _precompile()  # oci's own write (the supervisor's bytecode): before the scan
@@ -715,6 +740,7 @@ def finish(state: RunState, box: Sandboxed, limits: Limits, duration: float,
         modified=changes.modified,
         deleted=changes.deleted,
         warnings=changes.warnings,
+        lines_run=tuple(sorted(state.lines)) if box.traced else None,
         plots=tuple(state.plots),
         stdin_read=state.stdin_read,
         error=error,

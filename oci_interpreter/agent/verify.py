@@ -1,0 +1,285 @@
+"""Is a repair a repair? ``oci fix``'s checks on a candidate that ran without error.
+
+The cheapest way for a model to make a failing script exit 0 is to remove or silence the
+code that fails. A candidate counts as a repair only if
+
+* the code that failed still runs: every line of the original traceback that lies in the
+  file (the statement that raised and the calls that led to it) maps to lines of the
+  candidate (unchanged, or rewritten in place), and at least one of those ran in the
+  verifying run (traced line by line in the sandbox);
+* nothing was silenced: no top-level definition, ``__main__`` block or top-level call of
+  the original is gone; no new broad ``except`` swallows the failing code; no new
+  ``sys.exit``/``os._exit``/``exit()`` cuts the script short; no function that did
+  something is now ``pass``, ``...`` or a constant;
+* what the original printed before it failed is still printed first, unless the repair
+  changed a line that printed it.
+
+Each rule that fails gives a :class:`Rejection`: a kind and the detail the model reads.
+Standard library only; pure functions of the texts, the traceback and the traced lines.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from dataclasses import dataclass
+
+_FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)$',
+                    re.MULTILINE)
+_EXITS = {"sys.exit", "os._exit", "exit", "quit", "os.abort"}
+
+
+@dataclass(frozen=True)
+class Frame:
+    line: int
+    function: str
+
+
+@dataclass(frozen=True)
+class Rejection:
+    kind: str
+    """``removed_definition``, ``removed_main``, ``removed_call``, ``removed_failing_line``,
+    ``failing_code_not_run``, ``broad_except``, ``early_exit``, ``stub``,
+    ``output_changed``."""
+    detail: str
+    """What was found, in words the model reads (and the user, in the report)."""
+
+
+def failure_frames(stderr: str, file_names: tuple[str, ...]) -> list[Frame]:
+    """The traceback's frames that lie in the file (outermost first)."""
+    frames = []
+    for match in _FRAME.finditer(stderr):
+        path = match.group("file")
+        if path in file_names or any(path.endswith("/" + name) for name in file_names):
+            frames.append(Frame(int(match.group("line")), match.group("func")))
+    return frames
+
+
+def line_map(old: str, new: str) -> dict[int, set[int]]:
+    """Each line of ``old`` (1-based) -> the lines of ``new`` it became: itself where
+    unchanged, the rewritten block where changed, nothing where deleted."""
+    a, b = old.splitlines(), new.splitlines()
+    out: dict[int, set[int]] = {}
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for i in range(i1, i2):
+            if tag == "equal":
+                out[i + 1] = {j1 + (i - i1) + 1}
+            elif tag == "replace":
+                out[i + 1] = set(range(j1 + 1, j2 + 1))
+            else:  # delete
+                out[i + 1] = set()
+    return out
+
+
+def changed_lines(old: str, new: str) -> set[int]:
+    """The lines of ``old`` (1-based) that the change rewrote or deleted."""
+    a, b = old.splitlines(), new.splitlines()
+    out: set[int] = set()
+    matcher = difflib.SequenceMatcher(a=a, b=b, autojunk=False)
+    for tag, i1, i2, _j1, _j2 in matcher.get_opcodes():
+        if tag != "equal":
+            out.update(range(i1 + 1, i2 + 1))
+    return out
+
+
+def _parse(text: str) -> ast.Module | None:
+    try:
+        return ast.parse(text)
+    except (SyntaxError, ValueError):
+        return None
+
+
+def _call_name(node: ast.AST) -> str:
+    if isinstance(node, ast.Call):
+        node = node.func
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def _is_main_block(node: ast.stmt) -> bool:
+    return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) and (
+        "__name__" in ast.unparse(node.test))
+
+
+def _definitions(tree: ast.Module) -> set[str]:
+    return {n.name for n in tree.body
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))}
+
+
+def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctionDef]:
+    out: dict[str, ast.FunctionDef | ast.AsyncFunctionDef] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            out.setdefault(node.name, node)
+    return out
+
+
+def _real_body(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of a body without its docstring."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def _is_stub(body: list[ast.stmt]) -> bool:
+    """``pass``, ``...``, ``return None`` or ``return <constant>`` (and nothing else)."""
+    real = _real_body(body)
+    if len(real) != 1:
+        return not real
+    node = real[0]
+    if isinstance(node, ast.Pass):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    return isinstance(node, ast.Return) and (node.value is None or _literal(node.value))
+
+
+def _literal(node: ast.expr) -> bool:
+    """A value written out (``0``, ``""``, ``[]``, ``{}``, ``None``), not computed."""
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
+
+
+def _quiet_handler(handler: ast.ExceptHandler) -> bool:
+    """A broad handler (bare, Exception, BaseException) that hides the error: it passes,
+    prints, logs, returns nothing much or continues -- and does not raise again."""
+    kind = handler.type
+    broad = kind is None or (isinstance(kind, ast.Name) and kind.id in ("Exception",
+                                                                           "BaseException"))
+    if not broad:
+        return False
+    for node in ast.walk(ast.Module(body=handler.body, type_ignores=[])):
+        if isinstance(node, ast.Raise):
+            return False
+    return True
+
+
+def _toplevel_calls(tree: ast.Module) -> dict[int, str]:
+    """Line -> called name, for calls the module makes at top level (and in its
+    ``__main__`` block)."""
+    out: dict[int, str] = {}
+    for node in tree.body:
+        body = node.body if _is_main_block(node) else [node]  # type: ignore[attr-defined]
+        for stmt in body:
+            if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
+                out[stmt.lineno] = _call_name(stmt.value) or "a call"
+    return out
+
+
+def _new_exits(old: ast.Module, new: ast.Module) -> list[tuple[int, str]]:
+    def exits(tree: ast.Module) -> list[tuple[int, str]]:
+        found = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Call) and _call_name(node) in _EXITS:
+                found.append((node.lineno, _call_name(node)))
+            elif isinstance(node, ast.Raise) and node.exc is not None and \
+                    _call_name(node.exc) == "SystemExit":
+                found.append((node.lineno, "raise SystemExit"))
+        return found
+
+    before = {name for _, name in exits(old)}
+    counts = {name: sum(1 for _, n in exits(old) if n == name) for name in before}
+    out = []
+    for line, name in exits(new):
+        if counts.get(name, 0) > 0:
+            counts[name] -= 1
+            continue
+        out.append((line, name))
+    return out
+
+
+def static_checks(old_text: str, new_text: str, failing: list[int]) -> Rejection | None:
+    """What the repair removed or silenced, read from the two texts (``failing``: the
+    original's failing lines, outermost first)."""
+    old, new = _parse(old_text), _parse(new_text)
+    if old is None or new is None:
+        return None  # the run itself says what does not parse
+    gone = sorted(_definitions(old) - _definitions(new))
+    if gone:
+        return Rejection("removed_definition",
+                         f"you removed the definition of {', '.join(gone)}; keep it and fix "
+                         "the cause of the error")
+    if any(_is_main_block(n) for n in old.body) and not any(_is_main_block(n)
+                                                             for n in new.body):
+        return Rejection("removed_main",
+                         "you removed the `if __name__ == \"__main__\":` block, so the script "
+                         "no longer does anything; keep it and fix the cause of the error")
+    mapping = line_map(old_text, new_text)
+    for line, name in sorted(_toplevel_calls(old).items()):
+        if not mapping.get(line):
+            return Rejection("removed_call",
+                             f"you removed the call of {name} (line {line}); keep it and fix "
+                             "the cause of the error")
+    for line in failing:
+        if line in mapping and not mapping[line]:
+            source = old_text.splitlines()[line - 1].strip() if line <= len(
+                old_text.splitlines()) else ""
+            return Rejection("removed_failing_line",
+                             f"you removed line {line} (`{source}`), which is where the error "
+                             "happened; keep that code and fix the cause")
+    targets = {n for line in failing for n in mapping.get(line, set())}
+    for node in ast.walk(new):
+        if isinstance(node, ast.Try) and node.body:
+            first, last = node.body[0].lineno, max(
+                getattr(n, "end_lineno", n.lineno) or n.lineno for n in node.body)
+            if any(first <= t <= last for t in targets) and any(
+                    _quiet_handler(h) for h in node.handlers):
+                return Rejection("broad_except",
+                                 f"you wrapped the failing code (line {first}) in a broad "
+                                 "`except` that hides the error; remove it and fix the cause")
+    for line, name in _new_exits(old, new):
+        return Rejection("early_exit",
+                         f"you added {name} (line {line}), which stops the script before the "
+                         "code that failed; remove it and fix the cause")
+    old_fns, new_fns = _functions(old), _functions(new)
+    for name, fn in new_fns.items():
+        before = old_fns.get(name)
+        if before is not None and not _is_stub(before.body) and _is_stub(fn.body):
+            return Rejection("stub",
+                             f"you replaced the body of {name}() with a placeholder; keep what "
+                             "it does and fix the cause of the error")
+    return None
+
+
+def dynamic_checks(old_text: str, new_text: str, frames: list[Frame],
+                   lines_run: tuple[int, ...] | None, old_stdout: str, new_stdout: str,
+                   old_lines_run: tuple[int, ...] | None) -> Rejection | None:
+    """What the verifying run shows: the failing code ran; the output before the failure
+    is still there."""
+    mapping = line_map(old_text, new_text)
+    ran = set(lines_run or ())
+    if lines_run is not None:
+        for frame in reversed(frames):  # innermost first: the statement that raised
+            new_lines = mapping.get(frame.line, set())
+            if new_lines and not (new_lines & ran):
+                where = "" if frame.function == "<module>" else f", in {frame.function}"
+                return Rejection("failing_code_not_run",
+                                 f"the code that failed (line {frame.line}{where}) no longer "
+                                 "runs; the script must still run it, without the error")
+    if old_stdout and not new_stdout.startswith(old_stdout):
+        old_lines = old_text.splitlines()
+        # Lines that ran before the failure and were changed; the failing lines themselves
+        # raised before printing anything.
+        raised = {frame.line for frame in frames}
+        touched = [line for line in changed_lines(old_text, new_text)
+                   if (old_lines_run is None or line in old_lines_run) and line not in raised]
+        changed_printing = any(word in old_lines[line - 1]
+                               for line in touched for word in ("print", "write", "log"))
+        if not changed_printing:
+            first = old_stdout.splitlines()[0] if old_stdout.strip() else old_stdout
+            return Rejection("output_changed",
+                             "before the error the script printed "
+                             f"{first[:80]!r} first; the repaired script no longer does, "
+                             "though you did not change what printed it")
+    return None

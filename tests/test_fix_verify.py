@@ -1,0 +1,197 @@
+"""`oci fix` never claims a fix it did not earn (issue 20): the checks of agent/verify.py on
+their own, and through the command with a scripted model and the real sandbox."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from oci_interpreter.agent import verify
+from oci_interpreter.cli.main import main_with_status
+
+BY_AGE = '''people = [("ann", 31), ("bob", 25), ("cy", 40)]
+
+
+def by_age(rows):
+    return sorted(rows, key=lambda r: r.age)
+
+
+if __name__ == "__main__":
+    print(by_age(people))
+'''
+TRACEBACK = '''Traceback (most recent call last):
+  File "/w/people.py", line 9, in <module>
+    print(by_age(people))
+  File "/w/people.py", line 5, in by_age
+    return sorted(rows, key=lambda r: r.age)
+  File "/w/people.py", line 5, in <lambda>
+    return sorted(rows, key=lambda r: r.age)
+AttributeError: 'tuple' object has no attribute 'age'
+'''
+FIXED = BY_AGE.replace("r.age", "r[1]")
+NAMES = ("/w/people.py", "people.py")
+
+
+def failing() -> list[int]:
+    return [f.line for f in verify.failure_frames(TRACEBACK, NAMES)]
+
+
+def test_frames_of_the_file_in_the_traceback() -> None:
+    frames = verify.failure_frames(TRACEBACK, NAMES)
+    assert [(f.line, f.function) for f in frames] == [(9, "<module>"), (5, "by_age"),
+                                                      (5, "<lambda>")]
+    other = TRACEBACK.replace("/w/people.py", "/usr/lib/python3/x.py")
+    assert verify.failure_frames(other, NAMES) == []
+
+
+def test_a_real_fix_passes_every_check() -> None:
+    assert verify.static_checks(BY_AGE, FIXED, failing()) is None
+    run_lines = tuple(range(1, 10))
+    assert verify.dynamic_checks(BY_AGE, FIXED, verify.failure_frames(TRACEBACK, NAMES),
+                                 run_lines, "", "[('bob', 25)]\n", None) is None
+
+
+@pytest.mark.parametrize(("candidate", "kind"), [
+    # the issue's example: the __main__ block deleted, the script then does nothing
+    (BY_AGE.split("if __name__")[0], "removed_main"),
+    (BY_AGE.replace("def by_age(rows):\n    return sorted(rows, key=lambda r: r.age)\n", ""),
+     "removed_definition"),
+    (BY_AGE.replace("    return sorted(rows, key=lambda r: r.age)",
+                    "    try:\n        return sorted(rows, key=lambda r: r.age)\n"
+                    "    except Exception:\n        return None"), "broad_except"),
+    (BY_AGE.replace("    return sorted(rows, key=lambda r: r.age)",
+                    "    try:\n        return sorted(rows, key=lambda r: r.age)\n"
+                    "    except:\n        pass"), "broad_except"),
+    (BY_AGE.replace("if __name__", "import sys\nsys.exit(0)\nif __name__"), "early_exit"),
+    (BY_AGE.replace("    return sorted(rows, key=lambda r: r.age)", "    return []"), "stub"),
+    (BY_AGE.replace("    return sorted(rows, key=lambda r: r.age)", "    pass"), "stub"),
+    (BY_AGE.replace("    return sorted(rows, key=lambda r: r.age)",
+                    "    # return sorted(rows, key=lambda r: r.age)\n    return rows"),
+     None),  # rewritten in place: the dynamic check decides
+])
+def test_silencing_is_refused(candidate: str, kind: str | None) -> None:
+    rejection = verify.static_checks(BY_AGE, candidate, failing())
+    assert (rejection.kind if rejection else None) == kind
+    if rejection is not None:
+        assert rejection.detail and "fix" in rejection.detail
+
+
+def test_a_broad_except_elsewhere_and_a_narrow_one_are_fine() -> None:
+    narrow = BY_AGE.replace("    return sorted(rows, key=lambda r: r.age)",
+                            "    try:\n        return sorted(rows, key=lambda r: r.age)\n"
+                            "    except AttributeError:\n        raise")
+    assert verify.static_checks(BY_AGE, narrow, failing()) is None
+    reraise = BY_AGE.replace("    return sorted(rows, key=lambda r: r.age)",
+                             "    try:\n        return sorted(rows, key=lambda r: r.age)\n"
+                             "    except Exception as exc:\n        raise ValueError() from exc")
+    assert verify.static_checks(BY_AGE, reraise, failing()) is None
+
+
+def test_removing_a_top_level_call_is_refused() -> None:
+    script = "def main():\n    print(1 / 0)\n\nprint('start')\nmain()\n"
+    rejection = verify.static_checks(script, "def main():\n    print(1 / 0)\n\nprint('start')\n",
+                                     [5, 2])
+    assert rejection is not None and rejection.kind == "removed_call"
+    assert "main" in rejection.detail
+
+
+def test_the_failing_code_must_run_in_the_verifying_run() -> None:
+    frames = verify.failure_frames(TRACEBACK, NAMES)
+    # lines 1-5 ran, line 9 (the call) did not: e.g. the condition was changed
+    rejection = verify.dynamic_checks(BY_AGE, FIXED, frames, (1, 4, 5), "", "", None)
+    assert rejection is not None and rejection.kind == "failing_code_not_run"
+    assert "line 9" in rejection.detail
+
+
+def test_what_was_printed_before_the_error_is_still_printed_first() -> None:
+    script = "print('header')\nx = {}\nprint(x['a'])\n"
+    fixed = "print('header')\nx = {}\nprint(x.get('a'))\n"
+    frames = [verify.Frame(3, "<module>")]
+    ok = verify.dynamic_checks(script, fixed, frames, (1, 2, 3), "header\n", "header\nNone\n",
+                               (1, 2, 3))
+    assert ok is None
+    lost = verify.dynamic_checks(script, fixed, frames, (1, 2, 3), "header\n", "None\n",
+                                 (1, 2, 3))
+    assert lost is not None and lost.kind == "output_changed"
+    # the repair changed the line that printed it: then the output may change
+    reworded = "print('Header:')\nx = {}\nprint(x.get('a'))\n"
+    assert verify.dynamic_checks(script, reworded, frames, (1, 2, 3), "header\n",
+                                 "Header:\nNone\n", (1, 2, 3)) is None
+
+
+# ------------------------------------------------------------- through oci fix --
+
+def oci(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main_with_status(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fake(tmp_path: Path, *replies: str) -> str:
+    path = tmp_path / f"replies-{random.randrange(10**9)}.json"
+    path.write_text(json.dumps(list(replies)))
+    return f"fake:{path}"
+
+
+def whole(code: str) -> str:
+    return f"Line 5 is wrong.\n```python\n{code}```"
+
+
+@pytest.mark.spawns
+def test_the_issue_s_example_is_refused_then_fixed(capsys: pytest.CaptureFixture[str],
+                                                    tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "people.py"
+    script.write_text(BY_AGE)
+    deleted_main = BY_AGE.split("if __name__")[0]
+    model = fake(tmp_path, whole(deleted_main), whole(FIXED))
+    code, out, err = oci(capsys, "fix", str(script), "--json", "--yes", "--candidates", "1",
+                         "--model", model)
+    report = json.loads(out)
+    assert code == 0, err
+    assert report["success"] and report["written"]
+    assert report["verified_by"] == "failing_code_runs"
+    assert [r["kind"] for r in report["rejected"]] == ["removed_main"]
+    assert script.read_text() == FIXED
+    assert {f["line"] for f in report["failing"]} == {5, 9}
+
+
+@pytest.mark.spawns
+def test_only_silencing_candidates_is_not_fixed_and_says_why(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "people.py"
+    script.write_text(BY_AGE)
+    silenced = BY_AGE.replace("    return sorted(rows, key=lambda r: r.age)",
+                              "    try:\n        return sorted(rows, key=lambda r: r.age)\n"
+                              "    except Exception:\n        pass")
+    exits = BY_AGE.replace("if __name__", "raise SystemExit(0)\nif __name__")
+    model = fake(tmp_path, whole(silenced), whole(exits), whole(BY_AGE.split("if __name__")[0]))
+    code, _out, err = oci(capsys, "fix", str(script), "--yes", "--candidates", "1",
+                          "--model", model)
+    err = " ".join(err.split())
+    assert code == 1
+    assert "could not fix" in err and "The file is unchanged" in err
+    assert "broad `except`" in err and "SystemExit" in err
+    assert script.read_text() == BY_AGE
+
+
+@pytest.mark.spawns
+def test_a_fix_with_nothing_to_verify_says_so_and_exits_7(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """A script that fails without a traceback in it (an exit status): a clean run is all
+    the evidence there is, and the words and the exit status say so."""
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "status.py"
+    script.write_text("total = 3\nraise SystemExit(total - 3 + 2)\n")
+    model = fake(tmp_path, whole("total = 3\nraise SystemExit(total - 3)\n"))
+    code, _out, err = oci(capsys, "fix", str(script), "--yes", "--model", model)
+    err = " ".join(err.split())
+    assert code == 7, err
+    assert "nothing checked what it does" in err
