@@ -306,3 +306,24 @@ def test_code_found_reports_how(tmp_path: Path, strategy: str) -> None:
                          options=LoopOptions(strategy=strategy))  # type: ignore[arg-type]
     found = [e for e in events if isinstance(e, CodeFound)]
     assert found[0].how == "single"
+
+
+def test_degenerate_tails_are_recognised() -> None:
+    from oci_interpreter.agent.loop import degenerated
+
+    assert degenerated("Here:\n" + "print(total)\n" * 10)
+    assert degenerated("and so on " * 8)
+    assert not degenerated("for i in range(10):\n    print(i)\n")
+    assert not degenerated("-" * 80)  # a ruler
+    assert not degenerated("\n".join(["=" * 20] * 12))
+
+
+@pytest.mark.spawns
+def test_a_reply_stuck_in_a_loop_is_cut_and_said(tmp_path: Path) -> None:
+    looping = "Let me think. " + "I will fix it now. " * 200
+    events, stopped, backend = drive([looping, py("print(2)"), "It is 2."], tmp_path)
+    first = next(e for e in events if isinstance(e, ModelReply))
+    assert first.stats.finish_reason == "repetition"
+    assert first.stats.generated_tokens < 200  # cut long before its end
+    assert any(isinstance(e, Notice) and e.topic == "repetition" for e in events)
+    assert stopped.success

@@ -40,11 +40,12 @@ MAX_COPY_BYTES = 200 * 1024 * 1024
 
 def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
     """The loop as ``oci fix`` runs it: a clean run is the end (no conclusion from the
-    model, a silent script is fine) and the reply has room for the whole file."""
+    model, a silent script is fine) and the reply has room for the whole file, not much
+    more (a reply that runs to its cap, times candidates, times rounds, is minutes)."""
     from dataclasses import replace
 
-    generation = replace(base.generation,
-                         max_tokens=max(base.generation.max_tokens, int(file_tokens * 1.3) + 256))
+    # Room for the whole file once and a sentence: a longer reply is the model looping.
+    generation = replace(base.generation, max_tokens=int(file_tokens * 1.5) + 200)
     return replace(base, confirm=False, require_code=True, accept_silent=True,
                    stop_after_code=False, generation=generation)
 

@@ -18,6 +18,7 @@ What it does about a small model's habits (see docs/loop.md for the numbers):
 from __future__ import annotations
 
 import ast
+import re
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -232,6 +233,7 @@ class RefineLoop:
         yield ModelStart(round_, purpose)
         parts: list[str] = []
         ended_early = False
+        degenerate = False
         with cancel_on_sigint(self.cancel):
             completion = self.backend.chat(messages, options, cancel=self.cancel)
             for chunk in completion:
@@ -242,11 +244,16 @@ class RefineLoop:
                 ):
                     ended_early = True
                     break
+                if len(parts) % 16 == 0 and degenerated("".join(parts[-200:])):
+                    ended_early = degenerate = True
+                    break
             if ended_early:
                 completion.close()
         stats: GenerationStats = completion.stats
         if ended_early:
-            stats.finish_reason = "stop"
+            stats.finish_reason = "repetition" if degenerate else "stop"
+        if degenerate:
+            yield Notice("The reply kept repeating itself; it was cut there.", "repetition")
         self.totals.add(stats)
         self.history = [*messages, Message("assistant", "".join(parts).strip())]
         yield ModelReply("".join(parts), stats, round_, purpose)
@@ -517,6 +524,20 @@ class RefineLoop:
             if ok:
                 return
         self.history = saved
+
+
+_LOOP_TAIL = re.compile(r"(.{4,120}?)\1{5,}\s*$", re.DOTALL)
+
+
+def degenerated(tail: str) -> bool:
+    """The end of a reply is stuck in a loop: the same line over and over (8 of the last
+    10 non-blank lines alike) or the same piece of text six times or more in a row."""
+    lines = [line.strip() for line in tail.splitlines() if line.strip()][-10:]
+    if len(lines) >= 10 and max(lines.count(line) for line in lines) >= 8 and (
+            len(set(lines[-1])) > 2):  # not a ruler of dashes or a column of zeros
+        return True
+    match = _LOOP_TAIL.search(tail[-800:])
+    return match is not None and len(set(match.group(1))) >= 3
 
 
 def _has_runnable_block(text: str) -> bool:

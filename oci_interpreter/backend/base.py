@@ -39,7 +39,8 @@ class GenerationStats:
     generated_tokens: int = 0
     prompt_seconds: float = 0.0
     generate_seconds: float = 0.0
-    finish_reason: Literal["stop", "length", "cancelled", ""] = ""
+    finish_reason: Literal["stop", "length", "cancelled", "repetition", ""] = ""
+    """``repetition``: oci cut a reply that kept repeating itself."""
 
     @property
     def tokens_per_second(self) -> float:

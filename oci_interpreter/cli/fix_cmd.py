@@ -73,7 +73,7 @@ def fix(
     err = err_console()
     say_containment(err, settings)
     show = is_terminal(sys.stderr) if progress is None else progress
-    view = LoopView(err, stream_text=False) if show else None
+    view = LoopView(err, stream_text=False, rounds=settings.rounds) if show else None
 
     if view is not None:
         err.print(f"[bold]running[/bold] {_escape(job.command)}", highlight=False)

@@ -110,7 +110,8 @@ def run(
     err = err_console()
     say_containment(err, settings)
     backend = prepare_backend(err, settings)
-    view = LoopView(err) if (is_terminal(sys.stderr) if progress is None else progress) else None
+    show = is_terminal(sys.stderr) if progress is None else progress
+    view = LoopView(err, rounds=settings.rounds) if show else None
     try:
         outcome = solve(backend, executor, text, loop_options(settings), on_event=view,
                         on_output=view.output if view else None)

@@ -3,9 +3,11 @@ the program's output live, one status line per run, and the loop's notices."""
 
 from __future__ import annotations
 
+import time
 from typing import TextIO
 
 from rich.console import Console
+from rich.live import Live
 from rich.rule import Rule
 from rich.syntax import Syntax
 from rich.text import Text
@@ -32,11 +34,26 @@ class LoopView:
     instead of the model's text (``oci fix``: the reply is a whole file)."""
 
     def __init__(self, console: Console, *, stream_text: bool = True,
-                 show_code: bool = False) -> None:
+                 show_code: bool = False, rounds: int | None = None) -> None:
         self.console = console
         self.stream_text = stream_text
         self.show_code = show_code
+        self.rounds = rounds
+        """The round budget, shown as "round 2 of 3"."""
         self._at_line_start = True
+        self._live: Live | None = None
+        self._tokens = 0
+        self._started = 0.0
+
+    def _writing(self) -> Text:
+        took = max(time.monotonic() - self._started, 1e-6)
+        return Text(f"the model is writing… {self._tokens} tokens · "
+                    f"{self._tokens / took:.1f} tok/s", style="dim")
+
+    def _stop_live(self) -> None:
+        if self._live is not None:
+            self._live.stop()
+            self._live = None
 
     def _text(self, text: str) -> None:
         clean = sanitize(text)
@@ -65,14 +82,22 @@ class LoopView:
         if isinstance(event, ModelStart):
             self._newline()
             why = words.PURPOSE.get(event.purpose, event.purpose)
-            title = f"round {event.round}" + (f" · {why}" if why else "")
+            of = f" of {self.rounds}" if self.rounds else ""
+            title = f"round {event.round}{of}" + (f" · {why}" if why else "")
             self.console.print(Rule(Text(title, style="bold"), style="dim", align="left"))
             if not self.stream_text:
-                self.console.print(Text("the model is writing…", style="dim"))
+                self._tokens, self._started = 0, time.monotonic()
+                self._live = Live(self._writing(), console=self.console, transient=True,
+                                  refresh_per_second=4)
+                self._live.start()
         elif isinstance(event, ModelText):
             if self.stream_text:
                 self._text(event.text)
+            elif self._live is not None:
+                self._tokens += 1
+                self._live.update(self._writing())
         elif isinstance(event, ModelReply):
+            self._stop_live()
             self._newline()
             stats = event.stats
             self.console.print(Text(
@@ -102,6 +127,7 @@ class LoopView:
             self._newline()
             self.console.print(Text(sanitize(event.text), style="yellow"))
         elif isinstance(event, Stopped):
+            self._stop_live()
             self._newline()
 
 
