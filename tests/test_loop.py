@@ -321,7 +321,7 @@ def test_degenerate_tails_are_recognised() -> None:
 @pytest.mark.spawns
 def test_a_reply_stuck_in_a_loop_is_cut_and_said(tmp_path: Path) -> None:
     looping = "Let me think. " + "I will fix it now. " * 200
-    events, stopped, backend = drive([looping, py("print(2)"), "It is 2."], tmp_path)
+    events, stopped, _backend = drive([looping, py("print(2)"), "It is 2."], tmp_path)
     first = next(e for e in events if isinstance(e, ModelReply))
     assert first.stats.finish_reason == "repetition"
     assert first.stats.generated_tokens < 200  # cut long before its end
