@@ -195,3 +195,61 @@ def test_a_fix_with_nothing_to_verify_says_so_and_exits_7(
     err = " ".join(err.split())
     assert code == 7, err
     assert "nothing checked what it does" in err
+
+
+SHOP = '''def total(prices):
+    return sum(prices)
+
+
+if __name__ == "__main__":
+    print(total([10, 20]))
+'''
+SHOP_FIXED = SHOP.replace("return sum(prices)", "return round(sum(prices) * 1.08, 2)")
+CHECK = "from shop import total\n\nassert total([10, 20]) == 32.4, total([10, 20])\n"
+
+
+@pytest.mark.spawns
+def test_a_description_becomes_a_check_the_fix_must_pass(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "shop.py"
+    script.write_text(SHOP)
+    wrong = SHOP.replace("return sum(prices)", "return sum(prices) + 8")  # still wrong
+    model = fake(tmp_path, f"```python\n{CHECK}```", whole(wrong), whole(SHOP_FIXED))
+    code, out, err = oci(capsys, "fix", str(script), "-m", "the total should include the 8% "
+                         "tax", "--yes", "--json", "--candidates", "1", "--model", model)
+    report = json.loads(out)
+    assert code == 0, err
+    assert report["verified_by"] == "check" and report["check"].strip() == CHECK.strip()
+    assert report["written"] and script.read_text() == SHOP_FIXED
+    assert "assert total" in err  # the user saw the check
+
+
+@pytest.mark.spawns
+def test_a_check_needs_acceptance_and_must_show_the_problem(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "shop.py"
+    script.write_text(SHOP)
+    model = fake(tmp_path, f"```python\n{CHECK}```")
+    # no terminal, no --yes: nobody accepted the check
+    code, _out, err = oci(capsys, "fix", str(script), "-m", "add the tax", "--model", model)
+    assert code == 2 and "--yes" in err
+    assert script.read_text() == SHOP
+    # a check that passes on the script as it is does not show the problem
+    model = fake(tmp_path, "```python\nfrom shop import total\nassert total([1]) == 1\n```")
+    code, _out, err = oci(capsys, "fix", str(script), "-m", "add the tax", "--yes",
+                          "--model", model)
+    assert code == 1 and "does not show the problem" in " ".join(err.split())
+    assert script.read_text() == SHOP
+
+
+def test_m_and_test_together_are_a_usage_error(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    script = tmp_path / "shop.py"
+    script.write_text(SHOP)
+    code, _out, err = oci(capsys, "fix", str(script), "-m", "x", "--test", "true",
+                          "--model", "fake:/none.json")
+    assert code == 2 and "-m and --test" in err

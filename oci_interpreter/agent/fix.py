@@ -17,13 +17,14 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from oci_interpreter.agent.events import ExecutionEnd, Stopped
 from oci_interpreter.agent.loop import LoopOptions, RefineLoop, Task
 from oci_interpreter.agent.prompts import PromptSet
+from oci_interpreter.agent.solve import follow, loop_options
 from oci_interpreter.agent.verify import failure_frames
 from oci_interpreter.backend.base import Backend, Message
 from oci_interpreter.core.config import Settings
@@ -42,8 +43,6 @@ def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
     """The loop as ``oci fix`` runs it: a clean run is the end (no conclusion from the
     model, a silent script is fine) and the reply has room for the whole file, not much
     more (a reply that runs to its cap, times candidates, times rounds, is minutes)."""
-    from dataclasses import replace
-
     # Room for the whole file once and a sentence: a longer reply is the model looping.
     generation = replace(base.generation, max_tokens=int(file_tokens * 1.5) + 200)
     return replace(base, confirm=False, require_code=True, accept_silent=True,
@@ -59,8 +58,11 @@ class FileExecutor:
 
     def __init__(self, source: SourceFile, args: list[str], limits: Limits, *,
                  sandbox: str = "auto", python: str | None = None,
-                 test: str | None = None, cwd: Path | None = None) -> None:
+                 test: str | None = None, cwd: Path | None = None,
+                 check: str | None = None) -> None:
         self.source = source
+        self.check = check
+        """Python code that must pass with the candidate in place (``oci fix -m``)."""
         self.args = args
         self.limits = limits
         self.sandbox = sandbox
@@ -102,6 +104,8 @@ class FileExecutor:
         return rejection.kind, rejection.detail
 
     def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
+        if self.check is not None:
+            return self.run_check(code, on_output)
         if self.test is not None:
             return self._run_test(code, on_output)
         path = self.source.path
@@ -129,6 +133,21 @@ class FileExecutor:
                                     sandbox=self.sandbox, python=self.python,
                                     on_output=on_output, trace_lines=True)
         return self.original
+
+    def run_check(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
+        """The check (``self.check``) with ``code`` as the script, in a copy of the
+        script's directory: the check imports the script or runs it."""
+        assert self.check is not None
+        path = self.source.path
+        with tempfile.TemporaryDirectory(prefix="oci-fix-") as tmp:
+            copy = Path(tmp) / path.parent.name
+            _copy_tree(path.parent, copy)
+            target = copy / path.name
+            target.write_bytes(self._encode(code))
+            self.rename = {str(target): str(path), str(copy): str(path.parent)}
+            return run_program(code=self.check, cwd=copy, limits=self.limits,
+                               sandbox=self.sandbox, python=self.python,
+                               on_output=on_output, filename="<check>")
 
     def _run_test(self, code: str, on_output: OutputCallback | None) -> ExecResult:
         path = self.source.path
@@ -276,6 +295,8 @@ class FixOutcome:
     """The original traceback's frames in the file: ``{"line", "function"}``."""
     rejected: list[dict[str, Any]] = field(default_factory=list)
     """Candidates that ran cleanly but were refused: round, candidate, kind, why."""
+    check: str | None = None
+    """The check written from the user's description (``-m``), when there was one."""
 
     @property
     def nothing_to_fix(self) -> bool:
@@ -296,7 +317,7 @@ class FixOutcome:
             "success": self.nothing_to_fix or self.fixed, "written": self.written,
             "backup": str(self.backup) if self.backup else None, "diff": self.diff,
             "final_code": self.code if self.fixed else None,
-            "verified_by": self.verified_by if self.fixed else None,
+            "verified_by": self.verified_by if self.fixed else None, "check": self.check,
             "failing": self.failing, "rejected": self.rejected,
         }
         if self.stopped is None:
@@ -321,6 +342,7 @@ class FixJob:
         self.settings = settings
         self.source = read_source(path, max_bytes=max_bytes)
         self.test = test
+        self.description: str | None = None
         self.executor = FileExecutor(self.source, list(args), Limits.from_settings(settings),
                                      sandbox=settings.sandbox, python=settings.python,
                                      test=test)
@@ -330,23 +352,57 @@ class FixJob:
         resolve_workdir(self.source.path.parent, self.executor.limits)
 
     def run_original(self, on_output: OutputCallback | None = None) -> ExecResult:
-        """The script (or the test command) as it is: does it need fixing at all?"""
+        """The script (or the test command, or the check) as it is: does it need fixing?"""
+        if self.executor.check is not None:
+            self.executor.original = self.executor.run_check(self.source.text, on_output)
+            return self.executor.original
         return self.executor.run_original(on_output=on_output)
 
     def nothing_to_fix(self, original: ExecResult) -> FixOutcome:
         return FixOutcome(self.source.path, self.command, original)
+
+    def write_check(self, backend: Backend, description: str) -> str:
+        """Ask the model to turn the user's description of the wrong behaviour into a
+        Python check (asserts) that fails on the script as it is."""
+        from oci_interpreter.agent.extract import extract_program
+        from oci_interpreter.agent.prompts import for_family
+
+        prompts = for_family(backend.info.family)
+        request = prompts.fix_check_request.format(
+            name=self.source.path.name, module=self.source.path.stem,
+            description=description.strip(), code=self.source.text.rstrip())
+        options = replace(loop_options(self.settings).generation, max_tokens=768)
+        reply = backend.chat([Message("system", prompts.fix_system.split(".")[0] + "."),
+                              Message("user", request)], options).text()
+        code = extract_program(reply).code
+        if not code:
+            raise UsageError("the model wrote no check from your description",
+                             "Say what the script should do in other words, or give a test "
+                             "command with --test.")
+        return code
+
+    def use_check(self, check: str, description: str = "") -> None:
+        """Repairs must pass ``check`` from now on; the first run is the check's."""
+        self.executor.check = check
+        self.description = description
+        self.command = f"a check of {self.source.path.name} (from your description)"
 
     def repair(self, backend: Backend, original: ExecResult, *,
                on_event: Callable[[Any], None] | None = None,
                on_output: OutputCallback | None = None) -> FixOutcome:
         """Ask the model for corrected files until one runs cleanly (or the test passes)."""
         from oci_interpreter.agent.prompts import for_family
-        from oci_interpreter.agent.solve import follow, loop_options
         from oci_interpreter.core.sourcefile import git_status, unified_diff
 
         prompts = for_family(backend.info.family)
         failure = first_failure(prompts, self.executor, original)
-        task = fix_task(prompts, self.source, self.command, failure)
+        command = self.command
+        if self.executor.check is not None:
+            command = command_line(self.source.path, self.executor.args)
+            failure = prompts.fix_check_failed.format(
+                description=self.description or "", check=self.executor.check.rstrip(),
+                failure=failure)
+        task = fix_task(prompts, self.source, command, failure)
         file_tokens = backend.count_tokens([Message("user", self.source.text)])
         self._check_fits(backend, task, file_tokens)
         options = fix_options(loop_options(self.settings), file_tokens)
@@ -364,10 +420,13 @@ class FixJob:
         frames = failure_frames(original.stderr, self.executor.program_files)
         outcome = FixOutcome(self.source.path, self.command, original, stopped, transcript,
                              code=stopped.final_code, rejected=rejected,
+                             check=self.executor.check,
                              failing=[{"line": f.line, "function": f.function}
                                       for f in frames])
         if outcome.fixed:
-            if self.test is not None:
+            if self.executor.check is not None:
+                outcome.verified_by = "check"
+            elif self.test is not None:
                 outcome.verified_by = "test"
             elif frames:
                 outcome.verified_by = "failing_code_runs"

@@ -106,6 +106,22 @@ class PromptSet:
     fix_need_code: str = (
         "Now apply that change and write the whole corrected file in one ```python block."
     )
+    fix_check_request: str = (
+        "This script, {name}, runs, but the user says it does the wrong thing: "
+        "{description}\n\n```python\n{code}\n```\n\n"
+        "Write a short Python check that shows the problem. Import what you need from the "
+        "script (`from {module} import ...`; it is in the current directory) or run it with "
+        "subprocess and read its output; then assert the values the user expects, with "
+        "numbers worked out by hand from the description. The check must fail on the script "
+        "as it is and pass once it is fixed. Reply with the check in one ```python block "
+        "and nothing else."
+    )
+    """`oci fix -m`: the user's description of the wrong behaviour becomes a check."""
+    fix_check_failed: str = (
+        "It does the wrong thing: {description}\nThis check shows it:\n```python\n{check}\n"
+        "```\nThe check fails:\n{failure}"
+    )
+    """The failure the model reads when the check of ``-m`` fails."""
     rejected: str = (
         "The program ran without an error, but it is not a fix: {why}."
     )

@@ -33,8 +33,14 @@ def fix(
                                              "tests/test_x.py\" (run in a copy of the "
                                              "current directory).",
                                              show_default=False)] = None,
-    yes: Annotated[bool, typer.Option("--yes", "-y", help="Write the fix without asking.")
-                   ] = False,
+    message: Annotated[str | None, typer.Option("--message", "-m", help="What the script does "
+                                                "wrong, in words (\"the total should include "
+                                                "the 8% tax\"); - reads it from stdin. The "
+                                                "model turns it into a check you see first; "
+                                                "the fix must pass it.",
+                                                show_default=False)] = None,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Write the fix without asking (and "
+                                      "accept the check written from -m).")] = False,
     diff_only: Annotated[bool, typer.Option("--diff", "--dry-run", help="Print the diff and "
                                             "write nothing.")] = False,
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Do not keep FILE.orig.")
@@ -52,10 +58,13 @@ def fix(
     """Repair FILE: run it, show the model the failure, run each corrected version as a
     temporary copy until one works, then show the diff and write it (asking first).
 
-    Nothing is written without --yes or a "y" at the prompt; --diff only shows it. The
-    write is atomic, keeps the file's encoding, newlines and mode, and keeps a backup
-    (FILE.orig). Exit status: 0 fixed (or nothing to fix), 1 not fixed, 2 usage error,
-    130 interrupted.
+    A fix counts only on evidence, which the last line names: the --test command passes,
+    the check written from -m passes, or the code of the original traceback runs without
+    the error; a candidate that deletes or silences the failing code is refused. Nothing
+    is written without --yes or a "y" at the prompt; --diff only shows it. The write is
+    atomic, keeps the file's encoding, newlines and mode, and keeps a backup (FILE.orig).
+    Exit status: 0 fixed (or nothing to fix), 1 not fixed, 2 usage error, 7 it runs now but
+    nothing checked what it does, 130 interrupted.
     """
     from oci_interpreter.agent.fix import FixJob
     from oci_interpreter.cli.common import prepare_backend, say_containment
@@ -67,6 +76,9 @@ def fix(
     if diff_only and yes:
         raise UsageError("--diff writes nothing and --yes writes without asking",
                          "Pick one.")
+    if message is not None and test is not None:
+        raise UsageError("-m and --test are two ways to say what is right", "Give one.")
+    description = _description(message)
     settings = load_settings(flags).settings
     job = FixJob(file.expanduser().absolute(), list(args or []), settings, test=test,
                  max_bytes=MAX_FILE_BYTES)
@@ -83,16 +95,24 @@ def fix(
         err.print(status_text(first))
     if first.interrupted:
         raise SystemExit(int(ExitStatus.INTERRUPTED))
-    if first.ok:
+    if first.ok and description is None:
         what = "the test passes" if test is not None else f"{file} runs without error"
         if as_json:
             _print_json(job.nothing_to_fix(first).to_dict())
         else:
-            err.print(f"[green]✓[/green] {_escape(what)}: nothing to fix.", highlight=False)
+            err.print(f"[green]✓[/green] {_escape(what)}: nothing to fix (if it does the "
+                      "wrong thing, say what with -m).", highlight=False)
         return
 
     backend = prepare_backend(err, settings)
     try:
+        if description is not None:
+            first = _agree_on_a_check(job, backend, description, err, yes=yes, view=view)
+            if first.ok:
+                err.print(f"[yellow]your check passes on {_escape(str(file))} as it is, so it "
+                          "does not show the problem; nothing changed[/yellow] (describe it "
+                          "differently, or give --test)", highlight=False)
+                raise SystemExit(1)
         outcome = job.repair(backend, first, on_event=view,
                              on_output=view.output if view else None)
     finally:
@@ -148,6 +168,48 @@ def fix(
         _print_json(outcome.to_dict())
     if not verified:
         raise SystemExit(int(ExitStatus.UNVERIFIED))
+
+
+def _description(message: str | None) -> str | None:
+    """``-m TEXT``, or ``-m -``: the text on stdin."""
+    if message is None:
+        return None
+    if message.strip() == "-":
+        if sys.stdin.isatty():
+            raise UsageError("-m - reads the description from stdin, but stdin is a terminal",
+                             "Pipe it in, or give it as -m \"...\".")
+        message = sys.stdin.read()
+    if not message.strip():
+        raise UsageError("-m is empty", "Say what the script does wrong, in a sentence.")
+    return message.strip()
+
+
+def _agree_on_a_check(job: Any, backend: Any, description: str, err: Any, *, yes: bool,
+                      view: Any) -> Any:
+    """The model writes a check from the description; the user sees it and accepts it
+    (--yes accepts it); then the check runs on the script as it is."""
+    from rich.syntax import Syntax
+
+    err.print("[bold]writing a check from your description[/bold]", highlight=False)
+    check = job.write_check(backend, description)
+    err.print(Syntax(check, "python", theme="ansi_dark", background_color="default"))
+    if not yes:
+        if not sys.stdin.isatty():
+            raise UsageError("the fix must pass this check, and nobody accepted it",
+                             "Read it above; run again with --yes to accept it (or on a "
+                             "terminal to answer).")
+        if not typer.confirm("Use this check?", default=True, err=True):
+            err.print("nothing changed", style="yellow")
+            raise SystemExit(1)
+    job.use_check(check, description)
+    err.print(f"[bold]running[/bold] {_escape(job.command)}", highlight=False)
+    first = job.run_original(on_output=view.output if view else None)
+    if view is not None:
+        view.finish_output()
+    from oci_interpreter.ui.execution import status_text
+
+    err.print(status_text(first))
+    return first
 
 
 def evidence(outcome: Any) -> str:

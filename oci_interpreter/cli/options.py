@@ -42,6 +42,16 @@ def _help(decl: dict[str, Any]) -> str:
     return f"{text} [default: {decl['shown']}]."
 
 
+def _own_flags(params: list[inspect.Parameter]) -> set[str]:
+    """The option names a command declares itself (``--message``, ``-m``, ...)."""
+    taken: set[str] = set()
+    for param in params:
+        for meta in getattr(param.annotation, "__metadata__", ()):
+            for decl in getattr(meta, "param_decls", None) or ():
+                taken.update(part for part in str(decl).split("/") if part)
+    return taken
+
+
 def takes_settings(*groups: Sequence[str]) -> Callable[[F], F]:
     """Give a command one option per setting in ``groups``; it receives the given ones as
     ``flags``. The options come from the settings' own declarations, so a help text and
@@ -54,9 +64,11 @@ def takes_settings(*groups: Sequence[str]) -> Callable[[F], F]:
     def decorate(func: F) -> F:
         signature = inspect.signature(func, eval_str=True)
         params = [p for p in signature.parameters.values() if p.name != "flags"]
+        taken = _own_flags(params)  # a command's own option keeps its short flag
         for name in names:
             decl = describe(name)
-            option = typer.Option(*decl["flags"], help=_help(decl), show_default=False,
+            flags = [f for f in decl["flags"] if f not in taken]
+            option = typer.Option(*flags, help=_help(decl), show_default=False,
                                   rich_help_panel=panels[name])
             kind = _option_type(decl["type"])
             params.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
