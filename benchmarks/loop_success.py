@@ -50,7 +50,7 @@ def run_task(backend: Any, case: dict[str, str], settings: Settings) -> dict[str
     """One task, as `oci run` solves it (the same program layer)."""
     events: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
-        executor = ProgramExecutor(tmp, Limits.from_settings(settings))
+        executor = ProgramExecutor(tmp, Limits.from_settings(settings), check_answers=True)
         outcome = solve(backend, executor, case["task"], loop_options(settings),
                         on_event=events.append)
     stopped = outcome.stopped

@@ -253,3 +253,34 @@ def test_m_and_test_together_are_a_usage_error(capsys: pytest.CaptureFixture[str
     code, _out, err = oci(capsys, "fix", str(script), "-m", "x", "--test", "true",
                           "--model", "fake:/none.json")
     assert code == 2 and "-m and --test" in err
+
+
+# ------------------------------------------------------------------- oci run --
+
+def test_answers_must_be_computed_not_hidden_errors_or_written_in() -> None:
+    fallback = ("try:\n    import numpy\n    print(numpy.sum([1, 2]))\n"
+                "except Exception:\n    print(3)\n")
+    rejection = verify.answer_checks(fallback, "3\n", (1, 2, 4, 5))
+    assert rejection is not None and rejection.kind == "fallback"
+    assert verify.answer_checks(fallback, "3\n", (1, 2, 3)) is None  # the try worked
+    written = verify.answer_checks("print(115)\n", "115\n", (1,))
+    assert written is not None and written.kind == "constant_answer"
+    assert verify.answer_checks("print(sum(int(d) for d in str(2**100)))\n", "115\n",
+                                (1,)) is None
+    assert verify.answer_checks('print("Hello, World!")\n', "Hello, World!\n", (1,)) is None
+
+
+@pytest.mark.spawns
+def test_oci_run_refuses_a_written_in_answer_then_accepts_a_computed_one(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    model = fake(tmp_path, "```python\nprint(115)\n```",
+                 "```python\nprint(sum(int(d) for d in str(2**100)))\n```", "It is 115.")
+    code, out, err = oci(capsys, "run", "sum of the digits of 2**100", "--json",
+                         "--candidates", "1", "--model", model)
+    report = json.loads(out)
+    assert code == 0, err
+    ends = [e for e in report["events"] if e["kind"] == "execution_end"]
+    assert [e["rejected"] for e in ends] == ["constant_answer", ""]
+    assert report["final_output"] == "115\n"

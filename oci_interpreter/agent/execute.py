@@ -18,7 +18,8 @@ class ProgramExecutor:
 
     def __init__(self, cwd: Path | str | None = None, limits: Limits | None = None, *,
                  sandbox: str = "auto", python: str | None = None,
-                 filename: str = "main.py", checks: str = "") -> None:
+                 filename: str = "main.py", checks: str = "",
+                 check_answers: bool = False) -> None:
         self.limits = limits or Limits()
         # Checked now, before a model is loaded: a refused directory is said at once.
         self.cwd = resolve_workdir(cwd, self.limits)
@@ -28,11 +29,24 @@ class ProgramExecutor:
         self.checks = checks
         self.program_files: tuple[str, ...] = (filename,)
         self.rename: dict[str, str] = {}
+        self.check_answers = check_answers
+        """``oci run``: a clean run whose output is a hidden error's fallback or a number
+        written into the program is refused (agent/verify.py: ``answer_checks``)."""
 
     def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
         program = code if not self.checks else f"{code.rstrip()}\n\n\n{self.checks.strip()}\n"
         return run_program(code=program, cwd=self.cwd, limits=self.limits, sandbox=self.sandbox,
-                   python=self.python, on_output=on_output, filename=self.filename)
+                           python=self.python, on_output=on_output, filename=self.filename,
+                           trace_lines=self.check_answers)
+
+    def judge(self, code: str, result: ExecResult,
+              prompts: object) -> tuple[str, str] | None:
+        if not self.check_answers:
+            return None
+        from oci_interpreter.agent.verify import answer_checks
+
+        rejection = answer_checks(code, result.stdout, result.lines_run)
+        return None if rejection is None else (rejection.kind, rejection.detail)
 
 
 class KernelExecutor:

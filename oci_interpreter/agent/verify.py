@@ -283,3 +283,54 @@ def dynamic_checks(old_text: str, new_text: str, frames: list[Frame],
                              f"{first[:80]!r} first; the repaired script no longer does, "
                              "though you did not change what printed it")
     return None
+
+
+# ------------------------------------------------------------------- oci run --
+
+def _prints(tree: ast.Module) -> list[ast.Call]:
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _call_name(n) == "print"]
+
+
+def _constant_text(node: ast.expr) -> bool:
+    """A value written out in the program: a literal, or an f-string of literals only."""
+    if isinstance(node, ast.JoinedStr):
+        return all(isinstance(v, ast.Constant) for v in node.values)
+    return _literal(node)
+
+
+_NUMBER = re.compile(r"-?\d[\d_,]*(\.\d+)?([eE][-+]?\d+)?")
+
+
+def answer_checks(code: str, stdout: str, lines_run: tuple[int, ...] | None) -> Rejection | None:
+    """An answer must come from a program that computed it: not a fallback printed by a
+    broad ``except`` that hid an error, not a number the model wrote into ``print``."""
+    tree = _parse(code)
+    if tree is None:
+        return None
+    ran = set(lines_run or ())
+    if lines_run is not None:
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Try):
+                for handler in node.handlers:
+                    if _quiet_handler(handler) and handler.body and (
+                            handler.body[0].lineno in ran):
+                        return Rejection(
+                            "fallback",
+                            f"an error was caught by the broad `except` at line "
+                            f"{handler.lineno} and hidden; the output is its fallback, not "
+                            "the answer. Let the error show and fix its cause")
+    prints = _prints(tree)
+    computes = any(isinstance(n, (ast.For, ast.While, ast.ListComp, ast.GeneratorExp,
+                                  ast.SetComp, ast.DictComp, ast.BinOp, ast.FunctionDef))
+                   for n in ast.walk(tree))
+    calls_other = any(isinstance(n, ast.Call) and _call_name(n) != "print"
+                      for n in ast.walk(tree))
+    if prints and not computes and not calls_other and all(
+            _constant_text(arg) for call in prints for arg in call.args):
+        values = [line.strip() for line in stdout.splitlines() if line.strip()]
+        if values and any(_NUMBER.search(v) for v in values):
+            return Rejection(
+                "constant_answer",
+                "the program prints a number written into it instead of computing it; "
+                "write the computation in the program and print its result")
+    return None

@@ -106,7 +106,8 @@ def run(
         raise UsageError("--json and --code cannot be combined", "Pick one.")
     settings = load_settings(flags).settings
     executor = ProgramExecutor(working_dir(cwd), Limits.from_settings(settings),
-                               sandbox=settings.sandbox, python=settings.python)
+                               sandbox=settings.sandbox, python=settings.python,
+                               check_answers=True)
     err = err_console()
     say_containment(err, settings)
     backend = prepare_backend(err, settings)

@@ -408,7 +408,11 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
                 sys.argv = [name, *cfg.get("args", [])]
                 sys.path[0] = workdir
                 glb = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": name}
-                exec(compile(source, name, "exec", dont_inherit=True), glb)
+                program = compile(source, name, "exec", dont_inherit=True)
+                if cfg.get("trace_lines"):
+                    trace = _LineTrace(name)
+                    trace.start()
+                exec(program, glb)
         finally:
             if trace is not None:
                 trace.report(status_fd)

@@ -656,8 +656,8 @@ def run_program(*, code: str | None = None, path: Path | str | None = None,
     """Run a file or a code string in a fresh, contained process and wait for it.
 
     Never raises for the program's failure (that is in the result); raises
-    :class:`SandboxError` only when the sandbox itself cannot run it. ``trace_lines``
-    (a file only): the result's ``lines_run`` says which lines of the file ran.
+    :class:`SandboxError` only when the sandbox itself cannot run it. ``trace_lines``: the
+    result's ``lines_run`` says which lines of the file (or of the code) ran.
     """
     if (code is None) == (path is None):
         raise ValueError("give exactly one of code= or path=")
@@ -670,7 +670,7 @@ def run_program(*, code: str | None = None, path: Path | str | None = None,
             raise SandboxError(f"{path} is not a file", "Check the path.")
         cfg.update(mode="file", path=str(script), trace_lines=trace_lines)
     else:
-        cfg.update(mode="code", code=code, filename=filename)
+        cfg.update(mode="code", code=code, filename=filename, trace_lines=trace_lines)
     _precompile()  # oci's own write (the supervisor's bytecode): before the scan
     before = workspace.scan(workdir)
     state = RunState(OutputCapture(limits.max_output), OutputCapture(limits.max_output))
