@@ -55,9 +55,10 @@ def test_run_prints_the_final_output_only(capsys: pytest.CaptureFixture[str],
 
 @pytest.mark.spawns
 def test_run_code_prints_the_program(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    model = fake(tmp_path, py("print(6765)"), "6765")
+    program = "a, b = 0, 1\nfor _ in range(20):\n    a, b = b, a + b\nprint(a)"
+    model = fake(tmp_path, py(program), "6765")
     code, out, _ = oci(capsys, "run", "fib", "--code", "--model", model)
-    assert code == 0 and out == "print(6765)\n"
+    assert code == 0 and out == program + "\n"
 
 
 @pytest.mark.spawns
