@@ -448,3 +448,42 @@ def test_resume_of_a_damaged_session_says_how_to_start_fresh(
                               "--model", fake_model(tmp_path, "x"))
     assert status == 2 and err.count("\n") == 1
     assert "is not JSON" in err and "without --resume" in err
+
+
+SHOP = '''def total(prices):
+    return sum(prices)
+
+
+if __name__ == "__main__":
+    print(total([10, 20]))
+'''
+
+
+@pytest.mark.spawns
+def test_fix_in_the_chat_with_a_description(kernel: Kernel, tmp_path: Path) -> None:
+    (tmp_path / "shop.py").write_text(SHOP)
+    fixed = SHOP.replace("return sum(prices)", "return round(sum(prices) * 1.08, 2)")
+    backend = FakeBackend([
+        "```python\nfrom shop import total\nassert total([10, 20]) == 32.4\n```",
+        f"Line 2 forgets the tax.\n```python\n{fixed}```",
+    ])
+    status, text, _app = chat(backend, kernel, [
+        "/fix shop.py the total should include the 8% tax", "y", "y", "/exit"])
+    assert status == 0
+    assert "assert total([10, 20]) == 32.4" in text  # the check, shown
+    assert "evidence: check" in text and "fixed shop.py" in text
+    assert (tmp_path / "shop.py").read_text() == fixed
+    assert (tmp_path / "shop.py.orig").read_text() == SHOP
+
+
+@pytest.mark.spawns
+def test_fix_in_the_chat_refuses_silencing_and_writes_nothing(kernel: Kernel,
+                                                              tmp_path: Path) -> None:
+    broken = "def ratio(a, b):\n    return a / b\n\n\nprint(ratio(1, 0))\n"
+    (tmp_path / "r.py").write_text(broken)
+    gutted = "def ratio(a, b):\n    return a / b\n\n\nprint('done')\n"  # ratio never runs
+    backend = FakeBackend([f"```python\n{gutted}```"] * 6)
+    status, text, _app = chat(backend, kernel, ["/fix r.py", "/exit"])
+    assert status == 0
+    assert "refused" in text and "could not fix r.py" in text
+    assert (tmp_path / "r.py").read_text() == broken

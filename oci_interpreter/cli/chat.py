@@ -98,7 +98,7 @@ def chat(
                 print_note(err, "stdin is not a terminal: programs are shown but not run "
                            "(pass --yes to run them)")
         options = ChatOptions(
-            rounds=settings.chat_rounds, auto_run=auto, autosave=save_to,
+            rounds=settings.chat_rounds, auto_run=auto, autosave=save_to, settings=settings,
             loop=LoopOptions(generation=GenerationOptions(
                 temperature=settings.temperature, seed=settings.seed,
                 max_tokens=settings.max_tokens)),

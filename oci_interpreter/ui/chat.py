@@ -49,6 +49,7 @@ from oci_interpreter.agent.loop import Approval, LoopOptions
 from oci_interpreter.agent.prompts import PromptSet, for_family
 from oci_interpreter.agent.session import ChatSession
 from oci_interpreter.backend.base import Backend, GenerationStats
+from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import OciError
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits
@@ -80,6 +81,8 @@ COMMANDS: dict[str, Slash] = {
     "/limits": Slash("[KEY=VALUE ...] show or set the sandbox limits (restarts the kernel)",
                      "_limits"),
     "/auto": Slash("toggle running programs without asking", "_auto"),
+    "/fix": Slash("FILE [what it does wrong] repair a script, as `oci fix` does (-m: the "
+                  "words after the name)", "_fix"),
     "/exit": Slash("leave (Ctrl-D does the same)", "_exit"),
 }
 HELP = {name: command.help for name, command in COMMANDS.items()}
@@ -175,6 +178,8 @@ class ChatOptions:
     """Where the session is saved after each turn (None: not saved)."""
     editor: str | None = None
     """Command for /edit and the ``e`` answer (default: $VISUAL, $EDITOR, nano, vi)."""
+    settings: Settings = field(default_factory=Settings)
+    """The session's settings (what /fix repairs with: rounds, candidates, limits)."""
 
 
 class ChatApp:
@@ -476,6 +481,65 @@ class ChatApp:
             self.console.print(Syntax(edited, "python", theme=CODE_THEME,
                                       background_color="default"))
             self._run_by_user(edited, self.prompts.user_edited.format(code=edited.rstrip()))
+
+    def _fix(self, arg: str) -> None:
+        """``/fix FILE [description]``: `oci fix` inside the chat, with this model; the
+        same checks, the diff shown, written only if the user says so."""
+        from oci_interpreter.agent.fix import FixJob
+        from oci_interpreter.ui.loop_view import print_diff
+
+        name, _, description = arg.partition(" ")
+        if not name:
+            self.console.print(Text("say which: /fix FILE [what it does wrong]",
+                                    style="yellow"))
+            return
+        path = Path(name).expanduser()
+        if not path.is_absolute():
+            path = self.kernel.workdir / path
+        settings = replace(self.options.settings, rounds=min(self.options.settings.rounds, 3))
+        job = FixJob(path, [], settings)  # OciError -> one red line
+        self.console.print(Text(f"running {job.command}", style="bold"))
+        first = job.run_original()
+        self.console.print(output_panel(first, self.kernel.workdir))
+        if description.strip():
+            check = job.write_check(self.backend, description)
+            self.console.print(Syntax(check, "python", theme=CODE_THEME,
+                                      background_color="default"))
+            if self.reader.confirm("Use this check? [Y/n] ").strip().lower() not in (
+                    "", "y", "yes"):
+                self.console.print(Text("nothing changed", style="yellow"))
+                return
+            job.use_check(check, description.strip())
+            first = job.run_original()
+            self.console.print(output_panel(first, self.kernel.workdir))
+            if first.ok:
+                self.console.print(Text("the check passes as it is, so it does not show the "
+                                        "problem; nothing changed", style="yellow"))
+                return
+        elif first.ok:
+            self.console.print(Text(f"{path.name} runs without error: nothing to fix (say "
+                                    "what it does wrong after its name)", style="green"))
+            return
+        outcome = job.repair(self.backend, first, on_event=self.render,
+                             on_output=self._on_output)
+        self._end_stream()
+        for item in outcome.rejected:
+            self.console.print(Text(f"round {item['round']}: ran cleanly but refused: "
+                                    f"{item['why']}", style="yellow"))
+        if not outcome.fixed or not outcome.diff:
+            why = outcome.stopped.message if outcome.stopped else "no fix"
+            self.console.print(Text(f"could not fix {path.name}: {why}; it is unchanged",
+                                    style="red"))
+            return
+        print_diff(self.console, outcome.diff)
+        self.console.print(Text(f"evidence: {outcome.verified_by}", style="dim"))
+        if self.reader.confirm(f"Write the fix to {path.name}? [y/N] ").strip().lower() in (
+                "y", "yes"):
+            job.write(outcome, backup=True)
+            kept = f" (the original is in {outcome.backup.name})" if outcome.backup else ""
+            self.console.print(Text(f"fixed {path.name}{kept}", style="green"))
+        else:
+            self.console.print(Text(f"{path.name} is unchanged", style="dim"))
 
     def _auto(self, arg: str) -> None:
         self.auto = not self.auto
