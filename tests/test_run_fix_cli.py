@@ -120,7 +120,7 @@ def test_run_reads_the_task_from_stdin_and_a_file(tmp_path: Path, oci_bin: str) 
     task.write_text("print something\n")
     proc = subprocess.run([oci_bin, "run", "-f", str(task), "--model",
                            fake(tmp_path, py("print('from file')"), "ok")],
-                          capture_output=True, text=True, timeout=60)
+                          capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0 and proc.stdout == "from file\n"
 
 
@@ -353,3 +353,35 @@ def test_a_refused_working_directory_is_said_before_any_model_loads(
         assert "model file not found" not in err
     code, _out, err = oci(capsys, "fix", str(script), "--model", "/no/such/model.gguf")
     assert code == 2 and "home directory" in err
+
+
+# --------------------------------------------------------------- piped data --
+
+@pytest.mark.spawns
+def test_piped_data_reaches_the_program_of_oci_run(tmp_path: Path, oci_bin: str) -> None:
+    program = ("import sys\nrows = [line.split(',') for line in sys.stdin if line.strip()]\n"
+               "print(sum(int(r[1]) for r in rows))")
+    model = fake(tmp_path, py(program), "The sum is 6.")
+    proc = subprocess.run([oci_bin, "run", "sum the second column of the CSV on stdin",
+                           "--json", "--model", model], input="a,1\nb,2\nc,3\n",
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    assert report["final_output"] == "6\n"
+    first_prompt = report["events"][0]
+    assert report["task"].startswith("sum the second column")
+    assert "stdin.txt" in report["task"] and "a,1" in report["task"]  # the model was told
+    assert not (tmp_path / "stdin.txt").exists()  # oci's file, removed afterwards
+    assert first_prompt["kind"] == "model_start"
+
+
+@pytest.mark.spawns
+def test_piped_data_reaches_the_script_of_oci_exec(tmp_path: Path, oci_bin: str) -> None:
+    (tmp_path / "inp.py").write_text("name = input()\nprint(f'Hello, {name}!')\n")
+    proc = subprocess.run([oci_bin, "exec", "inp.py"], input="Bob\n", capture_output=True,
+                          text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout == "Hello, Bob!\n"
+    quiet = subprocess.run([oci_bin, "exec", "inp.py"], capture_output=True, text=True,
+                           timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)
+    assert quiet.returncode == 1 and "EOFError" in quiet.stderr  # nothing piped: no input

@@ -19,7 +19,7 @@ class ProgramExecutor:
     def __init__(self, cwd: Path | str | None = None, limits: Limits | None = None, *,
                  sandbox: str = "auto", python: str | None = None,
                  filename: str = "main.py", checks: str = "",
-                 check_answers: bool = False) -> None:
+                 check_answers: bool = False, stdin_file: Path | None = None) -> None:
         self.limits = limits or Limits()
         # Checked now, before a model is loaded: a refused directory is said at once.
         self.cwd = resolve_workdir(cwd, self.limits)
@@ -29,6 +29,8 @@ class ProgramExecutor:
         self.checks = checks
         self.program_files: tuple[str, ...] = (filename,)
         self.rename: dict[str, str] = {}
+        self.stdin_file = stdin_file
+        """Data piped to the command: every program's standard input."""
         self.check_answers = check_answers
         """``oci run``: a clean run whose output is a hidden error's fallback or a number
         written into the program is refused (agent/verify.py: ``answer_checks``)."""
@@ -37,7 +39,7 @@ class ProgramExecutor:
         program = code if not self.checks else f"{code.rstrip()}\n\n\n{self.checks.strip()}\n"
         return run_program(code=program, cwd=self.cwd, limits=self.limits, sandbox=self.sandbox,
                            python=self.python, on_output=on_output, filename=self.filename,
-                           trace_lines=self.check_answers)
+                           trace_lines=self.check_answers, stdin_file=self.stdin_file)
 
     def judge(self, code: str, result: ExecResult,
               prompts: object) -> tuple[str, str] | None:

@@ -101,6 +101,8 @@ class LoopOptions:
     accept_silent: bool = False
     """A clean run that printed nothing counts as a success (``oci fix``: scripts may be
     silent); otherwise the model is told to print its result."""
+    stdin_data: bool = False
+    """Data was piped to the command and is the program's stdin: reading it is fine."""
     stop_after_code: bool = True
     """End a reply once it holds a complete python block that runs something (prints or
     calls at top level): the model's explanation after its code costs time and adds
@@ -331,7 +333,7 @@ class RefineLoop:
 
             yield CodeFound(code, run.rounds + 1, found.how, tuple(found.other_languages()))
 
-            if codeinfo.input_call(code) is not None:
+            if not opts.stdin_data and codeinfo.input_call(code) is not None:
                 text = self.prompts.reads_input.format(call=codeinfo.input_call(code))
                 yield CodeSkipped(code, "input", text)
                 run.seen[key] = None
@@ -509,7 +511,7 @@ class RefineLoop:
             if reply.stats.finish_reason == "cancelled":
                 break
             code = self._program(reply.text)
-            if code is None or codeinfo.reads_input(code):
+            if code is None or (not opts.stdin_data and codeinfo.reads_input(code)):
                 continue
             key = codeinfo.normalize(code)
             if key in seen:

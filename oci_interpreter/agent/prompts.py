@@ -106,6 +106,12 @@ class PromptSet:
     fix_need_code: str = (
         "Now apply that change and write the whole corrected file in one ```python block."
     )
+    piped_data: str = (
+        "\n\nData was piped to this command ({size}{cut}). It is the program's standard "
+        "input (read sys.stdin), and it is also in the file {name} in the current "
+        "directory. Its first lines:\n```\n{head}\n```"
+    )
+    """Appended to `oci run`'s task when data comes in on stdin."""
     fix_check_request: str = (
         "This script, {name}, runs, but the user says it does the wrong thing: "
         "{description}\n\n```python\n{code}\n```\n\n"

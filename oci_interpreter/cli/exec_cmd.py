@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
 from pathlib import Path
@@ -65,9 +66,17 @@ def exec_(
     err = err_console()
     say_containment(err, settings)
     live = None if as_json else LiveOutput(sys.stdout, sys.stderr)
-    result = run_program(code=code, path=path, args=args or [], cwd=workdir, limits=limits,
-                 sandbox=settings.sandbox, python=settings.python, on_output=live,
-                 filename="<stdin>" if code is not None else None)
+    from oci_interpreter.cli.piped import MAX_PIPED_BYTES, piped_data
+
+    # `echo Bob | oci exec inp.py`: what is piped in is the script's stdin.
+    with piped_data() if path is not None else contextlib.nullcontext() as piped:
+        if piped is not None and piped.cut:
+            err.print(f"[yellow]stdin: only the first {MAX_PIPED_BYTES // 2**20} MiB reach "
+                      "the script[/yellow]")
+        result = run_program(code=code, path=path, args=args or [], cwd=workdir,
+                             limits=limits, sandbox=settings.sandbox, python=settings.python,
+                             on_output=live, filename="<stdin>" if code is not None else None,
+                             stdin_file=piped.path if piped is not None else None)
     if as_json:
         sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
         sys.stdout.flush()

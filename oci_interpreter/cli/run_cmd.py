@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -94,10 +96,13 @@ def run(
     2 usage error, 130 interrupted. Deterministic by default (temperature 0, fixed seed).
     """
     from oci_interpreter.agent.execute import ProgramExecutor
+    from oci_interpreter.agent.prompts import for_family
     from oci_interpreter.agent.solve import loop_options, solve
     from oci_interpreter.cli.common import prepare_backend, say_containment
+    from oci_interpreter.cli.piped import MAX_PIPED_BYTES, describe, piped_data
     from oci_interpreter.core.config import load_settings
     from oci_interpreter.sandbox.limits import Limits
+    from oci_interpreter.sandbox.runner import resolve_workdir
     from oci_interpreter.ui.console import err_console
     from oci_interpreter.ui.loop_view import LoopView, is_terminal, print_run_outcome
 
@@ -105,19 +110,33 @@ def run(
     if as_json and print_code:
         raise UsageError("--json and --code cannot be combined", "Pick one.")
     settings = load_settings(flags).settings
-    executor = ProgramExecutor(working_dir(cwd), Limits.from_settings(settings),
-                               sandbox=settings.sandbox, python=settings.python,
-                               check_answers=True)
+    workdir = resolve_workdir(working_dir(cwd), Limits.from_settings(settings))
     err = err_console()
-    say_containment(err, settings)
-    backend = prepare_backend(err, settings)
-    show = is_terminal(sys.stderr) if progress is None else progress
-    view = LoopView(err, rounds=settings.rounds) if show else None
-    try:
-        outcome = solve(backend, executor, text, loop_options(settings), on_event=view,
-                        on_output=view.output if view else None)
-    finally:
-        backend.close()
+    # The task came from the argument or -f: what is piped in is data for the program.
+    with piped_data(workdir) if task != "-" else contextlib.nullcontext() as piped:
+        executor = ProgramExecutor(workdir, Limits.from_settings(settings),
+                                   sandbox=settings.sandbox, python=settings.python,
+                                   check_answers=True,
+                                   stdin_file=piped.path if piped is not None else None)
+        say_containment(err, settings)
+        backend = prepare_backend(err, settings)
+        show = is_terminal(sys.stderr) if progress is None else progress
+        view = LoopView(err, rounds=settings.rounds) if show else None
+        options = loop_options(settings)
+        if piped is not None:
+            prompts = for_family(backend.info.family)
+            cut = f"; only the first {MAX_PIPED_BYTES // 2**20} MiB" if piped.cut else ""
+            text += prompts.piped_data.format(size=describe(piped), cut=cut,
+                                              name=piped.path.name, head=piped.head())
+            options = replace(options, stdin_data=True)
+            if piped.cut:
+                err.print(f"[yellow]stdin: only the first {MAX_PIPED_BYTES // 2**20} MiB "
+                          "reach the program[/yellow]")
+        try:
+            outcome = solve(backend, executor, text, options, on_event=view,
+                            on_output=view.output if view else None)
+        finally:
+            backend.close()
     if view is not None:
         print_run_outcome(err, outcome.stopped)
     stopped = outcome.stopped

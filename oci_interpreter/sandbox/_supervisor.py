@@ -375,7 +375,20 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
     except OSError:
         pass
     workdir = cfg["cwd"]
-    sys.stdin = _ClosedStdin(status_fd)
+    if cfg.get("stdin_file"):
+        # Data piped to oci: the program's stdin (and its children's), read from a file.
+        try:
+            fd = os.open(cfg["stdin_file"], os.O_RDONLY)
+            os.dup2(fd, 0)
+            os.close(fd)
+            import io
+
+            sys.stdin = io.TextIOWrapper(io.FileIO(0, "r", closefd=False), encoding="utf-8",
+                                         errors="replace")
+        except OSError:
+            sys.stdin = _ClosedStdin(status_fd)
+    else:
+        sys.stdin = _ClosedStdin(status_fd)
     if cfg.get("plots", True):
         _install_plots(status_fd, workdir)
     import site  # the supervisor started without site-packages, as ``python -S``

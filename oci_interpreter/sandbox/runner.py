@@ -202,6 +202,8 @@ class Sandboxed:
         if cfg.get("path"):
             needed.add(str(Path(cfg["path"])))  # a script outside the working directory:
             # the file alone (its directory may be /tmp, with other programs' sockets)
+        if cfg.get("stdin_file"):
+            needed.add(str(cfg["stdin_file"]))  # piped data, read-only
         readable = [Path(p) for p in sorted(needed)]
         writable = [home]
         protected = workspace.protected(workdir, before or workspace.scan(workdir))
@@ -652,18 +654,22 @@ def run_program(*, code: str | None = None, path: Path | str | None = None,
         args: Iterable[str] = (), cwd: Path | str | None = None,
         limits: Limits | None = None, sandbox: str = "auto", python: str | None = None,
         on_output: OutputCallback | None = None, filename: str | None = None,
-        trace_lines: bool = False) -> ExecResult:
+        trace_lines: bool = False, stdin_file: Path | str | None = None) -> ExecResult:
     """Run a file or a code string in a fresh, contained process and wait for it.
 
     Never raises for the program's failure (that is in the result); raises
     :class:`SandboxError` only when the sandbox itself cannot run it. ``trace_lines``: the
     result's ``lines_run`` says which lines of the file (or of the code) ran.
+    ``stdin_file``: the program's standard input (data piped to oci); otherwise stdin is
+    closed and reading it gives end-of-file at once.
     """
     if (code is None) == (path is None):
         raise ValueError("give exactly one of code= or path=")
     limits = limits or Limits()
     workdir = resolve_workdir(cwd, limits)
     cfg: dict[str, Any] = {"args": list(args)}
+    if stdin_file is not None:
+        cfg["stdin_file"] = str(Path(stdin_file).resolve())
     if path is not None:
         script = Path(path).resolve()
         if not script.is_file():

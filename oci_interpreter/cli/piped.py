@@ -1,0 +1,91 @@
+"""Data piped to a command whose task (or script) comes from elsewhere: the program's stdin.
+
+`cat data.csv | oci run "sum the second column"`: the task is the argument, so stdin is
+data. It is read once (bounded), kept in a file the program reads as its standard input
+(and, for `oci run`, by name in the working directory), and removed when the command ends.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+MAX_PIPED_BYTES = 64 * 1024 * 1024
+"""More than this is cut (and the command says so): a program's input, not a data lake."""
+
+
+def stdin_is_data() -> bool:
+    """Stdin is a pipe or a file (not a terminal, not /dev/null, not missing)."""
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError, TypeError):
+        return False
+    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
+
+
+@dataclass(frozen=True)
+class PipedData:
+    path: Path
+    size: int
+    """Bytes kept."""
+    cut: bool
+    """More came than :data:`MAX_PIPED_BYTES`; the rest was dropped."""
+
+    def head(self, lines: int = 5, width: int = 200) -> str:
+        with self.path.open("rb") as fh:
+            raw = fh.read(4096)
+        text = raw.decode("utf-8", "replace").splitlines()[:lines]
+        return "\n".join(line[:width] for line in text)
+
+
+def _human(n: int) -> str:
+    for unit in ("bytes", "KB", "MB"):
+        if n < 1000 or unit == "MB":
+            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1000  # type: ignore[assignment]
+    return str(n)  # pragma: no cover
+
+
+@contextlib.contextmanager
+def piped_data(directory: Path | None = None, *,
+               name: str = "stdin.txt") -> Iterator[PipedData | None]:
+    """Read stdin (when it is data) into a new file -- in ``directory`` under a name no
+    file there has (``stdin.txt``, ``stdin-1.txt``, ...), else a temporary file -- and
+    remove it afterwards. None when nothing was piped."""
+    if not stdin_is_data():
+        yield None
+        return
+    data = sys.stdin.buffer.read(MAX_PIPED_BYTES + 1)
+    if not data:
+        yield None
+        return
+    cut = len(data) > MAX_PIPED_BYTES
+    data = data[:MAX_PIPED_BYTES]
+    if directory is not None:
+        stem, dot, ext = name.partition(".")
+        path = directory / name
+        n = 0
+        while path.exists():
+            n += 1
+            path = directory / f"{stem}-{n}{dot}{ext}"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    else:
+        fd, tmp = tempfile.mkstemp(prefix="oci-stdin-", suffix=".txt")
+        path = Path(tmp)
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        yield PipedData(path, len(data), cut)
+    finally:
+        with contextlib.suppress(OSError):
+            path.unlink()
+
+
+def describe(piped: PipedData) -> str:
+    return _human(piped.size)
