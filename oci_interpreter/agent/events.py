@@ -17,6 +17,7 @@ StopReason = Literal[
     "repeated",    # the model kept proposing a program that had already run
     "refused",     # the user declined to run the program
     "cancelled",   # Ctrl-C
+    "max_time",    # the overall time limit (--max-time) ran out
 ]
 
 STOP_TEXT: dict[str, str] = {
@@ -27,6 +28,7 @@ STOP_TEXT: dict[str, str] = {
     "repeated": "the model repeated a program it had already run",
     "refused": "the program was not run",
     "cancelled": "interrupted",
+    "max_time": "ran out of time (--max-time)",
 }
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ast
 import re
+import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -101,6 +102,8 @@ class LoopOptions:
     accept_silent: bool = False
     """A clean run that printed nothing counts as a success (``oci fix``: scripts may be
     silent); otherwise the model is told to print its result."""
+    max_seconds: float = 0.0
+    """The whole run at most this long (0: no limit); the loop stops with ``max_time``."""
     stdin_data: bool = False
     """Data was piped to the command and is the program's stdin: reading it is fine."""
     stop_after_code: bool = True
@@ -180,6 +183,7 @@ class RefineLoop:
         self.totals = Totals()
         self.history: list[Message] = []
         """The conversation as the model last saw it (plus its last reply)."""
+        self._timed_out = False
         self._prepare: Callable[[str], str] | None = None
 
     def _passed(self, status: str) -> bool:
@@ -299,6 +303,23 @@ class RefineLoop:
 
     def run(self, task: Task) -> Iterator[Event]:
         """Drive the loop for ``task``; yields events, the last one :class:`Stopped`."""
+        timer = None
+        if self.options.max_seconds > 0:
+            # The overall limit: a reply stops within a token, then the loop stops.
+            timer = threading.Timer(self.options.max_seconds, self._out_of_time)
+            timer.daemon = True
+            timer.start()
+        try:
+            yield from self._run(task)
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _out_of_time(self) -> None:
+        self._timed_out = True
+        self.cancel.cancel()
+
+    def _run(self, task: Task) -> Iterator[Event]:
         opts = self.options
         self._prepare = task.prepare
         run = _Run(messages=list(task.messages))
@@ -361,6 +382,8 @@ class RefineLoop:
                 return
 
     def _stop(self, run: _Run, reason: StopReason, success: bool, extra: str = "") -> Stopped:
+        if reason == "cancelled" and self._timed_out:
+            reason = "max_time"
         clean = run.clean
         best = clean if (success and clean is not None) else run.last
         return Stopped(

@@ -26,7 +26,7 @@ def loop_options(settings: Settings, base: LoopOptions | None = None) -> LoopOpt
     return replace(
         base or LoopOptions(), max_rounds=settings.rounds,
         strategy=settings.strategy,  # type: ignore[arg-type]
-        candidates=settings.candidates,
+        candidates=settings.candidates, max_seconds=settings.max_time,
         generation=GenerationOptions(temperature=settings.temperature, seed=settings.seed,
                                      max_tokens=settings.max_tokens),
     )

@@ -84,6 +84,8 @@ class ModelInfo:
     chat_format: str
     family: str = "auto"
     """Model family (``deepseek-coder``, ``qwen``, ``auto``): picks the prompt set."""
+    note: str = ""
+    """Something the user should know about how it runs (fewer threads: busy cores)."""
 
 
 @runtime_checkable

@@ -112,6 +112,39 @@ def physical_cores() -> int:
     return max(1, min(physical, usable))
 
 
+def busy_cores(sample_s: float = 0.15) -> int:
+    """Cores other work keeps busy right now: the smaller of the 1-minute load average and
+    the CPU use over a short sample (the load average lags; a sample alone is noisy)."""
+    import psutil
+
+    logical = psutil.cpu_count() or os.cpu_count() or 1
+    try:
+        load = os.getloadavg()[0]
+    except (OSError, AttributeError):  # pragma: no cover - Windows
+        load = float(logical)
+    now = psutil.cpu_percent(interval=sample_s) / 100 * logical
+    return max(0, int(min(load, now) + 0.5))
+
+
+def choose_threads(setting: int, gpu_layers: int) -> tuple[int, str]:
+    """Threads for llama.cpp, and a note when fewer than the cores were chosen.
+
+    llama.cpp's threads spin while they wait for each other: with more threads than free
+    cores, generation collapses (0.7 instead of 48 tokens/s, measured on 2 cores with
+    another process busy). So with ``threads = 0`` oci takes the physical cores that are
+    free at start; ``--threads N`` forces N."""
+    cores = physical_cores()
+    if setting > 0:
+        return setting, ""
+    if gpu_layers != 0:  # the GPU does the work; the CPU threads mostly wait
+        return cores, ""
+    free = max(1, cores - busy_cores())
+    if free >= cores:
+        return cores, ""
+    return free, (f"using {free} of {cores} cores: the others are busy "
+                  "(--threads N chooses)")
+
+
 def gpu_offload_supported() -> bool:
     return bool(_llama_cpp().llama_supports_gpu_offload())
 
@@ -156,7 +189,7 @@ class LlamaBackend:
 
         n_ctx_train = header.context_length or settings.n_ctx
         n_ctx = min(settings.n_ctx, n_ctx_train)
-        threads = settings.threads or physical_cores()
+        threads, threads_note = choose_threads(settings.threads, gpu)
 
         from llama_cpp import Llama
 
@@ -214,6 +247,7 @@ class LlamaBackend:
             threads=threads,
             chat_format=chat_format,
             family="deepseek-coder" if "deepseek" in chat_format else family,
+            note=threads_note,
         )
 
     # --- prompt -----------------------------------------------------------------------

@@ -27,4 +27,7 @@ def prepare_backend(err: Console, settings: Settings) -> Backend:
     from oci_interpreter.ui.progress import byte_progress
 
     with byte_progress(err, "preparing model") as bar:
-        return load_backend(settings, bar)
+        backend = load_backend(settings, bar)
+    if backend.info.note:
+        err.print(f"[yellow]{backend.info.note}[/yellow]", highlight=False)
+    return backend

@@ -22,7 +22,7 @@ MODEL = ("model", "base_url", "server_model", "n_ctx", "threads", "gpu_layers",
 SANDBOX = ("timeout", "cpu_time", "memory", "max_processes", "max_file_size",
            "max_open_files", "max_output", "allow_network", "allow_home", "sandbox", "python")
 """The sandbox's limits (every command that runs code)."""
-LOOP = ("rounds", "strategy", "candidates")
+LOOP = ("rounds", "strategy", "candidates", "max_time")
 """The refine loop of `oci run` and `oci fix` (`oci chat` takes chat_rounds as --rounds)."""
 
 _PANELS = {MODEL: "Model", SANDBOX: "Sandbox", LOOP: "Refine loop"}

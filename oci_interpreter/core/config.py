@@ -196,6 +196,12 @@ class Settings:
         help="programs tried per failed round (extra ones sampled)",
         flags=("--candidates",),
     )
+    max_time: float = setting(
+        0.0,
+        help="seconds `oci run` or `oci fix` may take in all (model and programs); 0 = no limit",
+        flags=("--max-time",),
+        shown="no limit",
+    )
 
     # `oci chat` (see docs/usage.md).
     chat_rounds: int = setting(
@@ -369,6 +375,8 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("api_key_env", "name an environment variable, e.g. OCI_API_KEY")
     if s.cpu_time < 0:
         raise bad("cpu_time", "use 0 for timeout + 1, or a number of seconds")
+    if s.max_time < 0:
+        raise bad("max_time", "use 0 for no limit, or a number of seconds")
     if s.rounds < 1:
         raise bad("rounds", "must be at least 1")
     if s.strategy not in ("conversation", "fresh"):
