@@ -139,3 +139,25 @@ def test_models_pull_small_then_list_and_info(capsys: pytest.CaptureFixture[str]
     assert info["complete"] is True
     assert "<|im_start|>" in info["chat_template"]
     assert info["special_tokens"]["eos"].startswith("<|im_end|>")
+
+
+@pytest.mark.parametrize(("flag", "value", "says"), [
+    ("--timeout", "-1", "must be more than 0"),
+    ("--memory", "lots", "write a size such as 512M"),
+    ("--memory", "-5M", "write a size such as 512M"),
+    ("--memory", "1K", "at least 32M"),
+    ("--max-output", "0", "write a size"),
+    ("--sandbox", "docker", "use auto, bwrap, unshare or none"),
+    ("--max-processes", "0", "at least 1"),
+    ("--max-time", "-3", "no limit"),
+])
+def test_every_bad_flag_value_is_a_usage_error(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path, flag: str, value: str,
+                                               says: str) -> None:
+    script = tmp_path / "s.py"
+    script.write_text("print(1)\n")
+    command = ["run", "x"] if flag == "--max-time" else ["exec", str(script)]
+    code, _out, err = run(capsys, *command, flag, value)
+    assert code == 2, err
+    assert err.startswith(f"oci: {flag} ") and says in err
+    assert len(err.strip().splitlines()) == 1

@@ -77,10 +77,13 @@ def list_models(
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
         return
+    import sys
+
     from rich.table import Table
 
     from oci_interpreter.ui.console import make_console
 
+    piped = not sys.stdout.isatty()
     table = Table(box=None, pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("model", no_wrap=True)
@@ -101,6 +104,10 @@ def list_models(
         mark = "[bold]*[/bold]" if r["default"] else ""
         table.add_row(mark, name, approx + format_decimal(r["size_bytes"]), where)
     console = make_console()
+    if piped:  # whole lines for grep and friends: nothing folded mid-path
+        table.columns[-1].overflow = "ignore"
+        table.columns[-1].no_wrap = True
+        console.width = 10_000
     console.print(table)
     console.print(f"[dim]{default_line}[/dim]", highlight=False)
     console.print("[dim]Get one with `oci models pull NAME[:QUANT]`; "

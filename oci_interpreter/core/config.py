@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from oci_interpreter.core import paths
-from oci_interpreter.core.errors import ConfigError
+from oci_interpreter.core.errors import ConfigError, UsageError
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -289,6 +289,8 @@ def coerce(name: str, value: Any, origin: str) -> Any:
             return text or None
     except (TypeError, ValueError):
         expected = kind.replace(" | None", "")
+        if origin.startswith("option "):
+            raise UsageError(f"{_flag(name)} {value}: not a valid {expected}") from None
         raise ConfigError(
             f"{origin}: {name} = {value!r} is not a valid {expected}",
             "Fix the value, or remove it to use the default.",
@@ -351,9 +353,17 @@ def load_settings(
     return LoadedSettings(settings=settings, sources=sources, config_path=path)
 
 
+def _flag(name: str) -> str:
+    flags = describe(name)["flags"]
+    return str(flags[0]).split("/")[0] if flags else f"--{name.replace('_', '-')}"
+
+
 def _validate(s: Settings, sources: Mapping[str, str]) -> None:
-    def bad(name: str, why: str) -> ConfigError:
-        return ConfigError(f"{name} = {getattr(s, name)!r} from {sources[name]}: {why}")
+    def bad(name: str, why: str) -> ConfigError | UsageError:
+        value = getattr(s, name)
+        if sources[name] == "command line":  # a bad flag value is a usage error (exit 2)
+            return UsageError(f"{_flag(name)} {value}: {why}")
+        return ConfigError(f"{name} = {value!r} from {sources[name]}: {why}")
 
     if s.n_ctx < 256:
         raise bad("n_ctx", "the context must be at least 256 tokens")
@@ -396,3 +406,16 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
     for name in ("memory", "max_file_size", "max_output"):
         if parse_size(getattr(s, name)) is None:
             raise bad(name, "write a size such as 512M or 1G")
+    from oci_interpreter.core.sizes import KiB, MiB
+
+    least = {"memory": 32 * MiB, "max_output": KiB, "max_file_size": 1}
+    for name, minimum in least.items():
+        size = parse_size(getattr(s, name)) or 0
+        if size < minimum:
+            raise bad(name, f"must be at least {minimum // MiB}M" if minimum >= MiB
+                      else f"must be at least {minimum // KiB}K" if minimum >= KiB
+                      else "must be more than 0")
+    if s.max_processes < 1:
+        raise bad("max_processes", "must be at least 1")
+    if s.max_open_files < 16:
+        raise bad("max_open_files", "must be at least 16")

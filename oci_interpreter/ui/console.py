@@ -30,9 +30,16 @@ def sanitize(text: str) -> str:
 
 
 def make_console(file: TextIO | None = None, stderr: bool = False) -> Console:
-    """A Rich console; honours NO_COLOR, TERM=dumb and narrow terminals by itself."""
+    """A Rich console; honours NO_COLOR, TERM=dumb and narrow terminals by itself. Not on
+    a terminal (a pipe, a file, a log), lines are not wrapped: a one-line message stays
+    one line for whoever reads it (panels and tables keep their width)."""
+    target = file if file is not None else (sys.stderr if stderr else sys.stdout)
+    try:
+        terminal = target.isatty()
+    except (AttributeError, ValueError):
+        terminal = False
     return Console(file=file, stderr=stderr and file is None, highlight=False,
-                   soft_wrap=False, emoji=False)
+                   soft_wrap=not terminal, emoji=False)
 
 
 def err_console() -> Console:
