@@ -487,3 +487,19 @@ def test_fix_in_the_chat_refuses_silencing_and_writes_nothing(kernel: Kernel,
     assert status == 0
     assert "refused" in text and "could not fix r.py" in text
     assert (tmp_path / "r.py").read_text() == broken
+
+
+def test_save_into_a_missing_directory_is_refused(tmp_path: Path) -> None:
+    from oci_interpreter.backend.fake import FakeBackend as Fake
+
+    class NoKernel:
+        workdir = tmp_path
+
+    target = tmp_path / "nowhere" / "x.json"
+    out = io.StringIO()
+    console = make_console(file=out)
+    app = ChatApp(Fake([]), NoKernel(), console, ListReader([f"/save {target}", "/exit"]),  # type: ignore[arg-type]
+                  ChatOptions())
+    app.interact()
+    assert "no such directory" in out.getvalue()
+    assert not (tmp_path / "nowhere").exists()

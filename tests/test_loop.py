@@ -332,7 +332,7 @@ def test_a_reply_stuck_in_a_loop_is_cut_and_said(tmp_path: Path) -> None:
 @pytest.mark.spawns
 def test_the_overall_time_limit_stops_the_loop(tmp_path: Path) -> None:
     slow = py("import time\ntime.sleep(1.0)\nraise ValueError('again')")
-    events, stopped, _ = drive([slow, py("print(1)"), "1"], tmp_path,
+    _events, stopped, _ = drive([slow, py("print(1)"), "1"], tmp_path,
                                options=LoopOptions(max_seconds=0.5))
     assert stopped.reason == "max_time" and not stopped.success
     assert "--max-time" in stopped.message

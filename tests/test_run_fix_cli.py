@@ -385,3 +385,30 @@ def test_piped_data_reaches_the_script_of_oci_exec(tmp_path: Path, oci_bin: str)
     quiet = subprocess.run([oci_bin, "exec", "inp.py"], capture_output=True, text=True,
                            timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)
     assert quiet.returncode == 1 and "EOFError" in quiet.stderr  # nothing piped: no input
+
+
+@pytest.mark.spawns
+def test_fix_of_a_script_in_a_subdirectory_names_it_as_given(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    sub = tmp_path / "sub"
+    sub.mkdir()
+    script = sub / "s.py"
+    script.write_text("total = 1\nprint(totl)\n")
+    model = fake(tmp_path, "```python\ntotal = 1\nprint(total)\n```")
+    code, out, err = oci(capsys, "fix", "sub/s.py", "--yes", "--model", model)
+    assert code == 0, err
+    assert out.startswith("--- a/sub/s.py\n+++ b/sub/s.py\n")  # patch -p1 applies it
+    assert "sub/s.py.orig" in " ".join(err.split())
+
+
+@pytest.mark.spawns
+def test_fix_refuses_to_write_a_read_only_file(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    script = tmp_path / "ro.py"
+    script.write_text("total = 1\nprint(totl)\n")
+    script.chmod(0o444)
+    model = fake(tmp_path, "```python\ntotal = 1\nprint(total)\n```")
+    code, _out, err = oci(capsys, "fix", str(script), "--yes", "--model", model)
+    assert code == 2 and "read-only" in err and "nothing written" in err
+    assert script.read_text() == "total = 1\nprint(totl)\n"
+    assert not (tmp_path / "ro.py.orig").exists()

@@ -336,9 +336,12 @@ class FixJob:
     model, write the result back. Each step returns what the command renders."""
 
     def __init__(self, path: Path, args: list[str], settings: Settings, *,
-                 test: str | None = None, max_bytes: int = 512 * 1024) -> None:
+                 test: str | None = None, max_bytes: int = 512 * 1024,
+                 label: str | None = None) -> None:
         from oci_interpreter.core.sourcefile import read_source
 
+        self.label = label or path.name
+        """The file as the user named it (diff headers: ``a/sub/x.py``)."""
         self.settings = settings
         self.source = read_source(path, max_bytes=max_bytes)
         self.test = test
@@ -433,7 +436,7 @@ class FixJob:
             else:
                 outcome.verified_by = "runs_cleanly"
         if outcome.code is not None:
-            outcome.diff = unified_diff(self.source, outcome.code)
+            outcome.diff = unified_diff(self.source, outcome.code, label=self.label)
         if outcome.fixed and outcome.diff:
             outcome.git = git_status(self.source.path)
         return outcome

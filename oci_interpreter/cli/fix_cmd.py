@@ -81,7 +81,7 @@ def fix(
     description = _description(message)
     settings = load_settings(flags).settings
     job = FixJob(file.expanduser().absolute(), list(args or []), settings, test=test,
-                 max_bytes=MAX_FILE_BYTES)
+                 max_bytes=MAX_FILE_BYTES, label=_label(file))
     err = err_console()
     say_containment(err, settings)
     show = is_terminal(sys.stderr) if progress is None else progress
@@ -155,7 +155,8 @@ def fix(
     if write:
         job.write(outcome, backup=not no_backup)
         if not as_json:
-            kept = f" (the original is in {outcome.backup.name})" if outcome.backup else ""
+            kept = (f" (the original is in {_label(outcome.backup)})" if outcome.backup
+                    else "")
             head = "fixed" if verified else "wrote the change to"
             err.print(f"{mark} {head} {_escape(str(file))}{_escape(kept)}: "
                       f"{_escape(evidence(outcome))}.", highlight=False)
@@ -168,6 +169,16 @@ def fix(
         _print_json(outcome.to_dict())
     if not verified:
         raise SystemExit(int(ExitStatus.UNVERIFIED))
+
+
+def _label(path: Path) -> str:
+    """A path as the user would write it: relative to the current directory when inside
+    it (``sub/x.py``), else as given."""
+    absolute = path.expanduser().absolute()
+    try:
+        return str(absolute.relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
 
 
 def _description(message: str | None) -> str | None:

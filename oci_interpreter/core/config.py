@@ -121,7 +121,7 @@ class Settings:
     # The sandbox that runs model-written code (see docs/security.md).
     timeout: float = setting(
         30.0,
-        help="wall-clock seconds per program run or kernel cell",
+        help="wall-clock seconds per program (in the chat: per program it runs)",
         flags=("--timeout",),
     )
     cpu_time: float = setting(

@@ -202,11 +202,14 @@ def read_source(path: str | Path, *, max_bytes: int | None = None) -> SourceFile
     )
 
 
-def unified_diff(old: SourceFile, new_text: str, *, context: int = 3) -> str:
-    """A unified diff (``--- a/NAME`` ``+++ b/NAME``) of the file and the text ``write_back``
-    would write for ``new_text``; ``""`` when they are the same. A last line without a
-    newline is marked ``\\ No newline at end of file``, as git does."""
-    name = old.path.name
+def unified_diff(old: SourceFile, new_text: str, *, context: int = 3,
+                 label: str | None = None) -> str:
+    """A unified diff (``--- a/LABEL`` ``+++ b/LABEL``; the file's name by default, the
+    path as the user gave it where the caller knows it, so ``patch -p1`` applies it) of the
+    file and the text ``write_back`` would write for ``new_text``; ``""`` when they are the
+    same. A last line without a newline is marked ``\\ No newline at end of file``, as git
+    does."""
+    name = label or old.path.name
     new = old.conform(new_text)
     if new == old.text:
         return ""
@@ -237,6 +240,10 @@ def write_back(src: SourceFile, new_text: str, *, backup: bool = True) -> Path |
     if data == current:
         return None
     mode = stat.S_IMODE(st.st_mode)
+    if not mode & stat.S_IWUSR:  # root could write it anyway: the mode says not to
+        raise UsageError(
+            f"{path} is read-only (mode {mode:o}); nothing written",
+            f"Make it writable (chmod u+w {path}) and run again, or take the diff (--diff).")
     backup_path: Path | None = None
     tmp: Path | None = None
     replaced = False

@@ -445,9 +445,13 @@ class ChatApp:
         self._autosave()
 
     def _save(self, arg: str) -> None:
-        path = Path(arg) if arg else self.options.autosave
+        path = Path(arg).expanduser() if arg else self.options.autosave
         if path is None:
             self.console.print(Text("say where: /save PATH.json", style="yellow"))
+            return
+        if arg and not path.parent.is_dir():
+            self.console.print(Text(f"cannot save to {path}: no such directory "
+                                    f"{path.parent}", style="red"))
             return
         try:
             saved = self.session.save(path)
