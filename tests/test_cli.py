@@ -161,3 +161,16 @@ def test_every_bad_flag_value_is_a_usage_error(capsys: pytest.CaptureFixture[str
     assert code == 2, err
     assert err.startswith(f"oci: {flag} ") and says in err
     assert len(err.strip().splitlines()) == 1
+
+
+def test_models_info_reads_and_never_writes(capsys: pytest.CaptureFixture[str],
+                                            oci_home: Path) -> None:
+    from oci_interpreter.core import catalog, store
+
+    if not store.embedded_installed(catalog.lookup("default")):
+        pytest.skip("needs the model extra installed")
+    code, out, _ = run(capsys, "models", "info", "default", "--json")
+    info = json.loads(out)
+    assert code == 0 and info["architecture"] == "qwen2" and info["complete"] is None
+    assert info["path"].startswith("not assembled yet")
+    assert not (oci_home / "models").exists() or not any((oci_home / "models").iterdir())

@@ -144,25 +144,30 @@ def info(
     template: Annotated[bool, typer.Option("--template", help="Print the whole chat template.")]
     = False,
 ) -> None:
-    """Show a GGUF file's metadata: architecture, quantization, parameters, context, template."""
-    from oci_interpreter.core import gguf_meta
-    from oci_interpreter.core.store import resolve_model
+    """Show a GGUF file's metadata: architecture, quantization, parameters, context, template.
 
-    resolved = resolve_model(model)
-    header = gguf_meta.read_header(resolved.path)
-    complete = True
-    try:
-        gguf_meta.check_complete(header)
-    except Exception:
-        complete = False
+    It only reads: an embedded model not assembled yet is read from its first installed
+    chunk (the header is at the start of the file), not assembled."""
+    from oci_interpreter.core import gguf_meta
+    from oci_interpreter.core.store import header_source
+
+    source, assembled = header_source(model)
+    header = gguf_meta.read_header(source)
+    complete: bool | None = None
+    if assembled:
+        complete = True
+        try:
+            gguf_meta.check_complete(header)
+        except Exception:
+            complete = False
     data: dict[str, Any] = {
         "name": header.name,
-        "path": str(resolved.path),
+        "path": str(source) if assembled else f"not assembled yet (read from {source})",
         "architecture": header.architecture,
         "quantization": header.quantization,
         "parameters": header.n_parameters,
         "context_length": header.context_length,
-        "file_size": header.file_size,
+        "file_size": header.file_size if assembled else header.expected_size(),
         "complete": complete,
         "gguf_version": header.version,
         "special_tokens": header.special_tokens(),
@@ -193,6 +198,8 @@ def info(
             value = format_decimal(value)
         elif key == "special_tokens":
             value = ", ".join(f"{k}={v}" for k, v in value.items()) or "none"
+        elif key == "complete" and value is None:
+            value = "assembled and verified on first use"
         elif key == "complete" and not value:
             value = "NO: truncated (delete and fetch again)"
         table.add_row(key.replace("_", " "), str(value))

@@ -263,6 +263,25 @@ def assemble_embedded(model: CatalogModel | None = None,
     return final
 
 
+def header_source(spec: str) -> tuple[Path, bool]:
+    """Where to read a model's GGUF header without writing anything: the file (a path, or
+    a catalog model in the store; True), or an embedded model's first installed chunk
+    (False: not assembled yet). Raises what :func:`resolve_model` would for the rest."""
+    from oci_interpreter.core.catalog import lookup, split_spec
+
+    if looks_like_path(spec) or Path(spec).expanduser().is_file():
+        return resolve_model(spec).path, True
+    name, quant = split_spec(spec)
+    model = lookup(name)
+    mf = model.file_for(quant)
+    path = store_path(mf)
+    if path.is_file():
+        return path, True
+    if model.embedded:
+        return _chunk_paths(model, mf)[0], False
+    return resolve_model(spec).path, True  # says how to download it
+
+
 # --- choosing the model -----------------------------------------------------------------
 
 
