@@ -174,3 +174,13 @@ def test_models_info_reads_and_never_writes(capsys: pytest.CaptureFixture[str],
     assert code == 0 and info["architecture"] == "qwen2" and info["complete"] is None
     assert info["path"].startswith("not assembled yet")
     assert not (oci_home / "models").exists() or not any((oci_home / "models").iterdir())
+
+
+def test_config_show_names_the_model_in_use_and_a_missing_file(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "config", "show", "--json")
+    data = json.loads(out)
+    assert code == 0 and data["config_file_exists"] is False
+    assert data["model_in_use"]["value"] in (None, "qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b")
+    code, out, _ = run(capsys, "config", "show")
+    assert "(does not exist yet)" in out

@@ -45,6 +45,7 @@ def test_bool_env_values() -> None:
     [
         ("n_ctx = [", {}, "not valid TOML"),
         ("colour = 1", {}, "unknown setting 'colour'"),
+        ("n_ctxx = 1", {}, "unknown setting 'n_ctxx'.*Did you mean 'n_ctx'"),
         ('n_ctx = "big"', {}, "n_ctx = 'big' is not a valid int"),
         ("", {"OCI_THREADS": "many"}, "OCI_THREADS: threads = 'many'"),
         ("", {"OCI_TEMPERATURE": "9"}, "temperature"),

@@ -22,9 +22,13 @@ def show(
 
     loaded = load_settings()
     values = dataclasses.asdict(loaded.settings)
+    exists = loaded.config_path.is_file()
+    model, model_from = _model_in_use(loaded.settings.model, loaded.sources["model"])
     if as_json:
         typer.echo(json.dumps({
             "config_file": str(loaded.config_path),
+            "config_file_exists": exists,
+            "model_in_use": {"value": model, "source": model_from},
             "settings": {k: {"value": v, "source": loaded.sources[k]} for k, v in values.items()},
         }, indent=2))
         return
@@ -32,14 +36,31 @@ def show(
 
     from oci_interpreter.ui.console import make_console
 
-    table = Table(title=f"config file: {loaded.config_path}", title_justify="left",
-                  box=None, pad_edge=False)
+    title = f"config file: {loaded.config_path}" + ("" if exists else " (does not exist yet)")
+    table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     table.add_column("setting")
     table.add_column("value")
     table.add_column("from")
     for name, value in values.items():
+        if name == "model" and value is None:
+            table.add_row(name, model or "", model_from)
+            continue
         table.add_row(name, "" if value is None else str(value), loaded.sources[name])
     make_console().print(table)
+
+
+def _model_in_use(setting: str | None, source: str) -> tuple[str | None, str]:
+    """The model a command would load, and why (without loading or assembling it)."""
+    if setting:
+        return setting, source
+    from oci_interpreter.core.store import default_choice
+
+    choice = default_choice()
+    if choice is None:
+        return None, "none installed: pip install 'oci-interpreter[model]'"
+    why = ("the best model downloaded" if not choice.model.embedded
+           else "embedded, installed (larger first)")
+    return choice.model.name, f"default: {why}"
 
 
 @app.command("path")

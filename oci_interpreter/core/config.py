@@ -312,10 +312,12 @@ def read_config_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     unknown = sorted(set(data) - set(FIELD_NAMES))
     if unknown:
-        raise ConfigError(
-            f"config file {path}: unknown setting {unknown[0]!r}",
-            f"Known settings: {', '.join(FIELD_NAMES)}.",
-        )
+        import difflib
+
+        close = difflib.get_close_matches(unknown[0], FIELD_NAMES, n=1, cutoff=0.6)
+        hint = (f"Did you mean {close[0]!r}? " if close else "") + (
+            f"Known settings: {', '.join(FIELD_NAMES)}.")
+        raise ConfigError(f"config file {path}: unknown setting {unknown[0]!r}", hint)
     return data
 
 
