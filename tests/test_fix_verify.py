@@ -284,3 +284,18 @@ def test_oci_run_refuses_a_written_in_answer_then_accepts_a_computed_one(
     ends = [e for e in report["events"] if e["kind"] == "execution_end"]
     assert [e["rejected"] for e in ends] == ["constant_answer", ""]
     assert report["final_output"] == "115\n"
+
+
+@pytest.mark.spawns
+def test_a_test_command_that_ignores_the_file_is_named(capsys: pytest.CaptureFixture[str],
+                                                       tmp_path: Path,
+                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "s.py"
+    script.write_text("print(1)\n")
+    model = fake(tmp_path, *[whole(f"print({n})\n") for n in range(2, 9)])
+    code, _out, err = oci(capsys, "fix", str(script), "--test", "false", "--yes",
+                          "--candidates", "1", "--model", model)
+    err = " ".join(err.split())
+    assert code == 1
+    assert "failed the same way for every version" in err and "next:" in err

@@ -297,6 +297,8 @@ class FixOutcome:
     """Candidates that ran cleanly but were refused: round, candidate, kind, why."""
     check: str | None = None
     """The check written from the user's description (``-m``), when there was one."""
+    hint: str = ""
+    """When not fixed: what to try next, in a sentence."""
 
     @property
     def nothing_to_fix(self) -> bool:
@@ -323,6 +325,8 @@ class FixOutcome:
         if self.stopped is None:
             data.update(stop_reason="nothing_to_fix", message="nothing to fix")
             return data
+        if self.hint:
+            data["hint"] = self.hint
         data.update(rounds=self.stopped.rounds, stop_reason=self.stopped.reason,
                     message=self.stopped.message, stats=self.stopped.totals.to_dict(),
                     events=self.transcript)
@@ -426,6 +430,8 @@ class FixJob:
                              check=self.executor.check,
                              failing=[{"line": f.line, "function": f.function}
                                       for f in frames])
+        if not outcome.fixed:
+            outcome.hint = self._next_step(stopped, original, transcript)
         if outcome.fixed:
             if self.executor.check is not None:
                 outcome.verified_by = "check"
@@ -440,6 +446,20 @@ class FixJob:
         if outcome.fixed and outcome.diff:
             outcome.git = git_status(self.source.path)
         return outcome
+
+    def _next_step(self, stopped: Stopped, original: ExecResult,
+                   transcript: list[dict[str, Any]]) -> str:
+        """What to try after a repair that did not work."""
+        runs = [e["result"] for e in transcript if e.get("kind") == "execution_end"]
+        same = [r for r in runs
+                if (r.get("stdout"), r.get("stderr")) == (original.stdout, original.stderr)]
+        if self.test is not None and runs and len(same) == len(runs):
+            return (f"the --test command failed the same way for every version of "
+                    f"{self.label}: check that it tests this file (run it by hand)")
+        if stopped.reason == "max_time":
+            return "give it more time (--max-time) or try a smaller file"
+        return ("try more rounds (--rounds 5), a larger model (oci models list), or say what "
+                "is wrong with -m; --json shows every attempt")
 
     def _check_fits(self, backend: Backend, task: Task, file_tokens: int) -> None:
         need = backend.count_tokens(task.messages) + file_tokens + 64

@@ -136,6 +136,8 @@ def fix(
             message = outcome.stopped.message if outcome.stopped else "no fix"
             err.print(f"[bold red]✗[/bold red] could not fix {_escape(str(file))}: "
                       f"{_escape(message)}. The file is unchanged.", highlight=False)
+            if outcome.hint:
+                err.print(f"  next: {_escape(outcome.hint)}", style="dim", highlight=False)
         raise SystemExit(1)
     if not outcome.diff:
         if as_json:

@@ -153,7 +153,9 @@ def run(
         if not as_json:
             from rich.markup import escape
 
-            err.print(f"[bold red]oci:[/bold red] not solved: {escape(stopped.message)}",
+            err.print(f"[bold red]oci:[/bold red] not solved: {escape(stopped.message)}. "
+                      "Try more rounds (--rounds 5), a larger model (oci models list) or a "
+                      "more precise task; --json shows every attempt.",
                       highlight=False, markup=True)
         raise SystemExit(1)
 
