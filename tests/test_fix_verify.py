@@ -299,3 +299,18 @@ def test_a_test_command_that_ignores_the_file_is_named(capsys: pytest.CaptureFix
     err = " ".join(err.split())
     assert code == 1
     assert "failed the same way for every version" in err and "next:" in err
+
+
+def test_a_network_error_with_the_network_off_is_said_to_both() -> None:
+    from oci_interpreter.agent.feedback import format_result, needed_network
+    from oci_interpreter.agent.prompts import DEFAULT
+    from oci_interpreter.sandbox.limits import ExecResult
+
+    failed = ExecResult(exit_code=1, stdout="", network="off", duration_s=0.1,
+                        stderr="urllib.error.URLError: <urlopen error [Errno -3] Temporary "
+                               "failure in name resolution>\n", error="URLError: x")
+    assert needed_network(failed)
+    assert "--allow-network" in format_result(failed, DEFAULT, code="import urllib").text
+    allowed = ExecResult(exit_code=1, stdout="", network="on", stderr=failed.stderr,
+                         duration_s=0.1)
+    assert not needed_network(allowed)

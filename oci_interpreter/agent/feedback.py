@@ -92,6 +92,19 @@ class Feedback:
         return self.status != "failed"
 
 
+_NETWORK_ERROR = re.compile(
+    r"NameResolutionError|gaierror|Temporary failure in name resolution|Name or service not "
+    r"known|Network is unreachable|No route to host|getaddrinfo failed|URLError|"
+    r"ConnectionError|ConnectTimeout|Failed to establish a new connection|"
+    r"nodename nor servname")
+
+
+def needed_network(result: ExecResult) -> bool:
+    """The program failed reaching the network, in a sandbox whose network is off."""
+    return result.network == "off" and bool(
+        _NETWORK_ERROR.search(result.stderr) or _NETWORK_ERROR.search(result.stdout))
+
+
 def failure_reason(result: ExecResult, prompts: PromptSet | None = None) -> str:
     """One line for the model and the user: which limit or exception stopped the run."""
     if result.limit is not None:
@@ -141,7 +154,9 @@ def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
         parts.append(prompts.created_files.format(names=names))
     if not clean and (result.limit is not None or not stderr):
         parts.append(f"[{reason}]")
-    if not clean and code is not None and result.limit is None:
+    if needed_network(result):
+        parts.append(prompts.network_off)
+    elif not clean and code is not None and result.limit is None:
         advice = hint(stderr, code)
         if advice:
             parts.append(prompts.hint.format(advice=advice))

@@ -35,6 +35,11 @@ class PromptSet:
     )
     saved_figures: str = "(Saved figures: {names})"
     created_files: str = "(Created files: {names})"
+    network_off: str = (
+        "(The network is off where programs run: nothing can be downloaded or fetched. Do "
+        "not try again online; use data in the program or in local files. The user can "
+        "turn the network on with --allow-network.)"
+    )
     hint: str = "Hint: {advice}"
     """A one-sentence hint on what the error means (agent/hints.py chooses it)."""
     limit_advice: dict[str, str] = field(default_factory=lambda: {

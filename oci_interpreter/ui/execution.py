@@ -26,6 +26,11 @@ def status_text(result: ExecResult, cwd: Path | None = None) -> Text:
         text.append(" · output capped", style="yellow")
     if result.stdin_read:
         text.append(" · read stdin (there is none: it got end-of-file)", style="yellow")
+    from oci_interpreter.agent.feedback import needed_network
+
+    if needed_network(result):
+        text.append(" · it needed the network, which is off (--allow-network turns it on)",
+                    style="yellow")
     if result.state_lost:
         text.append(" · kernel restarted: variables are gone", style="yellow")
     def shown(path: str) -> str:
