@@ -149,7 +149,12 @@ def test_save_and_load_json_and_markdown(kernel: Kernel, tmp_path: Path) -> None
     assert f"saved to {saved}" in text
     data = json.loads(saved.read_text())
     assert data["format"] == "oci-session" and data["turns"][0]["request"] == "2+2"
-    assert "```python\nprint(2 + 2)\n```" in md.read_text() and "Four." in md.read_text()
+    transcript = md.read_text()
+    assert "```python\nprint(2 + 2)\n```" in transcript and "Four." in transcript
+    # faithful: the model's prose and code under the model, the result oci sent it
+    assert transcript.index("## You") < transcript.index("### Model") < transcript.index(
+        "### oci, to the model") < transcript.index("Four.")
+    assert "Plan." in transcript and "Execution result:" in transcript
 
     backend2 = FakeBackend(["Still four."])
     _, text2, _app2 = chat(backend2, kernel, [f"/load {saved}", "and now?", f"/load {md}",

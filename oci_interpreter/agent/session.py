@@ -249,15 +249,29 @@ class ChatSession:
         return cls.from_dict(data, str(path))
 
     def to_markdown(self) -> str:
+        """A faithful transcript: every message of every turn, in order -- what you wrote,
+        everything the model wrote (prose and code, a stopped reply as far as it got), and
+        what oci told the model (execution results, a program not run, your notes)."""
         lines = [f"# oci session ({self.model or 'model'}, "
                  f"{time.strftime('%Y-%m-%d %H:%M', time.localtime(self.created))})", ""]
-        for turn in self.turns:
+        ends = [t.start for t in self.turns[1:]] + [len(self.messages)]
+        for turn, end in zip(self.turns, ends, strict=True):
             lines += ["## You", "", turn.request.strip(), ""]
-            for code, output in zip(turn.code, turn.outputs, strict=False):
-                lines += ["```python", code.rstrip(), "```", "", "```text",
-                          output.rstrip().replace("```", "` ` `"), "```", ""]
-            if turn.answer:
-                lines += ["## oci", "", turn.answer.strip(), ""]
+            first = True
+            for msg in self.messages[turn.start:end]:
+                if msg.role == "system":
+                    continue
+                if msg.role == "user" and first:
+                    first = False  # the request itself (shown above, without notes)
+                    continue
+                first = False
+                if msg.role == "assistant":
+                    lines += ["### Model", "", msg.content.strip() or "(empty reply)", ""]
+                else:
+                    body = msg.content.rstrip().replace("```", "` ` `")
+                    lines += ["### oci, to the model", "", "```text", body, "```", ""]
+            if turn.stop_reason and turn.stop_reason not in ("done", "solved"):
+                lines += [f"*(the turn ended: {turn.stop_reason})*", ""]
         return "\n".join(lines).rstrip() + "\n"
 
 
