@@ -83,7 +83,8 @@ def test_refusal_is_reported_to_the_model(kernel: Kernel) -> None:
     assert "not run" in text
     assert app.session.turns[0].stop_reason == "refused"
     assert app.session.turns[0].code == []
-    assert backend.calls[1][-1].content.startswith("The user did not run the program.")
+    assert backend.calls[1][-1].content.startswith(
+        "The user did not run the program, so there is no execution result.")
     assert backend.calls[1][-1].content.endswith("what now?")
 
 
@@ -93,7 +94,9 @@ def test_typed_guidance_goes_to_the_model_at_once(kernel: Kernel) -> None:
                            code("import math\nprint(math.pi)"), "Pi is 3.14159."])
     _, text, app = chat(backend, kernel, ["print pi", "use math, not numpy", "y", "/exit"])
     assert "3.14159" in text
-    assert backend.calls[1][-1].content == "use math, not numpy"
+    assert backend.calls[1][-1].content == (
+        "The user did not run the program, so there is no execution result.\n\n"
+        "use math, not numpy")
     assert [t.request for t in app.session.turns] == ["print pi", "use math, not numpy"]
 
 
@@ -508,3 +511,15 @@ def test_save_into_a_missing_directory_is_refused(tmp_path: Path) -> None:
     app.interact()
     assert "no such directory" in out.getvalue()
     assert not (tmp_path / "nowhere").exists()
+
+
+@pytest.mark.spawns
+def test_a_reply_citing_a_result_when_nothing_ran_is_flagged(kernel: Kernel) -> None:
+    backend = FakeBackend([code("print(sum(x * x for x in range(1, 11)))"),
+                           "The execution result confirms the sum is 385."])
+    status, text, app = chat(backend, kernel, ["sum of squares 1..10",
+                                               "just tell me the number", "/exit"])
+    assert status == 0
+    assert "no program ran in this turn" in " ".join(text.split())
+    said = " ".join(m.content for m in backend.calls[1])
+    assert "there is no execution result" in said and "just tell me the number" in said

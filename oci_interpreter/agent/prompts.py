@@ -76,7 +76,9 @@ class PromptSet:
         "Only Python code is run here; the {languages} block was not run. Write the solution "
         "as one complete Python program in a ```python block."
     )
-    refused: str = "The user did not run the program.{why}"
+    refused: str = (
+        "The user did not run the program, so there is no execution result.{why}"
+    )
     user_says: str = " The user says: {text}"
     """Appended to ``refused`` when the user typed guidance instead of running it."""
     user_reran: str = "The user ran the last program again."

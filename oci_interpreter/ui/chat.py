@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import shlex
 import shutil
 import subprocess
@@ -86,6 +87,9 @@ COMMANDS: dict[str, Slash] = {
     "/exit": Slash("leave (Ctrl-D does the same)", "_exit"),
 }
 HELP = {name: command.help for name, command in COMMANDS.items()}
+_CITES_RESULT = re.compile(r"execution result|the output (shows|confirms|is)|"
+                           r"the program (printed|output)|as (shown|seen) (in|from) the output",
+                           re.IGNORECASE)
 """Name -> help line (the completer shows these)."""
 ALIASES = {"/quit": "/exit", "/q": "/exit", "/?": "/help", "/clear": "/reset"}
 EXIT_WORDS = {"exit", "quit"}
@@ -204,6 +208,9 @@ class ChatApp:
         self._run: LiveRun | None = None
         self._replies: list[GenerationStats] = []
         self._guidance: str | None = None
+        self._ran = False
+        """A program ran in this turn (a reply citing a result needs one)."""
+        self._cites_result = False
 
     # ------------------------------------------------------------------ main --
 
@@ -241,13 +248,15 @@ class ChatApp:
             self.turn(text)
             while self._guidance is not None:
                 guidance, self._guidance = self._guidance, None
-                self.session.pending = ""
+                # The model reads that nothing ran, then the user's words as the request.
+                self.session.pending = self.prompts.refused.format(why="")
                 self.turn(guidance)
 
     def turn(self, request: str) -> None:
         """One message: the loop runs until its stop rules say done; never raises for
         the model or the program (errors become one red line)."""
         self._replies = []
+        self._ran = self._cites_result = False
         # A chat message may need no program ("what does this error mean?"): a reply
         # without code is an answer, not a failure.
         loop_options = replace(self.options.loop, max_rounds=self.options.rounds,
@@ -306,6 +315,8 @@ class ChatApp:
         elif isinstance(event, ModelReply):
             self._end_stream()
             self._replies.append(event.stats)
+            if _CITES_RESULT.search(event.text):
+                self._cites_result = True
             if event.stats.finish_reason == "cancelled":
                 console.print(Text(words.REPLY_STOPPED, style="yellow"))
         elif isinstance(event, CodeFound):
@@ -314,6 +325,7 @@ class ChatApp:
                                    style="yellow"))
         elif isinstance(event, ExecutionStart):
             self._end_stream()
+            self._ran = True
             self._run = LiveRun(console)
         elif isinstance(event, ExecutionEnd):
             if self._run is not None:
@@ -327,6 +339,9 @@ class ChatApp:
             console.print(Text(sanitize(event.text), style="yellow"))
         elif isinstance(event, Stopped):
             self._end_stream()
+            if self._cites_result and not self._ran:
+                console.print(Text("(no program ran in this turn: the result the reply "
+                                   "speaks of does not exist)", style="yellow"))
             if event.reason in ("round_cap", "repeated") and not event.success:
                 console.print(Text(words.stopped(event.message), style="yellow"))
             elif event.reason == "cancelled":
