@@ -517,7 +517,7 @@ def test_save_into_a_missing_directory_is_refused(tmp_path: Path) -> None:
 def test_a_reply_citing_a_result_when_nothing_ran_is_flagged(kernel: Kernel) -> None:
     backend = FakeBackend([code("print(sum(x * x for x in range(1, 11)))"),
                            "The execution result confirms the sum is 385."])
-    status, text, app = chat(backend, kernel, ["sum of squares 1..10",
+    status, text, _app = chat(backend, kernel, ["sum of squares 1..10",
                                                "just tell me the number", "/exit"])
     assert status == 0
     assert "no program ran in this turn" in " ".join(text.split())
