@@ -23,6 +23,7 @@ import sys
 import tempfile
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,17 @@ def load_backend(model: str | None, n_ctx: int) -> Any:
     return load(Settings(model=model, n_ctx=n_ctx))
 
 
+STOP_AFTER_CODE = True
+"""`oci run` ends a reply once it holds a runnable program (--no-stop-after-code: not)."""
+
+
 def run_task(backend: Any, case: dict[str, str], settings: Settings) -> dict[str, Any]:
     """One task, as `oci run` solves it (the same program layer)."""
     events: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
         executor = ProgramExecutor(tmp, Limits.from_settings(settings), check_answers=True)
-        outcome = solve(backend, executor, case["task"], loop_options(settings),
+        options = replace(loop_options(settings), stop_after_code=STOP_AFTER_CODE)
+        outcome = solve(backend, executor, case["task"], options,
                         on_event=events.append)
     stopped = outcome.stopped
     runs = [e for e in events if isinstance(e, ExecutionEnd)]
@@ -96,6 +102,8 @@ def main() -> int:
     parser.add_argument("--strategy", default=defaults.strategy,
                         choices=["conversation", "fresh"])
     parser.add_argument("--candidates", type=int, default=defaults.candidates)
+    parser.add_argument("--no-stop-after-code", action="store_true",
+                        help="tasks: let the model go on after its program (oci run stops it)")
     parser.add_argument("--n-ctx", type=int, default=4096)
     parser.add_argument("--out", type=Path, default=None, help="JSONL log of every case")
     args = parser.parse_args()
@@ -104,6 +112,8 @@ def main() -> int:
     unknown = set(kinds) - set(KINDS)
     if unknown:
         parser.error(f"unknown kind(s): {', '.join(sorted(unknown))}")
+    global STOP_AFTER_CODE
+    STOP_AFTER_CODE = not args.no_stop_after_code
     backend = load_backend(args.model, args.n_ctx)
     # The commands' own settings, greedy, with a 10 s wall clock per program.
     settings = Settings(model=args.model, n_ctx=args.n_ctx, rounds=args.rounds,
@@ -143,7 +153,8 @@ def main() -> int:
     for row in results:
         by_kind[row["kind"]].append(row)
     print(f"\nmodel: {backend.info.name} · strategy {args.strategy} · candidates "
-          f"{args.candidates} · rounds {args.rounds} · {time.monotonic() - started:.0f} s")
+          f"{args.candidates} · rounds {args.rounds} · stop after code {STOP_AFTER_CODE} · "
+          f"{time.monotonic() - started:.0f} s")
     # "claimed, wrong": the loop reported success (a clean run the model accepted) but the
     # output is not the expected one -- a false "fixed"/"solved", counted apart from the
     # plain failures ("not solved": the loop itself reported failure).
@@ -159,8 +170,11 @@ def main() -> int:
                     or (r["kind"] == "tasks" and r["claimed"] and not r["solved"])
                     for r in rows)
         failed = len(rows) - solved - wrong
+        tokens = sum(r.get("tokens", 0) for r in rows)
+        seconds = sum(r.get("seconds", 0.0) for r in rows)
         print(f"{kind:<12}{len(rows):>6}{first:>8} ({100 * first / len(rows):3.0f}%)"
-              f"{solved:>6} ({100 * solved / len(rows):3.0f}%){wrong:>16}{failed:>12}")
+              f"{solved:>6} ({100 * solved / len(rows):3.0f}%){wrong:>16}{failed:>12}"
+              f"   {tokens:,} tokens, {seconds:.0f} s")
     if any(not r.get("original_untouched", True) for r in results):
         print("ERROR: a fix case changed its original file")
         return 1
