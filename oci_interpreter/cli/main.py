@@ -60,6 +60,32 @@ def main(
             typer.echo(ctx.get_help())
 
 
+_PLACEHOLDERS = {"<str>": "TEXT", "<int>": "N", "<float>": "NUMBER", "<path>": "PATH",
+                 "<file>": "FILE", "<dir>": "DIR", "<list[str]>": "TEXT..."}
+
+
+def _plain_help_types() -> None:
+    """Help without ``<bool>`` after flags and with one placeholder style (``TEXT``,
+    ``N``, ``PATH``) instead of Typer's ``<str>``, ``<int>``, ``<path>``."""
+    try:
+        from typer import core
+    except ImportError:  # pragma: no cover
+        return
+    for cls_name in ("TyperOption", "TyperArgument"):
+        cls = getattr(core, cls_name, None)
+        original = getattr(cls, "display_type_rich", None)
+        if cls is None or original is None:
+            continue
+
+        def display(self: Any, ctx: Any, _original: Any = original) -> str | None:
+            if getattr(self, "is_flag", False) or getattr(self, "is_bool_flag", False):
+                return None
+            shown = _original(self, ctx)
+            return _PLACEHOLDERS.get(shown, shown) if isinstance(shown, str) else shown
+
+        cls.display_type_rich = display  # type: ignore[method-assign]
+
+
 def _register() -> None:
     from oci_interpreter.cli import (
         bench_cmd,
@@ -82,6 +108,7 @@ def _register() -> None:
     app.command("serve")(serve_cmd.serve)
 
 
+_plain_help_types()
 _register()
 
 
