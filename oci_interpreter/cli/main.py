@@ -83,7 +83,7 @@ def _plain_help_types() -> None:
             shown = _original(self, ctx)
             return _PLACEHOLDERS.get(shown, shown) if isinstance(shown, str) else shown
 
-        cls.display_type_rich = display  # type: ignore[method-assign]
+        cls.display_type_rich = display
 
 
 def _register() -> None:
