@@ -313,26 +313,22 @@ class FixOutcome:
         return self.stopped is not None and self.stopped.reason == "cancelled"
 
     def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` report."""
-        data: dict[str, Any] = {
+        """The ``--json`` report: the same fields whatever happened (docs/usage.md)."""
+        stopped = self.stopped
+        return {
             "file": str(self.file), "command": self.command, "original": self.original.to_dict(),
             "success": self.nothing_to_fix or self.fixed, "written": self.written,
             "backup": str(self.backup) if self.backup else None, "diff": self.diff,
-            "final_code": self.code if self.fixed else None,
+            "final_code": self.code if self.fixed else None, "best_attempt": self.code,
             "verified_by": self.verified_by if self.fixed else None, "check": self.check,
             "failing": self.failing, "rejected": self.rejected,
+            "rounds": stopped.rounds if stopped else 0,
+            "stop_reason": stopped.reason if stopped else "nothing_to_fix",
+            "message": stopped.message if stopped else "nothing to fix",
+            "hint": self.hint,
+            "stats": stopped.totals.to_dict() if stopped else {},
+            "events": self.transcript,
         }
-        if self.stopped is None:
-            data.update(stop_reason="nothing_to_fix", message="nothing to fix")
-            return data
-        if self.hint:
-            data["hint"] = self.hint
-        data.update(rounds=self.stopped.rounds, stop_reason=self.stopped.reason,
-                    message=self.stopped.message, stats=self.stopped.totals.to_dict(),
-                    events=self.transcript)
-        if not self.fixed:
-            data["best_attempt"] = self.code
-        return data
 
 
 class FixJob:

@@ -183,8 +183,7 @@ class ExecResult:
         data = asdict(self)
         for name in ("files", "modified", "deleted", "warnings", "plots"):
             data[name] = list(getattr(self, name))
-        if self.lines_run is not None:
-            data["lines_run"] = list(self.lines_run)
+        data["lines_run"] = list(self.lines_run) if self.lines_run is not None else None
         data["timed_out"] = self.timed_out
         data["duration_s"] = round(self.duration_s, 4)
         data["cpu_s"] = round(self.cpu_s, 4)
