@@ -102,8 +102,8 @@ def test_human_output_streams_and_ends_with_a_status_line(capsys: pytest.Capture
     [
         (["exec", "missing.py"], "missing.py: no such file"),
         (["exec", "."], "is not a file"),
-        (["exec", "prog.py", "--memory", "lots"], "memory = 'lots'"),
-        (["exec", "prog.py", "--sandbox", "jail"], "sandbox = 'jail'"),
+        (["exec", "prog.py", "--memory", "lots"], "--memory lots: write a size such as 512M"),
+        (["exec", "prog.py", "--sandbox", "jail"], "--sandbox jail: use auto, bwrap"),
         (["exec", "prog.py", "--cwd", "/no/such/dir"], "no such directory"),
         (["exec", "prog.py", "--timeout", "0"], "timeout"),
         (["exec", "prog.py", "--bogus"], "No such option: --bogus"),

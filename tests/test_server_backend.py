@@ -311,17 +311,18 @@ def test_oci_run_through_a_server(fake: FakeOpenAIServer, oci_bin: str, tmp_path
 
 
 @pytest.mark.spawns
-@pytest.mark.parametrize("args, expect", [
-    (["--base-url", "http://127.0.0.1:{port}/v1"], "no model server answers at"),
-    (["--base-url", "localhost:8080"], "base_url = 'localhost:8080' from command line"),
-    (["--base-url", "{url}", "--server-model", "nope"], "has no model 'nope'"),
+@pytest.mark.parametrize("args, expect, code", [
+    (["--base-url", "http://127.0.0.1:{port}/v1"], "no model server answers at", 5),
+    # a bad value on the command line is a usage error (exit 2), as every other flag's
+    (["--base-url", "localhost:8080"], "--base-url localhost:8080: give the server's http", 2),
+    (["--base-url", "{url}", "--server-model", "nope"], "has no model 'nope'", 3),
 ])
 def test_server_errors_are_one_line(fake: FakeOpenAIServer, oci_bin: str, tmp_path: Path,
-                                    args: list[str], expect: str) -> None:
+                                    args: list[str], expect: str, code: int) -> None:
     args = [a.format(port=free_port(), url=fake.url) for a in args]
     proc = subprocess.run([oci_bin, "run", "x", *args], capture_output=True, text=True,
                           timeout=60, cwd=tmp_path, stdin=subprocess.DEVNULL)
-    assert proc.returncode in (3, 4, 5), proc.stderr
+    assert proc.returncode == code, proc.stderr
     assert expect in proc.stderr
     assert "Traceback" not in proc.stderr
     assert len(proc.stderr.strip().splitlines()) == 1, proc.stderr
@@ -413,7 +414,8 @@ def test_ctrl_c_with_jobs_stops_the_problems_under_way(fake: FakeOpenAIServer) -
     from oci_interpreter.sandbox.limits import Limits
 
     problems = mbpp(Path(__file__).parent / "data" / "mbpp-sample.json")
-    fake.script.default_reply = " ".join(["slow"] * 200)  # 10 s a reply
+    # 200 different words, 10 s a reply (a repeated word would be cut as degenerate output)
+    fake.script.default_reply = " ".join(f"word{i}" for i in range(200))
     fake.script.chunk_delay_s = 0.05
     b = backend(fake.url)
     threading.Timer(1.0, os.kill, (os.getpid(), signal.SIGINT)).start()  # Ctrl-C
