@@ -88,6 +88,10 @@ def _run_battery(user: pwd.struct_passwd, python: str, home: Path, base: Path) -
     site = sysconfig.get_paths()["purelib"]  # this venv's packages, readable by others
     env = {"HOME": str(home), "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
            "PYTHONPATH": f"{ROOT}{os.pathsep}{site}", "PYTHONDONTWRITEBYTECODE": "1"}
+    if Path(python).resolve() != Path(sys.executable).resolve():
+        # Not this venv's interpreter (its base lies where the user may not go, such as
+        # pyenv's under /root): the packages come from PYTHONPATH, programs do not get it.
+        env["SANDBOX_TEST_PACKAGES_FROM_PYTHONPATH"] = "1"
     envargs = [f"{k}={v}" for k, v in env.items()]
     result = _as_user(user, "/usr/bin/env", *envargs, python, "-m", "pytest", "-q",
                       "-p", "no:cacheprovider", "--basetemp", str(base),
