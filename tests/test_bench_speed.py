@@ -54,8 +54,13 @@ def test_help_startup_against_python_c_pass() -> None:
 def test_chat_turn_peak_memory_in_a_child(tmp_path: Path) -> None:
     replies = tmp_path / "replies.json"
     replies.write_text(json.dumps(["```python\nprint(sum(i * i for i in range(101)))\n```"]))
+    ballast = bytearray(600 * 1024 * 1024)  # this process holds 600 MiB, as the bench does
+    for i in range(0, len(ballast), 4096):  # a model: touched, so resident
+        ballast[i] = 1
     result = speed.measure_chat_rss(f"fake:{replies}", timeout=120)
-    assert 10 < result["peak_rss_mib"] < 4096
+    del ballast
+    # the child's own peak: not the copy of this process it was between fork and exec
+    assert 10 < result["peak_rss_mib"] < 500
     assert result["rss_vs_model_file"] is None  # a scripted model has no file
     assert result["rss_vs_weights_and_kv"] is None
     # the banner line, then the reply's first line (the scripted reply is its code)

@@ -29,6 +29,24 @@ def test_help_lists_the_commands(capsys: pytest.CaptureFixture[str]) -> None:
         assert word in out
 
 
+@pytest.mark.parametrize("command", [["run"], ["fix"], ["chat"], ["exec"], ["serve"],
+                                     ["bench", "humaneval"], ["bench", "speed"]])
+def test_help_speaks_one_style(capsys: pytest.CaptureFixture[str],
+                               monkeypatch: pytest.MonkeyPatch, command: list[str]) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    code, out, _ = run(capsys, *command, "--help")
+    assert code == 0
+    for tag in ("<bool>", "<str>", "<int>", "<float>", "<path>"):
+        assert tag not in out
+    assert ",--" not in out  # option names joined without a space
+    if "--seed" in out:
+        assert "[default: 1234]" in out.split("--seed", 1)[1].splitlines()[0]
+    if command[0] in ("run", "fix", "exec"):
+        assert "cell" not in out.lower()  # the chat's word, not these commands'
+    if command[0] == "fix":
+        assert "--diff " in out and "(also --dry-run)" in out
+
+
 def test_wrong_flag_is_one_line_with_usage_exit(capsys: pytest.CaptureFixture[str]) -> None:
     code, _, err = run(capsys, "models", "list", "--bogus")
     assert code == 2

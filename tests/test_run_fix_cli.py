@@ -188,10 +188,11 @@ def test_fix_writes_with_yes_keeping_encoding_newlines_mode_and_backup(
 
 
 @pytest.mark.spawns
+@pytest.mark.parametrize("flag", ["--diff", "--dry-run"])
 def test_fix_diff_writes_nothing(capsys: pytest.CaptureFixture[str], tmp_path: Path,
-                                 broken: Path) -> None:
+                                 broken: Path, flag: str) -> None:
     model = fake(tmp_path, "```python\n" + FIXED + "```")
-    code, out, _err = oci(capsys, "fix", str(broken), "--diff", "--model", model)
+    code, out, _err = oci(capsys, "fix", str(broken), flag, "--model", model)
     assert code == 0 and out.startswith("--- a/shop.py\n+++ b/shop.py\n")
     assert broken.read_bytes() == BROKEN.encode("latin-1")
     assert not (tmp_path / "shop.py.orig").exists()

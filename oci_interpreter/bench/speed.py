@@ -345,8 +345,9 @@ def measure_chat_rss(model: str | Path, *, args: Sequence[str] = (),
     the ratios to the model file (and to the weights plus the KV cache for ``n_ctx``
     tokens) need a path. The task goes in on stdin (a pipe: programs run because of
     ``--yes``) followed by ``/exit``; the child runs in a temporary directory with its own
-    OCI_HOME so nothing lands in the user's saved sessions. ``os.wait4`` gives its
-    ``ru_maxrss`` (the child's, or a descendant's if larger: a sandboxed program's). Through
+    OCI_HOME so nothing lands in the user's saved sessions. The peak is the child's VmHWM,
+    read while it runs (where there is no /proc: ``ru_maxrss``, which also counts what the
+    child held between fork and exec, a copy of this process's memory). Through
     a pipe the reply appears a line at a time, so "first line" is the time to the first
     token plus that line's few tokens.
     """
@@ -388,7 +389,9 @@ def measure_chat_rss(model: str | Path, *, args: Sequence[str] = (),
             except BrokenPipeError:
                 pass
             deadline = start + timeout
+            hwm = 0  # the child's own high-water mark, while it lives (Linux)
             while True:
+                hwm = max(hwm, _vm_hwm(proc.pid))
                 pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
                 if pid:
                     break
@@ -404,8 +407,11 @@ def measure_chat_rss(model: str | Path, *, args: Sequence[str] = (),
         if code != 0:
             tail = log.read_text(errors="replace").strip().splitlines()[-3:]
             raise RuntimeError(f"oci chat exited with {code}: {' / '.join(tail)}")
+    # ru_maxrss is no good here on Linux: it includes the RSS the child had between fork
+    # and exec, a copy of this process's (which holds a model: 2.0 GB reported for a
+    # 1.5 GB chat). VmHWM belongs to the exec'd program's own memory.
     scale = 1 if sys.platform == "darwin" else 1024  # bytes on macOS, KiB elsewhere
-    rss = usage.ru_maxrss * scale
+    rss = hwm if hwm else usage.ru_maxrss * scale
     mib = 1024 * 1024
     budget = model_size + kv_bytes if model_size and kv_bytes else None
     return {"peak_rss_mib": rss / mib,
@@ -416,6 +422,18 @@ def measure_chat_rss(model: str | Path, *, args: Sequence[str] = (),
             "startup_to_banner_s": lines[0] if lines else None,
             "startup_to_first_reply_line_s": lines[1] if len(lines) > 1 else None,
             "seconds": seconds}
+
+
+def _vm_hwm(pid: int) -> int:
+    """Peak resident bytes of process ``pid`` since its exec (Linux), or 0."""
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
 
 
 # --- everything -----------------------------------------------------------------------------

@@ -41,8 +41,11 @@ def fix(
                                                 show_default=False)] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Write the fix without asking (and "
                                       "accept the check written from -m).")] = False,
-    diff_only: Annotated[bool, typer.Option("--diff", "--dry-run", help="Print the diff and "
-                                            "write nothing.")] = False,
+    diff_only: Annotated[bool, typer.Option("--diff", help="Print the diff and write "
+                                            "nothing (also --dry-run).")] = False,
+    # Typer's help joins an option's names without a space ("--diff,--dry-run"): the
+    # synonym is an option of its own, named in --diff's help.
+    dry_run: Annotated[bool, typer.Option("--dry-run", hidden=True)] = False,
     no_backup: Annotated[bool, typer.Option("--no-backup", help="Do not keep FILE.orig.")
                          ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the "
@@ -73,6 +76,7 @@ def fix(
     from oci_interpreter.ui.execution import status_text
     from oci_interpreter.ui.loop_view import LoopView, is_terminal, print_diff
 
+    diff_only = diff_only or dry_run
     if diff_only and yes:
         raise UsageError("--diff writes nothing and --yes writes without asking",
                          "Pick one.")
