@@ -25,12 +25,14 @@ class FakeBackend:
     """
 
     def __init__(self, replies: Sequence[str] = (), n_ctx: int = 8192,
-                 default_reply: str = "OK.") -> None:
+                 default_reply: str = "OK.", word_delay_s: float = 0.0) -> None:
         self.replies: deque[str] = deque(replies)
         self.calls: list[list[Message]] = []
         self.options: list[GenerationOptions] = []
         """The generation options of each call (temperature, seed, stop strings...)."""
         self.default_reply = default_reply
+        self.word_delay_s = word_delay_s
+        """Seconds before each word: a slow model, for tests that interrupt a reply."""
         self.info = ModelInfo(
             name="fake", path="<fake>", n_ctx=n_ctx, n_ctx_train=n_ctx,
             gpu_layers=0, threads=1, chat_format="fake",
@@ -86,6 +88,11 @@ class FakeBackend:
                 if i >= options.max_tokens:
                     stats.finish_reason = "length"
                     break
+                if self.word_delay_s:
+                    time.sleep(self.word_delay_s)
+                    if cancel is not None and cancel.cancelled:
+                        stats.finish_reason = "cancelled"
+                        break
                 stats.generated_tokens += 1
                 yield word if i == len(words) - 1 else word + " "
             else:

@@ -20,7 +20,8 @@ def load_backend(settings: Settings, progress: Progress | None = None) -> Backen
     the first it lists) and nothing is loaded here.
 
     ``fake:REPLIES.json`` loads the scripted test backend instead: a JSON list of the
-    replies it gives, in order (like simonw/llm's mock model, for tests of whole commands).
+    replies it gives, in order (like simonw/llm's mock model, for tests of whole commands),
+    or ``{"replies": [...], "word_delay_s": S}`` for one that writes a word every S seconds.
     """
     if settings.model and settings.model.startswith(FAKE_PREFIX):
         return _fake(settings.model[len(FAKE_PREFIX):], settings)
@@ -43,6 +44,13 @@ def _fake(path: str, settings: Settings) -> Backend:
     except (OSError, ValueError) as exc:
         raise ModelNotFoundError(f"fake model {path}: {exc}",
                                  "Give a JSON list of replies.") from None
+    delay = 0.0
+    if isinstance(replies, dict):  # {"replies": [...], "word_delay_s": 0.05}: a slow model
+        delay = replies.get("word_delay_s", 0.0)
+        replies = replies.get("replies")
+        if not isinstance(delay, (int, float)) or delay < 0:
+            raise ModelNotFoundError(f"fake model {path}: word_delay_s is not a number of "
+                                     "seconds")
     if not isinstance(replies, list) or not all(isinstance(r, str) for r in replies):
         raise ModelNotFoundError(f"fake model {path}: not a JSON list of strings")
-    return FakeBackend(replies, n_ctx=settings.n_ctx)
+    return FakeBackend(replies, n_ctx=settings.n_ctx, word_delay_s=float(delay))
