@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import shlex
 import shutil
-import subprocess
 import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.support.tmux import Tmux, last_line, terminal
 
 pytestmark = [pytest.mark.model, pytest.mark.spawns]
 
@@ -23,47 +23,10 @@ if shutil.which("tmux") is None:
                 allow_module_level=True)
 
 
-class Tmux:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def screen(self) -> str:
-        done = subprocess.run(["tmux", "capture-pane", "-p", "-J", "-S", "-200", "-t",
-                               self.name], capture_output=True, text=True, check=False)
-        return done.stdout
-
-    def send(self, *keys: str) -> None:
-        subprocess.run(["tmux", "send-keys", "-t", self.name, *keys], check=True)
-
-    def type(self, text: str) -> None:
-        self.send("-l", text)
-        self.send("Enter")
-
-    def wait(self, ready: Callable[[str], bool], timeout: float, what: str) -> str:
-        end = time.monotonic() + timeout
-        while time.monotonic() < end:
-            screen = self.screen()
-            if ready(screen):
-                return screen
-            time.sleep(0.3)
-        raise AssertionError(f"timed out waiting for {what}; the screen:\n{self.screen()}")
-
-
-def last_line(screen: str) -> str:
-    lines = [line for line in screen.splitlines() if line.strip()]
-    return lines[-1] if lines else ""
-
-
 @pytest.fixture
 def tmux(tmp_path: Path, oci_home: Path) -> Iterator[Tmux]:
-    name = f"oci-test-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "110", "-y", "45",
-                    "-c", str(tmp_path), "bash --norc --noprofile"], check=True)
-    term = Tmux(name)
-    term.send("-l", f"export OCI_HOME={shlex.quote(str(oci_home))} PS1='$ ' TERM=xterm-256color")
-    term.send("Enter")
-    yield term
-    subprocess.run(["tmux", "kill-session", "-t", name], check=False)
+    with terminal(tmp_path, oci_home) as term:
+        yield term
 
 
 def answer_until_prompt(term: Tmux, mark: str, after: str, timeout: float = 240) -> str:

@@ -347,7 +347,8 @@ class InterruptingBackend(FakeBackend):
 def test_ctrl_c_stops_the_reply_keeps_it_and_the_session(kernel: Kernel) -> None:
     backend = InterruptingBackend(["one two three four five six seven eight", "Next answer."])
     _, text, app = chat(backend, kernel, ["talk", "again", "/exit"])
-    assert "(reply stopped)" in text and "interrupted" in text
+    # one line for one Ctrl-C (not "(reply stopped)" and then "interrupted")
+    assert text.count("(reply stopped)") == 1 and "interrupted" not in text
     assert app.session.turns[0].stop_reason == "cancelled"
     kept = app.session.messages[1].content
     assert kept.startswith("one two three") and "eight" not in kept

@@ -211,6 +211,7 @@ class ChatApp:
         self._ran = False
         """A program ran in this turn (a reply citing a result needs one)."""
         self._cites_result = False
+        self._stopped_said = False  # this turn's Ctrl-C has been said
 
     # ------------------------------------------------------------------ main --
 
@@ -256,7 +257,7 @@ class ChatApp:
         """One message: the loop runs until its stop rules say done; never raises for
         the model or the program (errors become one red line)."""
         self._replies = []
-        self._ran = self._cites_result = False
+        self._ran = self._cites_result = self._stopped_said = False
         # A chat message may need no program ("what does this error mean?"): a reply
         # without code is an answer, not a failure.
         loop_options = replace(self.options.loop, max_rounds=self.options.rounds,
@@ -268,7 +269,7 @@ class ChatApp:
                 self.render(event)
         except KeyboardInterrupt:
             self._end_stream()
-            self.console.print(Text("interrupted", style="yellow"))
+            self._say_interrupted(words.INTERRUPTED)
         except OciError as exc:
             self._end_stream()
             self.console.print(Text(exc.one_line(), style="red"))
@@ -299,6 +300,13 @@ class ChatApp:
                                         style="yellow"))
                 self.options.autosave = None
 
+    def _say_interrupted(self, text: str) -> None:
+        """One line for one Ctrl-C: the reply's "(reply stopped)", the loop's
+        "interrupted" and a KeyboardInterrupt all describe the same stop."""
+        if not self._stopped_said:
+            self._stopped_said = True
+            self.console.print(Text(text, style="yellow"))
+
     # ------------------------------------------------------------- rendering --
 
     def render(self, event: Event) -> None:
@@ -318,7 +326,7 @@ class ChatApp:
             if _CITES_RESULT.search(event.text):
                 self._cites_result = True
             if event.stats.finish_reason == "cancelled":
-                console.print(Text(words.REPLY_STOPPED, style="yellow"))
+                self._say_interrupted(words.REPLY_STOPPED)
         elif isinstance(event, CodeFound):
             if event.other_languages:
                 console.print(Text(words.other_languages(event.other_languages),
@@ -345,7 +353,7 @@ class ChatApp:
             if event.reason in ("round_cap", "repeated") and not event.success:
                 console.print(Text(words.stopped(event.message), style="yellow"))
             elif event.reason == "cancelled":
-                console.print(Text(words.INTERRUPTED, style="yellow"))
+                self._say_interrupted(words.INTERRUPTED)
             console.print(Text(turn_status(self._replies, self.backend.info.n_ctx),
                                style="dim"))
 

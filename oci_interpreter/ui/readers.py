@@ -83,6 +83,12 @@ class TerminalReader:
         def _newline(event):  # type: ignore[no-untyped-def,unused-ignore]
             event.current_buffer.insert_text("\n")
 
+        @bindings.add("c-c")
+        def _clear(event):  # type: ignore[no-untyped-def,unused-ignore]
+            # Ctrl-C at the prompt empties it in place: no second "›" line below the
+            # first (prompt_toolkit's default ends the prompt with KeyboardInterrupt).
+            event.current_buffer.reset()
+
         if history is not None:
             history.parent.mkdir(parents=True, exist_ok=True)
         hist = FileHistory(str(history)) if history is not None else InMemoryHistory()
