@@ -79,7 +79,7 @@ def chat(
     backend = prepare_backend(err, settings)
 
     def load_model(name: str) -> Backend:
-        with byte_progress(err, "preparing model") as bar:
+        with byte_progress(err, "preparing model", waiting="loading the model") as bar:
             if settings.base_url:  # another model of the same server
                 return load_backend(settings.replace(server_model=name), bar)
             return load_backend(settings.replace(model=name), bar)

@@ -26,7 +26,7 @@ def prepare_backend(err: Console, settings: Settings) -> Backend:
     from oci_interpreter.backend.loader import load_backend
     from oci_interpreter.ui.progress import byte_progress
 
-    with byte_progress(err, "preparing model") as bar:
+    with byte_progress(err, "preparing model", waiting="loading the model") as bar:
         backend = load_backend(settings, bar)
     if backend.info.note:
         err.print(f"[yellow]{backend.info.note}[/yellow]", highlight=False)

@@ -55,7 +55,7 @@ def serve(
     settings = load_settings(flags).settings
     _check_port(host, port)
     err = err_console()
-    with byte_progress(err, "preparing model") as bar:
+    with byte_progress(err, "preparing model", waiting="loading the model") as bar:
         resolved = resolve_model(settings.model, bar)
     key = os.environ.get(settings.api_key_env, "").strip()
     env = server_env(os.environ, key)

@@ -17,8 +17,14 @@ from rich.progress import (
 
 
 @contextlib.contextmanager
-def byte_progress(console: Console, description: str) -> Iterator[Callable[[int, int], None]]:
-    """Yield a ``(done, total)`` callback that drives a progress bar on ``console``."""
+def byte_progress(console: Console, description: str, *,
+                  waiting: str | None = None) -> Iterator[Callable[[int, int], None]]:
+    """Yield a ``(done, total)`` callback that drives a progress bar on ``console``.
+
+    The bar appears at the first call, so work that turns out to have no bytes to count
+    (a model already assembled and verified) shows no empty "0/? bytes" bar: ``waiting``,
+    if given, is a spinner's text until then (loading the model).
+    """
     progress = Progress(
         TextColumn("{task.description}"),
         BarColumn(),
@@ -30,9 +36,25 @@ def byte_progress(console: Console, description: str) -> Iterator[Callable[[int,
         disable=not console.is_terminal,
     )
     task = progress.add_task(description, total=None)
+    status = (console.status(waiting, spinner="dots")
+              if waiting is not None and console.is_terminal else None)
+    started = False
 
     def update(done: int, total: int) -> None:
+        nonlocal started
+        if not started:
+            started = True
+            if status is not None:
+                status.stop()
+            progress.start()
         progress.update(task, completed=done, total=total or None)
 
-    with progress:
+    if status is not None:
+        status.start()
+    try:
         yield update
+    finally:
+        if started:
+            progress.stop()
+        elif status is not None:
+            status.stop()
