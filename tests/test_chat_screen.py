@@ -60,3 +60,27 @@ def test_a_stopped_reply_is_said_once(chat: Tmux) -> None:
             if line.strip() in ("(reply stopped)", "interrupted")]
     assert said == ["(reply stopped)"], screen
     assert "slowly one word at a time so that there is time to stop it" not in screen
+
+
+def test_ctrl_c_during_a_run_leaves_no_running_border(tmp_path: Path, oci_home: Path,
+                                                      oci_bin: str) -> None:
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps([
+        "Sleeping:\n\n```python\nimport time\nprint('start', flush=True)\ntime.sleep(30)\n```",
+        "Done."]))
+    work = tmp_path / "work"
+    work.mkdir()
+    with terminal(work, oci_home) as term:
+        term.type(f"{shlex.quote(oci_bin)} chat --model fake:{shlex.quote(str(script))}")
+        term.wait(lambda s: last_line(s).strip() == "›", 60, "the chat prompt")
+        term.type("sleep")
+        term.wait(lambda s: last_line(s).startswith("Run it?"), 30, "the run question")
+        term.type("y")
+        term.wait(lambda s: "│ start" in s, 30, "the program's first line, live")
+        term.send("C-c")
+        screen = term.wait(lambda s: "interrupted" in s and last_line(s).strip() == "›", 30,
+                           "the prompt after the interrupted run")
+        assert "─ running ─" not in screen, screen  # the live panel is gone, border and all
+        assert "─ output ─" in screen and "KeyboardInterrupt" in screen
+        term.type("typed after")  # the terminal echoes again at the prompt
+        term.wait(lambda s: "› typed after" in s, 30, "the typed line")

@@ -21,10 +21,12 @@ import re
 import shlex
 import shutil
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -130,7 +132,9 @@ class LiveRun:
         self.console = console
         self.text = Text()
         self._live: Live | None = None
+        self._echo = _EchoOff()
         if console.is_terminal and not console.is_dumb_terminal:
+            self._echo.start()
             self._live = Live(self._panel(), console=console, transient=True,
                               refresh_per_second=8, redirect_stdout=False,
                               redirect_stderr=False)
@@ -151,6 +155,43 @@ class LiveRun:
         if self._live is not None:
             self._live.stop()
             self._live = None
+        self._echo.stop()
+
+
+class _EchoOff:
+    """The terminal's echo off while a live panel is drawn: a Ctrl-C the terminal echoes
+    as "^C" (or a key typed meanwhile) moves the cursor, and the panel's erase then leaves
+    its top border behind. Programs get no terminal input in the chat, so nothing is lost.
+    """
+
+    def __init__(self) -> None:
+        self._saved: list[Any] | None = None
+
+    def start(self) -> None:
+        try:
+            import termios
+
+            fd = sys.stdin.fileno()
+            if not os.isatty(fd):
+                return
+            saved = termios.tcgetattr(fd)
+            quiet = list(saved)
+            quiet[3] &= ~(termios.ECHO | getattr(termios, "ECHOCTL", 0))
+            termios.tcsetattr(fd, termios.TCSANOW, quiet)
+            self._saved = saved
+        except (ImportError, OSError, ValueError, AttributeError):
+            self._saved = None
+
+    def stop(self) -> None:
+        if self._saved is None:
+            return
+        try:
+            import termios
+
+            termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, self._saved)
+        except (ImportError, OSError, ValueError):
+            pass
+        self._saved = None
 
 
 def turn_status(replies: list[GenerationStats], n_ctx: int) -> str:
