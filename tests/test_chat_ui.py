@@ -524,3 +524,13 @@ def test_a_reply_citing_a_result_when_nothing_ran_is_flagged(kernel: Kernel) -> 
     assert "no program ran in this turn" in " ".join(text.split())
     said = " ".join(m.content for m in backend.calls[1])
     assert "there is no execution result" in said and "just tell me the number" in said
+
+
+@pytest.mark.spawns
+def test_guidance_is_not_followed_by_the_declined_replys_figures(kernel: Kernel) -> None:
+    backend = FakeBackend([code("print(6 * 7)", "Here."), code("print(7 * 6)", "Another."),
+                           "Fine."])
+    _, text, _ = chat(backend, kernel, ["multiply", "use a function instead", "y", "/exit"])
+    after = text.split("not run; your words go to the model", 1)[1]
+    first = next(line for line in after.splitlines() if line.strip())
+    assert "tokens" not in first and first.strip() == "Another."

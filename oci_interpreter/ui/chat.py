@@ -395,6 +395,10 @@ class ChatApp:
                 console.print(Text(words.stopped(event.message), style="yellow"))
             elif event.reason == "cancelled":
                 self._say_interrupted(words.INTERRUPTED)
+            if event.reason == "refused" and self._guidance is not None:
+                # The user's words go on at once: this reply's figures would land below
+                # "not run; your words go to the model", as if they were the next one's.
+                return
             console.print(Text(turn_status(self._replies, self.backend.info.n_ctx),
                                style="dim"))
 
