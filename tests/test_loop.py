@@ -13,6 +13,7 @@ from oci_interpreter.agent.events import (
     Event,
     ExecutionEnd,
     ModelReply,
+    ModelText,
     Notice,
     Stopped,
     event_to_dict,
@@ -72,6 +73,18 @@ def test_the_model_invents_output_after_the_code_and_is_stopped_there(tmp_path: 
     first = next(e for e in events if isinstance(e, ModelReply))
     assert "answer is 5" not in first.text
     assert stopped.final_output == "4\n"
+
+
+@pytest.mark.spawns
+def test_nothing_after_the_closing_fence_is_shown_or_kept(tmp_path: Path) -> None:
+    # The scripted model streams word by word, so the fence arrives in one chunk with
+    # the next word ("2)\n```\n\nThe "), as a backend holding back "```" sends it.
+    reply = "Plan.\n```python\nprint(2 + 2)\n```\n\nThe answer is 4."
+    events, _stopped, backend = drive([reply, "It is 4."], tmp_path)
+    first = next(e for e in events if isinstance(e, ModelReply))
+    shown = "".join(e.text for e in events[:events.index(first)] if isinstance(e, ModelText))
+    assert shown.endswith("print(2 + 2)\n```") and first.text == shown
+    assert "The" not in backend.calls[1][-2].content  # nor kept in the conversation
 
 
 def test_no_code_asks_once_then_stops(tmp_path: Path) -> None:

@@ -243,13 +243,21 @@ class RefineLoop:
         with cancel_on_sigint(self.cancel):
             completion = self.backend.chat(messages, options, cancel=self.cancel)
             for chunk in completion:
+                if self.options.stop_after_code and ("`" in chunk or "~" in chunk):
+                    text = "".join(parts) + chunk
+                    end = _runnable_block_end(text)
+                    if end is not None:
+                        # The chunk may go on past the closing fence (a backend holding
+                        # back "```" as a possible stop string sends it with the next
+                        # token, "```\n\nT"): nothing after the fence is shown or kept.
+                        chunk = chunk[:max(end - (len(text) - len(chunk)), 0)]
+                        if chunk:
+                            parts.append(chunk)
+                            yield ModelText(chunk)
+                        ended_early = True
+                        break
                 parts.append(chunk)
                 yield ModelText(chunk)
-                if self.options.stop_after_code and ("`" in chunk or "~" in chunk) and (
-                    _has_runnable_block("".join(parts))
-                ):
-                    ended_early = True
-                    break
                 if len(parts) % 16 == 0 and degenerated("".join(parts[-200:])):
                     ended_early = degenerate = True
                     break
@@ -565,15 +573,16 @@ def degenerated(tail: str) -> bool:
     return match is not None and len(set(match.group(1))) >= 3
 
 
-def _has_runnable_block(text: str) -> bool:
-    """A complete python block that does something when run (not only definitions)."""
+def _runnable_block_end(text: str) -> int | None:
+    """Where the first complete python block that does something when run (not only
+    definitions) ends: the offset just after its closing fence; None when there is none."""
     for block in find_blocks(text):
         if block.language == "python" and block.complete and block.code.strip():
             tree = codeinfo.parse_module(block.code)
             if tree is not None and (codeinfo.prints_something(block.code)
                                      or _calls_at_top_level(tree)):
-                return True
-    return False
+                return block.end
+    return None
 
 
 def _calls_at_top_level(tree: ast.Module) -> bool:
