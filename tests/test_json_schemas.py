@@ -75,3 +75,18 @@ def test_oci_exec_json_has_the_documented_fields(capsys: pytest.CaptureFixture[s
     (tmp_path / "s.py").write_text("print(1)\n")
     data = oci_json(capsys, "exec", "s.py", "--json")
     assert set(data) == documented("### `--json`")
+
+
+def test_oci_bench_json_has_the_documented_fields(capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path) -> None:
+    model = fake(tmp_path, "```python\ndef f():\n    pass\n```")
+    sample = Path(__file__).parent / "data" / "mbpp-sample.json"
+    data = oci_json(capsys, "bench", "mbpp", "--data", str(sample), "--model", model,
+                    "--limit", "2", "--rounds", "1", "--no-speed", "--json")
+    documented_fields = documented("## `oci bench`", after="--json` prints one object")
+    optional = {"speed", "throughput"}  # only with speed measured, or --jobs 1,4
+    assert set(data) <= documented_fields
+    assert documented_fields - set(data) <= optional
+    column = data["execution_feedback"]
+    assert isinstance(column, dict)
+    assert {"pass_at_1", "passed", "by_round", "fixed_vs_single"} <= set(column)

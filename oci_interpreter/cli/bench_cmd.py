@@ -59,8 +59,10 @@ def accuracy(
     data: Annotated[Path | None, typer.Option("--data", help="Problems file (MBPP: "
                                               "required).", show_default=False)] = None,
     limit: Annotated[int, typer.Option("--limit", "-n", help="Run the first N problems "
-                                       "(after --skip); 0 = all.", min=0)] = 0,
-    skip: Annotated[int, typer.Option("--skip", help="Skip the first N problems.", min=0)] = 0,
+                                       "(after --skip); 0 = all.", min=0,
+                                       metavar="N")] = 0,
+    skip: Annotated[int, typer.Option("--skip", help="Skip the first N problems.", min=0,
+                                     metavar="N")] = 0,
     only: Annotated[str | None, typer.Option("--only", help="Problem ids, e.g. 0,5,17 or "
                                              "HumanEval/7.", show_default=False)] = None,
     rounds: Annotated[str, typer.Option("--rounds", "-r", help="Feedback rounds: the headline "
@@ -83,7 +85,7 @@ def accuracy(
     resume: Annotated[bool, typer.Option("--resume", help="Continue the run whose log is in "
                                          "--out: problems already done are kept.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per program run.",
-                                           min=1)] = 10.0,
+                                           min=1, metavar="SECONDS")] = 10.0,
     *,
     flags: dict[str, Any],
 ) -> None:
