@@ -608,3 +608,14 @@ def test_the_file_scan_after_a_run_is_bounded(tmp_path: Path) -> None:
     started = time.monotonic()
     again = attack("print('next')", work)
     assert again.ok and time.monotonic() - started < 5
+
+
+def test_coverage_events_are_bounded_and_only_taken_from_traced_runs() -> None:
+    from oci_interpreter.sandbox.runner import MAX_LINES_RUN, _parse_ranges
+
+    # a program writing its own "coverage" lines: huge ranges cost oci nothing
+    many = ",".join(["1-99999"] * 400)
+    assert len(_parse_ranges(many)) == 99_999
+    assert len(_parse_ranges("1-100000,200000-300000", room=10)) == 10
+    assert _parse_ranges("0-5,7-3,x,5-y,9") == {9}
+    assert _parse_ranges(f"{MAX_LINES_RUN - 2}-{MAX_LINES_RUN + 50}") == set()  # out of range

@@ -71,16 +71,26 @@ _LONG_FIELDS = {"lines": 4000}
 """Fields that may hold more than 1000 characters (a coverage chunk: line ranges)."""
 
 
-def _parse_ranges(text: str, limit: int = 1_000_000) -> set[int]:
-    """``"1-4,7"`` -> {1, 2, 3, 4, 7}; malformed parts are skipped."""
+MAX_LINES_RUN = 100_000
+"""The most line numbers a traced run may report (no script oci repairs is that long)."""
+
+
+def _parse_ranges(text: str, room: int = MAX_LINES_RUN) -> set[int]:
+    """``"1-4,7"`` -> {1, 2, 3, 4, 7}, at most ``room`` lines, none above
+    MAX_LINES_RUN; malformed parts are skipped. The text comes from the program's side
+    of the sandbox (its trace hook), so it is bounded here, not trusted."""
     out: set[int] = set()
     for part in text.split(","):
         low, _, high = part.partition("-")
         if not low.isdigit() or (high and not high.isdigit()):
             continue
         first, last = int(low), int(high or low)
-        if 0 < first <= last <= limit and last - first < 100_000:
-            out.update(range(first, last + 1))
+        if not 0 < first <= last <= MAX_LINES_RUN:
+            continue
+        last = min(last, first + room - len(out) - 1)
+        out.update(range(first, last + 1))
+        if len(out) >= room:
+            break
     return out
 
 
@@ -407,7 +417,10 @@ class Sandboxed:
             if len(state.plots) < MAX_EVENTS:
                 state.plots.append(event["path"])
         elif kind == "coverage":
-            state.lines.update(_parse_ranges(event["lines"]))
+            # Only a traced run reports lines; the total stays bounded whatever is sent.
+            room = MAX_LINES_RUN - len(state.lines)
+            if self.traced and room > 0:
+                state.lines.update(_parse_ranges(event["lines"], room))
         elif kind == "cell_done":
             state.cell_done = True
             state.peak = max(state.peak, event["peak"])
