@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from oci_interpreter.core.sizes import format_decimal
+
 MAX_PIPED_BYTES = 64 * 1024 * 1024
 """More than this is cut (and the command says so): a program's input, not a data lake."""
 
@@ -42,14 +44,6 @@ class PipedData:
             raw = fh.read(4096)
         text = raw.decode("utf-8", "replace").splitlines()[:lines]
         return "\n".join(line[:width] for line in text)
-
-
-def _human(n: int) -> str:
-    for unit in ("bytes", "KB", "MB"):
-        if n < 1000 or unit == "MB":
-            return f"{n} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
-        n /= 1000  # type: ignore[assignment]
-    return str(n)  # pragma: no cover
 
 
 @contextlib.contextmanager
@@ -88,4 +82,4 @@ def piped_data(directory: Path | None = None, *,
 
 
 def describe(piped: PipedData) -> str:
-    return _human(piped.size)
+    return format_decimal(piped.size)
