@@ -431,19 +431,32 @@ def test_program_cannot_see_or_signal_oci(mode: str, tmp_path: Path) -> None:
     assert result.stdout == "not visible\n"
 
 
-def test_bubblewrap_root_is_read_only(tmp_path: Path) -> None:
-    if "bwrap" not in MODES:
-        pytest.skip("bubblewrap is not available here")
+@pytest.mark.parametrize("sealed", [m for m in MODES if m in ("bwrap", "unshare")])
+def test_the_file_system_is_read_only_outside_the_working_directory(sealed: str,
+                                                                     tmp_path: Path) -> None:
+    """bubblewrap builds it; under unshare the supervisor builds the same view."""
     result, _ = hostile("""
-        import os
-        for path in ("/etc/oci-test", "/usr/oci-test", "/tmp/x"):
+        import os, stat
+        for path in ("/etc/oci-test", "/usr/oci-test", "/dev/oci-test", "/tmp/x",
+                     "/dev/shm/x", "here.txt"):
             try:
                 open(path, "w").write("x")
-                print("wrote", path.startswith("/tmp"))
+                print("wrote", path)
             except OSError:
-                print("refused")
-    """, "bwrap", tmp_path)
-    assert result.stdout.splitlines() == ["refused", "refused", "wrote True"]
+                print("refused", path)
+        print("proc/sys read-only", bool(os.statvfs("/proc/sys").f_flag & os.ST_RDONLY))
+        # a /dev of its own: no disks, no terminals of the user's
+        disks = [n for n in os.listdir("/dev") if stat.S_ISBLK(os.lstat("/dev/" + n).st_mode)]
+        print("block devices", disks, "ptys", sorted(os.listdir("/dev/pts"))[:3])
+        open("/dev/null", "w").write("fine")
+        print("random", len(open("/dev/urandom", "rb").read(8)))
+    """, sealed, tmp_path)
+    assert result.stdout.splitlines() == [
+        "refused /etc/oci-test", "refused /usr/oci-test", "refused /dev/oci-test",
+        "wrote /tmp/x", "wrote /dev/shm/x", "wrote here.txt", "proc/sys read-only True",
+        "block devices [] ptys ['ptmx']", "random 8"], result.stderr
+    assert not Path("/tmp/x").exists() or Path("/tmp/x").read_text() != "x"
+    assert (tmp_path / "here.txt").read_text() == "x"
 
 
 def test_missing_workdir_is_a_sandbox_error(tmp_path: Path) -> None:

@@ -27,17 +27,27 @@ pytestmark = pytest.mark.spawns
 needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")
 
 
-def _bwrap() -> bool:
-    try:
-        return containment.probe("bwrap").mode == "bwrap"
-    except Exception:
-        return False
+def _modes() -> list[str]:
+    out = []
+    for mode in ("bwrap", "unshare", "none"):
+        try:
+            if containment.probe(mode).mode == mode:
+                out.append(mode)
+        except Exception:
+            continue
+    return out
 
 
-needs_bwrap = pytest.mark.skipif(not _bwrap(), reason="bubblewrap does not work here")
+MODES = _modes()
+NAMESPACED = [m for m in MODES if m != "none"]
+# The modes that give the program a file system of its own (read-only outside the working
+# directory, read-only islands inside it, private /tmp and /dev): bubblewrap builds it,
+# and under unshare the supervisor does.
+SEALED = [m for m in MODES if m in ("bwrap", "unshare")]
+each_sealed_mode = pytest.mark.parametrize("mode", SEALED)
 
 
-def attack(code: str, cwd: Path, mode: str = "bwrap", **limits: object) -> ExecResult:
+def attack(code: str, cwd: Path, mode: str, **limits: object) -> ExecResult:
     return run_program(code=textwrap.dedent(code), cwd=cwd, limits=Limits(**limits),  # type: ignore[arg-type]
                sandbox=mode)
 
@@ -84,11 +94,11 @@ print("WROTE", hits)
 
 
 @needs_git
-@needs_bwrap
-def test_the_repository_metadata_is_read_only(repo: Path, tmp_path: Path) -> None:
+@each_sealed_mode
+def test_the_repository_metadata_is_read_only(repo: Path, tmp_path: Path, mode: str) -> None:
     marker = tmp_path / "pwned"
     before = (repo / ".git" / "config").read_bytes()
-    result = attack(GIT_ATTACK.format(marker=str(marker)), repo)
+    result = attack(GIT_ATTACK.format(marker=str(marker)), repo, mode)
     assert "WROTE []" in result.stdout, result.stdout + result.stderr
     assert (repo / ".git" / "config").read_bytes() == before
     assert not (repo / ".git" / "hooks" / "post-checkout").exists()
@@ -97,8 +107,8 @@ def test_the_repository_metadata_is_read_only(repo: Path, tmp_path: Path) -> Non
 
 
 @needs_git
-@needs_bwrap
-def test_nested_repositories_and_dot_git_files_are_read_only(repo: Path) -> None:
+@each_sealed_mode
+def test_nested_repositories_and_dot_git_files_are_read_only(repo: Path, mode: str) -> None:
     sub = repo / "vendor" / "lib"
     sub.mkdir(parents=True)
     git(sub, "init", "-q")
@@ -110,12 +120,12 @@ def test_nested_repositories_and_dot_git_files_are_read_only(repo: Path) -> None
                 print("WROTE", path)
             except OSError as exc:
                 print("refused", path)
-    """, repo)
+    """, repo, mode)
     assert "WROTE" not in result.stdout, result.stdout
 
 
-@needs_bwrap
-def test_a_new_repository_is_reported(tmp_path: Path) -> None:
+@each_sealed_mode
+def test_a_new_repository_is_reported(tmp_path: Path, mode: str) -> None:
     work = tmp_path / "w"
     work.mkdir()
     result = attack("""
@@ -124,7 +134,7 @@ def test_a_new_repository_is_reported(tmp_path: Path) -> None:
         open(".git/config", "w").write("[core]\\n\\tfsmonitor = echo pwned\\n")
         os.makedirs("sub")
         open("sub/.git", "w").write("gitdir: ../.git\\n")
-    """, work)
+    """, work, mode)
     assert result.ok, result.stderr
     assert any(".git:" in w and str(work) in w for w in result.warnings), result.warnings
     assert any("sub/.git" in w for w in result.warnings), result.warnings
@@ -147,8 +157,8 @@ def test_oci_s_own_git_call_runs_no_hook_filter_or_fsmonitor(repo: Path,
     assert not marker.exists()
 
 
-@needs_bwrap
-def test_modified_files_are_listed_not_only_new_ones(tmp_path: Path) -> None:
+@each_sealed_mode
+def test_modified_files_are_listed_not_only_new_ones(tmp_path: Path, mode: str) -> None:
     work = tmp_path / "w"
     work.mkdir()
     (work / "data.csv").write_text("a,b\n")
@@ -158,15 +168,15 @@ def test_modified_files_are_listed_not_only_new_ones(tmp_path: Path) -> None:
         open("data.csv", "a").write("1,2\\n")
         os.remove("old.txt")
         open("new.txt", "w").write("n")
-    """, work)
+    """, work, mode)
     assert result.files == (str(work / "new.txt"),)
     assert result.modified == (str(work / "data.csv"),)
     assert result.deleted == (str(work / "old.txt"),)
     assert set(result.to_dict()) >= {"files", "modified", "deleted", "warnings"}
 
 
-@needs_bwrap
-def test_a_new_virtualenv_or_bytecode_cache_is_reported(tmp_path: Path) -> None:
+@each_sealed_mode
+def test_a_new_virtualenv_or_bytecode_cache_is_reported(tmp_path: Path, mode: str) -> None:
     work = tmp_path / "w"
     work.mkdir()
     result = attack("""
@@ -175,9 +185,48 @@ def test_a_new_virtualenv_or_bytecode_cache_is_reported(tmp_path: Path) -> None:
         open("env/pyvenv.cfg", "w").write("home = /usr/bin\\n")
         os.makedirs("__pycache__")
         open("__pycache__/app.cpython-311.pyc", "wb").write(b"x")
-    """, work)
+    """, work, mode)
     kinds = " ".join(result.warnings)
     assert "virtualenv" in kinds and "compiled Python" in kinds, result.warnings
+
+
+UNDO_THE_MOUNTS = """
+import ctypes, os
+libc = ctypes.CDLL(None, use_errno=True)
+def call(what, rc):
+    print(what, "OK" if rc == 0 else "refused")
+def write(path):
+    try:
+        open(path, "a").write("x")
+        print("WROTE", path)
+    except OSError:
+        print("refused", path)
+# as the program: no capabilities, so no remount or unmount
+call("umount .git", libc.umount2(b".git", 2))
+call("remount / rw", libc.mount(None, b"/", None, 32 | 4096, None))
+# in a user and mount namespace of its own (every capability in there)
+CLONE_NEWNS, CLONE_NEWUSER = 0x20000, 0x10000000
+if libc.unshare(CLONE_NEWUSER | CLONE_NEWNS) == 0:
+    call("nested umount .git", libc.umount2(b".git", 2))
+    os.makedirs("/tmp/peek", exist_ok=True)
+    # a bind without the island on top: the kernel refuses to split locked mounts
+    call("nested bind without islands", libc.mount(b".", b"/tmp/peek", None, 4096, None))
+    write("/tmp/peek/.git/config")
+    call("nested remount / rw", libc.mount(None, b"/", None, 32 | 4096, None))
+write(".git/config")
+write("/etc/oci-pwned")
+"""
+
+
+@needs_git
+@each_sealed_mode
+def test_the_program_cannot_undo_the_mounts_even_in_a_namespace_of_its_own(
+        repo: Path, mode: str) -> None:
+    before = (repo / ".git" / "config").read_bytes()
+    result = attack(UNDO_THE_MOUNTS, repo, mode)
+    assert result.ok, result.stderr
+    assert "OK" not in result.stdout and "WROTE" not in result.stdout, result.stdout
+    assert (repo / ".git" / "config").read_bytes() == before
 
 
 # ----------------------------------------------------------- 2. the host's /tmp --
@@ -198,8 +247,8 @@ def test_tmp_root_home_and_oci_s_own_files_are_refused_as_working_directory(
     assert "\n" not in one_line
 
 
-@needs_bwrap
-def test_a_script_in_tmp_sees_only_itself_not_the_host_s_sockets(tmp_path: Path) -> None:
+@each_sealed_mode
+def test_a_script_in_tmp_sees_only_itself_not_the_host_s_sockets(tmp_path: Path, mode: str) -> None:
     import socket
     import tempfile
 
@@ -221,7 +270,7 @@ def test_a_script_in_tmp_sees_only_itself_not_the_host_s_sockets(tmp_path: Path)
         """))
         work = tmp_path / "w"
         work.mkdir()
-        result = run_program(path=script, cwd=work, sandbox="bwrap")
+        result = run_program(path=script, cwd=work, sandbox=mode)
         assert result.ok, result.stderr
         assert script.name in result.stdout  # the script file, bound alone
         assert sock_dir.name not in result.stdout  # not the rest of the host's /tmp
@@ -247,9 +296,9 @@ def test_terminal_multiplexer_and_ide_handles_are_scrubbed() -> None:
 
 # ------------------------------------- 3. and 4. oci's installation, config and data --
 
-@needs_bwrap
+@each_sealed_mode
 def test_oci_s_installation_and_state_are_read_only_inside_the_working_directory(
-        tmp_path: Path, oci_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, oci_home: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     """A working directory that holds the virtualenv and package oci runs from, and oci's
     config: a .pth, a changed module or a config with sandbox = "none" would run on the
     host (or unsandboxed) at the next start."""
@@ -280,22 +329,22 @@ def test_oci_s_installation_and_state_are_read_only_inside_the_working_directory
                 print("refused", path)
         os.makedirs(os.path.expanduser("~/.cache"), exist_ok=True)
         print("HOME OK")
-    """, work)
+    """, work, mode)
     assert "WROTE" not in result.stdout, result.stdout
     assert "HOME OK" in result.stdout, result.stderr  # the sandbox home stays writable
     assert (home / "config.toml").read_text() == ""
 
 
-@needs_bwrap
+@each_sealed_mode
 def test_home_as_working_directory_only_when_allowed_and_its_dot_files_stay_read_only(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str) -> None:
     fake_home = tmp_path / "home"
     fake_home.mkdir()
     (fake_home / ".bashrc").write_text("# mine\n")
     (fake_home / ".config").mkdir()
     monkeypatch.setenv("HOME", str(fake_home))
     with pytest.raises(SandboxError, match="--allow-home"):
-        attack("print(1)", fake_home)
+        attack("print(1)", fake_home, mode)
     result = attack("""
         for path in (".bashrc", ".config/autostart.desktop"):
             try:
@@ -304,28 +353,13 @@ def test_home_as_working_directory_only_when_allowed_and_its_dot_files_stay_read
             except OSError:
                 print("refused", path)
         open("notes.txt", "w").write("fine")
-    """, fake_home, allow_home=True)
+    """, fake_home, mode, allow_home=True)
     assert "WROTE" not in result.stdout, result.stdout
     assert (fake_home / ".bashrc").read_text() == "# mine\n"
     assert (fake_home / "notes.txt").read_text() == "fine"
 
 
 # ------------------------------------------- 5. forged results, the status channel --
-
-def _modes() -> list[str]:
-    out = []
-    for mode in ("bwrap", "unshare", "none"):
-        try:
-            if containment.probe(mode).mode == mode:
-                out.append(mode)
-        except Exception:
-            continue
-    return out
-
-
-MODES = _modes()
-NAMESPACED = [m for m in MODES if m != "none"]
-
 
 @pytest.mark.parametrize("mode", MODES)
 def test_a_program_cannot_forge_its_exit_status(tmp_path: Path, mode: str) -> None:
@@ -438,10 +472,10 @@ def test_memfd_counts_against_the_memory_limit(tmp_path: Path, mode: str) -> Non
     assert result.limit == "memory"
 
 
-@needs_bwrap
+@each_sealed_mode
 @pytest.mark.parametrize("where", ["/tmp", "/dev/shm"])
 def test_the_private_tmpfs_counts_against_the_memory_limit(tmp_path: Path,
-                                                          where: str) -> None:
+                                                          where: str, mode: str) -> None:
     result = attack(f"""
         import time
         block = b"x" * (16 * 1024 * 1024)
@@ -455,7 +489,7 @@ def test_the_private_tmpfs_counts_against_the_memory_limit(tmp_path: Path,
             print("KEPT")
         except OSError as exc:
             print("refused:", exc)
-    """, tmp_path, "bwrap", memory=128 * 1024 * 1024, timeout=20)
+    """, tmp_path, mode, memory=128 * 1024 * 1024, timeout=20)
     assert "KEPT" not in result.stdout, result
     assert result.limit == "memory" or "refused" in result.stdout
 
@@ -590,8 +624,8 @@ def test_output_after_the_program_ends_is_shown_live_too(tmp_path: Path, mode: s
         "late line" not in result.stdout and "".join(shown).strip() == result.stdout.strip())
 
 
-@needs_bwrap
-def test_the_file_scan_after_a_run_is_bounded(tmp_path: Path) -> None:
+@each_sealed_mode
+def test_the_file_scan_after_a_run_is_bounded(tmp_path: Path, mode: str) -> None:
     work = tmp_path / "w"
     work.mkdir()
     started = time.monotonic()
@@ -599,14 +633,14 @@ def test_the_file_scan_after_a_run_is_bounded(tmp_path: Path) -> None:
         import os
         for i in range(60000):
             os.mkdir(f"d{i}")
-    """, work, timeout=30)
+    """, work, mode, timeout=30)
     scan_and_run = time.monotonic() - started
     assert result.ok, result.stderr
     # the scans before and after are bounded (20,000 entries, 1 s each): no more than
     # the run itself plus a few seconds, however many entries the program made
     assert scan_and_run - result.duration_s < 4, (scan_and_run, result.duration_s)
     started = time.monotonic()
-    again = attack("print('next')", work)
+    again = attack("print('next')", work, mode)
     assert again.ok and time.monotonic() - started < 5
 
 

@@ -826,6 +826,171 @@ class _Relay:
             pass
 
 
+# ------------------------------------------------- the file system (unshare) ----
+# Under bubblewrap the wrapper builds the program's file system. unshare only gives the
+# supervisor a mount namespace of its own (and every capability in its user namespace),
+# so the supervisor builds the same view there before it forks, the way bubblewrap does:
+# every mount read-only, a private /tmp, /dev/shm and a minimal /dev, the working
+# directory and the sandbox home writable, read-only islands inside the working directory
+# (.git, virtualenvs, oci's own files). The program then drops every capability, so it
+# can neither remount nor unmount any of it (in a nested user namespace the mounts are
+# locked together by the kernel).
+
+_MS_RDONLY, _MS_NOSUID, _MS_NODEV, _MS_NOEXEC = 1, 2, 4, 8
+_MS_REMOUNT, _MS_NOATIME, _MS_NODIRATIME, _MS_BIND = 32, 1024, 2048, 4096
+_MS_REC, _MS_PRIVATE, _MS_RELATIME, _MS_STRICTATIME = 16384, 1 << 18, 1 << 21, 1 << 24
+# statvfs's f_flag bits -> mount(2) flags: a remount must keep the flags the kernel
+# locked when our namespace was made (nosuid, nodev, noexec, the atime mode).
+_ST_TO_MS = ((1, _MS_RDONLY), (2, _MS_NOSUID), (4, _MS_NODEV), (8, _MS_NOEXEC),
+             (1024, _MS_NOATIME), (2048, _MS_NODIRATIME), (4096, _MS_RELATIME))
+_DEVICES = ("null", "zero", "full", "random", "urandom", "tty")
+# What bubblewrap's --proc covers too: root (uid 0 outside as well, when oci runs as
+# root) may write sysctls by its uid alone, capabilities or not.
+_PROC_READ_ONLY = ("sys", "sysrq-trigger", "irq", "bus")
+
+
+class SealError(Exception):
+    """The file system could not be made what the run needs."""
+
+
+def _libc_mount():
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+
+    def mount(source: str | None, target: str, fstype: str | None, flags: int,
+              data: str | None = None) -> None:
+        def enc(text: str | None) -> bytes | None:
+            return None if text is None else os.fsencode(text)
+
+        if libc.mount(enc(source), enc(target), enc(fstype), ctypes.c_ulong(flags),
+                      enc(data)) != 0:
+            err = ctypes.get_errno()
+            raise OSError(err, os.strerror(err), target)
+
+    return mount
+
+
+def _kept_flags(path: str) -> int:
+    st = os.statvfs(path).f_flag
+    flags = 0
+    for st_bit, ms_bit in _ST_TO_MS:
+        if st & st_bit and ms_bit != _MS_RDONLY:
+            flags |= ms_bit
+    if not st & (1024 | 4096):  # neither noatime nor relatime: strictatime
+        flags |= _MS_STRICTATIME
+    return flags
+
+
+def _mount_points() -> list[str]:
+    """Every mount point in this namespace, parents before children."""
+    points = []
+    with open("/proc/self/mountinfo", "rb") as f:
+        for line in f:
+            field = line.split(b" ")[4]
+            # Spaces, tabs, newlines and backslashes are written as octal escapes.
+            points.append(os.fsdecode(field.decode("unicode_escape").encode("latin-1")))
+    return sorted(set(points), key=lambda p: (p.count("/"), p))
+
+
+def _under(path: str, top: str) -> bool:
+    return path == top or path.startswith(top.rstrip("/") + "/")
+
+
+def seal_file_system(fs: dict) -> None:
+    """Build the program's view of the file system (unshare mode); SealError if not."""
+    mount = _libc_mount()
+
+    def remount(path: str, read_only: bool) -> None:
+        mount(None, path, None, _MS_REMOUNT | _MS_BIND | _kept_flags(path)
+              | (_MS_RDONLY if read_only else 0))
+
+    workdir = fs["workdir"]
+    tmpfs_size = fs.get("tmpfs_size")
+    size = f",size={int(tmpfs_size)}" if tmpfs_size else ""
+    step = "the mounts' propagation"
+    try:
+        mount(None, "/", None, _MS_REC | _MS_PRIVATE)
+        # Handles on everything the new mounts will hide or replace, taken first.
+        binds = []  # (path, read_only), in bubblewrap's order
+        for path in fs.get("readable", ()):
+            if _under(path, "/tmp") or _under(path, "/dev"):
+                binds.append((path, True))
+        binds.append((workdir, False))
+        binds += [(path, True) for path in fs.get("protected", ())]
+        binds += [(path, False) for path in fs.get("writable", ())]
+        handles = []
+        for path, read_only in binds:
+            step = f"opening {path}"
+            handles.append((os.open(path, os.O_PATH | os.O_CLOEXEC), path, read_only))
+        devices = []
+        for name in _DEVICES:
+            try:
+                devices.append((os.open(f"/dev/{name}", os.O_PATH | os.O_CLOEXEC), name))
+            except OSError:
+                pass
+
+        # 1. Every mount read-only (the new /proc aside, covered below).
+        for point in _mount_points():
+            if _under(point, "/proc"):
+                continue
+            step = f"making {point} read-only"
+            try:
+                remount(point, True)
+            except OSError as exc:
+                # Hidden by a later mount (nobody reaches it by path) or not ours to see.
+                if exc.errno not in (errno.ENOENT, errno.EACCES, errno.EINVAL):
+                    raise
+        for name in _PROC_READ_ONLY:
+            path = f"/proc/{name}"
+            if os.path.exists(path):
+                step = f"making {path} read-only"
+                mount(path, path, None, _MS_BIND | _MS_REC)
+                remount(path, True)
+
+        # 2. A minimal /dev of its own (no disks, no terminals of yours), private /tmp.
+        step = "a private /dev"
+        mount("tmpfs", "/dev", "tmpfs", _MS_NOSUID | _MS_NOEXEC, "mode=755")
+        for fd, name in devices:
+            target = f"/dev/{name}"
+            os.close(os.open(target, os.O_CREAT | os.O_WRONLY, 0o666))
+            mount(f"/proc/self/fd/{fd}", target, None, _MS_BIND)
+            os.close(fd)
+        for name, target in (("fd", "/proc/self/fd"), ("stdin", "/proc/self/fd/0"),
+                             ("stdout", "/proc/self/fd/1"), ("stderr", "/proc/self/fd/2"),
+                             ("ptmx", "pts/ptmx")):
+            os.symlink(target, f"/dev/{name}")
+        os.mkdir("/dev/pts")
+        os.mkdir("/dev/shm")
+        try:
+            mount("devpts", "/dev/pts", "devpts", _MS_NOSUID | _MS_NOEXEC,
+                  "newinstance,ptmxmode=0666,mode=620")
+        except OSError:
+            pass  # no pseudo-terminals for the program, nothing worse
+        step = "a private /dev/shm"
+        mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=1777" + size)
+        step = "making /dev read-only"
+        remount("/dev", True)
+        step = "a private /tmp"
+        mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=1777" + size)
+
+        # 3. Back on top: what the run reads from /tmp, the working directory, the
+        # read-only islands inside it, the sandbox home.
+        for fd, path, read_only in handles:
+            step = f"binding {path}"
+            if not os.path.exists(path):  # under the new /tmp: make the mount point
+                os.makedirs(os.path.dirname(path), exist_ok=True)
+                if os.path.isdir(f"/proc/self/fd/{fd}"):
+                    os.makedirs(path, exist_ok=True)
+                else:
+                    os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
+            mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+            remount(path, read_only)
+            os.close(fd)
+    except OSError as exc:
+        raise SealError(f"{step}: {exc.strerror or exc}") from None
+
+
 def _protect_self() -> None:
     """No ptrace and no /proc/PID/mem for the program: the supervisor is not dumpable."""
     try:
@@ -954,6 +1119,14 @@ def main() -> None:
     os.close(null)
     status_fd = int(cfg["status_fd"])
     os.set_inheritable(status_fd, False)
+    if cfg.get("fs"):
+        try:
+            seal_file_system(cfg["fs"])
+        except SealError as exc:
+            # oci reports the wrapper's last line as "the sandbox could not start: ..."
+            os.write(2, f"unshare: cannot build the program's file system ({exc})\n"
+                        .encode("utf-8", "backslashreplace"))
+            os._exit(1)
     os.chdir(cfg["cwd"])
     # The program gets a pipe of its own for its events; the status pipe stays ours.
     events_r, events_w = os.pipe()

@@ -5,9 +5,11 @@ Probed once per process and cached. In order of preference:
 ``bwrap``    bubblewrap: read-only root, private /tmp, the working directory and the
              sandbox home writable, new PID/IPC/UTS/user namespaces (all
              capabilities dropped), no network unless allowed. Needs no root.
-``unshare``  util-linux unshare: new user + PID namespace (so the program cannot see
-             or signal oci, and every process dies with it) and, unless allowed, a
-             network namespace with no interfaces. The file system is the user's.
+``unshare``  util-linux unshare: new user, PID, mount, IPC and UTS namespaces (so the
+             program cannot see or signal oci, and every process dies with it) and,
+             unless allowed, a network namespace with no interfaces. The supervisor
+             builds bubblewrap's view of the file system in the mount namespace
+             (``file_system`` below, ``_supervisor.seal_file_system``).
 ``none``     plain child processes in their own session: rlimits, the wall clock and
              a process-tree sweep still apply; the network cannot be blocked.
 """
@@ -70,6 +72,17 @@ class Containment:
             return _unshare_argv(allow_network) + argv
         return argv
 
+    def file_system(self, *, workdir: Path, writable: list[Path], readable: list[Path],
+                    protected: Sequence[Path] = (),
+                    tmpfs_size: int | None = None) -> dict | None:
+        """What the supervisor builds itself, where the wrapper does not (``unshare``):
+        the same view as ``wrap`` gives under bubblewrap. None for the other modes."""
+        if self.mode != "unshare":
+            return None
+        return {"workdir": str(workdir), "readable": [str(p) for p in readable],
+                "protected": [str(p) for p in protected],
+                "writable": [str(p) for p in writable], "tmpfs_size": tmpfs_size}
+
 
 @functools.cache
 def _bwrap_has(option: str) -> bool:
@@ -94,7 +107,14 @@ def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
         "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
         "--unshare-cgroup-try", "--cap-drop", "ALL",
         "--ro-bind", "/", "/", "--dev", "/dev", *size, "--tmpfs", "/dev/shm",
-        "--proc", "/proc", *size, "--tmpfs", "/tmp",
+        # /dev itself is a tmpfs that no limit counts: nothing may be written there
+        "--remount-ro", "/dev",
+        "--proc", "/proc",
+        # bubblewrap covers these only when the sandbox's user cannot write them; root
+        # (uid 0 outside too, when oci runs as root) writes sysctls by its uid alone
+        *[arg for name in ("sys", "sysrq-trigger", "irq", "bus")
+          for arg in ("--ro-bind-try", f"/proc/{name}", f"/proc/{name}")],
+        *size, "--tmpfs", "/tmp",
     ]
     if not allow_network:
         args.append("--unshare-net")
@@ -121,7 +141,7 @@ def _unshare_argv(allow_network: bool) -> list[str]:
     setpriv = shutil.which("setpriv")
     front = [setpriv, "--pdeathsig", "KILL"] if setpriv else []
     args = [*front, unshare, "--user", "--map-root-user", "--pid", "--fork", "--kill-child",
-            "--mount-proc"]
+            "--mount-proc", "--ipc", "--uts"]
     if not allow_network:
         args.append("--net")
     return args
@@ -182,9 +202,9 @@ def probe(preference: str = "auto") -> Containment:
         if ok:
             note = None
             if preference == "auto":
-                note = (f"sandbox: {failures[-1]}, so programs run with unshare: no network "
-                        "and a private PID namespace, but the file system is not read-only "
-                        "for them (install bubblewrap for that).")
+                note = (f"sandbox: {failures[-1]}, so programs run with unshare (no "
+                        "network, a private PID namespace, a read-only file system outside "
+                        "the working directory); see docs/security.md.")
             return Containment("unshare", True, True, note)
         failures.append(f"unshare failed ({err})")
     else:

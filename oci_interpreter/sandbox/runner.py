@@ -203,7 +203,8 @@ class Sandboxed:
             # unshare makes the program root in its namespace, with every capability
             "drop_caps": self.contain.mode == "unshare",
             # tmpfs mounts of its own: their contents count against the memory limit
-            "private_tmpfs": ["/tmp", "/dev/shm"] if self.contain.mode == "bwrap" else [],
+            "private_tmpfs": (["/tmp", "/dev/shm"] if self.contain.mode in ("bwrap", "unshare")
+                              else []),
         }
         argv = [python, "-S", "-c", _BOOT, str(SUPERVISOR.parent)]
         _precompile()
@@ -220,6 +221,9 @@ class Sandboxed:
         argv = self.contain.wrap(argv, workdir=workdir, writable=writable, readable=readable,
                                  allow_network=limits.allow_network, protected=protected,
                                  tmpfs_size=limits.memory)
+        cfg["fs"] = self.contain.file_system(workdir=workdir, writable=writable,
+                                             readable=readable, protected=protected,
+                                             tmpfs_size=limits.memory)
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
