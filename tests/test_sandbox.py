@@ -435,9 +435,11 @@ def test_program_cannot_see_or_signal_oci(mode: str, tmp_path: Path) -> None:
 def test_the_file_system_is_read_only_outside_the_working_directory(sealed: str,
                                                                      tmp_path: Path) -> None:
     """bubblewrap builds it; under unshare the supervisor builds the same view."""
-    result, _ = hostile("""
+    # a name of its own: a /tmp/x that something else left on the host proves nothing
+    probe = f"/tmp/oci-probe-{uuid.uuid4().hex}"
+    result, _ = hostile(f"""
         import os, stat
-        for path in ("/etc/oci-test", "/usr/oci-test", "/dev/oci-test", "/tmp/x",
+        for path in ("/etc/oci-test", "/usr/oci-test", "/dev/oci-test", "{probe}",
                      "/dev/shm/x", "here.txt"):
             try:
                 open(path, "w").write("x")
@@ -453,9 +455,9 @@ def test_the_file_system_is_read_only_outside_the_working_directory(sealed: str,
     """, sealed, tmp_path)
     assert result.stdout.splitlines() == [
         "refused /etc/oci-test", "refused /usr/oci-test", "refused /dev/oci-test",
-        "wrote /tmp/x", "wrote /dev/shm/x", "wrote here.txt", "proc/sys read-only True",
+        f"wrote {probe}", "wrote /dev/shm/x", "wrote here.txt", "proc/sys read-only True",
         "block devices [] ptys ['ptmx']", "random 8"], result.stderr
-    assert not Path("/tmp/x").exists() or Path("/tmp/x").read_text() != "x"
+    assert not Path(probe).exists(), "the program wrote the host's /tmp"
     assert (tmp_path / "here.txt").read_text() == "x"
 
 

@@ -34,7 +34,7 @@ import time
 SUPERVISOR_FILE = os.path.abspath(__file__)
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 SENTINEL = "\x00\x1eoci-cell-end:"
-_SIGTIMEDWAIT = getattr(signal, "sigtimedwait", None)
+_TICK = 0.02  # seconds between the watchdog's checks (processes, memory, oci alive)
 _SOURCES: dict[str, str] = {}  # code strings by file name, shown in tracebacks
 
 
@@ -735,6 +735,7 @@ class _Relay:
         self.nonces: dict[bytes, bytes] = {}
         self.kernel_pid = kernel_pid
         self.in_namespace = in_namespace
+        self.eof = False  # every writer of the program's pipe is gone
         os.set_blocking(fd, False)
         if sup_fd is not None:
             os.set_blocking(sup_fd, False)
@@ -798,6 +799,7 @@ class _Relay:
             except OSError:
                 return
             if not data:
+                self.eof = True
                 return
             self.buf += data
             while b"\n" in self.buf:
@@ -1015,16 +1017,36 @@ def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None
     last_beat = time.monotonic()
     hidden = 0
     last_hidden = 0.0
+    last_scan = 0.0
+    # Woken at once by a child's exit (SIGCHLD, through a wakeup pipe) or by an event of
+    # the program's (a kernel's cell_done: relayed at once, not on the next tick); the
+    # watchdog's own checks run every _TICK all the same.
+    import select
+
+    wake_r, wake_w = os.pipe()
+    for fd in (wake_r, wake_w):
+        os.set_blocking(fd, False)
+    signal.set_wakeup_fd(wake_w, warn_on_full_buffer=False)
+    signal.signal(signal.SIGCHLD, lambda *_: None)
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
+    poller = select.poll()
+    poller.register(wake_r, select.POLLIN)
+    if relay is not None:
+        poller.register(relay.fd, select.POLLIN)
     while status is None:
-        if _SIGTIMEDWAIT is not None:
-            try:
-                _SIGTIMEDWAIT([signal.SIGCHLD], 0.02)
-            except InterruptedError:
-                pass
-        else:  # macOS has no sigtimedwait
-            time.sleep(0.005)
-        if relay is not None:
+        wait = max(0.0, _TICK - (time.monotonic() - last_scan))
+        try:
+            poller.poll(wait * 1000)
+        except InterruptedError:
+            pass
+        try:
+            os.read(wake_r, 4096)
+        except OSError:
+            pass
+        if relay is not None and not relay.eof:
             relay.pump()
+            if relay.eof:
+                poller.unregister(relay.fd)
         while True:
             try:
                 pid, st, ru = os.wait4(-1, os.WNOHANG)
@@ -1034,6 +1056,10 @@ def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None
                 break
             if pid == child:
                 status, usage = st, ru
+        now = time.monotonic()
+        if status is None and now - last_scan < _TICK:
+            continue  # woken early: only the relay and the reaping were due
+        last_scan = now
         if status is None and _oci_gone(status_fd):
             # oci itself died (killed, crashed): nobody enforces the wall clock any more.
             if in_namespace:
