@@ -152,8 +152,10 @@ def test_the_issue_s_example_is_refused_then_fixed(capsys: pytest.CaptureFixture
     code, out, err = oci(capsys, "fix", str(script), "--json", "--yes", "--candidates", "1",
                          "--model", model)
     report = json.loads(out)
-    assert code == 0, err
-    assert report["success"] and report["written"]
+    # the error is gone and the failing code runs, but nothing checked what it computes:
+    # written, and said to be unverified (exit 7), not "fixed"
+    assert code == 7, err
+    assert report["success"] and report["written"] and not report["verified"]
     assert report["verified_by"] == "failing_code_runs"
     assert [r["kind"] for r in report["rejected"]] == ["removed_main"]
     assert script.read_text() == FIXED

@@ -309,6 +309,30 @@ class FixOutcome:
         return self.stopped is not None and self.stopped.success and self.code is not None
 
     @property
+    def verified(self) -> bool:
+        """A fix whose behaviour something checked: the --test command or the check of
+        ``-m``. Without one, the error being gone says nothing of what the code computes
+        (a wrong base case runs cleanly), so oci does not call it fixed."""
+        return self.fixed and self.verified_by in ("test", "check")
+
+    def evidence(self) -> str:
+        """What the outcome rests on, in words (``verified_by``)."""
+        failing = self.failing[-1] if self.failing else None
+        where = ""
+        if failing is not None:
+            where = f" (line {failing['line']}" + (
+                "" if failing["function"] == "<module>" else f", in {failing['function']}") + ")"
+        return {
+            "test": "the --test command passes",
+            "check": "the code that failed now runs and your check passes",
+            "failing_code_runs": f"the code that failed{where} now runs without the error, "
+                                 "but nothing checked what it computes (-m or --test would "
+                                 "check it)",
+            "runs_cleanly": "it runs without error now, but nothing checked what it does "
+                            "(give --test or -m to check it)",
+        }.get(self.verified_by or "", "it runs")
+
+    @property
     def cancelled(self) -> bool:
         return self.stopped is not None and self.stopped.reason == "cancelled"
 
@@ -320,7 +344,8 @@ class FixOutcome:
             "success": self.nothing_to_fix or self.fixed, "written": self.written,
             "backup": str(self.backup) if self.backup else None, "diff": self.diff,
             "final_code": self.code if self.fixed else None, "best_attempt": self.code,
-            "verified_by": self.verified_by if self.fixed else None, "check": self.check,
+            "verified_by": self.verified_by if self.fixed else None,
+            "verified": self.verified, "check": self.check,
             "failing": self.failing, "rejected": self.rejected,
             "rounds": stopped.rounds if stopped else 0,
             "stop_reason": stopped.reason if stopped else "nothing_to_fix",

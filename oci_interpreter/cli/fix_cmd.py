@@ -156,7 +156,7 @@ def fix(
     if not yes and not diff_only and not as_json and sys.stdin.isatty():
         note = f" ({file} has {outcome.git} changes in git)" if outcome.git else ""
         write = typer.confirm(f"Write the fix to {file}{note}?", default=False, err=True)
-    verified = outcome.verified_by != "runs_cleanly"
+    verified = outcome.verified
     mark = "[green]✓[/green]" if verified else "[yellow]?[/yellow]"
     if write:
         job.write(outcome, backup=not no_backup)
@@ -165,11 +165,11 @@ def fix(
                     else "")
             head = "fixed" if verified else "wrote the change to"
             err.print(f"{mark} {head} {_escape(str(file))}{_escape(kept)}: "
-                      f"{_escape(evidence(outcome))}.", highlight=False)
+                      f"{_escape(outcome.evidence())}.", highlight=False)
     elif not as_json:
         hint = "" if diff_only else " Run with --yes to write it."
         head = "found a fix" if verified else "found a change that runs"
-        err.print(f"{mark} {head}: {_escape(evidence(outcome))}; "
+        err.print(f"{mark} {head}: {_escape(outcome.evidence())}; "
                   f"{_escape(str(file))} is unchanged.{hint}", highlight=False)
     if as_json:
         _print_json(outcome.to_dict())
@@ -227,23 +227,6 @@ def _agree_on_a_check(job: Any, backend: Any, description: str, err: Any, *, yes
 
     err.print(status_text(first))
     return first
-
-
-def evidence(outcome: Any) -> str:
-    """What a fix rests on, in words (the outcome's ``verified_by``)."""
-    failing = outcome.failing[-1] if outcome.failing else None
-    where = ""
-    if failing is not None:
-        where = f" (line {failing['line']}" + (
-            "" if failing["function"] == "<module>" else f", in {failing['function']}") + ")"
-    return {
-        "test": "the --test command passes",
-        "check": "the code that failed now runs and your check passes",
-        "failing_code_runs": f"the code that failed{where} now runs without the error; what "
-                             "it computes is not checked (-m or --test would check it)",
-        "runs_cleanly": "it runs without error now, but nothing checked what it does "
-                        "(give --test or -m to check it)",
-    }.get(outcome.verified_by or "", "it runs")
 
 
 def _escape(text: str) -> str:

@@ -609,7 +609,9 @@ class ChatApp:
                 "y", "yes"):
             job.write(outcome, backup=True)
             kept = f" (the original is in {outcome.backup.name})" if outcome.backup else ""
-            self.console.print(Text(f"fixed {path.name}{kept}", style="green"))
+            head = "fixed" if outcome.verified else "wrote the change to"
+            self.console.print(Text(f"{head} {path.name}{kept}: {outcome.evidence()}",
+                                    style="green" if outcome.verified else "yellow"))
         else:
             self.console.print(Text(f"{path.name} is unchanged", style="dim"))
 
