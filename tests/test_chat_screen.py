@@ -84,3 +84,34 @@ def test_ctrl_c_during_a_run_leaves_no_running_border(tmp_path: Path, oci_home: 
         assert "─ output ─" in screen and "KeyboardInterrupt" in screen
         term.type("typed after")  # the terminal echoes again at the prompt
         term.wait(lambda s: "› typed after" in s, 30, "the typed line")
+
+
+PLOT = ("Plotting:\n\n```python\nimport matplotlib.pyplot as plt\nplt.plot([1, 3, 2])\n"
+        "plt.show()\nprint('plotted')\n```")
+
+
+@pytest.mark.parametrize("mode", ["blocks", "auto"])
+def test_a_figure_is_drawn_below_its_output_where_the_terminal_can(
+        tmp_path: Path, oci_home: Path, oci_bin: str, mode: str) -> None:
+    """blocks: drawn in coloured character cells in any terminal. auto: tmux here says it
+    draws no sixel or kitty images, so the figure is named, not drawn, and the chat goes
+    on at once."""
+    pytest.importorskip("matplotlib")
+    script = tmp_path / "replies.json"
+    script.write_text(json.dumps([PLOT, "Done."]))
+    work = tmp_path / "work"
+    work.mkdir()
+    with terminal(work, oci_home) as term:
+        term.type(f"unset NO_COLOR; OCI_FIGURES={mode} {shlex.quote(oci_bin)} chat --yes "
+                  f"--model fake:{shlex.quote(str(script))}")
+        term.wait(lambda s: last_line(s).strip() == "›", 60, "the chat prompt")
+        term.type("plot it")
+        screen = term.wait(lambda s: "Done." in s and last_line(s).strip() == "›", 60,
+                           "the reply after the plot")
+    assert "plotted" in screen and "saved " in screen and ".png" in screen, screen
+    blocks = sum(line.count("▀") for line in screen.splitlines())
+    if mode == "blocks":
+        assert blocks > 100, screen
+    else:
+        assert blocks == 0, screen
+        assert "cannot draw" not in screen

@@ -217,6 +217,12 @@ class Settings:
         "emacs",
         help="key bindings at the chat prompt: emacs or vi",
     )
+    figures: str = setting(
+        "auto",
+        help="how `oci chat` shows the images a program saves: auto (drawn where the "
+             "terminal draws images: sixel, kitty), sixel, kitty, blocks (coloured "
+             "character cells, any colour terminal) or off (the path only)",
+    )
 
     def replace(self, **changes: Any) -> Settings:
         return dataclasses.replace(self, **changes)
@@ -399,6 +405,8 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("chat_rounds", "must be at least 1")
     if s.editing_mode not in ("emacs", "vi"):
         raise bad("editing_mode", "use emacs or vi")
+    if s.figures not in ("auto", "sixel", "kitty", "blocks", "off"):
+        raise bad("figures", "use auto, sixel, kitty, blocks or off")
     if s.mmap not in ("auto", "on", "off"):
         raise bad("mmap", "use auto, on or off")
     if s.sandbox not in ("auto", "bwrap", "unshare", "none"):

@@ -381,6 +381,7 @@ class ChatApp:
                 self._run.stop()
                 self._run = None
             console.print(output_panel(event.result, self.kernel.workdir))
+            self._figures(event.result)
         elif isinstance(event, CodeSkipped):
             if event.reason != "refused":
                 console.print(Text(sanitize(event.message), style="yellow"))
@@ -627,7 +628,14 @@ class ChatApp:
         finally:
             self._end_stream()
         self.console.print(output_panel(result, self.kernel.workdir))
+        self._figures(result)
         self.session.record_user_run(code, result, note, self.prompts, self.executor)
+
+    def _figures(self, result: ExecResult) -> None:
+        """The images the run saved, drawn below its output where the terminal can."""
+        from oci_interpreter.ui.figures import show_figures
+
+        show_figures(self.console, result, self.kernel.workdir, self.options.settings.figures)
 
     def _model(self, name: str) -> None:
         if not name:
