@@ -86,6 +86,8 @@ def run_fix(backend: Any, script: Path, settings: Settings) -> dict[str, Any]:
     solved = outcome.fixed and stopped.final_output == expected
     return {"id": script.stem, "kind": script.stem.rsplit("_", 1)[0], "first": first_ok,
             "solved": solved, "passed_but_wrong_output": outcome.fixed and not solved,
+            # what oci said: "fixed" only on a check (verified); otherwise "wrote the change"
+            "verified": outcome.verified, "verified_by": outcome.verified_by,
             "stop_reason": stopped.reason, "rounds": stopped.rounds,
             "tokens": stopped.totals.generated_tokens, "original_untouched": untouched,
             "events": events}
@@ -155,25 +157,29 @@ def main() -> int:
     print(f"\nmodel: {backend.info.name} · strategy {args.strategy} · candidates "
           f"{args.candidates} · rounds {args.rounds} · stop after code {STOP_AFTER_CODE} · "
           f"{time.monotonic() - started:.0f} s")
-    # "claimed, wrong": the loop reported success (a clean run the model accepted) but the
-    # output is not the expected one -- a false "fixed"/"solved", counted apart from the
-    # plain failures ("not solved": the loop itself reported failure).
+    # "claimed, wrong": oci said "solved" (a task) or "fixed" (a fix backed by a check) but
+    # the output is not the expected one -- a false claim. "unverified, wrong": a fix oci
+    # wrote as "wrote the change; nothing checked what it computes" (exit 7) that prints
+    # the wrong thing. "not solved": the loop itself reported failure.
     print(f"{'kind':<12}{'cases':>6}{'single turn':>13}{'loop':>11}{'claimed, wrong':>16}"
-          f"{'not solved':>12}")
+          f"{'unverified, wrong':>19}{'not solved':>12}")
     for kind in kinds:
         rows = by_kind.get(kind, [])
         if not rows:
             continue
         first = sum(r["first"] for r in rows)
         solved = sum(r["solved"] for r in rows)
-        wrong = sum(r.get("passed_but_wrong_output", False)
+        wrong = sum((r.get("passed_but_wrong_output", False) and r.get("verified", True))
                     or (r["kind"] == "tasks" and r["claimed"] and not r["solved"])
                     for r in rows)
-        failed = len(rows) - solved - wrong
+        unverified = sum(r.get("passed_but_wrong_output", False)
+                         and not r.get("verified", True) for r in rows)
+        failed = len(rows) - solved - wrong - unverified
         tokens = sum(r.get("tokens", 0) for r in rows)
         seconds = sum(r.get("seconds", 0.0) for r in rows)
         print(f"{kind:<12}{len(rows):>6}{first:>8} ({100 * first / len(rows):3.0f}%)"
-              f"{solved:>6} ({100 * solved / len(rows):3.0f}%){wrong:>16}{failed:>12}"
+              f"{solved:>6} ({100 * solved / len(rows):3.0f}%){wrong:>16}{unverified:>19}"
+              f"{failed:>12}"
               f"   {tokens:,} tokens, {seconds:.0f} s")
     if any(not r.get("original_untouched", True) for r in results):
         print("ERROR: a fix case changed its original file")
