@@ -316,3 +316,45 @@ def test_a_network_error_with_the_network_off_is_said_to_both() -> None:
     allowed = ExecResult(exit_code=1, stdout="", network="on", stderr=failed.stderr,
                          duration_s=0.1)
     assert not needed_network(allowed)
+
+
+# ------------------------------------------------- the check written from -m --
+
+def test_asserts_with_numbers_the_user_never_stated_are_dropped() -> None:
+    from oci_interpreter.agent.verify import keep_stated_asserts
+
+    description = ("Counting leap years from 2000 to 2024 inclusive should give 7 (2000, "
+                   "2004, ..., 2024), but the script says 6.")
+    check = ("from leap import count_leap_years\n\n"
+             "assert count_leap_years(2000, 2024) == 7\n"
+             "assert count_leap_years(1896, 1904) == 2\n"
+             "def more():\n    assert count_leap_years(2021, 2023) == 0\n")
+    kept, dropped = keep_stated_asserts(check, description)
+    assert dropped == 2
+    assert "count_leap_years(2000, 2024) == 7" in kept
+    assert "1896" not in kept and "2021" not in kept
+    compile(kept, "<check>", "exec")  # the emptied function body is still valid Python
+
+
+def test_indexes_rounding_digits_and_thousands_separators_are_not_unstated_values() -> None:
+    from oci_interpreter.agent.verify import keep_stated_asserts
+
+    description = "A 1,249.99 machine at 10% off should cost 1124.99, but it costs 1249.99."
+    check = ("from shop import price, prices\n"
+             "assert round(price(1249.99, 10), 2) == 1124.99\n"
+             "assert prices([1249.99])[0] == 1124.99\n"
+             "assert price(5, 50) == 2.5\n")
+    kept, dropped = keep_stated_asserts(check, description)
+    assert dropped == 1 and "price(5, 50)" not in kept
+    assert "round(price(1249.99, 10), 2) == 1124.99" in kept and "[0] == 1124.99" in kept
+
+
+@pytest.mark.parametrize("check", [
+    "from m import f\nassert f('a') == 'b'\n",          # no numbers at all: kept
+    "from m import f\nassert f(3) == 4\nassert f(5) == 6\n",  # none stated: all would go
+    "def broken(:\n",                                     # not Python: left to fail when run
+])
+def test_a_check_is_left_alone_when_nothing_or_everything_would_go(check: str) -> None:
+    from oci_interpreter.agent.verify import keep_stated_asserts
+
+    assert keep_stated_asserts(check, "f of 1 should be 2") == (check, 0)

@@ -407,7 +407,9 @@ class FixJob:
             raise UsageError("the model wrote no check from your description",
                              "Say what the script should do in other words, or give a test "
                              "command with --test.")
-        return code
+        from oci_interpreter.agent.verify import keep_stated_asserts
+
+        return keep_stated_asserts(code, description)[0]
 
     def use_check(self, check: str, description: str = "") -> None:
         """Repairs must pass ``check`` from now on; the first run is the check's."""
