@@ -21,8 +21,8 @@ class ExitStatus(IntEnum):
     NETWORK = 5
     CONTEXT = 6
     UNVERIFIED = 7
-    """`oci fix`: the script runs cleanly now, but nothing checked its behaviour (no
-    traceback in the file to verify, no --test, no -m check)."""
+    """`oci fix`: the script runs cleanly now (and the code that failed runs, where there
+    was a traceback), but nothing checked what it computes: no --test, no -m check."""
     INTERRUPTED = 130
 
 
