@@ -52,6 +52,18 @@ def run_check(check: str, script: Path, name: str) -> tuple[bool, str]:
     return proc.returncode == 0, (lines[-1] if lines else "")
 
 
+def judge(check: str, case: Path) -> tuple[str, str]:
+    """good, blind, wrong or broken (the module's docstring), and the reference's last
+    stderr line."""
+    on_bug, _ = run_check(check, case, case.name)
+    on_ref, ref_line = run_check(check, CASES / "reference" / case.name, case.name)
+    if on_bug:
+        return "blind", ref_line
+    if on_ref:
+        return "good", ref_line
+    return ("wrong" if "AssertionError" in ref_line else "broken"), ref_line
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default="default", help="model name or .gguf path")
@@ -68,10 +80,22 @@ def main() -> int:
 
         text = args.prompt.read_text(encoding="utf-8").strip()
         original = prompts.for_family
-        prompts.for_family = lambda family: dataclasses.replace(  # type: ignore[assignment]
+        prompts.for_family = lambda family: dataclasses.replace(
             original(family), fix_check_request=text)
 
+    from oci_interpreter.agent import verify
     from oci_interpreter.backend.loader import load_backend
+
+    # The model's own check, before `-m` drops the asserts of numbers nobody stated: both
+    # are judged, so one run shows what the filter does.
+    raw: list[str] = []
+    keep = verify.keep_stated_asserts
+
+    def remember(check: str, description: str) -> tuple[str, int]:
+        raw.append(check)
+        return keep(check, description)
+
+    verify.keep_stated_asserts = remember
 
     settings = Settings(model=args.model, n_ctx=4096, temperature=0.0, seed=1234,
                         threads=args.threads)
@@ -82,6 +106,7 @@ def main() -> int:
         cases = [c for c in cases if c.stem in wanted]
     log = args.out.open("w", encoding="utf-8") if args.out else None
     counts = {"good": 0, "blind": 0, "wrong": 0, "broken": 0}
+    model_counts = dict(counts)
     started = time.monotonic()
     for case in cases:
         description = case.with_suffix(".txt").read_text(encoding="utf-8").strip()
@@ -94,30 +119,28 @@ def main() -> int:
             except Exception as exc:  # a case that writes no check
                 check = ""
                 print(f"{case.stem}: no check ({exc})")
-        on_bug, bug_line = run_check(check, case, case.name)
-        on_ref, ref_line = run_check(check, CASES / "reference" / case.name, case.name)
-        if on_bug:
-            verdict = "blind"
-        elif on_ref:
-            verdict = "good"
-        elif "AssertionError" in ref_line:
-            verdict = "wrong"
-        else:
-            verdict = "broken"
+        model_check = raw[-1] if raw else check
+        raw.clear()
+        verdict, ref_line = judge(check, case)
+        model_verdict = judge(model_check, case)[0]
         counts[verdict] += 1
+        model_counts[model_verdict] += 1
         seconds = round(time.monotonic() - t0, 1)
-        print(f"{case.stem}  {verdict:<7} {seconds:>5}s  {ref_line[:90] if not on_ref else ''}",
-              flush=True)
+        print(f"{case.stem}  {verdict:<7} (model's own: {model_verdict:<7}) {seconds:>5}s  "
+              f"{ref_line[:80] if verdict != 'good' else ''}", flush=True)
         if log is not None:
             log.write(json.dumps({"id": case.stem, "verdict": verdict, "check": check,
-                                  "on_bug": bug_line, "on_reference": ref_line,
-                                  "seconds": seconds}) + "\n")
+                                  "model_verdict": model_verdict, "model_check": model_check,
+                                  "on_reference": ref_line, "seconds": seconds}) + "\n")
             log.flush()
     backend.close()
     n = len(cases) or 1
     print(f"\nmodel {backend.info.name} · {len(cases)} cases · "
           f"{time.monotonic() - started:.0f} s\n" +
-          "  ".join(f"{k} {v} ({100 * v / n:.0f}%)" for k, v in counts.items()))
+          "as used:           " +
+          "  ".join(f"{k} {v} ({100 * v / n:.0f}%)" for k, v in counts.items()) +
+          "\nthe model's own:   " +
+          "  ".join(f"{k} {v} ({100 * v / n:.0f}%)" for k, v in model_counts.items()))
     return 0
 
 
