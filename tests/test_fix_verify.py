@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import random
+import sys
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,27 @@ def test_a_check_is_left_alone_when_nothing_or_everything_would_go(check: str) -
     from oci_interpreter.agent.verify import keep_stated_asserts
 
     assert keep_stated_asserts(check, "f of 1 should be 2") == (check, 0)
+
+
+@pytest.mark.spawns
+def test_with_a_test_command_the_model_reads_the_tests_failure_and_its_values(
+        tmp_path: Path) -> None:
+    """The request says the test is right and the file wrong (the 1.5B took the test's
+    assert for a line of the script), and the assert's values are shown."""
+    from oci_interpreter.agent.fix import FixJob
+    from oci_interpreter.backend.fake import FakeBackend
+    from oci_interpreter.core.config import Settings
+
+    (tmp_path / "mathx.py").write_text("def add(a, b):\n    return a - b\n")
+    (tmp_path / "check_mathx.py").write_text("from mathx import add\nassert add(2, 3) == 5\n")
+    test = f"{sys.executable} check_mathx.py"
+    job = FixJob(tmp_path / "mathx.py", [], Settings(sandbox="auto"), test=test)
+    original = job.run_original()
+    assert "AssertionError: assert -1 == 5\n +  where -1 = add(2, 3)" in original.stderr
+    backend = FakeBackend(["```python\ndef add(a, b):\n    return a + b\n```"])
+    outcome = job.repair(backend, original)
+    request = backend.calls[0][-1].content
+    assert f"The test command `{test}` checks it, and fails" in request
+    assert "The test is right and stays as it is; mathx.py computes the wrong value" in request
+    assert "assert -1 == 5" in request
+    assert outcome.fixed and outcome.verified_by == "test"

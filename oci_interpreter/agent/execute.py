@@ -39,7 +39,8 @@ class ProgramExecutor:
         program = code if not self.checks else f"{code.rstrip()}\n\n\n{self.checks.strip()}\n"
         return run_program(code=program, cwd=self.cwd, limits=self.limits, sandbox=self.sandbox,
                            python=self.python, on_output=on_output, filename=self.filename,
-                           trace_lines=self.check_answers, stdin_file=self.stdin_file)
+                           trace_lines=self.check_answers, stdin_file=self.stdin_file,
+                           explain_asserts=True)
 
     def judge(self, code: str, result: ExecResult,
               prompts: object) -> tuple[str, str] | None:

@@ -117,7 +117,7 @@ class FileExecutor:
             self.rename = {temp: str(path), Path(temp).name: path.name}
             return run_program(path=temp, args=self.args, cwd=path.parent, limits=self.limits,
                                sandbox=self.sandbox, python=self.python, on_output=on_output,
-                               trace_lines=True)
+                               trace_lines=True, explain_asserts=True)
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
@@ -131,7 +131,8 @@ class FileExecutor:
         self.original = run_program(path=self.source.path, args=self.args,
                                     cwd=self.source.path.parent, limits=self.limits,
                                     sandbox=self.sandbox, python=self.python,
-                                    on_output=on_output, trace_lines=True)
+                                    on_output=on_output, trace_lines=True,
+                                    explain_asserts=True)
         return self.original
 
     def run_check(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
@@ -147,7 +148,7 @@ class FileExecutor:
             self.rename = {str(target): str(path), str(copy): str(path.parent)}
             return run_program(code=self.check, cwd=copy, limits=self.limits,
                                sandbox=self.sandbox, python=self.python,
-                               on_output=on_output, filename="<check>")
+                               on_output=on_output, filename="<check>", explain_asserts=True)
 
     def _run_test(self, code: str, on_output: OutputCallback | None) -> ExecResult:
         path = self.source.path
@@ -164,7 +165,8 @@ class FileExecutor:
                 f"sys.exit(subprocess.call({self.test!r}, shell=True))\n"
             )
             return run_program(code=program, cwd=workdir, limits=self.limits, sandbox=self.sandbox,
-                       python=self.python, on_output=on_output, filename="<test>")
+                               python=self.python, on_output=on_output, filename="<test>",
+                               explain_asserts=True)
 
 
 def _copy_tree(root: Path, dest: Path) -> None:
@@ -197,13 +199,16 @@ def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult
                          rename=executor.rename, code=executor.source.text).text
 
 
-def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str) -> Task:
-    """The opening request (file + command + failure) and its fresh restatement."""
+def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str, *,
+             test: bool = False) -> Task:
+    """The opening request (file + command + failure) and its fresh restatement.
+    ``test``: ``command`` is the user's test command, not the script itself."""
+    template = prompts.fix_test_request if test else prompts.fix_request
 
     def request(code: str, why: str) -> list[Message]:
         return [Message("system", prompts.fix_system),
-                Message("user", prompts.fix_request.format(command=command, code=code.rstrip(),
-                                                          failure=why))]
+                Message("user", template.format(command=command, code=code.rstrip(),
+                                                failure=why, name=source.path.name))]
 
     return Task(messages=request(source.text, failure), text=source.text,
                 restate=request, again=prompts.fix_again, need_code=prompts.fix_need_code,
@@ -432,7 +437,8 @@ class FixJob:
             failure = prompts.fix_check_failed.format(
                 description=self.description or "", check=self.executor.check.rstrip(),
                 failure=failure)
-        task = fix_task(prompts, self.source, command, failure)
+        task = fix_task(prompts, self.source, command, failure,
+                        test=self.test is not None and self.executor.check is None)
         file_tokens = backend.count_tokens([Message("user", self.source.text)])
         self._check_fits(backend, task, file_tokens)
         options = fix_options(loop_options(self.settings), file_tokens)

@@ -110,6 +110,13 @@ class PromptSet:
         "First say in one sentence which line is wrong and how to change it. Then reply "
         "with the whole corrected file in one ```python block."
     )
+    fix_test_request: str = (
+        "This is {name}:\n```python\n{code}\n```\n\nThe test command `{command}` checks it, "
+        "and fails:\n{failure}\n\nThe test is right and stays as it is; {name} computes the "
+        "wrong value. First say in one sentence which line of {name} is wrong and how to "
+        "change it. Then reply with the whole corrected {name} in one ```python block."
+    )
+    """`oci fix --test`: the failure is the test's, the bug is in the file."""
     fix_need_code: str = (
         "Now apply that change and write the whole corrected file in one ```python block."
     )

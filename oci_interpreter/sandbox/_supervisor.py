@@ -152,6 +152,35 @@ def _classify(exc: BaseException, tb_text: str) -> str | None:
     return None
 
 
+_ASSERTINFO = os.path.join(os.path.dirname(SUPERVISOR_FILE), "_assertinfo")
+_EXPLAIN = [False]  # set when the run asked for failed asserts with their values
+
+
+def _explain_asserts() -> None:
+    """Bare failed asserts say their values (``assert 13.5 == 18.9``): this program's,
+    through report_exception, and those of the Python programs it starts, through
+    ``_assertinfo/sitecustomize.py`` first on their PYTHONPATH."""
+    _EXPLAIN[0] = True
+    paths = [_ASSERTINFO, *filter(None, os.environ.get("PYTHONPATH", "").split(os.pathsep))]
+    os.environ["PYTHONPATH"] = os.pathsep.join(paths)
+
+
+def _explain(exc: BaseException) -> None:
+    """Fill in a bare failed assert's message (_assertinfo.explain); never raises."""
+    try:
+        import importlib.util
+
+        spec = importlib.util.spec_from_file_location(
+            "_oci_assertinfo", os.path.join(_ASSERTINFO, "sitecustomize.py"))
+        if spec is None or spec.loader is None:
+            return
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        module.explain(exc, _SOURCES)
+    except Exception:
+        pass
+
+
 def report_exception(status_fd: int, exc: BaseException) -> None:
     """Print a traceback without the supervisor's frames and tell the parent."""
     import linecache
@@ -159,6 +188,8 @@ def report_exception(status_fd: int, exc: BaseException) -> None:
 
     for name, source in _SOURCES.items():
         linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+    if _EXPLAIN[0] and isinstance(exc, AssertionError):
+        _explain(exc)
     hidden = {SUPERVISOR_FILE}
     tb = exc.__traceback__
     while tb is not None and os.path.abspath(tb.tb_frame.f_code.co_filename) in hidden:
@@ -391,6 +422,8 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
         sys.stdin = _ClosedStdin(status_fd)
     if cfg.get("plots", True):
         _install_plots(status_fd, workdir)
+    if cfg.get("explain_asserts") and cfg["mode"] != "kernel":
+        _explain_asserts()
     import site  # the supervisor started without site-packages, as ``python -S``
 
     site.main()

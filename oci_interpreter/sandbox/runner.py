@@ -671,20 +671,23 @@ def run_program(*, code: str | None = None, path: Path | str | None = None,
         args: Iterable[str] = (), cwd: Path | str | None = None,
         limits: Limits | None = None, sandbox: str = "auto", python: str | None = None,
         on_output: OutputCallback | None = None, filename: str | None = None,
-        trace_lines: bool = False, stdin_file: Path | str | None = None) -> ExecResult:
+        trace_lines: bool = False, stdin_file: Path | str | None = None,
+        explain_asserts: bool = False) -> ExecResult:
     """Run a file or a code string in a fresh, contained process and wait for it.
 
     Never raises for the program's failure (that is in the result); raises
     :class:`SandboxError` only when the sandbox itself cannot run it. ``trace_lines``: the
     result's ``lines_run`` says which lines of the file (or of the code) ran.
     ``stdin_file``: the program's standard input (data piped to oci); otherwise stdin is
-    closed and reading it gives end-of-file at once.
+    closed and reading it gives end-of-file at once. ``explain_asserts``: a bare failed
+    ``assert`` in the program, or in a Python program it starts, says its values
+    (``assert 13.5 == 18.9``, as pytest does; sandbox/_assertinfo), for a model to read.
     """
     if (code is None) == (path is None):
         raise ValueError("give exactly one of code= or path=")
     limits = limits or Limits()
     workdir = resolve_workdir(cwd, limits)
-    cfg: dict[str, Any] = {"args": list(args)}
+    cfg: dict[str, Any] = {"args": list(args), "explain_asserts": explain_asserts}
     if stdin_file is not None:
         cfg["stdin_file"] = str(Path(stdin_file).resolve())
     if path is not None:
