@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +18,13 @@ import pytest
 # Timeouts by cost: a hang fails in a minute in the fast lane; a test that starts processes
 # gets three, one that loads a model ten (unless it says otherwise).
 _TIMEOUTS = {"model": 600, "spawns": 180}
+
+# A suite started in the background of a non-interactive shell (`cmd &`, nohup) inherits
+# SIGINT ignored, and so would every process the tests start: the Ctrl-C tests would then
+# see programs that cannot be interrupted. Give the suite (and through it its children) the
+# disposition a terminal would.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
