@@ -123,6 +123,37 @@ class Notice:
     kind: Literal["notice"] = "notice"
 
 
+@dataclass(frozen=True)
+class Agreement:
+    """After a clean run (``oci run --agree N``): more programs were written for the same
+    request and run; how many printed the answer that is kept."""
+
+    agree: int
+    """Programs that printed the kept answer (the first program counts)."""
+    of: int
+    """Programs that ran cleanly and printed something, the first included."""
+    sampled: int
+    """Extra programs asked for (sampling stops early once agreement is clear)."""
+    clear: bool
+    """At least two programs, and more than half of those compared, printed it."""
+    switched: bool
+    """The kept program is not the first one: more programs agreed on another answer."""
+    output: str
+    """The kept answer (as the program printed it)."""
+    round: int
+    kind: Literal["agreement"] = "agreement"
+
+    def describe(self) -> str:
+        """One line for people: "3 of 3 programs agree on the output"."""
+        if self.of <= 1:
+            return (f"no other program printed an answer ({self.sampled} more asked for): "
+                    "the answer rests on one program")
+        if not self.clear:
+            return (f"only {self.agree} of {self.of} programs agree on the output: "
+                    "check the answer")
+        return f"{self.agree} of {self.of} programs agree on the output"
+
+
 @dataclass
 class Totals:
     """Token counts and timings of a whole loop."""
@@ -174,11 +205,13 @@ class Stopped:
     """The model's last words (its conclusion after a clean run)."""
     message: str
     totals: Totals = field(default_factory=Totals)
+    agreement: Agreement | None = None
+    """Set when the answer was checked by output agreement (``oci run --agree N``)."""
     kind: Literal["stopped"] = "stopped"
 
 
 Event = (ModelStart | ModelText | ModelReply | CodeFound | CodeSkipped | ExecutionStart
-         | ExecutionEnd | Notice | Stopped)
+         | ExecutionEnd | Notice | Agreement | Stopped)
 
 
 def event_to_dict(event: Event) -> dict[str, Any]:
@@ -194,6 +227,8 @@ def event_to_dict(event: Event) -> dict[str, Any]:
             value = {**asdict(value), "tokens_per_second": round(value.tokens_per_second, 2)}
         elif isinstance(value, Totals):
             value = value.to_dict()
+        elif isinstance(value, Agreement):
+            value = event_to_dict(value)
         elif isinstance(value, tuple):
             value = list(value)
         data[name] = value

@@ -12,6 +12,8 @@ What it does about a small model's habits (see docs/loop.md for the numbers):
   its failure) instead of a growing conversation (``strategy="fresh"``);
 * several candidates can be generated per failed round and the first that passes
   the check is kept (``candidates``);
+* after a clean run, more programs can be written for the same request and the answer
+  most of them print is kept (``agree``, agent/agreement.py);
 * the feedback names the exception or the limit that stopped the run.
 """
 
@@ -26,8 +28,10 @@ from dataclasses import dataclass, field, replace
 from typing import Literal, Protocol
 
 from oci_interpreter.agent import codeinfo
+from oci_interpreter.agent.agreement import settled, vote
 from oci_interpreter.agent.events import (
     STOP_TEXT,
+    Agreement,
     CodeFound,
     CodeSkipped,
     Event,
@@ -94,6 +98,11 @@ class LoopOptions:
     candidates: int = 1
     """Programs generated after a failure (the first greedy, the rest sampled); the first
     that passes is kept."""
+    agree: int = 0
+    """After a clean run that printed something, ask for up to this many more programs
+    for the same request (sampled), run them, and keep the answer most of the programs
+    print (ties keep the first program's); stops early once agreement is clear. Only
+    without a user to ask (``oci run``): the extra programs run unconfirmed. 0: off."""
     confirm: bool = True
     """After a clean run, let the model conclude (it may also revise). False: stop at the
     first clean run (``solved``)."""
@@ -159,6 +168,8 @@ class _Run:
     nudged: bool = False
     """The model was already asked once for a program (or for Python)."""
     answer: str = ""
+    agreement: Agreement | None = None
+    """The output vote on the last clean program (``agree``)."""
 
     @property
     def concluding(self) -> bool:
@@ -399,7 +410,7 @@ class RefineLoop:
             final_code=best.code if best else None,
             final_output=clean.result.stdout if (success and clean) else None,
             answer=run.answer, message=STOP_TEXT[reason] + (f": {extra}" if extra else ""),
-            totals=self.totals,
+            totals=self.totals, agreement=run.agreement if (success and clean) else None,
         )
 
     def _without_code(self, run: _Run, task: Task, reply: ModelReply,
@@ -481,6 +492,12 @@ class RefineLoop:
                 yield event
 
         if self._passed(attempt.feedback.status):
+            if (opts.agree > 0 and self.ask is None and attempt.feedback.status == "ok"
+                    and attempt.result.stdout.strip()):
+                attempt, run.agreement = yield from self._agreement(run, attempt)
+                run.last = attempt
+                if self.cancel.cancelled:
+                    return self._stop(run, "cancelled", False)
             run.clean = attempt
             if not opts.confirm:
                 return self._stop(run, "solved", True)
@@ -557,6 +574,55 @@ class RefineLoop:
             if ok:
                 return
         self.history = saved
+
+
+    def _agreement(self, run: _Run, first: _Attempt
+                   ) -> Generator[Event, None, tuple[_Attempt, Agreement]]:
+        """More programs for the request that produced ``first`` (which ran cleanly and
+        printed something); returns the program whose answer most of them print, and the
+        vote. ``self.history`` ends with the kept program's reply."""
+        opts = self.options
+        base = opts.generation
+        history = list(self.history)
+        context = history[:-1] if history and history[-1].role == "assistant" else history
+        kept: list[tuple[_Attempt, list[Message]]] = [(first, history)]
+        sampled = 0
+        for k in range(1, opts.agree + 1):
+            if settled([a.result.stdout for a, _ in kept], opts.agree - k + 1):
+                break
+            sampled += 1
+            options = replace(base, temperature=max(opts.resample_temperature, 0.1),
+                              seed=base.seed + 104729 * k)
+            reply = yield from self._reply(list(context), run.rounds, "agreement", options)
+            if reply.stats.finish_reason == "cancelled":
+                break
+            code = self._program(reply.text)
+            if code is None or (not opts.stdin_data and codeinfo.reads_input(code)):
+                continue
+            key = codeinfo.normalize(code)
+            if key in run.seen:
+                continue  # the same program again is not a second opinion
+            replied = list(self.history)
+            attempt: _Attempt | None = None
+            for event in self._execute(code, run.rounds, k):
+                if isinstance(event, ExecutionEnd):
+                    attempt = _Attempt(code, Feedback(event.feedback, event.status,
+                                                      event.reason), event.result)
+                yield event
+            assert attempt is not None
+            run.seen[key] = attempt
+            if attempt.result.interrupted:
+                break
+            if attempt.feedback.status == "ok" and attempt.result.stdout.strip():
+                kept.append((attempt, replied))
+        result = vote([a.result.stdout for a, _ in kept])
+        assert result is not None
+        chosen, self.history = kept[result.chosen]
+        agreement = Agreement(agree=result.agree, of=result.of, sampled=sampled,
+                              clear=result.clear, switched=chosen is not first,
+                              output=chosen.result.stdout, round=run.rounds)
+        yield agreement
+        return chosen, agreement
 
 
 _LOOP_TAIL = re.compile(r"(.{4,120}?)\1{5,}\s*$", re.DOTALL)

@@ -54,6 +54,7 @@ class RunOutcome:
             "best_attempt": s.final_code,
             "rounds": s.rounds,
             "stop_reason": s.reason,
+            "agreement": (event_to_dict(s.agreement) if s.agreement is not None else None),
             "message": s.message,
             "answer": s.answer,
             "task": self.task,

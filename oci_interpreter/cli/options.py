@@ -25,7 +25,10 @@ SANDBOX = ("timeout", "cpu_time", "memory", "max_processes", "max_file_size",
 LOOP = ("rounds", "strategy", "candidates", "max_time")
 """The refine loop of `oci run` and `oci fix` (`oci chat` takes chat_rounds as --rounds)."""
 
-_PANELS = {MODEL: "Model", SANDBOX: "Sandbox", LOOP: "Refine loop"}
+AGREE = ("agree",)
+"""`oci run`'s output vote (agent/agreement.py)."""
+
+_PANELS = {MODEL: "Model", SANDBOX: "Sandbox", LOOP: "Refine loop", AGREE: "Refine loop"}
 F = TypeVar("F", bound=Callable[..., Any])
 
 

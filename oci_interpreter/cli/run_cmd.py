@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 
 from oci_interpreter.cli.options import (
+    AGREE,
     LOOP,
     MODEL,
     SANDBOX,
@@ -71,7 +72,7 @@ def _decode(data: bytes, where: str) -> str:
         raise UsageError(f"{where} is not UTF-8 text", "Save it as UTF-8.") from None
 
 
-@takes_settings(LOOP, MODEL, SANDBOX)
+@takes_settings(LOOP, AGREE, MODEL, SANDBOX)
 def run(
     task: Annotated[str | None, typer.Argument(help="The task, in words; - reads it from "
                                                "stdin (all of it).", show_default=False,
@@ -122,7 +123,7 @@ def run(
         backend = prepare_backend(err, settings)
         show = is_terminal(sys.stderr) if progress is None else progress
         view = LoopView(err, rounds=settings.rounds) if show else None
-        options = loop_options(settings)
+        options = replace(loop_options(settings), agree=settings.agree)
         if piped is not None:
             prompts = for_family(backend.info.family)
             cut = f"; only the first {MAX_PIPED_BYTES // 2**20} MiB" if piped.cut else ""
@@ -140,6 +141,10 @@ def run(
     if view is not None:
         print_run_outcome(err, outcome.stopped)
     stopped = outcome.stopped
+    if stopped.agreement is not None and view is None and not as_json:
+        # Progress off: the vote is still what the answer is worth (--json carries it).
+        style = "green" if stopped.agreement.clear else "yellow"
+        err.print(f"[{style}]oci: {stopped.agreement.describe()}[/{style}]", highlight=False)
     if as_json:
         sys.stdout.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
     elif stopped.success:

@@ -196,6 +196,13 @@ class Settings:
         help="programs tried per failed round (extra ones sampled)",
         flags=("--candidates",),
     )
+    agree: int = setting(
+        0,
+        help=("after a clean run, up to N more programs for the same request are run and "
+              "the answer most of them print is kept, the vote shown (`oci run`; 0 = off)"),
+        flags=("--agree",),
+        shown="0 (off)",
+    )
     max_time: float = setting(
         0.0,
         help="seconds `oci run` or `oci fix` may take in all (model and programs); 0 = no limit",
@@ -401,6 +408,8 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("strategy", "use conversation or fresh")
     if not 1 <= s.candidates <= 16:
         raise bad("candidates", "use a number from 1 to 16")
+    if not 0 <= s.agree <= 8:
+        raise bad("agree", "use 0 (off) or a number from 1 to 8")
     if s.chat_rounds < 1:
         raise bad("chat_rounds", "must be at least 1")
     if s.editing_mode not in ("emacs", "vi"):

@@ -13,6 +13,7 @@ from rich.syntax import Syntax
 from rich.text import Text
 
 from oci_interpreter.agent.events import (
+    Agreement,
     CodeFound,
     CodeSkipped,
     Event,
@@ -126,6 +127,10 @@ class LoopView:
         elif isinstance(event, Notice):
             self._newline()
             self.console.print(Text(sanitize(event.text), style="yellow"))
+        elif isinstance(event, Agreement):
+            self._newline()
+            self.console.print(Text(event.describe(), style="green" if event.clear
+                                    else "yellow"))
         elif isinstance(event, Stopped):
             self._stop_live()
             self._newline()
@@ -157,6 +162,7 @@ def print_run_outcome(console: Console, stopped: Stopped) -> None:
     totals = stopped.totals
     took = totals.prompt_seconds + totals.generate_seconds + totals.execution_seconds
     rounds = f"{stopped.rounds} round" + ("" if stopped.rounds == 1 else "s")
+    vote = f" · {stopped.agreement.describe()}" if stopped.agreement is not None else ""
     console.print(f"[{style}]{'✓' if stopped.success else '✗'}[/{style}] "
-                  f"{escape(stopped.message)} · {rounds} · {totals.generated_tokens} tokens · "
-                  f"{took:.1f} s", highlight=False)
+                  f"{escape(stopped.message)}{escape(vote)} · {rounds} · "
+                  f"{totals.generated_tokens} tokens · {took:.1f} s", highlight=False)

@@ -10,6 +10,7 @@ PURPOSE: dict[str, str] = {
     "conclude": "the model reads the result",
     "resample": "the model repeated a program; sampling another",
     "candidate": "another candidate",
+    "agreement": "another program for the same request, to compare answers",
 }
 """Why the model is writing (``ModelStart.purpose``); empty for a plain answer."""
 
