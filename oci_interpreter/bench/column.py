@@ -44,8 +44,9 @@ from oci_interpreter.sandbox.runner import run_program
 
 Mode = Literal["single", "feedback", "oracle"]
 
-STRATEGIES = ("conversation", "fresh", "candidates3", "noresample")
-"""Named loop strategies for the execution-feedback column (``candidatesN`` for any N)."""
+STRATEGIES = ("conversation", "fresh", "candidates3", "noresample", "vote3")
+"""Named loop strategies for the execution-feedback column (``candidatesN`` and ``voteN``
+for any N from 2 to 9)."""
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,9 @@ class Setup:
     strategy: Strategy = "conversation"
     candidates: int = 1
     resample: int = 2
+    vote: int = 0
+    """``voteN``: N programs and an output vote on model-written inputs (bench/vote.py)
+    instead of the loop."""
     generation: GenerationOptions = field(
         default_factory=lambda: GenerationOptions(temperature=0.0, seed=1234, max_tokens=768))
 
@@ -67,6 +71,8 @@ class Setup:
         ``fresh``, ``candidates3``, ``noresample``...)."""
         if self.mode == "single":
             return "single"
+        if self.vote:
+            return f"vote{self.vote}"
         parts: list[str] = [] if self.strategy == "conversation" and (
             self.candidates > 1 or self.resample == 0) else [self.strategy]
         if self.candidates > 1:
@@ -82,6 +88,8 @@ class Setup:
     def label(self) -> str:
         if self.mode == "single":
             return "single-turn"
+        if self.vote:
+            return f"output vote ({self.vote} programs, inputs the model wrote)"
         name = "execution feedback" if self.mode == "feedback" else "oracle feedback"
         extra = [self.strategy, f"{self.rounds} round{'s' if self.rounds != 1 else ''}"]
         if self.candidates > 1:
@@ -104,8 +112,12 @@ def strategy_setup(name: str, rounds: int, mode: Mode = "feedback") -> Setup:
         count = key.removeprefix("candidates") or "3"
         if count.isdigit() and 2 <= int(count) <= 9:
             return Setup(mode=mode, rounds=rounds, candidates=int(count))
+    if key.startswith("vote") and mode == "feedback":
+        count = key.removeprefix("vote") or "3"
+        if count.isdigit() and 2 <= int(count) <= 9:
+            return Setup(mode=mode, rounds=rounds, vote=int(count))
     raise UsageError(f"unknown strategy {name!r}",
-                     f"Use {', '.join(STRATEGIES)} (candidatesN: N from 2 to 9).")
+                     f"Use {', '.join(STRATEGIES)} (candidatesN, voteN: N from 2 to 9).")
 
 
 @dataclass
@@ -155,6 +167,11 @@ def solve_column(backend: Backend, problem: Problem, setup: Setup, *, limits: Li
 
     ``cancel`` stops it (stop reason ``cancelled``); in the main thread Ctrl-C sets it too.
     """
+    if setup.vote:
+        from oci_interpreter.bench.vote import solve_vote
+
+        return solve_vote(backend, problem, setup, limits=limits, prompts=prompts,
+                          cancel=cancel)
     prompts = prompts or for_family(backend.info.family)
     task = conversation_task(prompts, problem.request)
     started = time.monotonic()

@@ -47,8 +47,12 @@ class Plan:
         out = [Setup(mode="single")] if self.single else []
         out += [strategy_setup(name, self.rounds_run) for name in self.strategies]
         if self.oracle:
-            out.append(strategy_setup(self.strategies[0] if self.strategies else
-                                      "conversation", self.rounds_run, mode="oracle"))
+            # The oracle column feeds back the hidden tests through the headline strategy's
+            # loop (a vote column has no feedback: the conversation then).
+            first = self.strategies[0] if self.strategies else "conversation"
+            if first.strip().lower().startswith("vote"):
+                first = "conversation"
+            out.append(strategy_setup(first, self.rounds_run, mode="oracle"))
         return out
 
 
@@ -247,7 +251,7 @@ def _same_first_round(kept: dict[str, Outcome], setup: Setup) -> Outcome | None:
     program, same score -- so it is copied instead of run (``--resume`` adding a
     strategy column then costs only the problems where the strategies differ).
     """
-    if setup.mode == "single":
+    if setup.mode == "single" or setup.vote:
         return None
     for other in kept.values():
         if (other.setup_name != "single" and other.setup_name.startswith("oracle")

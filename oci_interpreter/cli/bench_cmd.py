@@ -71,7 +71,7 @@ def accuracy(
     strategies: Annotated[str, typer.Option("--strategies", help="Execution-feedback "
                                             "strategies side by side, the first is the "
                                             "headline: conversation, fresh, candidatesN, "
-                                            "noresample.")] = "conversation",
+                                            "noresample, voteN.")] = "conversation",
     oracle: Annotated[bool, typer.Option("--oracle/--no-oracle", help="Run the oracle "
                                          "column.")] = True,
     jobs: Annotated[str, typer.Option("--jobs", "-j", help="Problems at once (above 1 needs "

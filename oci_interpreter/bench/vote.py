@@ -1,0 +1,196 @@
+"""The ``voteN`` column (issue 21): N programs for the same request and an output vote on
+inputs the model wrote, with no expected values (so no model-written expectation can be
+wrong, only uninformative).
+
+1. N programs: the model's first reply (greedy, the one every column shares) and N-1
+   sampled (temperature 0.8, seeds from the setup's), each run with the visible checks.
+2. One more reply asks for calls of the function on varied inputs -- calls only.
+3. Every program runs on those calls; what each call returns (or raises) is its
+   signature. Among the programs that pass the visible checks (all that ran, when none
+   does), the largest group with the same signature wins (agent/agreement.py's vote:
+   ties keep the earliest, the greedy reply first); its first program is scored.
+
+It uses only what a user has (the request and its shown examples), like the
+execution-feedback columns, and it always pays for N + 1 replies: the column reports
+the tokens and minutes next to pass@1.
+"""
+
+from __future__ import annotations
+
+import ast
+import tempfile
+import time
+from dataclasses import replace
+from typing import TYPE_CHECKING, Any
+
+from oci_interpreter.agent.agreement import vote
+from oci_interpreter.agent.events import (
+    CodeFound,
+    ExecutionEnd,
+    ModelReply,
+    Stopped,
+    event_to_dict,
+)
+from oci_interpreter.agent.execute import ProgramExecutor
+from oci_interpreter.agent.extract import find_blocks
+from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task
+from oci_interpreter.agent.prompts import PromptSet, for_family
+from oci_interpreter.backend.base import Backend, GenerationOptions, Message
+from oci_interpreter.bench.problems import Problem, solution_code
+from oci_interpreter.core.cancel import CancelToken
+from oci_interpreter.sandbox.limits import Limits
+from oci_interpreter.sandbox.runner import run_program
+
+if TYPE_CHECKING:
+    from oci_interpreter.bench.column import Outcome, Setup
+
+INPUTS_REQUEST = (
+    "Here is a programming task:\n\n{request}\n\n"
+    "Do not solve it. Write {count} different calls of `{entry}` that would test a "
+    "solution on varied inputs, edge cases included, one call per line in one python "
+    "block:\n```python\n{entry}(...)\n```\nOnly the calls: no expected results, no "
+    "asserts, no prints."
+)
+MAX_CALLS = 8
+
+# What a program prints for each call: its result (floats to 9 significant digits, so
+# rounding noise does not split a group) or the exception's type. The function's own
+# prints go nowhere.
+PROBE = '''
+import contextlib as _oci_cl, io as _oci_io
+
+def _oci_norm(value, depth=0):
+    if depth > 20:
+        return "..."
+    if isinstance(value, float):
+        return float(f"{{value:.9g}}")
+    if isinstance(value, (list, tuple)):
+        return type(value)(_oci_norm(v, depth + 1) for v in value)
+    if isinstance(value, dict):
+        return {{k: _oci_norm(v, depth + 1) for k, v in value.items()}}
+    return value
+
+for _oci_call in {calls!r}:
+    try:
+        with _oci_cl.redirect_stdout(_oci_io.StringIO()):
+            _oci_value = eval(_oci_call)
+        _oci_line = repr(_oci_norm(_oci_value))
+    except BaseException as _oci_exc:  # noqa: BLE001 - any failure is a behaviour
+        _oci_line = "raises " + type(_oci_exc).__name__
+    print(_oci_line[:2000])
+'''
+
+
+def parse_calls(text: str, entry_point: str, limit: int = MAX_CALLS) -> list[str]:
+    """The calls of ``entry_point`` in a reply: each line (or statement) that is one
+    call of it, deduplicated, at most ``limit``."""
+    sources = [b.code for b in find_blocks(text) if b.language in ("python", "")] or [text]
+    calls: list[str] = []
+    for source in sources:
+        for line in source.splitlines():
+            line = line.strip()
+            if not line.startswith(entry_point):
+                continue
+            try:
+                node = ast.parse(line, mode="eval").body
+            except SyntaxError:
+                continue
+            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                    and node.func.id == entry_point):
+                call = ast.unparse(node)
+                if call not in calls:
+                    calls.append(call)
+            if len(calls) >= limit:
+                return calls
+    return calls
+
+
+def signature(problem: Problem, code: str, calls: list[str], limits: Limits) -> str | None:
+    """What ``code`` returns for each call, one line each; None when the probe itself did
+    not finish (a crash at import, a limit)."""
+    program = solution_code(problem, code) + "\n\n" + PROBE.format(calls=calls)
+    with tempfile.TemporaryDirectory(prefix="oci-vote-") as tmp:
+        result = run_program(code=program, cwd=tmp, limits=limits)
+    if result.interrupted:
+        raise KeyboardInterrupt
+    return result.stdout if result.ok else None
+
+
+def solve_vote(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
+               prompts: PromptSet | None = None,
+               cancel: CancelToken | None = None) -> Outcome:
+    from oci_interpreter.bench.column import Outcome, score
+
+    prompts = prompts or for_family(backend.info.family)
+    task = conversation_task(prompts, problem.request)
+    started = time.monotonic()
+    events: list[dict[str, Any]] = []
+    programs: list[tuple[str, bool]] = []  # (code, passed the visible checks)
+    tokens = 0
+    for k in range(setup.vote):
+        generation = setup.generation if k == 0 else replace(
+            setup.generation, temperature=0.8, seed=setup.generation.seed + 7919 * k)
+        # The first program is the single-turn column's (same request, same options:
+        # replayed), then run with the visible checks.
+        options = LoopOptions(max_rounds=1, generation=generation, require_code=False,
+                              confirm=False, accept_silent=True, resample=0)
+        with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
+            executor = ProgramExecutor(tmp, limits, checks=problem.visible_checks)
+            loop = RefineLoop(backend, executor, prompts, options, cancel=cancel)
+            run = list(loop.run(task))
+        tokens += loop.totals.generated_tokens
+        events += [{**event_to_dict(e), "program": k} for e in run
+                   if isinstance(e, (ModelReply, ExecutionEnd))]
+        stopped = run[-1]
+        if isinstance(stopped, Stopped) and stopped.reason == "cancelled":
+            return _cancelled(problem, setup, started, tokens, events)
+        found = [e.code for e in run if isinstance(e, CodeFound)]
+        if found:
+            ok = any(isinstance(e, ExecutionEnd) and e.status in ("ok", "silent")
+                     for e in run)
+            programs.append((found[0], ok))
+
+    calls: list[str] = []
+    if len(programs) > 1:
+        request = INPUTS_REQUEST.format(request=problem.request, count=6,
+                                        entry=problem.entry_point)
+        messages = [Message("system", prompts.system), Message("user", request)]
+        completion = backend.chat(messages, GenerationOptions(
+            temperature=0.0, seed=setup.generation.seed, max_tokens=300), cancel=cancel)
+        text = "".join(completion)
+        tokens += completion.stats.generated_tokens
+        if completion.stats.finish_reason == "cancelled":
+            return _cancelled(problem, setup, started, tokens, events)
+        calls = parse_calls(text, problem.entry_point)
+        events.append({"kind": "vote_inputs", "reply": text, "calls": calls})
+
+    pool = [i for i, (_, ok) in enumerate(programs) if ok] or list(range(len(programs)))
+    chosen = pool[0] if pool else None
+    detail: dict[str, Any] = {"kind": "vote", "pool": pool, "calls": len(calls)}
+    if calls and len(pool) > 1:
+        signed = [(i, signature(problem, programs[i][0], calls, limits)) for i in pool]
+        voters = [(i, s) for i, s in signed if s is not None]
+        result = vote([s for _, s in voters])
+        if result is not None:
+            chosen = voters[result.chosen][0]
+            detail.update(agree=result.agree, of=result.of, groups=result.groups,
+                          signatures={str(i): s for i, s in signed})
+    detail["chosen"] = chosen
+    events.append(detail)
+    code = programs[chosen][0] if chosen is not None else None
+    passed, why = score(problem, code, limits)
+    return Outcome(problem.task_id, setup.label, passed,
+                   programs[chosen][1] if chosen is not None else False, 1,
+                   "solved" if chosen is not None and programs[chosen][1] else "voted",
+                   code, why, tokens, time.monotonic() - started, events,
+                   by_round=[passed] * (setup.rounds + 1), setup_name=setup.name,
+                   prompt=task.messages[-1].content)
+
+
+def _cancelled(problem: Problem, setup: Setup, started: float, tokens: int,
+               events: list[dict[str, Any]]) -> Outcome:
+    from oci_interpreter.bench.column import Outcome
+
+    return Outcome(problem.task_id, setup.label, False, None, 0, "cancelled", None,
+                   "cancelled", tokens, time.monotonic() - started, events,
+                   by_round=[False] * (setup.rounds + 1), setup_name=setup.name)
