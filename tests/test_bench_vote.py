@@ -42,7 +42,19 @@ def run_vote(*replies: str, n: int = 3) -> dict[str, object]:
 def test_the_calls_of_the_function_are_taken_from_the_reply() -> None:
     text = ("Here:\n```python\nadd_one(0)\nadd_one( 0 )\nassert add_one(1) == 2\n"
             "print(add_one(3))\nother(1)\nadd_one(-5)  # negative\nadd_one(\n```")
-    assert parse_calls(text, "add_one") == ["add_one(0)", "add_one(-5)"]
+    # Calls inside an assert or a print count (the expectation is dropped); a call of
+    # another function, a repeat and an unfinished line do not.
+    assert parse_calls(text, "add_one") == ["add_one(0)", "add_one(1)", "add_one(3)",
+                                            "add_one(-5)"]
+    # A call that needs a name the reply defined elsewhere would only raise NameError
+    # in every program: it is left out; builtins are fine.
+    text = ("```python\nxs = [1, 2]\nadd_one(xs)\nadd_one(len([1]))\n"
+            "add_one(add_one(2))\n```")
+    assert parse_calls(text, "add_one") == ["add_one(len([1]))", "add_one(add_one(2))"]
+    # The model wrote the function again with more doctest examples: those are inputs.
+    text = ('```python\ndef add_one(x):\n    """\n    >>> add_one(7)\n    8\n    >>> '
+            'add_one(-1)\n    0\n    """\n    return x + 1\n```')
+    assert parse_calls(text, "add_one") == ["add_one(7)", "add_one(-1)"]
     many = "\n".join(f"add_one({i})" for i in range(20))
     assert len(parse_calls(many, "add_one")) == 8
     assert parse_calls("I would test it with zero.", "add_one") == []
@@ -65,6 +77,20 @@ def test_the_majority_beats_a_first_program_that_only_passes_the_example() -> No
     assert (vote["chosen"], vote["agree"], vote["of"], vote["groups"]) == (1, 2, 3, 2)
     assert outcome.passed and outcome.code == RIGHT  # type: ignore[attr-defined]
     assert got["calls"] == 4  # three programs and one request for inputs
+
+
+@pytest.mark.spawns
+def test_the_shown_example_is_not_counted_as_a_new_input() -> None:
+    backend = FakeBackend([reply(LUCKY), reply(RIGHT), reply(ALSO_RIGHT),
+                           "```python\nadd_one(1)\nadd_one(0)\n```"])
+    outcome = solve_column(backend, ADD_ONE, strategy_setup("vote3", 1), limits=LIMITS)
+    vote = next(e for e in outcome.events if e.get("kind") == "vote")
+    # add_one(1) is the docstring's example, which every voter passed already.
+    assert vote["calls"] == 1 and vote["chosen"] == 1 and outcome.passed
+    # The request for inputs goes without the interpreter's system prompt (which asks
+    # for a plan and a solution).
+    assert [m.role for m in backend.calls[-1]] == ["user"]
+    assert "already written" in backend.calls[-1][0].content
 
 
 @pytest.mark.spawns

@@ -18,6 +18,7 @@ the tokens and minutes next to pass@1.
 from __future__ import annotations
 
 import ast
+import builtins
 import tempfile
 import time
 from dataclasses import replace
@@ -44,12 +45,15 @@ from oci_interpreter.sandbox.runner import run_program
 if TYPE_CHECKING:
     from oci_interpreter.bench.column import Outcome, Setup
 
+# Sent with no system prompt (the interpreter's asks for a plan and a solution, and the
+# 1.5B then solved the task instead). Said as "already written", the request gets calls
+# more often; when the model still writes the function, its doctest lines are taken.
 INPUTS_REQUEST = (
-    "Here is a programming task:\n\n{request}\n\n"
-    "Do not solve it. Write {count} different calls of `{entry}` that would test a "
-    "solution on varied inputs, edge cases included, one call per line in one python "
-    "block:\n```python\n{entry}(...)\n```\nOnly the calls: no expected results, no "
-    "asserts, no prints."
+    "I am testing a Python function `{entry}`, already written. Its specification:"
+    "\n\n{request}\n\nWrite {count} calls of `{entry}` on varied inputs (edge cases "
+    "included) that I can run against it, one call per line in one python block, "
+    "like:\n```python\n{entry}(...)\n```\nDo not write the function, expected results, "
+    "asserts or prints: only the {count} calls."
 )
 MAX_CALLS = 8
 
@@ -82,27 +86,70 @@ for _oci_call in {calls!r}:
 
 
 def parse_calls(text: str, entry_point: str, limit: int = MAX_CALLS) -> list[str]:
-    """The calls of ``entry_point`` in a reply: each line (or statement) that is one
-    call of it, deduplicated, at most ``limit``."""
+    """The calls of ``entry_point`` in a reply, deduplicated, at most ``limit``: a line
+    that is a call, and the call inside ``assert f(x) == y`` or ``print(f(x))`` (the
+    expected value is dropped: only the inputs are used), and ``>>> f(x)`` doctest
+    lines. A call that needs a name other
+    than the function and Python's builtins (a variable the reply set up) is left out:
+    it would only raise NameError in every program."""
     sources = [b.code for b in find_blocks(text) if b.language in ("python", "")] or [text]
     calls: list[str] = []
     for source in sources:
+        try:
+            trees = [ast.parse(source)]
+        except SyntaxError:  # one bad line: take the others one by one
+            trees = []
+            for line in source.splitlines():
+                try:
+                    trees.append(ast.parse(line.strip()))
+                except SyntaxError:
+                    continue
+        # A small model often writes the function again with more doctest examples
+        # instead: their calls are inputs too.
         for line in source.splitlines():
-            line = line.strip()
-            if not line.startswith(entry_point):
-                continue
-            try:
-                node = ast.parse(line, mode="eval").body
-            except SyntaxError:
-                continue
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                    and node.func.id == entry_point):
+            if line.strip().startswith(">>> "):
+                try:
+                    trees.append(ast.parse(line.strip()[4:]))
+                except SyntaxError:
+                    continue
+        for tree in trees:
+            for node in _outer_calls(tree, entry_point):
+                if not _free_names(node) <= _ALLOWED | {entry_point}:
+                    continue
                 call = ast.unparse(node)
                 if call not in calls:
                     calls.append(call)
-            if len(calls) >= limit:
-                return calls
+                if len(calls) >= limit:
+                    return calls
     return calls
+
+
+_ALLOWED = frozenset(dir(builtins))
+
+
+def _outer_calls(tree: ast.AST, entry_point: str) -> list[ast.Call]:
+    """Calls of ``entry_point`` in source order, not those nested inside another one."""
+    found: list[ast.Call] = []
+
+    def visit(node: ast.AST) -> None:
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == entry_point):
+            found.append(node)
+            return
+        for child in ast.iter_child_nodes(node):
+            visit(child)
+
+    visit(tree)
+    return found
+
+
+def _free_names(node: ast.AST) -> set[str]:
+    bound = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+             and isinstance(n.ctx, ast.Store)}  # comprehension variables
+    bound |= {a.arg for n in ast.walk(node) if isinstance(n, ast.Lambda)
+              for a in n.args.args}
+    return {n.id for n in ast.walk(node) if isinstance(n, ast.Name)
+            and isinstance(n.ctx, ast.Load)} - bound
 
 
 def signature(problem: Problem, code: str, calls: list[str], limits: Limits) -> str | None:
@@ -152,16 +199,19 @@ def solve_vote(backend: Backend, problem: Problem, setup: Setup, *, limits: Limi
 
     calls: list[str] = []
     if len(programs) > 1:
-        request = INPUTS_REQUEST.format(request=problem.request, count=6,
+        request = INPUTS_REQUEST.format(request=problem.request.strip(), count=6,
                                         entry=problem.entry_point)
-        messages = [Message("system", prompts.system), Message("user", request)]
-        completion = backend.chat(messages, GenerationOptions(
-            temperature=0.0, seed=setup.generation.seed, max_tokens=300), cancel=cancel)
+        completion = backend.chat([Message("user", request)], GenerationOptions(
+            temperature=0.0, seed=setup.generation.seed, max_tokens=400), cancel=cancel)
         text = "".join(completion)
         tokens += completion.stats.generated_tokens
         if completion.stats.finish_reason == "cancelled":
             return _cancelled(problem, setup, started, tokens, events)
-        calls = parse_calls(text, problem.entry_point)
+        # The request's own examples are visible checks every voter passed already:
+        # they cannot split the vote, so they do not take the place of a new input.
+        shown = set(parse_calls(problem.request, problem.entry_point, limit=100))
+        calls = [c for c in parse_calls(text, problem.entry_point, limit=100)
+                 if c not in shown][:MAX_CALLS]
         events.append({"kind": "vote_inputs", "reply": text, "calls": calls})
 
     pool = [i for i, (_, ok) in enumerate(programs) if ok] or list(range(len(programs)))
