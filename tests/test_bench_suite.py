@@ -180,6 +180,7 @@ def test_codes_by_round_takes_a_passing_candidate_and_carries_forward() -> None:
 def test_strategy_names() -> None:
     assert strategy_setup("conversation", 1).name == "conversation"
     assert strategy_setup("fresh", 1).name == "fresh"
+    assert strategy_setup("explain", 1).name == "explain"
     assert strategy_setup("candidates3", 2).name == "candidates3"
     assert strategy_setup("candidates3", 2).candidates == 3
     assert strategy_setup("noresample", 1).name == "noresample"

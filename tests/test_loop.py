@@ -214,6 +214,40 @@ def test_fresh_strategy_restates_task_program_and_failure(tmp_path: Path) -> Non
 
 
 @pytest.mark.spawns
+def test_explain_strategy_traces_the_failure_first_then_repairs_with_the_trace(
+        tmp_path: Path) -> None:
+    trace = ("The list has 2 items, so index 5 is out of range: line 1 is wrong, the "
+             "second item is index 1.\n```python\nprint([1, 2][1])\n```")
+    events, stopped, backend = drive(
+        [py("print([1, 2][5])"), trace, py("print([1, 2][1])"), "2."], tmp_path,
+        task="print the second item of [1, 2]", options=LoopOptions(strategy="explain"))
+    # The trace is asked in a fresh short context: the task, the program, the failure.
+    ask = backend.calls[1]
+    assert [m.role for m in ask] == ["user"]
+    assert "print the second item of [1, 2]" in ask[0].content
+    assert "print([1, 2][5])" in ask[0].content and "IndexError" in ask[0].content
+    assert "Do not write a new program" in ask[0].content
+    # Its program is not run (the trace reply is read to its end, code and all) ...
+    assert [r.code for r in runs(events)] == ["print([1, 2][5])", "print([1, 2][1])"]
+    assert [e.purpose for e in events if isinstance(e, ModelReply)] == [
+        "answer", "explain", "answer", "conclude"]
+    # ... and the repair reads the conversation, the failure and the trace without code.
+    repair = backend.calls[2]
+    assert [m.role for m in repair] == ["system", "user", "assistant", "user"]
+    assert "IndexError" in repair[-1].content
+    assert "index 5 is out of range" in repair[-1].content
+    assert "```python\nprint([1, 2][1])" not in repair[-1].content
+    assert stopped.success and stopped.rounds == 2
+
+
+@pytest.mark.spawns
+def test_explain_strategy_adds_nothing_after_a_clean_run(tmp_path: Path) -> None:
+    _events, stopped, backend = drive([py("print(3)"), "3."], tmp_path,
+                                      options=LoopOptions(strategy="explain"))
+    assert stopped.success and len(backend.calls) == 2
+
+
+@pytest.mark.spawns
 def test_candidates_pick_the_first_that_passes(tmp_path: Path) -> None:
     replies = [py("print(1/0)"), py("print(undefined)"), py("print(3)"), "3."]
     events, stopped, backend = drive(replies, tmp_path, options=LoopOptions(candidates=3))
@@ -313,7 +347,7 @@ def test_events_serialise(tmp_path: Path) -> None:
 
 
 @pytest.mark.spawns
-@pytest.mark.parametrize("strategy", ["conversation", "fresh"])
+@pytest.mark.parametrize("strategy", ["conversation", "fresh", "explain"])
 def test_code_found_reports_how(tmp_path: Path, strategy: str) -> None:
     events, _, _ = drive([py("print(1)"), "1"], tmp_path,
                          options=LoopOptions(strategy=strategy))  # type: ignore[arg-type]

@@ -130,7 +130,7 @@ def test_run_reads_the_task_from_stdin_and_a_file(tmp_path: Path, oci_bin: str) 
     (["run", "-f", "missing.txt"], "missing.txt: no such file"),
     (["run", "x", "-f", "t.txt"], "not both"),
     (["run", "x", "--rounds", "0"], "rounds"),
-    (["run", "x", "--strategy", "magic"], "use conversation or fresh"),
+    (["run", "x", "--strategy", "magic"], "use conversation, fresh or explain"),
     (["run", "x", "--json", "--code"], "cannot be combined"),
 ])
 def test_run_usage_errors(capsys: pytest.CaptureFixture[str], args: list[str],

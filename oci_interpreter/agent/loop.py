@@ -54,10 +54,12 @@ from oci_interpreter.core.errors import ContextOverflowError
 from oci_interpreter.sandbox.limits import ExecResult
 from oci_interpreter.sandbox.runner import OutputCallback
 
-Strategy = Literal["conversation", "fresh"]
+Strategy = Literal["conversation", "fresh", "explain"]
 
 # Small models like to invent the program's output after the code; stop there.
 OUTPUT_STOPS = ("```output", "```Output", "\nExecution result:", "\nOutput:\n```")
+EXPLAIN_TOKENS = 400
+"""Room for the ``explain`` strategy's walk through a failure."""
 
 
 class Executor(Protocol):
@@ -90,8 +92,10 @@ class LoopOptions:
     """Execution rounds at most (programs run, counting candidates of a round as one)."""
     generation: GenerationOptions = field(default_factory=GenerationOptions)
     strategy: Strategy = "conversation"
-    """How a failed attempt goes back to the model: appended to the conversation, or
-    restated in a fresh short context (task, program, failure)."""
+    """How a failed attempt goes back to the model: appended to the conversation,
+    restated in a fresh short context (task, program, failure), or (``explain``, the
+    self-debugging of Chen et al. 2023) appended after the model walked through the
+    failure line by line in a fresh short context."""
     resample: int = 2
     """Extra sampled tries when the model proposes a program that already ran."""
     resample_temperature: float = 0.8
@@ -240,7 +244,7 @@ class RefineLoop:
         return trimmed, max(min(want, n_ctx - used), 1), note
 
     def _generate(self, messages: list[Message], round_: int, purpose: str,
-                  options: GenerationOptions) -> Iterator[Event]:
+                  options: GenerationOptions, code_stops: bool = True) -> Iterator[Event]:
         """Stream one reply; the last event is its :class:`ModelReply`."""
         messages, max_tokens, note = self._fit(messages)
         if note:
@@ -254,7 +258,8 @@ class RefineLoop:
         with cancel_on_sigint(self.cancel):
             completion = self.backend.chat(messages, options, cancel=self.cancel)
             for chunk in completion:
-                if self.options.stop_after_code and ("`" in chunk or "~" in chunk):
+                if (code_stops and self.options.stop_after_code
+                        and ("`" in chunk or "~" in chunk)):
                     text = "".join(parts) + chunk
                     end = _runnable_block_end(text)
                     if end is not None:
@@ -310,10 +315,11 @@ class RefineLoop:
     # ----------------------------------------------------------------- loop --
 
     def _reply(self, messages: list[Message], round_: int, purpose: str,
-               options: GenerationOptions) -> Generator[Event, None, ModelReply]:
+               options: GenerationOptions, *,
+               code_stops: bool = True) -> Generator[Event, None, ModelReply]:
         """Stream one reply (its events pass through); returns the :class:`ModelReply`."""
         reply: ModelReply | None = None
-        for event in self._generate(messages, round_, purpose, options):
+        for event in self._generate(messages, round_, purpose, options, code_stops):
             if isinstance(event, ModelReply):
                 reply = event
             yield event
@@ -508,12 +514,35 @@ class RefineLoop:
             return None
         if run.rounds >= opts.max_rounds:
             return self._stop(run, "round_cap", False, attempt.feedback.reason)
-        run.messages = self._next_context(task, attempt)
+        explanation = ""
+        if opts.strategy == "explain" and attempt.feedback.status == "failed":
+            explanation = yield from self._explain(task, attempt, run.rounds)
+            if self.cancel.cancelled:
+                return self._stop(run, "cancelled", False)
+        run.messages = self._next_context(task, attempt, explanation)
         return None
 
-    def _next_context(self, task: Task, attempt: _Attempt) -> list[Message]:
+    def _explain(self, task: Task, attempt: _Attempt,
+                 round_: int) -> Generator[Event, None, str]:
+        """The model's walk through the failure, in a fresh short context (no code)."""
+        saved = self.history
+        prompt = self.prompts.explain.format(task=task.text or task.messages[-1].content,
+                                             code=attempt.code,
+                                             failure=attempt.feedback.text)
+        options = replace(self.options.generation, max_tokens=EXPLAIN_TOKENS)
+        reply = yield from self._reply([Message("user", prompt)], round_, "explain",
+                                       options, code_stops=False)
+        self.history = saved
+        text = reply.text.strip()
+        # Only the reasoning goes on: a program in it would be read as the fix.
+        return re.sub(r"```.*?(```|$)", "", text, flags=re.S).strip()
+
+    def _next_context(self, task: Task, attempt: _Attempt,
+                      explanation: str = "") -> list[Message]:
         """The prompt after a failed (or silent) run, per the strategy."""
         failure = attempt.feedback.text
+        if explanation:
+            failure += self.prompts.explained.format(explanation=explanation)
         if self.options.strategy == "fresh" and task.restate is not None:
             return task.restate(attempt.code, failure)
         messages = list(self.history)

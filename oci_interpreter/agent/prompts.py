@@ -100,6 +100,16 @@ class PromptSet:
         "failure; do not repeat the same program."
     )
     """A fresh, short context for a failed attempt (the ``fresh`` strategy)."""
+    explain: str = (
+        "Task:\n{task}\n\nThis program was written for it:\n```python\n{code}\n```\n\n"
+        "Running it gave:\n{failure}\n\n"
+        "Do not write a new program. Walk through what the program does on the failing "
+        "case, line by line, with the actual values, until you reach the line where the "
+        "result goes wrong. Then say in one sentence which line is wrong and why."
+    )
+    """A fresh, short context where the model explains a failure (``explain``)."""
+    explained: str = "\n\nWhere it goes wrong, traced step by step:\n{explanation}"
+    """The explanation, appended to the failure the model reads next (``explain``)."""
     fix_system: str = (
         "You are an expert Python programmer. You repair the user's script. Reply with the "
         "whole corrected file in one ```python block, then nothing else. Keep everything that "

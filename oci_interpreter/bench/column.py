@@ -44,7 +44,7 @@ from oci_interpreter.sandbox.runner import run_program
 
 Mode = Literal["single", "feedback", "oracle"]
 
-STRATEGIES = ("conversation", "fresh", "candidates3", "noresample", "vote3")
+STRATEGIES = ("conversation", "fresh", "explain", "candidates3", "noresample", "vote3")
 """Named loop strategies for the execution-feedback column (``candidatesN`` and ``voteN``
 for any N from 2 to 9)."""
 
@@ -104,8 +104,8 @@ def strategy_setup(name: str, rounds: int, mode: Mode = "feedback") -> Setup:
     key = name.strip().lower()
     if key == "conversation":
         return Setup(mode=mode, rounds=rounds)
-    if key == "fresh":
-        return Setup(mode=mode, rounds=rounds, strategy="fresh")
+    if key in ("fresh", "explain"):
+        return Setup(mode=mode, rounds=rounds, strategy=key)  # type: ignore[arg-type]
     if key == "noresample":
         return Setup(mode=mode, rounds=rounds, resample=0)
     if key.startswith("candidates"):

@@ -70,7 +70,8 @@ def accuracy(
                                         "and after 3).")] = "1,3",
     strategies: Annotated[str, typer.Option("--strategies", help="Execution-feedback "
                                             "strategies side by side, the first is the "
-                                            "headline: conversation, fresh, candidatesN, "
+                                            "headline: conversation, fresh, explain, "
+                                            "candidatesN, "
                                             "noresample, voteN.")] = "conversation",
     oracle: Annotated[bool, typer.Option("--oracle/--no-oracle", help="Run the oracle "
                                          "column.")] = True,

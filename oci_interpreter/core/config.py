@@ -187,8 +187,9 @@ class Settings:
     )
     strategy: str = setting(
         "conversation",
-        help=("after a failed run: conversation (append the result) or fresh (restate task, "
-             "program and failure in a new short context)"),
+        help=("after a failed run: conversation (append the result), fresh (restate task, "
+             "program and failure in a new short context) or explain (the model first "
+             "traces the failure step by step in a short context, then repairs)"),
         flags=("--strategy",),
     )
     candidates: int = setting(
@@ -404,8 +405,8 @@ def _validate(s: Settings, sources: Mapping[str, str]) -> None:
         raise bad("max_time", "use 0 for no limit, or a number of seconds")
     if s.rounds < 1:
         raise bad("rounds", "must be at least 1")
-    if s.strategy not in ("conversation", "fresh"):
-        raise bad("strategy", "use conversation or fresh")
+    if s.strategy not in ("conversation", "fresh", "explain"):
+        raise bad("strategy", "use conversation, fresh or explain")
     if not 1 <= s.candidates <= 16:
         raise bad("candidates", "use a number from 1 to 16")
     if not 0 <= s.agree <= 8:

@@ -11,6 +11,7 @@ PURPOSE: dict[str, str] = {
     "resample": "the model repeated a program; sampling another",
     "candidate": "another candidate",
     "agreement": "another program for the same request, to compare answers",
+    "explain": "the model traces the failure step by step",
 }
 """Why the model is writing (``ModelStart.purpose``); empty for a plain answer."""
 
