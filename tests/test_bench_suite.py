@@ -378,8 +378,9 @@ def test_resume_with_more_rounds_reruns_only_columns_that_hit_the_round_cap(
     kept = load_log(log_path, Plan(rounds=1, rounds_run=3), "toy")
     assert set(kept[problem.task_id]) == {"single"}  # both loop columns hit the cap
     with log_path.open("a") as log:
-        result = run_suite(FakeBackend([reply(BAD[1]), reply(FIXED),           # feedback
-                                        reply(BAD[1]), reply(BAD[2]), reply(FIXED)]),  # oracle
+        # Both columns start from the logged first program (BAD[0]).
+        result = run_suite(FakeBackend([reply(FIXED),                      # feedback
+                                        reply(BAD[2]), reply(FIXED)]),     # oracle
                            [problem], Plan(rounds=1, rounds_run=3), benchmark="toy",
                            limits=LIMITS, log=log, done=kept)
     summary = result.summary()
@@ -408,10 +409,14 @@ def test_a_strategy_column_added_on_resume_reuses_first_programs_that_passed(
                   limits=LIMITS, log=log)
     plan = Plan(rounds=1, rounds_run=1, strategies=("conversation", "fresh"))
     kept = load_log(log_path, plan, "toy")
-    backend = FakeBackend([triple_bad, triple_good])  # only Toy/1's fresh column asks
+    # Only Toy/1's fresh column asks, and only for its repair: its first reply is the
+    # logged one (greedy decoding is not the same from run to run; the columns compared
+    # must start from the same program).
+    backend = FakeBackend([triple_good])
     result = run_suite(backend, [solved, failing], plan, benchmark="toy", limits=LIMITS,
                        done=kept)
-    assert len(backend.calls) == 2
+    assert len(backend.calls) == 1
+    assert "return x\n" in backend.calls[0][-1].content  # the logged program failed
     fresh = {o.task_id: o for o in result.outcomes["fresh"]}
     assert fresh["Toy/0"].by_round == [True, True] and fresh["Toy/0"].setup_name == "fresh"
     assert fresh["Toy/1"].by_round == [False, True]
@@ -479,3 +484,27 @@ def test_ctrl_c_while_the_hidden_tests_run_stops_rather_than_scoring_a_failure()
             score(problem, slow, Limits(timeout=20))
     finally:
         timer.cancel()
+
+
+@pytest.mark.spawns
+def test_a_logged_first_reply_is_replayed_only_for_the_same_request() -> None:
+    from dataclasses import replace
+
+    from oci_interpreter.bench.column import ReplayBackend, prime_first_reply
+
+    problem = toy_with_visible_example()
+    logged = solve_column(FakeBackend([reply(FIXED)]), problem, Setup(mode="single"),
+                          limits=LIMITS)
+    fresh = FakeBackend([reply(BAD[0])])
+    replay = ReplayBackend(fresh)
+    assert prime_first_reply(replay, problem, logged)
+    again = solve_column(replay, problem, Setup(mode="single"), limits=LIMITS)
+    assert again.code == logged.code and fresh.calls == []
+    # Another request (the log's prompt text), or another system prompt (the prompt's
+    # token count): nothing is primed, the model is asked.
+    assert not prime_first_reply(ReplayBackend(fresh), problem,
+                                 replace(logged, prompt="an older request"))
+    events = [dict(e) for e in logged.events]
+    first = next(e for e in events if e["kind"] == "model_reply")
+    first["stats"] = {**first["stats"], "prompt_tokens": first["stats"]["prompt_tokens"] + 7}
+    assert not prime_first_reply(ReplayBackend(fresh), problem, replace(logged, events=events))

@@ -18,6 +18,7 @@ earlier), so ``by_round`` costs nothing extra.
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -235,6 +236,23 @@ def codes_by_round(events: Sequence[object], rounds: int) -> list[str | None]:
     return codes
 
 
+def prime_first_reply(replay: ReplayBackend, problem: Problem, logged: Outcome,
+                      prompts: PromptSet | None = None) -> bool:
+    """Prime ``replay`` with the first reply of a logged outcome (``--resume``), when the
+    request is still the one it answered (same text, same prompt tokens)."""
+    reply = next((e for e in logged.events if e.get("kind") == "model_reply"), None)
+    prompts = prompts or for_family(replay.info.family)
+    task = conversation_task(prompts, problem.request)
+    if reply is None or logged.prompt != task.messages[-1].content:
+        return False
+    known = {f.name for f in dataclasses.fields(GenerationStats)}
+    stats = GenerationStats(**{k: v for k, v in reply.get("stats", {}).items() if k in known})
+    if stats.prompt_tokens and replay.count_tokens(task.messages) != stats.prompt_tokens:
+        return False  # the system prompt changed since
+    replay.prime(task.messages, reply.get("text", ""), stats)
+    return True
+
+
 def _is_chunk(event: object) -> bool:
     return type(event).__name__ == "ModelText"
 
@@ -251,7 +269,16 @@ class ReplayBackend:
         self.backend = backend
         self.info: ModelInfo = backend.info
         self._cache: dict[tuple[Any, ...], tuple[str, GenerationStats]] = {}
+        self._primed: tuple[tuple[Message, ...], str, GenerationStats] | None = None
         self.hits = 0
+
+    def prime(self, messages: Sequence[Message], text: str, stats: GenerationStats) -> None:
+        """Give ``text`` as the greedy reply to ``messages`` (whatever its token cap and
+        stops): the first reply an earlier run logged. Greedy decoding is not the same
+        from run to run (the thread count, the KV cache's reuse change the arithmetic, and
+        a near tie can go the other way), so a column added with ``--resume`` would
+        otherwise start from another first program than the columns already logged."""
+        self._primed = (tuple(messages), text, stats)
 
     def _key(self, messages: Sequence[Message], options: GenerationOptions) -> tuple[Any, ...]:
         return (tuple(messages), replace(options))
@@ -260,6 +287,9 @@ class ReplayBackend:
              cancel: CancelToken | None = None) -> Completion:
         options = options or GenerationOptions()
         key = self._key(messages, options)
+        if (key not in self._cache and self._primed is not None
+                and self._primed[0] == tuple(messages) and options.temperature == 0):
+            self._cache[key] = self._primed[1:]
         if key in self._cache:
             self.hits += 1
             text, stats = self._cache[key]

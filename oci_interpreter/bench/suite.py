@@ -21,7 +21,14 @@ from pathlib import Path
 from typing import IO, Any
 
 from oci_interpreter.backend.base import Backend
-from oci_interpreter.bench.column import Outcome, ReplayBackend, Setup, solve_column, strategy_setup
+from oci_interpreter.bench.column import (
+    Outcome,
+    ReplayBackend,
+    Setup,
+    prime_first_reply,
+    solve_column,
+    strategy_setup,
+)
 from oci_interpreter.bench.problems import Problem
 from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.core.errors import UsageError
@@ -295,6 +302,9 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
         # Each problem gets its own replay cache (its first reply is shared by its columns).
         replay = ReplayBackend(backend)
         kept = dict(done.get(problem.task_id, {}))
+        if "single" in kept and len(kept) < len(setups):
+            # A column added to a logged run starts from the logged first reply.
+            prime_first_reply(replay, problem, kept["single"])
         outcomes = []
         for setup in setups:
             outcome = kept.get(setup.name) or _same_first_round(kept, setup)
