@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_interpreter.agent.agreement import same_output_key, settled, vote
+from oci_interpreter.agent.agreement import same_output_key, settled, vote, vote_per_input
 from oci_interpreter.agent.events import Agreement, ExecutionEnd, ModelStart, event_to_dict
 from oci_interpreter.agent.loop import Approval, LoopOptions
 from tests.test_loop import drive, py, runs
@@ -54,6 +54,33 @@ def test_trailing_spaces_and_blank_lines_do_not_split_an_answer() -> None:
     assert same_output_key("a\nb") != same_output_key("a b")
     result = vote(["6765\n", "6765  \n\n"])
     assert result is not None and result.agree == 2 and result.clear
+
+
+def crashed(value: str) -> bool:
+    return value.startswith("raises ")
+
+
+def test_per_input_vote_lets_one_edge_case_not_split_the_programs() -> None:
+    # HumanEval/9 (rolling max): two sampled programs crash on the empty list, the greedy
+    # one returns []; on the other inputs all three agree. Whole results make 2 groups
+    # and the crashing pair wins; input by input the greedy program scores highest.
+    greedy = ["[]", "[1]", "[5, 5, 5]"]
+    crashing = ["raises IndexError", "[1]", "[5, 5, 5]"]
+    assert vote(["\n".join(greedy), *["\n".join(crashing)] * 2]).chosen == 1  # type: ignore[union-attr]
+    result = vote_per_input([greedy, crashing, crashing], crashed)
+    assert result is not None
+    assert (result.chosen, result.agree, result.of, result.groups) == (0, 1, 3, 2)
+
+
+def test_per_input_vote_majority_and_ties() -> None:
+    right, also_right, lucky = ["1", "2", "3"], ["1", "2", "3"], ["1", "0", "0"]
+    assert vote_per_input([lucky, right, also_right], crashed).chosen == 1  # type: ignore[union-attr]
+    # All different: the first program is kept.
+    assert vote_per_input([["1"], ["2"], ["3"]], crashed).chosen == 0  # type: ignore[union-attr]
+    # Everyone crashes on an input (an invalid one): that agrees like any other result.
+    both = ["raises ValueError", "4"]
+    assert vote_per_input([["raises TypeError", "4"], both, both], crashed).chosen == 1  # type: ignore[union-attr]
+    assert vote_per_input([], crashed) is None
 
 
 def test_settled_when_no_other_answer_can_catch_up() -> None:

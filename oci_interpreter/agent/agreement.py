@@ -8,7 +8,7 @@ Pure functions; the loop (agent/loop.py) samples and runs the programs.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 
@@ -70,3 +70,30 @@ def settled(outputs: Sequence[str], still_to_come: int) -> bool:
     if keys[0] == leader:
         return result.agree >= runner_up + still_to_come
     return result.agree > runner_up + still_to_come
+
+
+def vote_per_input(results: Sequence[Sequence[str]],
+                   is_failure: Callable[[str], bool] = lambda _value: False) -> Vote | None:
+    """The program whose results on a set of inputs most agree with the others', input
+    by input (execution-based minimum Bayes risk): each program scores, for every input,
+    how many programs gave its result there. A failure (``is_failure``: a crash) scores
+    nothing on an input where another program returned a result: a majority that crashes
+    on an edge case does not outvote the one program that handles it. Ties keep the
+    earliest program (the model's own reply first). ``results[i][j]``: program i's
+    result on input j. ``agree``/``groups`` count programs by their whole results."""
+    if not results:
+        return None
+    width = max(len(row) for row in results)
+    rows = [list(row) + [""] * (width - len(row)) for row in results]
+    scores = [0] * len(rows)
+    for j in range(width):
+        column = [row[j] for row in rows]
+        some_returned = any(not is_failure(value) for value in column)
+        for i, value in enumerate(column):
+            if some_returned and is_failure(value):
+                continue
+            scores[i] += column.count(value)
+    chosen = max(range(len(rows)), key=lambda i: (scores[i], -i))
+    whole = ["\n".join(row) for row in rows]
+    return Vote(chosen=chosen, agree=whole.count(whole[chosen]), of=len(rows),
+                groups=len(set(whole)))

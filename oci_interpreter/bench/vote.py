@@ -7,8 +7,11 @@ wrong, only uninformative).
 2. One more reply asks for calls of the function on varied inputs -- calls only.
 3. Every program runs on those calls; what each call returns (or raises) is its
    signature. Among the programs that pass the visible checks (all that ran, when none
-   does), the largest group with the same signature wins (agent/agreement.py's vote:
-   ties keep the earliest, the greedy reply first); its first program is scored.
+   does), the one whose results agree most with the others', call by call, wins
+   (agent/agreement.py's vote_per_input: a crash counts nothing on a call where another
+   program returned a value; ties keep the earliest, the greedy reply first); it is
+   scored. (The first measurement grouped whole signatures instead, and a pair of
+   programs crashing on the empty list outvoted the greedy one that handled it.)
 
 It uses only what a user has (the request and its shown examples), like the
 execution-feedback columns, and it always pays for N + 1 replies: the column reports
@@ -24,7 +27,7 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from oci_interpreter.agent.agreement import vote
+from oci_interpreter.agent.agreement import vote_per_input
 from oci_interpreter.agent.events import (
     CodeFound,
     ExecutionEnd,
@@ -83,6 +86,11 @@ for _oci_call in {calls!r}:
         _oci_line = "raises " + type(_oci_exc).__name__
     print(_oci_line[:2000])
 '''
+
+
+def crashed(result: str) -> bool:
+    """A call's result line that says the program raised (the probe's ``raises X``)."""
+    return result.startswith("raises ")
 
 
 def parse_calls(text: str, entry_point: str, limit: int = MAX_CALLS) -> list[str]:
@@ -220,7 +228,7 @@ def solve_vote(backend: Backend, problem: Problem, setup: Setup, *, limits: Limi
     if calls and len(pool) > 1:
         signed = [(i, signature(problem, programs[i][0], calls, limits)) for i in pool]
         voters = [(i, s) for i, s in signed if s is not None]
-        result = vote([s for _, s in voters])
+        result = vote_per_input([s.splitlines() for _, s in voters], crashed)
         if result is not None:
             chosen = voters[result.chosen][0]
             detail.update(agree=result.agree, of=result.of, groups=result.groups,
