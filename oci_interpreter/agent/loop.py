@@ -587,12 +587,10 @@ class RefineLoop:
             reply = yield from self._reply(list(context), round_, "candidate", options)
             if reply.stats.finish_reason == "cancelled":
                 break
-            code = self._program(reply.text)
-            if code is None or (not opts.stdin_data and codeinfo.reads_input(code)):
+            found = self._new_program(reply.text, seen)
+            if found is None:
                 continue
-            key = codeinfo.normalize(code)
-            if key in seen:
-                continue
+            code, key = found
             ok = False
             for event in self._execute(code, round_, k):
                 if isinstance(event, ExecutionEnd):
@@ -604,6 +602,15 @@ class RefineLoop:
                 return
         self.history = saved
 
+    def _new_program(self, text: str, seen: dict[str, _Attempt | None]
+                     ) -> tuple[str, str] | None:
+        """A sampled reply's program and its key, when it can run here (no input() without
+        piped data) and was not run before; else None."""
+        code = self._program(text)
+        if code is None or (not self.options.stdin_data and codeinfo.reads_input(code)):
+            return None
+        key = codeinfo.normalize(code)
+        return None if key in seen else (code, key)
 
     def _agreement(self, run: _Run, first: _Attempt
                    ) -> Generator[Event, None, tuple[_Attempt, Agreement]]:
@@ -625,12 +632,10 @@ class RefineLoop:
             reply = yield from self._reply(list(context), run.rounds, "agreement", options)
             if reply.stats.finish_reason == "cancelled":
                 break
-            code = self._program(reply.text)
-            if code is None or (not opts.stdin_data and codeinfo.reads_input(code)):
-                continue
-            key = codeinfo.normalize(code)
-            if key in run.seen:
-                continue  # the same program again is not a second opinion
+            found = self._new_program(reply.text, run.seen)
+            if found is None:
+                continue  # no program, or the same again: not a second opinion
+            code, key = found
             replied = list(self.history)
             attempt: _Attempt | None = None
             for event in self._execute(code, run.rounds, k):
