@@ -508,3 +508,18 @@ def test_a_logged_first_reply_is_replayed_only_for_the_same_request() -> None:
     first = next(e for e in events if e["kind"] == "model_reply")
     first["stats"] = {**first["stats"], "prompt_tokens": first["stats"]["prompt_tokens"] + 7}
     assert not prime_first_reply(ReplayBackend(fresh), problem, replace(logged, events=events))
+
+
+def test_resume_says_which_problems_only_lack_a_new_column() -> None:
+    from oci_interpreter.cli.bench_cmd import resume_line
+
+    problems = two_problems()
+    plan = Plan(rounds=1, rounds_run=1, strategies=("conversation", "candidates3"))
+    old = {"single": None, "conversation": None, "oracle": None}
+    done = {problems[0].task_id: {**old, "candidates3": None},
+            problems[1].task_id: dict(old)}
+    line = resume_line(done, problems, plan, Path("log.jsonl"))
+    assert line == ("resuming: 1 of 2 problems already done in log.jsonl; 1 more get the "
+                    "column they lack now: candidates3")
+    assert resume_line({problems[0].task_id: {**old, "candidates3": None}}, problems, plan,
+                       Path("log.jsonl")) == "resuming: 1 of 2 problems already done in log.jsonl"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -138,8 +139,8 @@ def accuracy(
                   f"{', '.join(s.name for s in plan.setups())} · rounds {headline} "
                   f"(run to {rounds_run})", highlight=False)
         if done:
-            err.print(f"resuming: {sum(p.task_id in done for p in chosen)} of {len(chosen)} "
-                      f"problems already done in {log_path}", highlight=False, markup=False)
+            err.print(resume_line(done, chosen, plan, log_path), highlight=False,
+                      markup=False)
         if max(job_counts) > 1 and not getattr(backend, "parallel", False):
             raise UsageError(
                 "--jobs above 1 needs a model server that serves requests in parallel",
@@ -315,3 +316,22 @@ def _write_outputs(summary: dict[str, Any], out_dir: Path | None, name: str, err
     except UsageError as exc:
         err.print(f"oci: {exc.one_line()}", highlight=False, markup=False)
     err.print(f"wrote {out_dir}/", highlight=False, markup=False)
+
+
+def resume_line(done: dict[str, dict[str, Any]], chosen: Sequence[Any], plan: Any,
+                log_path: Path | None) -> str:
+    """What ``--resume`` found: problems complete in every column, and those that only
+    lack some columns (a column added to an old log runs on those problems now)."""
+    names = [s.name for s in plan.setups()]
+    have = [set(done.get(p.task_id, {})) for p in chosen]
+    complete = sum(set(names) <= cols for cols in have)
+    partial = sum(bool(cols) and not set(names) <= cols for cols in have)
+    line = f"resuming: {complete} of {len(chosen)} problems already done in {log_path}"
+    if partial:
+        missing = sorted({n for p in chosen for n in names
+                          if p.task_id in done and n not in done[p.task_id]},
+                         key=names.index)
+        line += f"; {partial} more get the column{'s' if len(missing) > 1 else ''} " \
+                f"they lack now: {', '.join(missing)}"
+    return line
+
