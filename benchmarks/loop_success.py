@@ -41,10 +41,10 @@ CASES = ROOT / "benchmarks" / "cases"
 KINDS = ("tasks", "nameerror", "import", "keyerror", "typeerror", "recursion")
 
 
-def load_backend(model: str | None, n_ctx: int) -> Any:
+def load_backend(model: str | None, n_ctx: int, threads: int = 0) -> Any:
     from oci_interpreter.backend.loader import load_backend as load
 
-    return load(Settings(model=model, n_ctx=n_ctx))
+    return load(Settings(model=model, n_ctx=n_ctx, threads=threads))
 
 
 STOP_AFTER_CODE = True
@@ -107,6 +107,8 @@ def main() -> int:
     parser.add_argument("--no-stop-after-code", action="store_true",
                         help="tasks: let the model go on after its program (oci run stops it)")
     parser.add_argument("--n-ctx", type=int, default=4096)
+    parser.add_argument("--threads", type=int, default=0,
+                        help="CPU threads (0 = physical cores; 1 beside another run)")
     parser.add_argument("--out", type=Path, default=None, help="JSONL log of every case")
     args = parser.parse_args()
 
@@ -116,7 +118,7 @@ def main() -> int:
         parser.error(f"unknown kind(s): {', '.join(sorted(unknown))}")
     global STOP_AFTER_CODE
     STOP_AFTER_CODE = not args.no_stop_after_code
-    backend = load_backend(args.model, args.n_ctx)
+    backend = load_backend(args.model, args.n_ctx, args.threads)
     # The commands' own settings, greedy, with a 10 s wall clock per program.
     settings = Settings(model=args.model, n_ctx=args.n_ctx, rounds=args.rounds,
                         strategy=args.strategy, candidates=args.candidates,

@@ -424,6 +424,26 @@ def test_a_strategy_column_added_on_resume_reuses_first_programs_that_passed(
 
 
 @pytest.mark.spawns
+def test_a_column_is_not_copied_from_a_candidate_that_passed() -> None:
+    # candidates3 solves Toy/1 in its first round, but with its second program: the first
+    # program failed, so another strategy's repair must run (copying the candidate's
+    # win made an `explain` column look as good as three candidates).
+    failing = two_problems()[1]
+    backend = FakeBackend([
+        reply("def triple(x):\n    return x\nprint(triple(1))"),      # first reply
+        reply("def triple(x):\n    return 3 * x\nprint(triple(1))"),  # candidates3: 2nd
+        reply("def triple(x):\n    return x + 1\nprint(triple(1))"),  # fresh's repair
+    ])
+    plan = Plan(rounds=1, rounds_run=1, strategies=("candidates3", "fresh"), oracle=False)
+    result = run_suite(backend, [failing], plan, benchmark="toy", limits=LIMITS)
+    assert result.outcomes["candidates3"][0].passed
+    fresh = result.outcomes["fresh"][0]
+    assert len(backend.calls) == 3 and not fresh.passed
+    assert fresh.by_round == [False, False]
+    assert not any(e.get("purpose") == "candidate" for e in fresh.events)
+
+
+@pytest.mark.spawns
 def test_resume_refuses_a_log_written_with_another_request(tmp_path: Path) -> None:
     from oci_interpreter.bench.suite import load_log
 

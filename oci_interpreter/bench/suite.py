@@ -256,14 +256,17 @@ def _same_first_round(kept: dict[str, Outcome], setup: Setup) -> Outcome | None:
     first request (greedy: the same reply) and run the same checks. When another column
     of the mode passed its checks with its first program, this one would too -- same
     program, same score -- so it is copied instead of run (``--resume`` adding a
-    strategy column then costs only the problems where the strategies differ).
+    strategy column then costs only the problems where the strategies differ). Only when
+    that first program is the one that passed: a ``candidatesN`` column can solve round 1
+    with a later candidate after the first program failed.
     """
     if setup.mode == "single" or setup.vote:
         return None
     for other in kept.values():
+        programs_run = sum(1 for e in other.events if e.get("kind") == "execution_end")
         if (other.setup_name != "single" and other.setup_name.startswith("oracle")
                 == (setup.mode == "oracle") and other.rounds == 1
-                and other.stop_reason == "solved"):
+                and other.stop_reason == "solved" and programs_run == 1):
             return dataclasses.replace(other, setup=setup.label, setup_name=setup.name,
                                        by_round=[other.by_round[0]] * (setup.rounds + 1),
                                        events=[*other.events])
