@@ -93,6 +93,37 @@ def run_fix(backend: Any, script: Path, settings: Settings) -> dict[str, Any]:
             "events": events}
 
 
+def report(results: list[dict[str, Any]], kinds: list[str] | tuple[str, ...] = KINDS) -> None:
+    """The table per kind: single turn, loop, claimed but wrong, unverified, not solved."""
+    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for row in results:
+        by_kind[row["kind"]].append(row)
+    # "claimed, wrong": oci said "solved" (a task) or "fixed" (a fix backed by a check) but
+    # the output is not the expected one -- a false claim. "unverified, wrong": a fix oci
+    # wrote as "wrote the change; nothing checked what it computes" (exit 7) that prints
+    # the wrong thing. "not solved": the loop itself reported failure.
+    print(f"{'kind':<12}{'cases':>6}{'single turn':>13}{'loop':>11}{'claimed, wrong':>16}"
+          f"{'unverified, wrong':>19}{'not solved':>12}")
+    shown = [k for k in kinds if by_kind.get(k)]
+    for kind in [*shown, "total"] if len(shown) > 1 else shown:
+        rows = (by_kind[kind] if kind != "total"
+                else [r for k in shown for r in by_kind[k]])
+        first = sum(r["first"] for r in rows)
+        solved = sum(r["solved"] for r in rows)
+        wrong = sum((r.get("passed_but_wrong_output", False) and r.get("verified", True))
+                    or (r["kind"] == "tasks" and r["claimed"] and not r["solved"])
+                    for r in rows)
+        unverified = sum(r.get("passed_but_wrong_output", False)
+                         and not r.get("verified", True) for r in rows)
+        failed = len(rows) - solved - wrong - unverified
+        tokens = sum(r.get("tokens", 0) for r in rows)
+        seconds = sum(r.get("seconds", 0.0) for r in rows)
+        print(f"{kind:<12}{len(rows):>6}{first:>8} ({100 * first / len(rows):3.0f}%)"
+              f"{solved:>6} ({100 * solved / len(rows):3.0f}%){wrong:>16}{unverified:>19}"
+              f"{failed:>12}"
+              f"   {tokens:,} tokens, {seconds:.0f} s")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--model", default=None, help="model name or .gguf path")
@@ -110,7 +141,18 @@ def main() -> int:
     parser.add_argument("--threads", type=int, default=0,
                         help="CPU threads (0 = physical cores; 1 beside another run)")
     parser.add_argument("--out", type=Path, default=None, help="JSONL log of every case")
+    parser.add_argument("--report", type=Path, nargs="+", default=None, metavar="LOG",
+                        help="print the table of earlier logs (a run split into parts) and stop")
     args = parser.parse_args()
+    if args.report:
+        missing = [str(p) for p in args.report if not p.is_file()]
+        if missing:
+            parser.error(f"no such log: {', '.join(missing)}")
+        rows = [json.loads(line) for log in args.report
+                for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        print(f"{len(rows)} cases from {', '.join(str(p) for p in args.report)}")
+        report(rows)
+        return 0
 
     kinds = [k.strip() for k in args.only.split(",") if k.strip()]
     unknown = set(kinds) - set(KINDS)
@@ -153,36 +195,10 @@ def main() -> int:
                                      ensure_ascii=False) + "\n")
                 log.flush()
     backend.close()
-    by_kind: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in results:
-        by_kind[row["kind"]].append(row)
     print(f"\nmodel: {backend.info.name} · strategy {args.strategy} · candidates "
           f"{args.candidates} · rounds {args.rounds} · stop after code {STOP_AFTER_CODE} · "
           f"{time.monotonic() - started:.0f} s")
-    # "claimed, wrong": oci said "solved" (a task) or "fixed" (a fix backed by a check) but
-    # the output is not the expected one -- a false claim. "unverified, wrong": a fix oci
-    # wrote as "wrote the change; nothing checked what it computes" (exit 7) that prints
-    # the wrong thing. "not solved": the loop itself reported failure.
-    print(f"{'kind':<12}{'cases':>6}{'single turn':>13}{'loop':>11}{'claimed, wrong':>16}"
-          f"{'unverified, wrong':>19}{'not solved':>12}")
-    for kind in kinds:
-        rows = by_kind.get(kind, [])
-        if not rows:
-            continue
-        first = sum(r["first"] for r in rows)
-        solved = sum(r["solved"] for r in rows)
-        wrong = sum((r.get("passed_but_wrong_output", False) and r.get("verified", True))
-                    or (r["kind"] == "tasks" and r["claimed"] and not r["solved"])
-                    for r in rows)
-        unverified = sum(r.get("passed_but_wrong_output", False)
-                         and not r.get("verified", True) for r in rows)
-        failed = len(rows) - solved - wrong - unverified
-        tokens = sum(r.get("tokens", 0) for r in rows)
-        seconds = sum(r.get("seconds", 0.0) for r in rows)
-        print(f"{kind:<12}{len(rows):>6}{first:>8} ({100 * first / len(rows):3.0f}%)"
-              f"{solved:>6} ({100 * solved / len(rows):3.0f}%){wrong:>16}{unverified:>19}"
-              f"{failed:>12}"
-              f"   {tokens:,} tokens, {seconds:.0f} s")
+    report(results, kinds)
     if any(not r.get("original_untouched", True) for r in results):
         print("ERROR: a fix case changed its original file")
         return 1
