@@ -7,12 +7,16 @@ import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from oci_interpreter.cli.options import takes_settings
 from oci_interpreter.core.errors import ExitStatus, UsageError
+
+if TYPE_CHECKING:  # the bench modules load only when a benchmark runs (--help stays instant)
+    from oci_interpreter.bench.problems import Problem
+    from oci_interpreter.bench.suite import Plan
 
 app = typer.Typer(
     help=(
@@ -318,20 +322,18 @@ def _write_outputs(summary: dict[str, Any], out_dir: Path | None, name: str, err
     err.print(f"wrote {out_dir}/", highlight=False, markup=False)
 
 
-def resume_line(done: dict[str, dict[str, Any]], chosen: Sequence[Any], plan: Any,
+def resume_line(done: dict[str, dict[str, Any]], chosen: Sequence[Problem], plan: Plan,
                 log_path: Path | None) -> str:
     """What ``--resume`` found: problems complete in every column, and those that only
     lack some columns (a column added to an old log runs on those problems now)."""
     names = [s.name for s in plan.setups()]
-    have = [set(done.get(p.task_id, {})) for p in chosen]
-    complete = sum(set(names) <= cols for cols in have)
-    partial = sum(bool(cols) and not set(names) <= cols for cols in have)
+    lacking = {p.task_id: [n for n in names if n not in done[p.task_id]]
+               for p in chosen if p.task_id in done}
+    complete = sum(not lack for lack in lacking.values())
+    partial = len(lacking) - complete
     line = f"resuming: {complete} of {len(chosen)} problems already done in {log_path}"
     if partial:
-        missing = sorted({n for p in chosen for n in names
-                          if p.task_id in done and n not in done[p.task_id]},
-                         key=names.index)
+        missing = [n for n in names if any(n in lack for lack in lacking.values())]
         line += f"; {partial} more get the column{'s' if len(missing) > 1 else ''} " \
                 f"they lack now: {', '.join(missing)}"
     return line
-
