@@ -17,6 +17,7 @@ output. Greedy decoding (temperature 0), fixed seed: the numbers repeat run to r
 from __future__ import annotations
 
 import argparse
+import gzip
 import json
 import shutil
 import sys
@@ -148,8 +149,13 @@ def main() -> int:
         missing = [str(p) for p in args.report if not p.is_file()]
         if missing:
             parser.error(f"no such log: {', '.join(missing)}")
-        rows = [json.loads(line) for log in args.report
-                for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
+        try:
+            rows = [json.loads(line) for log in args.report
+                    for line in (gzip.decompress(log.read_bytes()) if log.suffix == ".gz"
+                                 else log.read_bytes()).decode("utf-8").splitlines()
+                    if line.strip()]
+        except (ValueError, OSError) as exc:
+            parser.error(f"--report takes the JSONL logs this script writes with --out ({exc})")
         print(f"{len(rows)} cases from {', '.join(str(p) for p in args.report)}")
         report(rows)
         return 0
