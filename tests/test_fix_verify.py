@@ -249,6 +249,67 @@ def test_a_check_needs_acceptance_and_must_show_the_problem(
     assert script.read_text() == SHOP
 
 
+@pytest.mark.spawns
+def test_a_check_that_does_not_run_is_corrected_once_then_refused(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    script = tmp_path / "shop.py"
+    script.write_text(SHOP)
+    unimported = "assert total([10, 20]) == 32.4\n"  # NameError: never imported
+    model = fake(tmp_path, f"```python\n{unimported}```", f"```python\n{CHECK}```",
+                 whole(SHOP_FIXED))
+    code, out, err = oci(capsys, "fix", str(script), "-m", "the total should include the 8% "
+                         "tax", "--yes", "--json", "--candidates", "1", "--model", model)
+    assert code == 0, err
+    assert "the check does not run (NameError: name 'total' is not defined)" in err
+    report = json.loads(out)
+    assert report["verified_by"] == "check" and report["check"].strip() == CHECK.strip()
+    assert script.read_text() == SHOP_FIXED
+    # still broken after the one correction: refused before any repair is tried
+    script.write_text(SHOP)
+    model = fake(tmp_path, f"```python\n{unimported}```", "```python\nx = (\n```",
+                 whole(SHOP_FIXED))
+    code, _out, err = oci(capsys, "fix", str(script), "-m", "the total should include the "
+                          "8% tax", "--yes", "--model", model)
+    assert code == 2 and "Traceback" not in err
+    assert "does not run (SyntaxError: '(' was never closed)" in " ".join(err.split())
+    assert script.read_text() == SHOP
+
+
+@pytest.mark.parametrize(("stderr", "own"), [
+    ('  File "<check>", line 1\n    x = (\n        ^\nSyntaxError: \'(\' was never closed\n',
+     "SyntaxError: '(' was never closed"),
+    ('Traceback (most recent call last):\n  File "<check>", line 4, in <module>\n    t()\n'
+     '  File "<check>", line 3, in t\n    assert foo(1)\nNameError: name \'foo\' is not '
+     'defined\n', "NameError: name 'foo' is not defined"),
+    ('Traceback (most recent call last):\n  File "<check>", line 1, in <module>\n'
+     "ModuleNotFoundError: No module named 'pandas'\n",
+     "ModuleNotFoundError: No module named 'pandas'"),
+    ('Traceback (most recent call last):\n  File "<check>", line 1, in <module>\n'
+     "ImportError: cannot import name 'totl' from 'shop' (/w/shop.py)\n",
+     "ImportError: cannot import name 'totl' from 'shop' (/w/shop.py)"),
+    # the script's failures, or the check's on a value the script gave: not the check's own
+    ('Traceback (most recent call last):\n  File "<check>", line 2, in <module>\n'
+     "AssertionError: assert 30 == 32.4\n +  where 30 = total([10, 20])\n", None),
+    ('Traceback (most recent call last):\n  File "<check>", line 2, in <module>\n'
+     '  File "/w/shop.py", line 2, in total\nNameError: name \'rate\' is not defined\n', None),
+    ('Traceback (most recent call last):\n  File "<check>", line 2, in <module>\n'
+     "TypeError: total() takes 1 positional argument but 2 were given\n", None),
+    ('Traceback (most recent call last):\n  File "<check>", line 1, in <module>\n'
+     "ModuleNotFoundError: No module named 'shop'\n", None),
+    ("", None),
+])
+def test_a_check_s_own_error_is_told_from_the_script_s(stderr: str, own: str | None) -> None:
+    assert verify.check_own_error(stderr, "shop") == own
+
+
+def test_an_import_the_user_asked_for_is_the_script_s_problem() -> None:
+    stderr = ('Traceback (most recent call last):\n  File "<check>", line 1, in <module>\n'
+              "ImportError: cannot import name 'with_tax' from 'shop' (/w/shop.py)\n")
+    assert verify.check_own_error(stderr, "shop", "add a function with_tax") is None
+
+
 def test_m_and_test_together_are_a_usage_error(capsys: pytest.CaptureFixture[str],
                                                tmp_path: Path) -> None:
     script = tmp_path / "shop.py"

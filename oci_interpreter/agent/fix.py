@@ -135,10 +135,12 @@ class FileExecutor:
                                     explain_asserts=True)
         return self.original
 
-    def run_check(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
-        """The check (``self.check``) with ``code`` as the script, in a copy of the
-        script's directory: the check imports the script or runs it."""
-        assert self.check is not None
+    def run_check(self, code: str, on_output: OutputCallback | None = None, *,
+                  check: str | None = None) -> ExecResult:
+        """The check (``self.check``, or ``check``) with ``code`` as the script, in a copy
+        of the script's directory: the check imports the script or runs it."""
+        check = check if check is not None else self.check
+        assert check is not None
         path = self.source.path
         with tempfile.TemporaryDirectory(prefix="oci-fix-") as tmp:
             copy = Path(tmp) / path.parent.name
@@ -146,7 +148,7 @@ class FileExecutor:
             target = copy / path.name
             target.write_bytes(self._encode(code))
             self.rename = {str(target): str(path), str(copy): str(path.parent)}
-            return run_program(code=self.check, cwd=copy, limits=self.limits,
+            return run_program(code=check, cwd=copy, limits=self.limits,
                                sandbox=self.sandbox, python=self.python,
                                on_output=on_output, filename="<check>", explain_asserts=True)
 
@@ -394,27 +396,62 @@ class FixJob:
     def nothing_to_fix(self, original: ExecResult) -> FixOutcome:
         return FixOutcome(self.source.path, self.command, original)
 
-    def write_check(self, backend: Backend, description: str) -> str:
+    def write_check(self, backend: Backend, description: str,
+                    on_note: Callable[[str], None] | None = None) -> str:
         """Ask the model to turn the user's description of the wrong behaviour into a
-        Python check (asserts) that fails on the script as it is."""
+        Python check (asserts) that fails on the script as it is.
+
+        A check that fails for a reason of its own on the script as it is (it does not
+        compile, or uses a name it never imported: agent/verify.py ``check_own_error``)
+        could never pass, so repairing against it is minutes for nothing: the model gets
+        one reply to correct it, and a check still broken after that is refused."""
+        from oci_interpreter.agent import verify
         from oci_interpreter.agent.extract import extract_program
         from oci_interpreter.agent.prompts import for_family
 
         prompts = for_family(backend.info.family)
+        module = self.source.path.stem
         request = prompts.fix_check_request.format(
-            name=self.source.path.name, module=self.source.path.stem,
+            name=self.source.path.name, module=module,
             description=description.strip(), code=self.source.text.rstrip())
         options = replace(loop_options(self.settings).generation, max_tokens=768)
-        reply = backend.chat([Message("system", prompts.fix_system.split(".")[0] + "."),
-                              Message("user", request)], options).text()
+        messages = [Message("system", prompts.fix_system.split(".")[0] + "."),
+                    Message("user", request)]
+        reply = backend.chat(messages, options).text()
         code = extract_program(reply).code
         if not code:
             raise UsageError("the model wrote no check from your description",
                              "Say what the script should do in other words, or give a test "
                              "command with --test.")
-        from oci_interpreter.agent.verify import keep_stated_asserts
+        check = verify.keep_stated_asserts(code, description)[0]
+        error = self._check_error(check, module, description)
+        if error is None:
+            return check
+        if on_note is not None:
+            on_note(f"the check does not run ({error}); asking the model to correct it")
+        messages += [Message("assistant", reply),
+                     Message("user", prompts.fix_check_broken.format(error=error,
+                                                                     module=module))]
+        code = extract_program(backend.chat(messages, options).text()).code
+        if code:
+            check = verify.keep_stated_asserts(code, description)[0]
+            error = self._check_error(check, module, description)
+            if error is None:
+                return check
+        raise UsageError(f"the check the model wrote from your description does not run "
+                         f"({error})",
+                         "Say what the script should do in other words, or give a test "
+                         "command with --test.")
 
-        return keep_stated_asserts(code, description)[0]
+    def _check_error(self, check: str, module: str, description: str) -> str | None:
+        """The check's own error on the script as it is (None: it runs, or it fails in a
+        way that may be the script's)."""
+        from oci_interpreter.agent.verify import check_own_error
+
+        result = self.executor.run_check(self.source.text, check=check)
+        if result.ok:
+            return None
+        return check_own_error(result.stderr, module, description)
 
     def use_check(self, check: str, description: str = "") -> None:
         """Repairs must pass ``check`` from now on; the first run is the check's."""

@@ -152,6 +152,14 @@ class PromptSet:
         "```\nThe check fails:\n{failure}"
     )
     """The failure the model reads when the check of ``-m`` fails."""
+    fix_check_broken: str = (
+        "The check fails before it tests the script:\n```\n{error}\n```\n"
+        "Correct that mistake (import from {module} or the standard library what the check "
+        "uses) and keep its asserts. Reply with the whole check in one ```python block and "
+        "nothing else."
+    )
+    """`oci fix -m`: the check does not run (agent/verify.py: check_own_error); one try
+    to correct it."""
     rejected: str = (
         "The program ran without an error, but it is not a fix: {why}."
     )

@@ -394,3 +394,50 @@ def keep_stated_asserts(check: str, description: str) -> tuple[str, int]:
             return ast.Pass() if id(node) in gone else node
 
     return ast.unparse(ast.fix_missing_locations(_Drop().visit(tree))) + "\n", len(dropped)
+
+
+_EXCEPTION_LINE = re.compile(r"^(?P<type>[A-Za-z_][\w.]*)(?::\s*(?P<message>.*))?$")
+_COMPILE_ERRORS = {"SyntaxError", "IndentationError", "TabError"}
+_LAST_FILE = re.compile(r'^  File "(?P<file>[^"]+)", line \d+', re.MULTILINE)
+
+
+def check_own_error(stderr: str, module: str, description: str = "",
+                    filename: str = "<check>") -> str | None:
+    """Why the check of ``oci fix -m`` failed before it tested the script, or None.
+
+    The check (run as ``filename``) fails for a reason of its own when it does not
+    compile, or stops in its own code on a name it never defined or imported: a
+    ``NameError``, a module that is not there (``ModuleNotFoundError`` for anything but
+    the script ``module``), ``from module import X`` where the description never names
+    ``X``. Any other failure (an assert, an error raised in the script, or in the
+    check's code on a value the script returned) may be the script's problem, so it is
+    not the check's. On the wrong-result corpus these are most of the 0.5B's unusable
+    checks (a ``csv`` never imported, a function called but not imported)."""
+    lines = [line for line in stderr.rstrip().splitlines() if line.strip()]
+    exception = None
+    for index in range(len(lines) - 1, -1, -1):
+        line = lines[index]
+        if line.startswith(" "):
+            continue
+        match = _EXCEPTION_LINE.match(line)
+        if match is not None and match.group("type").split(".")[-1][:1].isupper():
+            exception = match
+            break
+    if exception is None:
+        return None
+    files = _LAST_FILE.findall(stderr)
+    if not files or files[-1] != filename:
+        return None
+    kind = exception.group("type").split(".")[-1]
+    message = exception.group("message") or ""
+    text = exception.group(0)
+    if kind in _COMPILE_ERRORS or kind == "NameError":
+        return text
+    if kind == "ModuleNotFoundError":
+        missing = re.search(r"No module named '([^']+)'", message)
+        return text if missing and missing.group(1).split(".")[0] != module else None
+    if kind == "ImportError":
+        name = re.search(r"cannot import name '([^']+)'", message)
+        if name and not re.search(rf"\b{re.escape(name.group(1))}\b", description):
+            return text
+    return None

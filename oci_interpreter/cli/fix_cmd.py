@@ -208,7 +208,8 @@ def _agree_on_a_check(job: Any, backend: Any, description: str, err: Any, *, yes
     from rich.syntax import Syntax
 
     err.print("[bold]writing a check from your description[/bold]", highlight=False)
-    check = job.write_check(backend, description)
+    check = job.write_check(backend, description, on_note=lambda note: err.print(
+        f"[yellow]{_escape(note)}[/yellow]", highlight=False))
     err.print(Syntax(check, "python", theme="ansi_dark", background_color="default"))
     if not yes:
         if not sys.stdin.isatty():

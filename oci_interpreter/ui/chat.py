@@ -575,7 +575,8 @@ class ChatApp:
         first = job.run_original()
         self.console.print(output_panel(first, self.kernel.workdir))
         if description.strip():
-            check = job.write_check(self.backend, description)
+            check = job.write_check(self.backend, description, on_note=lambda note: (
+                self.console.print(Text(note, style="yellow"))))
             self.console.print(Syntax(check, "python", theme=CODE_THEME,
                                       background_color="default"))
             if self.reader.confirm("Use this check? [Y/n] ").strip().lower() not in (
