@@ -486,6 +486,23 @@ def test_fix_in_the_chat_with_a_description(kernel: Kernel, tmp_path: Path) -> N
 
 
 @pytest.mark.spawns
+def test_fix_in_the_chat_corrects_a_check_that_does_not_run(kernel: Kernel,
+                                                           tmp_path: Path) -> None:
+    (tmp_path / "shop.py").write_text(SHOP)
+    fixed = SHOP.replace("return sum(prices)", "return round(sum(prices) * 1.08, 2)")
+    backend = FakeBackend([
+        "```python\nassert total([10, 20]) == 32.4\n```",  # total never imported
+        "```python\nfrom shop import total\nassert total([10, 20]) == 32.4\n```",
+        f"Line 2 forgets the tax.\n```python\n{fixed}```",
+    ])
+    status, text, _app = chat(backend, kernel, [
+        "/fix shop.py the total should include the 8% tax", "y", "y", "/exit"])
+    assert status == 0
+    assert "the check does not run (NameError: name 'total' is not defined)" in text
+    assert "evidence: check" in text and (tmp_path / "shop.py").read_text() == fixed
+
+
+@pytest.mark.spawns
 def test_fix_in_the_chat_refuses_silencing_and_writes_nothing(kernel: Kernel,
                                                               tmp_path: Path) -> None:
     broken = "def ratio(a, b):\n    return a / b\n\n\nprint(ratio(1, 0))\n"
