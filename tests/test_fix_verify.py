@@ -275,6 +275,12 @@ def test_a_check_that_does_not_run_is_corrected_once_then_refused(
     assert code == 2 and "Traceback" not in err
     assert "does not run (SyntaxError: '(' was never closed)" in " ".join(err.split())
     assert script.read_text() == SHOP
+    # the error names the user's file, not the temporary copy the check ran in
+    model = fake(tmp_path, "```python\nfrom shop import totl\n```",
+                 "```python\nfrom shop import totl\n```")
+    code, _out, err = oci(capsys, "fix", str(script), "-m", "the total should include the "
+                          "8% tax", "--yes", "--model", model)
+    assert code == 2 and f"from 'shop' ({script})" in " ".join(err.split()), err
 
 
 @pytest.mark.parametrize(("stderr", "own"), [

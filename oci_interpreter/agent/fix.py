@@ -451,7 +451,10 @@ class FixJob:
         result = self.executor.run_check(self.source.text, check=check)
         if result.ok:
             return None
-        return check_own_error(result.stderr, module, description)
+        stderr = result.stderr
+        for temp, real in self.executor.rename.items():  # the copy's paths: the user's
+            stderr = stderr.replace(temp, real)
+        return check_own_error(stderr, module, description)
 
     def use_check(self, check: str, description: str = "") -> None:
         """Repairs must pass ``check`` from now on; the first run is the check's."""
