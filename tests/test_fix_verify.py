@@ -316,6 +316,55 @@ def test_an_import_the_user_asked_for_is_the_script_s_problem() -> None:
     assert verify.check_own_error(stderr, "shop", "add a function with_tax") is None
 
 
+SAMPLE = '''def total(prices):
+    return sum(prices)
+
+
+if __name__ == "__main__":
+    basket = [10, 20]
+    print(total(basket))
+'''
+
+
+def test_a_value_set_only_under_main_is_named_with_its_assignment() -> None:
+    for error in ("NameError: name 'basket' is not defined",
+                  "ImportError: cannot import name 'basket' from 'shop' (/w/shop.py)"):
+        assert verify.main_only_value(SAMPLE, error) == ("basket", "basket = [10, 20]")
+    # a name of the module's top level, or no name at all: nothing to say
+    assert verify.main_only_value(SAMPLE, "NameError: name 'total' is not defined") is None
+    assert verify.main_only_value(SAMPLE, "SyntaxError: invalid syntax") is None
+    assert verify.main_only_value("x = (", "NameError: name 'x' is not defined") is None
+
+
+@pytest.mark.spawns
+def test_the_correction_request_hands_over_the_main_block_s_value(tmp_path: Path) -> None:
+    from typing import ClassVar
+
+    from oci_interpreter.agent.fix import FixJob
+    from oci_interpreter.backend.base import Message
+    from oci_interpreter.backend.fake import FakeBackend
+    from oci_interpreter.core.config import Settings
+
+    class Recording(FakeBackend):
+        requests: ClassVar[list[list[Message]]] = []
+
+        def chat(self, messages, options=None, **kwargs):  # type: ignore[no-untyped-def]
+            self.requests.append(list(messages))
+            return super().chat(messages, options, **kwargs)
+
+    script = tmp_path / "shop.py"
+    script.write_text(SAMPLE)
+    good = "from shop import total\nbasket = [10, 20]\nassert total(basket) == 32.4\n"
+    backend = Recording(["```python\nfrom shop import basket, total\n"
+                         "assert total(basket) == 32.4\n```", f"```python\n{good}```"])
+    check = FixJob(script, [], Settings()).write_check(backend, "the total of 10 and 20 "
+                                                       "should be 32.4 with the 8% tax")
+    assert check.strip() == good.strip()
+    correction = backend.requests[-1][-1].content
+    assert "cannot import name 'basket'" in correction
+    assert "basket = [10, 20]" in correction and "__main__" in correction
+
+
 def test_m_and_test_together_are_a_usage_error(capsys: pytest.CaptureFixture[str],
                                                tmp_path: Path) -> None:
     script = tmp_path / "shop.py"

@@ -429,9 +429,12 @@ class FixJob:
             return check
         if on_note is not None:
             on_note(f"the check does not run ({error}); asking the model to correct it")
-        messages += [Message("assistant", reply),
-                     Message("user", prompts.fix_check_broken.format(error=error,
-                                                                     module=module))]
+        correction = prompts.fix_check_broken.format(error=error, module=module)
+        sample = verify.main_only_value(self.source.text, error)
+        if sample is not None:
+            correction += prompts.fix_check_main_only.format(name=sample[0],
+                                                             assignment=sample[1])
+        messages += [Message("assistant", reply), Message("user", correction)]
         code = extract_program(backend.chat(messages, options).text()).code
         if code:
             check = verify.keep_stated_asserts(code, description)[0]

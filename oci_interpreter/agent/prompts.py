@@ -160,6 +160,12 @@ class PromptSet:
     )
     """`oci fix -m`: the check does not run (agent/verify.py: check_own_error); one try
     to correct it."""
+    fix_check_main_only: str = (
+        "\n`{name}` is set only inside the script's `if __name__ == \"__main__\":` block, so "
+        "it cannot be imported: write its value into the check:\n```python\n{assignment}\n```"
+    )
+    """Added to ``fix_check_broken`` when the missing name is the script's sample data
+    (agent/verify.py: main_only_value)."""
     rejected: str = (
         "The program ran without an error, but it is not a fix: {why}."
     )

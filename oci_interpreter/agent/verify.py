@@ -441,3 +441,31 @@ def check_own_error(stderr: str, module: str, description: str = "",
         if name and not re.search(rf"\b{re.escape(name.group(1))}\b", description):
             return text
     return None
+
+
+_MISSING_NAME = re.compile(r"(?:name|cannot import name) '(?P<name>[A-Za-z_]\w*)'")
+
+
+def main_only_value(script: str, error: str) -> tuple[str, str] | None:
+    """(name, its assignment) when the check's ``error`` names a variable the script sets
+    only inside its ``if __name__ == "__main__":`` block: the check cannot import it, but
+    can copy the value. Of the 1.5B's checks that did not run on the wrong-result corpus,
+    3 of 5 wanted such a variable (the script's sample data)."""
+    missing = _MISSING_NAME.search(error)
+    tree = _parse(script)
+    if missing is None or tree is None:
+        return None
+    name = missing.group("name")
+    top = {target.id for node in tree.body if isinstance(node, (ast.Assign, ast.AnnAssign))
+           for target in (node.targets if isinstance(node, ast.Assign) else [node.target])
+           if isinstance(target, ast.Name)} | _definitions(tree)
+    if name in top:
+        return None
+    for block in (node for node in tree.body if _is_main_block(node)):
+        for node in ast.walk(block):
+            if (isinstance(node, ast.Assign) and len(node.targets) == 1
+                    and isinstance(node.targets[0], ast.Name) and node.targets[0].id == name):
+                text = ast.get_source_segment(script, node)
+                if text is not None and len(text) <= 600:
+                    return name, text
+    return None
