@@ -338,19 +338,22 @@ def test_a_value_set_only_under_main_is_named_with_its_assignment() -> None:
 
 @pytest.mark.spawns
 def test_the_correction_request_hands_over_the_main_block_s_value(tmp_path: Path) -> None:
+    from collections.abc import Sequence
     from typing import ClassVar
 
     from oci_interpreter.agent.fix import FixJob
-    from oci_interpreter.backend.base import Message
+    from oci_interpreter.backend.base import Completion, GenerationOptions, Message
     from oci_interpreter.backend.fake import FakeBackend
+    from oci_interpreter.core.cancel import CancelToken
     from oci_interpreter.core.config import Settings
 
     class Recording(FakeBackend):
         requests: ClassVar[list[list[Message]]] = []
 
-        def chat(self, messages, options=None, **kwargs):  # type: ignore[no-untyped-def]
+        def chat(self, messages: Sequence[Message], options: GenerationOptions | None = None,
+                 cancel: CancelToken | None = None) -> Completion:
             self.requests.append(list(messages))
-            return super().chat(messages, options, **kwargs)
+            return super().chat(messages, options, cancel)
 
     script = tmp_path / "shop.py"
     script.write_text(SAMPLE)
