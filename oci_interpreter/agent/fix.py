@@ -404,7 +404,9 @@ class FixJob:
         A check that fails for a reason of its own on the script as it is (it does not
         compile, or uses a name it never imported: agent/verify.py ``check_own_error``)
         could never pass, so repairing against it is minutes for nothing: the model gets
-        one reply to correct it, and a check still broken after that is refused."""
+        one reply to correct it (handed the assignment when the name it missed is the
+        script's ``__main__``-only sample data), and a check still broken after that is
+        refused."""
         from oci_interpreter.agent import verify
         from oci_interpreter.agent.extract import extract_program
         from oci_interpreter.agent.prompts import for_family
