@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import ast
 import contextlib
+import errno
 import os
 import shlex
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
@@ -29,7 +30,8 @@ from oci_interpreter.agent.verify import failure_frames
 from oci_interpreter.backend.base import Backend, Message
 from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import UsageError
-from oci_interpreter.core.sourcefile import SourceFile
+from oci_interpreter.core.sourcefile import GitRepository, SourceFile
+from oci_interpreter.core.trees import remove_tree
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run_program
 from oci_interpreter.sandbox.workspace import SKIP_DIRS
@@ -37,6 +39,7 @@ from oci_interpreter.sandbox.workspace import SKIP_DIRS
 # Directories not copied for a test run (big, and never what a test needs changed).
 _SKIP_DIRS = SKIP_DIRS
 MAX_COPY_BYTES = 200 * 1024 * 1024
+MAX_COPY_ENTRIES = 200_000
 
 
 def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
@@ -142,7 +145,7 @@ class FileExecutor:
         check = check if check is not None else self.check
         assert check is not None
         path = self.source.path
-        with tempfile.TemporaryDirectory(prefix="oci-fix-") as tmp:
+        with _scratch() as tmp:
             copy = Path(tmp) / path.parent.name
             _copy_tree(path.parent, copy)
             target = copy / path.name
@@ -155,7 +158,7 @@ class FileExecutor:
     def _run_test(self, code: str, on_output: OutputCallback | None) -> ExecResult:
         path = self.source.path
         root = self.cwd if path.is_relative_to(self.cwd) else path.parent
-        with tempfile.TemporaryDirectory(prefix="oci-fix-") as tmp:
+        with _scratch() as tmp:
             copy = Path(tmp) / root.name
             _copy_tree(root, copy)
             target = copy / path.relative_to(root)
@@ -171,26 +174,111 @@ class FileExecutor:
                                explain_asserts=True)
 
 
+@contextlib.contextmanager
+def _scratch() -> Iterator[str]:
+    """A new temporary directory, removed afterwards however deep what a program left in
+    it (``tempfile.TemporaryDirectory`` recurses, and fails past ~1,000 levels)."""
+    tmp = tempfile.mkdtemp(prefix="oci-fix-")
+    try:
+        yield tmp
+    finally:
+        remove_tree(tmp)
+
+
 def _copy_tree(root: Path, dest: Path) -> None:
-    total = 0
+    """Copy ``root`` to ``dest`` (which must not exist) for a run of ``--test`` or ``-m``.
 
-    def ignore(directory: str, names: list[str]) -> set[str]:
-        nonlocal total
-        skipped = {n for n in names if n in _SKIP_DIRS}
-        for name in names:
-            if name in skipped:
-                continue
+    Whatever an earlier program left there: regular files are copied (content, mode,
+    times), directories made, symlinks copied as symlinks (never followed, so nothing
+    outside ``root`` is read through one); FIFOs, sockets and devices are left out (opening
+    a FIFO waits for a writer), and so are the directories oci never copies (``.git``,
+    virtualenvs, ``node_modules``...). Iterative, so any depth copies; bounded by
+    :data:`MAX_COPY_BYTES` and :data:`MAX_COPY_ENTRIES`. Unreadable files are left out
+    (the test could not read them either). Raises UsageError (one line) when it cannot."""
+    total = entries = 0
+    dirs: list[tuple[str, os.stat_result]] = []
+    stack: list[tuple[str, str]] = [(str(root), str(dest))]
+    current = str(root)
+    try:
+        os.mkdir(dest, 0o700)
+        dirs.append((str(dest), os.stat(root)))
+        while stack:
+            src_dir, dst_dir = stack.pop()
+            current = src_dir
+            try:
+                with os.scandir(src_dir) as found:
+                    names = [entry.name for entry in found]
+            except PermissionError:
+                continue  # an unreadable directory: empty in the copy
+            for name in names:
+                entries += 1
+                if entries > MAX_COPY_ENTRIES:
+                    raise UsageError(
+                        f"{root} holds more than {MAX_COPY_ENTRIES:,} files and directories "
+                        "to copy for --test or -m",
+                        "Run oci fix from a smaller directory (the one your test needs).")
+                if name in _SKIP_DIRS:
+                    continue
+                src, dst = os.path.join(src_dir, name), os.path.join(dst_dir, name)
+                current = src
+                try:
+                    st = os.lstat(src)
+                except FileNotFoundError:
+                    continue
+                if stat.S_ISLNK(st.st_mode):
+                    os.symlink(os.readlink(src), dst)
+                elif stat.S_ISDIR(st.st_mode):
+                    os.mkdir(dst, 0o700)
+                    dirs.append((dst, st))
+                    stack.append((src, dst))
+                elif stat.S_ISREG(st.st_mode):
+                    total += st.st_size
+                    if total > MAX_COPY_BYTES:
+                        raise UsageError(
+                            f"{root} holds more than {MAX_COPY_BYTES // 2**20} MiB to copy "
+                            "for --test or -m",
+                            "Run oci fix from a smaller directory (the one your test needs).")
+                    _copy_file(src, dst)
+                # else a FIFO, a socket or a device: not copied
+        for path, st in reversed(dirs):  # the deepest first: a read-only one last
             with contextlib.suppress(OSError):
-                st = os.lstat(os.path.join(directory, name))
-                total += 0 if stat.S_ISDIR(st.st_mode) else st.st_size
-        if total > MAX_COPY_BYTES:
-            raise UsageError(
-                f"{root} holds more than {MAX_COPY_BYTES // 2**20} MiB to copy for --test",
-                "Run oci fix from a smaller directory (the one your test needs).",
-            )
-        return skipped
+                os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+                os.chmod(path, stat.S_IMODE(st.st_mode) | stat.S_IRWXU)
+    except UsageError:
+        raise
+    except OSError as exc:
+        raise UsageError(
+            f"cannot copy {root} for --test or -m: {exc.strerror or exc} (at {current})",
+            "Remove what cannot be copied, or run oci fix from a directory without it "
+            "(the one your test needs).") from None
 
-    shutil.copytree(root, dest, ignore=ignore, symlinks=True)
+
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_CLOEXEC", 0)
+_READ_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | _NOFOLLOW
+_CREATE_FLAGS = os.O_WRONLY | os.O_CREAT | os.O_EXCL | _NOFOLLOW
+
+
+def _copy_file(src: str, dst: str) -> None:
+    """``src`` (a regular file when it was looked at) to the new file ``dst``, with its mode
+    and times. Opened without following a symlink and without waiting (a FIFO swapped in
+    meanwhile is left out, as is a file that cannot be read)."""
+    try:
+        fd = os.open(src, _READ_FLAGS)
+    except (PermissionError, FileNotFoundError):
+        return
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:  # a symlink now: left out
+            return
+        raise
+    with os.fdopen(fd, "rb") as source:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            return
+        out = os.open(dst, _CREATE_FLAGS, 0o600)
+        with os.fdopen(out, "wb") as target:
+            shutil.copyfileobj(source, target, 1 << 20)
+            os.fchmod(out, stat.S_IMODE(st.st_mode))
+    os.utime(dst, ns=(st.st_atime_ns, st.st_mtime_ns), follow_symlinks=False)
 
 
 def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult) -> str:
@@ -370,7 +458,7 @@ class FixJob:
     def __init__(self, path: Path, args: list[str], settings: Settings, *,
                  test: str | None = None, max_bytes: int = 512 * 1024,
                  label: str | None = None) -> None:
-        from oci_interpreter.core.sourcefile import read_source
+        from oci_interpreter.core.sourcefile import find_repository, read_source
 
         self.label = label or path.name
         """The file as the user named it (diff headers: ``a/sub/x.py``)."""
@@ -385,6 +473,9 @@ class FixJob:
         # The script runs in its own directory: refused there (before a model is loaded)
         # where a program could reach the host through it.
         resolve_workdir(self.source.path.parent, self.executor.limits)
+        self.repository: GitRepository | None = find_repository(self.source.path)
+        """The script's git repository, found before anything ran: git is asked about
+        this one alone later (a candidate may plant a repository nearer to the script)."""
 
     def run_original(self, on_output: OutputCallback | None = None) -> ExecResult:
         """The script (or the test command, or the check) as it is: does it need fixing?"""
@@ -472,7 +563,7 @@ class FixJob:
                on_output: OutputCallback | None = None) -> FixOutcome:
         """Ask the model for corrected files until one runs cleanly (or the test passes)."""
         from oci_interpreter.agent.prompts import for_family
-        from oci_interpreter.core.sourcefile import git_status, unified_diff
+        from oci_interpreter.core.sourcefile import unified_diff
 
         prompts = for_family(backend.info.family)
         failure = first_failure(prompts, self.executor, original)
@@ -517,8 +608,8 @@ class FixJob:
                 outcome.verified_by = "runs_cleanly"
         if outcome.code is not None:
             outcome.diff = unified_diff(self.source, outcome.code, label=self.label)
-        if outcome.fixed and outcome.diff:
-            outcome.git = git_status(self.source.path)
+        if outcome.fixed and outcome.diff and self.repository is not None:
+            outcome.git = self.repository.status(self.source.path)
         return outcome
 
     def _next_step(self, stopped: Stopped, original: ExecResult,

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+import json
+import re
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -31,3 +33,29 @@ def prepare_backend(err: Console, settings: Settings) -> Backend:
     if backend.info.note:
         err.print(f"[yellow]{backend.info.note}[/yellow]", highlight=False)
     return backend
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _visible(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    # A byte that was not UTF-8 (os.fsdecode keeps it as U+DC80..U+DCFF): shown as \xff.
+    return f"\\x{code - 0xDC00:02x}" if 0xDC80 <= code <= 0xDCFF else f"\\u{code:04x}"
+
+
+def _utf8(value: Any) -> Any:
+    if isinstance(value, str):
+        return _SURROGATE.sub(_visible, value) if _SURROGATE.search(value) else value
+    if isinstance(value, dict):
+        return {_utf8(k): _utf8(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_utf8(v) for v in value]
+    return value
+
+
+def json_line(data: Any) -> str:
+    """``data`` as one line of JSON (and a newline) that is always valid UTF-8: a file name
+    that is not UTF-8 (``b"\\xff.txt"``) holds lone surrogates, which would be written as
+    raw bytes or fail on a strict UTF-8 stdout; they become the text ``\\xff``."""
+    return json.dumps(_utf8(data), ensure_ascii=False) + "\n"

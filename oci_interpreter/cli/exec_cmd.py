@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -78,7 +77,9 @@ def exec_(
                              on_output=live, filename="<stdin>" if code is not None else None,
                              stdin_file=piped.path if piped is not None else None)
     if as_json:
-        sys.stdout.write(json.dumps(result.to_dict(), ensure_ascii=False) + "\n")
+        from oci_interpreter.cli.common import json_line
+
+        sys.stdout.write(json_line(result.to_dict()))
         sys.stdout.flush()
     else:
         # The head was shown live; show the elision marker and the kept tail too.

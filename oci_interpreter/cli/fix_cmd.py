@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated, Any
@@ -154,8 +153,11 @@ def fix(
         print_diff(_stdout_console(), outcome.diff)
     write = yes
     if not yes and not diff_only and not as_json and sys.stdin.isatty():
-        note = f" ({file} has {outcome.git} changes in git)" if outcome.git else ""
-        write = typer.confirm(f"Write the fix to {file}{note}?", default=False, err=True)
+        from oci_interpreter.ui.console import one_line
+
+        name = one_line(str(file))  # the prompt is not Rich's: no markup to escape
+        note = f" ({name} has {outcome.git} changes in git)" if outcome.git else ""
+        write = typer.confirm(f"Write the fix to {name}{note}?", default=False, err=True)
     verified = outcome.verified
     mark = "[green]✓[/green]" if verified else "[yellow]?[/yellow]"
     if write:
@@ -231,13 +233,19 @@ def _agree_on_a_check(job: Any, backend: Any, description: str, err: Any, *, yes
 
 
 def _escape(text: str) -> str:
+    """``text`` (a file name, a program's error, the model's words) for one of the command's
+    one-line messages: on one line (oci_interpreter.ui.console.one_line), no markup."""
     from rich.markup import escape
 
-    return escape(text)
+    from oci_interpreter.ui.console import one_line
+
+    return escape(one_line(text))
 
 
 def _print_json(report: dict[str, Any]) -> None:
-    sys.stdout.write(json.dumps(report, ensure_ascii=False) + "\n")
+    from oci_interpreter.cli.common import json_line
+
+    sys.stdout.write(json_line(report))
     sys.stdout.flush()
 
 

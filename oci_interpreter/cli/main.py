@@ -120,9 +120,13 @@ def _print_error(message: str) -> None:
 
 
 def _escape(text: str) -> str:
+    """An error's text (it may quote a file name or a program's words) as one line, no
+    markup."""
     from rich.markup import escape
 
-    return escape(text)
+    from oci_interpreter.ui.console import one_line
+
+    return escape(one_line(" ".join(text.split())))
 
 
 def entry(argv: list[str] | None = None) -> None:

@@ -16,6 +16,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from oci_interpreter.core.errors import UsageError
 from oci_interpreter.core.sizes import format_decimal
 
 MAX_PIPED_BYTES = 64 * 1024 * 1024
@@ -62,13 +63,7 @@ def piped_data(directory: Path | None = None, *,
     cut = len(data) > MAX_PIPED_BYTES
     data = data[:MAX_PIPED_BYTES]
     if directory is not None:
-        stem, dot, ext = name.partition(".")
-        path = directory / name
-        n = 0
-        while path.exists():
-            n += 1
-            path = directory / f"{stem}-{n}{dot}{ext}"
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        fd, path = _new_file(directory, name)
     else:
         fd, tmp = tempfile.mkstemp(prefix="oci-stdin-", suffix=".txt")
         path = Path(tmp)
@@ -79,6 +74,33 @@ def piped_data(directory: Path | None = None, *,
     finally:
         with contextlib.suppress(OSError):
             path.unlink()
+
+
+MAX_NAMES = 1000
+_CREATE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
+           | getattr(os, "O_CLOEXEC", 0))
+
+
+def _new_file(directory: Path, name: str) -> tuple[int, Path]:
+    """A new file ``name`` (``stdin.txt``, else ``stdin-1.txt``, ...) in ``directory``,
+    created exclusively: any entry already there under a name (a file, a directory, a
+    symlink, a dangling one a program left) makes the next name be tried; a link is never
+    followed."""
+    stem, dot, ext = name.partition(".")
+    for n in range(MAX_NAMES):
+        path = directory / (name if n == 0 else f"{stem}-{n}{dot}{ext}")
+        if os.path.lexists(path):
+            continue
+        try:
+            return os.open(path, _CREATE, 0o644), path
+        except FileExistsError:  # appeared meanwhile (or a link: O_EXCL never follows)
+            continue
+        except OSError as exc:
+            raise UsageError(f"cannot keep the piped data in {directory}: "
+                             f"{exc.strerror or exc}",
+                             "Check that the directory is writable, or use --cwd.") from None
+    raise UsageError(f"{directory} already has {stem}.{ext} to {stem}-{MAX_NAMES - 1}.{ext}",
+                     f"Remove old {stem}*.{ext} files there.")
 
 
 def describe(piped: PipedData) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from dataclasses import replace
 from pathlib import Path
@@ -146,7 +145,9 @@ def run(
         style = "green" if stopped.agreement.clear else "yellow"
         err.print(f"[{style}]oci: {stopped.agreement.describe()}[/{style}]", highlight=False)
     if as_json:
-        sys.stdout.write(json.dumps(outcome.to_dict(), ensure_ascii=False) + "\n")
+        from oci_interpreter.cli.common import json_line
+
+        sys.stdout.write(json_line(outcome.to_dict()))
     elif stopped.success:
         shown = stopped.final_code if print_code else stopped.final_output
         if shown:
@@ -158,7 +159,10 @@ def run(
         if not as_json:
             from rich.markup import escape
 
-            err.print(f"[bold red]oci:[/bold red] not solved: {escape(stopped.message)}. "
+            from oci_interpreter.ui.console import one_line
+
+            err.print(f"[bold red]oci:[/bold red] not solved: "
+                      f"{escape(one_line(stopped.message))}. "
                       "Try more rounds (--rounds 5), a larger model (oci models list) or a "
                       "more precise task; --json shows every attempt.",
                       highlight=False, markup=True)

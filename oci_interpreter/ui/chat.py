@@ -57,7 +57,7 @@ from oci_interpreter.core.errors import OciError
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.ui import words
-from oci_interpreter.ui.console import sanitize
+from oci_interpreter.ui.console import one_line, sanitize
 from oci_interpreter.ui.execution import status_text
 from oci_interpreter.ui.mdstream import CODE_THEME, MarkdownStream
 from oci_interpreter.ui.readers import Reader
@@ -571,12 +571,13 @@ class ChatApp:
             path = self.kernel.workdir / path
         settings = replace(self.options.settings, rounds=min(self.options.settings.rounds, 3))
         job = FixJob(path, [], settings)  # OciError -> one red line
-        self.console.print(Text(f"running {job.command}", style="bold"))
+        name = one_line(path.name)
+        self.console.print(Text(f"running {one_line(job.command)}", style="bold"))
         first = job.run_original()
         self.console.print(output_panel(first, self.kernel.workdir))
         if description.strip():
             check = job.write_check(self.backend, description, on_note=lambda note: (
-                self.console.print(Text(note, style="yellow"))))
+                self.console.print(Text(one_line(note), style="yellow"))))
             self.console.print(Syntax(check, "python", theme=CODE_THEME,
                                       background_color="default"))
             if self.reader.confirm("Use this check? [Y/n] ").strip().lower() not in (
@@ -591,7 +592,7 @@ class ChatApp:
                                         "problem; nothing changed", style="yellow"))
                 return
         elif first.ok:
-            self.console.print(Text(f"{path.name} runs without error: nothing to fix (say "
+            self.console.print(Text(f"{name} runs without error: nothing to fix (say "
                                     "what it does wrong after its name)", style="green"))
             return
         outcome = job.repair(self.backend, first, on_event=self.render,
@@ -599,23 +600,24 @@ class ChatApp:
         self._end_stream()
         for item in outcome.rejected:
             self.console.print(Text(f"round {item['round']}: ran cleanly but refused: "
-                                    f"{item['why']}", style="yellow"))
+                                    f"{one_line(item['why'])}", style="yellow"))
         if not outcome.fixed or not outcome.diff:
             why = outcome.stopped.message if outcome.stopped else "no fix"
-            self.console.print(Text(f"could not fix {path.name}: {why}; it is unchanged",
+            self.console.print(Text(f"could not fix {name}: {one_line(why)}; it is unchanged",
                                     style="red"))
             return
         print_diff(self.console, outcome.diff)
         self.console.print(Text(f"evidence: {outcome.verified_by}", style="dim"))
-        if self.reader.confirm(f"Write the fix to {path.name}? [y/N] ").strip().lower() in (
+        if self.reader.confirm(f"Write the fix to {name}? [y/N] ").strip().lower() in (
                 "y", "yes"):
             job.write(outcome, backup=True)
-            kept = f" (the original is in {outcome.backup.name})" if outcome.backup else ""
+            kept = (f" (the original is in {one_line(outcome.backup.name)})" if outcome.backup
+                    else "")
             head = "fixed" if outcome.verified else "wrote the change to"
-            self.console.print(Text(f"{head} {path.name}{kept}: {outcome.evidence()}",
+            self.console.print(Text(f"{head} {name}{kept}: {one_line(outcome.evidence())}",
                                     style="green" if outcome.verified else "yellow"))
         else:
-            self.console.print(Text(f"{path.name} is unchanged", style="dim"))
+            self.console.print(Text(f"{name} is unchanged", style="dim"))
 
     def _auto(self, arg: str) -> None:
         self.auto = not self.auto

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import os
 from pathlib import Path
 from typing import TextIO
 
@@ -11,14 +12,14 @@ from rich.text import Text
 
 from oci_interpreter.core.sizes import format_size
 from oci_interpreter.sandbox.limits import ExecResult
-from oci_interpreter.ui.console import sanitize
+from oci_interpreter.ui.console import one_line, sanitize
 
 
 def status_text(result: ExecResult, cwd: Path | None = None) -> Text:
     """``✓ exit 0 · 0.05 s · 12.1 MiB peak`` plus what went wrong and what was saved."""
     good = result.ok
     text = Text("✓ " if good else "✗ ", style="green" if good else "red")
-    text.append(sanitize(result.describe()), style="" if good else "bold red")
+    text.append(one_line(result.describe()), style="" if good else "bold red")
     text.append(f" · {result.duration_s:.2f} s", style="dim")
     if result.peak_memory_bytes:
         text.append(f" · {format_size(result.peak_memory_bytes)} peak", style="dim")
@@ -38,15 +39,21 @@ def status_text(result: ExecResult, cwd: Path | None = None) -> Text:
         if cwd is not None:
             with contextlib.suppress(ValueError):
                 p = p.relative_to(cwd)
-        return sanitize(str(p))
+        return one_line(str(p))
 
     for verb, paths, style in (("saved", result.files, "cyan"),
                                ("changed", result.modified, "cyan"),
                                ("deleted", result.deleted, "yellow")):
         for path in paths:
             text.append(f"\n  {verb} {shown(path)}", style=style)
+    # "PATH: reason": the path made relative by its prefix (a name may hold ": " too).
+    prefix = f"{cwd}{os.sep}" if cwd is not None else None
+    for item in result.refused:
+        if prefix is not None and item.startswith(prefix):
+            item = item[len(prefix):]
+        text.append(f"\n  not applied {one_line(item)}", style="yellow")
     for warning in result.warnings:
-        text.append(f"\n  ! {sanitize(warning)}", style="bold yellow")
+        text.append(f"\n  ! {one_line(warning)}", style="bold yellow")
     return text
 
 

@@ -24,7 +24,7 @@ from rich.console import Console
 from rich.text import Text
 
 from oci_interpreter.sandbox.limits import ExecResult
-from oci_interpreter.ui.console import sanitize
+from oci_interpreter.ui.console import one_line
 
 MODES = ("auto", "sixel", "kitty", "blocks", "off")
 IMAGE_SUFFIXES = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".gif": "GIF",
@@ -128,7 +128,7 @@ def show_figures(console: Console, result: ExecResult, workdir: Path, mode: str)
             console.print(image)
         except Exception as exc:  # a figure never breaks the chat
             reason = str(exc) if isinstance(exc, ValueError) else type(exc).__name__
-            console.print(Text(f"  cannot draw {sanitize(path.name)}: {sanitize(reason)}",
+            console.print(Text(f"  cannot draw {one_line(path.name)}: {one_line(reason)}",
                                style="yellow"))
             continue
         drawn += 1

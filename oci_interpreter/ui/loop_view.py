@@ -26,7 +26,7 @@ from oci_interpreter.agent.events import (
     Stopped,
 )
 from oci_interpreter.ui import words
-from oci_interpreter.ui.console import sanitize
+from oci_interpreter.ui.console import one_line, sanitize
 from oci_interpreter.ui.execution import status_text
 
 
@@ -164,5 +164,5 @@ def print_run_outcome(console: Console, stopped: Stopped) -> None:
     rounds = f"{stopped.rounds} round" + ("" if stopped.rounds == 1 else "s")
     vote = f" · {stopped.agreement.describe()}" if stopped.agreement is not None else ""
     console.print(f"[{style}]{'✓' if stopped.success else '✗'}[/{style}] "
-                  f"{escape(stopped.message)}{escape(vote)} · {rounds} · "
+                  f"{escape(one_line(stopped.message))}{escape(vote)} · {rounds} · "
                   f"{totals.generated_tokens} tokens · {took:.1f} s", highlight=False)

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from oci_interpreter.ui.console import one_line
+
 PURPOSE: dict[str, str] = {
     "answer": "",
     "conclude": "the model reads the result",
@@ -22,7 +24,8 @@ def other_languages(languages: Sequence[str]) -> str:
 
 
 def stopped(message: str) -> str:
-    return f"stopped: {message}"
+    """The loop's stop message (it may quote a program's exception) as one line."""
+    return f"stopped: {one_line(message)}"
 
 
 INTERRUPTED = "interrupted"
