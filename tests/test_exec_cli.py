@@ -149,11 +149,17 @@ def test_escape_sequences_do_not_reach_a_terminal(tmp_path: Path, oci_bin: str) 
 @pytest.mark.parametrize("mode", MODES)
 def test_program_dies_with_oci(oci_bin: str, tmp_path: Path, mode: str) -> None:
     """If oci itself is killed, nothing it started runs on without its wall clock."""
+    # The beat goes to the sandbox home, which the program writes directly (what it writes
+    # in the working directory reaches it only when the run ends: a killed run leaves the
+    # directory as it was).
     (tmp_path / "beat.py").write_text(
-        "import time\nwhile True:\n    open('beat.txt', 'a').write('x')\n    time.sleep(0.05)\n")
+        "import os, time\nwhile True:\n"
+        "    open(os.path.expanduser('~/beat.txt'), 'a').write('x')\n    time.sleep(0.05)\n")
     proc = subprocess.Popen([oci_bin, "exec", "beat.py", "--sandbox", mode, "--timeout", "60"],
                             cwd=tmp_path, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    beat = tmp_path / "beat.txt"
+    from oci_interpreter.core import paths
+
+    beat = paths.data_dir() / "sandbox-home" / "beat.txt"
     deadline = time.monotonic() + 30
     while not beat.exists() and time.monotonic() < deadline:
         time.sleep(0.05)

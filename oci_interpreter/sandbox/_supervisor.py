@@ -406,6 +406,8 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
     except OSError:
         pass
     workdir = cfg["cwd"]
+    if cfg["mode"] != "kernel":  # the kernel goes there at the start of every cell
+        os.chdir(workdir)
     if cfg.get("stdin_file"):
         # Data piped to oci: the program's stdin (and its children's), read from a file.
         try:
@@ -480,110 +482,76 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
 
 
 def kernel_loop(cfg: dict, status_fd: int) -> None:
-    """Execute cells from the control pipe in one namespace until it closes."""
+    """Execute cells from the control pipe in one namespace until it closes.
+
+    Between cells the kernel stops itself (SIGSTOP) out of the working directory: the
+    supervisor ends a cell when it sees that stop, and resumes the kernel for the next
+    one (``_Cells``). Nothing of the program runs while it is stopped."""
     import ast
     import builtins
     import json
     import linecache
-    import queue
-    import threading
 
-    ctl = os.fdopen(cfg["ctl_fd"], "rb", buffering=0)
-    os.set_inheritable(cfg["ctl_fd"], False)
+    ctl = cfg["ctl_fd"]
+    os.set_inheritable(ctl, False)
+    workdir = cfg["cwd"]
     sys.argv = [""]
-    sys.path[0] = cfg["cwd"]
+    sys.path[0] = workdir
     namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
-    cells: queue.Queue = queue.Queue()
-    busy = threading.Lock()
-    state = {"running": False}
-    main_ident = threading.get_ident()
-    cpu = cfg.get("cpu")
-
-    def reader() -> None:
-        buf = b""
-        while True:
-            try:
-                data = os.read(ctl.fileno(), 65536)
-            except OSError:
-                data = b""
-            if not data:
-                cells.put(None)
-                return
-            buf += data
-            while b"\n" in buf:
-                line, buf = buf.split(b"\n", 1)
-                msg = json.loads(line)
-                if msg.get("op") == "interrupt":
-                    with busy:
-                        if state["running"]:
-                            signal.pthread_kill(main_ident, signal.SIGINT)
-                else:
-                    cells.put(msg)
-
-    threading.Thread(target=reader, daemon=True, name="oci-control").start()
     kernel_pid = os.getpid()
     baseline_threads = _native_threads()
-    emit(status_fd, event="ready", pid=kernel_pid)
+    cpu = cfg.get("cpu")
+    buf = [b""]
 
-    def clear_peak() -> None:
-        try:
-            with open("/proc/self/clear_refs", "w") as fh:
-                fh.write("5")
-        except OSError:
-            pass
-
-    def peak_rss() -> int:
-        try:
-            with open("/proc/self/status") as fh:
-                for line in fh:
-                    if line.startswith("VmHWM:"):
-                        return int(line.split()[1]) * 1024
-        except OSError:
-            pass
-        scale = 1 if sys.platform == "darwin" else 1024
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * scale
+    def next_cell() -> dict | None:
+        while b"\n" not in buf[0]:
+            data = os.read(ctl, 65536)
+            if not data:
+                return None
+            buf[0] += data
+        line, buf[0] = buf[0].split(b"\n", 1)
+        return json.loads(line)
 
     while True:
-        try:
-            msg = cells.get()
-        except KeyboardInterrupt:  # a late interrupt after a cell ended
-            continue
-        if msg is None:
-            return
-        cell_id = msg["id"]
-        name = f"<cell-{cell_id}>"
-        source = msg["code"]
-        linecache.cache[name] = (len(source), None, source.splitlines(True), name)
-        if cpu:
-            used = resource.getrusage(resource.RUSAGE_SELF)
-            spent = used.ru_utime + used.ru_stime
-            try:
-                resource.setrlimit(resource.RLIMIT_CPU,
-                                   (int(spent + cpu) + 1, resource.RLIM_INFINITY))
-            except (ValueError, OSError):
-                pass
-        clear_peak()
-        _reset_hooks()
+        # The end of the previous cell (or the start): out of the cell's view, then
+        # stopped until the supervisor resumes us for the next cell. An interrupt meant
+        # for a cell that already ended is ignored, not raised here.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        os.chdir("/")
+        os.kill(kernel_pid, signal.SIGSTOP)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         ok = True
         interrupted = False
+        cell_id = 0
         try:
-            with busy:
-                state["running"] = True
-            try:
-                tree = ast.parse(source, name, "exec")
-                last = None
-                if tree.body and isinstance(tree.body[-1], ast.Expr):
-                    last = ast.Expression(tree.body.pop().value)
-                exec(compile(tree, name, "exec"), namespace)
-                if last is not None:
-                    value = eval(compile(last, name, "eval"), namespace)
-                    if value is not None:
-                        builtins._ = value  # type: ignore[attr-defined]
-                        print(repr(value))
-                _save_plots()
-            finally:
-                with busy:
-                    state["running"] = False
+            os.chdir(workdir)
+            msg = next_cell()
+            if msg is None:
+                return
+            cell_id = int(msg["id"])
+            name = f"<cell-{cell_id}>"
+            source = msg["code"]
+            linecache.cache[name] = (len(source), None, source.splitlines(True), name)
+            if cpu:
+                used = resource.getrusage(resource.RUSAGE_SELF)
+                spent = used.ru_utime + used.ru_stime
+                try:
+                    resource.setrlimit(resource.RLIMIT_CPU,
+                                       (int(spent + cpu) + 1, resource.RLIM_INFINITY))
+                except (ValueError, OSError):
+                    pass
+            _reset_hooks()
+            tree = ast.parse(source, name, "exec")
+            last = None
+            if tree.body and isinstance(tree.body[-1], ast.Expr):
+                last = ast.Expression(tree.body.pop().value)
+            exec(compile(tree, name, "exec"), namespace)
+            if last is not None:
+                value = eval(compile(last, name, "eval"), namespace)
+                if value is not None:
+                    builtins._ = value  # type: ignore[attr-defined]
+                    print(repr(value))
+            _save_plots()
         except SystemExit as exc:
             if os.getpid() != kernel_pid:
                 _forked_child_exit(exc)
@@ -605,15 +573,15 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
             # A process the cell forked has come back here: it must not become a second
             # kernel (reading cells, reporting results). It ends as a script would.
             _forked_child_exit(None)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
         _reset_hooks()
         try:
             sys.stdout.flush()
             sys.stderr.flush()
         except Exception:
             pass
-        # The supervisor writes the end marker into both streams when it sees this.
-        emit(status_fd, event="cell_done", id=cell_id, ok=ok, interrupted=interrupted,
-             peak=peak_rss(), threads_left=max(0, _native_threads() - baseline_threads))
+        emit(status_fd, event="cell_result", id=cell_id, ok=ok, interrupted=interrupted,
+             threads_left=max(0, _native_threads() - baseline_threads))
 
 
 def _native_threads() -> int:
@@ -634,23 +602,52 @@ def _reset_hooks() -> None:
                 signal.setitimer(timer, 0)
             except (OSError, ValueError):
                 pass
-    for name in ("SIGALRM", "SIGVTALRM", "SIGPROF", "SIGUSR1", "SIGUSR2"):
-        number = getattr(signal, name, None)
-        if number is not None:
+    _delete_posix_timers()
+    # Every signal handler written in Python goes (the kernel's own SIGINT handling is
+    # set by its loop): a pending signal is discarded on the way.
+    for number in signal.valid_signals():
+        if number in (signal.SIGINT, signal.SIGKILL, signal.SIGSTOP):
+            continue
+        try:
+            handler = signal.getsignal(number)
+        except (OSError, ValueError):
+            continue
+        if callable(handler):
             try:
+                signal.signal(number, signal.SIG_IGN)
                 signal.signal(number, signal.SIG_DFL)
             except (OSError, ValueError):
                 pass
-    try:
-        signal.signal(signal.SIGINT, signal.default_int_handler)
-    except (OSError, ValueError):
-        pass
     sys.settrace(None)
     sys.setprofile(None)
     import threading
 
     threading.settrace(None)
     threading.setprofile(None)
+
+
+_TIMER_DELETE = {"x86_64": 226, "aarch64": 111, "riscv64": 111}
+
+
+def _delete_posix_timers() -> None:
+    """Delete the POSIX timers a cell created (timer_create through ctypes): their
+    signals would otherwise reach the kernel between cells, or in a later cell."""
+    try:
+        with open("/proc/self/timers") as fh:
+            ids = [int(line.split()[1]) for line in fh if line.startswith("ID:")]
+    except (OSError, ValueError, IndexError):
+        return
+    number = _TIMER_DELETE.get(os.uname().machine)
+    if not ids or number is None:
+        return
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        for ident in ids:
+            libc.syscall(number, ctypes.c_long(ident))
+    except Exception:
+        pass
 
 
 def _forked_child_exit(exc: BaseException | None) -> None:
@@ -735,95 +732,30 @@ def _hidden_memory(pids: list[int], tmpfs: list[str]) -> int:
     return total
 
 
-# Events the program's side may send (the supervisor relays them). ``exit`` and ``peak``
-# come only from the supervisor: the program never holds the status pipe.
-_CHILD_EVENTS = {b"stdin_read", b"exception", b"plot", b"plot_error", b"ready",
-                 b"cell_done", b"exit_request", b"coverage"}
+# Events the program's side may send (the supervisor relays them). ``exit``, ``peak``,
+# ``ready`` and ``cell_done`` come only from the supervisor: the program never holds the
+# status pipe, and a line of one of those kinds on its own pipe is dropped.
+_CHILD_EVENTS = {b"stdin_read", b"exception", b"plot", b"plot_error", b"cell_result",
+                 b"exit_request", b"coverage"}
 _LINE_MAX = 4096
 _EVENTS_PER_SECOND = 200
 
 
 class _Relay:
     """Copies well-formed events from the program's pipe to the status pipe: one line at
-    a time, at most _LINE_MAX bytes, a known kind, and no flood.
+    a time, at most _LINE_MAX bytes, a known kind, and no flood."""
 
-    For a kernel it also ends cells: oci sends each cell's id and a nonce on a pipe only
-    the supervisor reads; when the kernel reports the cell done, the supervisor kills
-    whatever the cell left running in the namespace, then writes the marker
-    ``SENTINEL + nonce`` into stdout and stderr (after everything the cell flushed) and
-    relays the event. A cell never sees the nonce, so it cannot end itself (or a later
-    cell) early by printing a marker; a ``cell_done`` for a cell oci did not announce is
-    dropped, and each announced cell ends once.
-    """
-
-    def __init__(self, fd: int, status_fd: int, sup_fd: int | None = None,
-                 kernel_pid: int = 0, in_namespace: bool = False) -> None:
+    def __init__(self, fd: int, status_fd: int) -> None:
         self.fd = fd
         self.status_fd = status_fd
         self.buf = b""
         self.window = 0.0
         self.sent = 0
-        self.sup_fd = sup_fd
-        self.sup_buf = b""
-        self.nonces: dict[bytes, bytes] = {}
-        self.kernel_pid = kernel_pid
-        self.in_namespace = in_namespace
         self.eof = False  # every writer of the program's pipe is gone
+        self.results = 0  # cell_result lines seen (the kernel's word that a cell ended)
         os.set_blocking(fd, False)
-        if sup_fd is not None:
-            os.set_blocking(sup_fd, False)
-
-    def _read_nonces(self) -> None:
-        assert self.sup_fd is not None
-        while True:
-            try:
-                data = os.read(self.sup_fd, 4096)
-            except (BlockingIOError, InterruptedError):
-                break
-            except OSError:
-                break
-            if not data:
-                break
-            self.sup_buf += data
-        while b"\n" in self.sup_buf:
-            line, self.sup_buf = self.sup_buf.split(b"\n", 1)
-            cell, _, nonce = line.partition(b":")
-            if cell.isdigit() and nonce:
-                self.nonces[cell] = nonce
-
-    def _end_cell(self, line: bytes) -> bool:
-        """A kernel's ``cell_done``: end the announced cell; False to drop the line."""
-        at = line.find(b"'id': ")
-        digits = b""
-        if at >= 0:
-            rest = line[at + 6:]
-            while rest[:1].isdigit():
-                digits, rest = digits + rest[:1], rest[1:]
-        if digits not in self.nonces and self.sup_fd is not None:
-            # oci writes a cell's nonce before the cell itself: it is in the pipe by now,
-            # even if this loop read the pipe a moment before it arrived.
-            self._read_nonces()
-        nonce = self.nonces.pop(digits, None)
-        if nonce is None:
-            return False
-        if self.in_namespace:
-            for pid in _namespace_pids(os.getpid()):
-                if pid != self.kernel_pid:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
-        marker = SENTINEL.encode() + nonce + b"\n"
-        for fd in (1, 2):
-            try:
-                os.write(fd, marker)
-            except OSError:
-                pass
-        return True
 
     def pump(self) -> None:
-        if self.sup_fd is not None:
-            self._read_nonces()
         while True:
             try:
                 data = os.read(self.fd, 65536)
@@ -847,18 +779,161 @@ class _Relay:
         kind = line[11:line.find(b"'", 11)]
         if kind not in _CHILD_EVENTS:
             return
-        if kind == b"cell_done" and (self.sup_fd is None or not self._end_cell(line)):
-            return
+        if kind == b"cell_result":
+            self.results += 1
         now = time.monotonic()
         if now - self.window > 1.0:
             self.window, self.sent = now, 0
-        if self.sent >= _EVENTS_PER_SECOND and kind != b"coverage":
+        if self.sent >= _EVENTS_PER_SECOND and kind not in (b"coverage", b"cell_result"):
             return
         self.sent += 1
         try:
             os.write(self.status_fd, line + b"\n")
         except OSError:
             pass
+
+
+class _Cells:
+    """The supervisor's side of a kernel: it starts each cell and ends it.
+
+    Between cells the kernel process stops itself (SIGSTOP) and stays stopped; the
+    supervisor sees the stop (waitpid) and only then is the cell over: it kills whatever
+    else the cell left running in the namespace, takes the cell's overlay away, writes
+    the end marker ``SENTINEL + nonce`` into stdout and stderr (nothing else can write
+    there any more: every other process is dead and the kernel is stopped), and reports
+    ``cell_done`` on the status pipe. A cell never sees the nonce, and no line on the
+    program's pipe ends a cell. oci announces each cell on a pipe only the supervisor
+    reads (``cell ID NONCE LAYER``); the supervisor mounts the cell's overlay and
+    resumes the kernel, which reads the cell from its control pipe.
+    """
+
+    def __init__(self, sup_fd: int, ctl_fd: int, kernel: int, status_fd: int,
+                 relay: _Relay, overlay: _Overlay | None, in_namespace: bool) -> None:
+        self.sup_fd = sup_fd
+        self.ctl_fd = ctl_fd  # our own read end: is the cell still unread?
+        self.kernel = kernel
+        self.status_fd = status_fd
+        self.relay = relay
+        self.overlay = overlay
+        self.in_namespace = in_namespace
+        self.buf = b""
+        self.pending: list[tuple[bytes, bytes, str]] = []
+        self.running: tuple[bytes, bytes] | None = None
+        self.started = False  # the kernel stopped once: it is ready
+        self.results_before = 0
+        self.eof = False
+        os.set_blocking(sup_fd, False)
+
+    def read(self) -> None:
+        """oci's announcements and interrupts."""
+        while True:
+            try:
+                data = os.read(self.sup_fd, 4096)
+            except (BlockingIOError, InterruptedError):
+                break
+            except OSError:
+                data = b""
+            if not data:
+                self.eof = True
+                break
+            self.buf += data
+        while b"\n" in self.buf:
+            line, self.buf = self.buf.split(b"\n", 1)
+            words = line.split()
+            if words[:1] == [b"cell"] and len(words) == 4 and words[1].isdigit():
+                self.pending.append((words[1], words[2], words[3].decode("ascii", "replace")))
+            elif words == [b"interrupt"] and self.running is not None:
+                try:
+                    os.kill(self.kernel, signal.SIGINT)
+                except OSError:
+                    pass
+        if len(self.buf) > 4096:
+            self.buf = b""
+        self.start_next()
+
+    def start_next(self) -> None:
+        if not self.started or self.running is not None or not self.pending:
+            return
+        cell, nonce, layer = self.pending.pop(0)
+        if self.overlay is not None and layer != "-":
+            try:
+                self.overlay.mount_cell(layer)
+            except OSError as exc:
+                os.write(2, f"overlay: cannot mount the cell's view ({exc})\n".encode())
+                _kill_all() if self.in_namespace else os.kill(self.kernel, signal.SIGKILL)
+                return
+        self.running = (cell, nonce)
+        self.results_before = self.relay.results
+        _clear_peak(self.kernel)
+        try:
+            os.kill(self.kernel, signal.SIGCONT)
+        except OSError:
+            pass
+
+    def stopped(self) -> bool:
+        """The kernel stopped. False when that cannot be a cell's end (it must die)."""
+        self.relay.pump()  # what it said before it stopped (cell_result, exception)
+        if not self.started:
+            self.started = True
+            emit(self.status_fd, event="ready", pid=self.kernel)
+            self.start_next()
+            return True
+        if self.running is None or self.relay.results == self.results_before:
+            return False  # stopped by someone else, mid-cell
+        if _unread(self.ctl_fd):
+            return False  # it never read its cell: not the kernel's own end of a cell
+        cell, nonce = self.running
+        self.running = None
+        if self.in_namespace:
+            for pid in _namespace_pids(os.getpid()):
+                if pid != self.kernel:
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+        held = self.overlay.unmount_cell() if self.overlay is not None else False
+        marker = SENTINEL.encode() + nonce + b"\n"
+        for fd in (1, 2):
+            try:
+                os.write(fd, marker)
+            except OSError:
+                pass
+        emit(self.status_fd, event="cell_done", id=int(cell), held=held,
+             peak=_vm_hwm(self.kernel))
+        self.start_next()
+        return True
+
+
+def _unread(fd: int) -> bool:
+    import array
+    import fcntl
+    import termios
+
+    size = array.array("i", [0])
+    try:
+        fcntl.ioctl(fd, termios.FIONREAD, size, True)
+    except OSError:
+        return False
+    return size[0] > 0
+
+
+def _clear_peak(pid: int) -> None:
+    try:
+        with open(f"/proc/{pid}/clear_refs", "w") as fh:
+            fh.write("5")
+    except OSError:
+        pass
+
+
+def _vm_hwm(pid: int) -> int:
+    try:
+        with open(f"/proc/{pid}/status") as fh:
+            for line in fh:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError):
+        pass
+    return 0
 
 
 # ------------------------------------------------- the file system (unshare) ----
@@ -951,9 +1026,13 @@ def seal_file_system(fs: dict) -> None:
         for path in fs.get("readable", ()):
             if _under(path, "/tmp") or _under(path, "/dev"):
                 binds.append((path, True))
-        binds.append((workdir, False))
+        overlay = fs.get("overlay")
+        # With an overlay the real working directory is only its lower layer: read-only.
+        binds.append((workdir, bool(overlay)))
         binds += [(path, True) for path in fs.get("protected", ())]
         binds += [(path, False) for path in fs.get("writable", ())]
+        if overlay:
+            binds.append((overlay["layers"], False))  # to STAGE, below
         handles = []
         for path, read_only in binds:
             step = f"opening {path}"
@@ -1013,6 +1092,8 @@ def seal_file_system(fs: dict) -> None:
         # read-only islands inside it, the sandbox home.
         for fd, path, read_only in handles:
             step = f"binding {path}"
+            if overlay and path == overlay["layers"]:
+                path = STAGE  # where the supervisor finds the layers (_Overlay)
             if not os.path.exists(path):  # under the new /tmp: make the mount point
                 os.makedirs(os.path.dirname(path), exist_ok=True)
                 if os.path.isdir(f"/proc/self/fd/{fd}"):
@@ -1026,6 +1107,76 @@ def seal_file_system(fs: dict) -> None:
         raise SealError(f"{step}: {exc.strerror or exc}") from None
 
 
+# ------------------------------------------------- the working directory's overlay ----
+# The program never writes the user's working directory: it sees it through an overlay
+# whose upper layer (a directory of oci's, outside the working directory) collects what
+# it creates, changes and deletes; oci applies that afterwards by an allowlist
+# (writeback.py). The wrapper (bubblewrap's --ro-bind, or seal_file_system under unshare)
+# puts the real directory read-only at its path and oci's layers directory at STAGE; the
+# supervisor mounts the overlay on top, then covers STAGE, so the program reaches the
+# layers only through the overlay. A kernel gets a fresh overlay (and upper layer) for
+# every cell, so what the user changes between cells shows through.
+
+STAGE = "/tmp/.oci-layers"
+_MNT_DETACH = 2
+
+
+class _Overlay:
+    def __init__(self, ov: dict, workdir: str) -> None:
+        self.mount = _libc_mount()
+        import ctypes
+
+        self._libc = ctypes.CDLL(None, use_errno=True)
+        self.workdir = workdir
+        flags = os.O_PATH | os.O_CLOEXEC
+        self.layers = os.open(STAGE, flags | os.O_DIRECTORY)
+        self.lower = os.open(workdir, flags | os.O_DIRECTORY)
+        # What lies inside the working directory but is not the program's to write
+        # through the overlay (oci's sandbox home): bound again on top of it.
+        self.rebind = []
+        for path in ov.get("rebind", ()):
+            if os.path.exists(path):
+                self.rebind.append((os.open(path, flags), path))
+        self.mounted = False
+
+    def fds(self) -> list[int]:
+        return [self.layers, self.lower, *(fd for fd, _ in self.rebind)]
+
+    def mount_cell(self, ident: str) -> None:
+        """Mount a fresh overlay with the upper layer ``upper-IDENT`` on the working
+        directory (OSError if it cannot be)."""
+        if not ident.isalnum():
+            raise OSError(errno.EINVAL, "bad layer name")
+        top = f"/proc/self/fd/{self.layers}"
+        options = (f"lowerdir=/proc/self/fd/{self.lower},upperdir={top}/upper-{ident},"
+                   f"workdir={top}/work-{ident},userxattr")
+        self.mount("overlay", self.workdir, "overlay", _MS_NOSUID | _MS_NODEV, options)
+        self.mounted = True
+        for fd, path in self.rebind:
+            self.mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)
+
+    def unmount_cell(self) -> bool:
+        """Take the cell's overlay away. True when something still holds it (a file the
+        program left open): it is detached then, and its upper layer may still change."""
+        if not self.mounted:
+            return False
+        self.mounted = False
+        for _, path in reversed(self.rebind):
+            self._umount(path, _MNT_DETACH)
+        if self._umount(self.workdir, 0):
+            return False
+        self._umount(self.workdir, _MNT_DETACH)
+        return True
+
+    def _umount(self, path: str, flags: int) -> bool:
+        return self._libc.umount2(os.fsencode(path), flags) == 0
+
+    def cover(self) -> None:
+        """Hide STAGE (the layers stay reachable through our descriptor only)."""
+        self.mount("tmpfs", STAGE, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+                   "size=4k,mode=0")
+
+
 def _protect_self() -> None:
     """No ptrace and no /proc/PID/mem for the program: the supervisor is not dumpable."""
     try:
@@ -1036,7 +1187,8 @@ def _protect_self() -> None:
         pass
 
 
-def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None) -> int:
+def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None,
+              cells: _Cells | None = None) -> int:
     in_namespace = bool(cfg.get("pid_namespace"))
     max_procs = int(cfg.get("processes") or 0)
     memory = int(cfg.get("memory") or 0)
@@ -1051,9 +1203,9 @@ def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None
     hidden = 0
     last_hidden = 0.0
     last_scan = 0.0
-    # Woken at once by a child's exit (SIGCHLD, through a wakeup pipe) or by an event of
-    # the program's (a kernel's cell_done: relayed at once, not on the next tick); the
-    # watchdog's own checks run every _TICK all the same.
+    # Woken at once by a child's exit or stop (SIGCHLD, through a wakeup pipe), by an
+    # event of the program's, or by oci announcing a kernel's cell; the watchdog's own
+    # checks run every _TICK all the same.
     import select
 
     wake_r, wake_w = os.pipe()
@@ -1066,6 +1218,8 @@ def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None
     poller.register(wake_r, select.POLLIN)
     if relay is not None:
         poller.register(relay.fd, select.POLLIN)
+    if cells is not None:
+        poller.register(cells.sup_fd, select.POLLIN)
     while status is None:
         wait = max(0.0, _TICK - (time.monotonic() - last_scan))
         try:
@@ -1080,13 +1234,26 @@ def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None
             relay.pump()
             if relay.eof:
                 poller.unregister(relay.fd)
+        if cells is not None and not cells.eof:
+            cells.read()
+            if cells.eof:
+                poller.unregister(cells.sup_fd)
         while True:
             try:
-                pid, st, ru = os.wait4(-1, os.WNOHANG)
+                pid, st, ru = os.wait4(-1, os.WNOHANG | os.WUNTRACED)
             except ChildProcessError:
                 pid = 0
             if pid == 0:
                 break
+            if os.WIFSTOPPED(st):
+                if pid == child and cells is not None and not cells.stopped():
+                    # Stopped by something other than the end of its cell: a kernel that
+                    # no longer follows its loop is ended, not trusted.
+                    try:
+                        os.kill(pid, signal.SIGKILL)
+                    except OSError:
+                        pass
+                continue
             if pid == child:
                 status, usage = st, ru
         now = time.monotonic()
@@ -1186,33 +1353,56 @@ def main() -> None:
             os.write(2, f"unshare: cannot build the program's file system ({exc})\n"
                         .encode("utf-8", "backslashreplace"))
             os._exit(1)
-    os.chdir(cfg["cwd"])
+    overlay: _Overlay | None = None
+    if cfg.get("overlay"):
+        try:
+            overlay = _Overlay(cfg["overlay"], cfg["cwd"])
+            if cfg["mode"] != "kernel":  # a kernel gets one per cell (_Cells)
+                overlay.mount_cell(cfg["overlay"]["id"])
+            overlay.cover()
+        except OSError as exc:
+            # oci falls back to writing the directory directly (with read-only islands)
+            os.write(2, f"overlay: cannot mount the working directory's overlay ({exc})\n"
+                        .encode("utf-8", "backslashreplace"))
+            os._exit(1)
+    # The supervisor itself stays out of the working directory (the child goes there):
+    # nothing of ours may hold a cell's overlay.
+    os.chdir("/")
     # The program gets a pipe of its own for its events; the status pipe stays ours.
     events_r, events_w = os.pipe()
     go_r, go_w = os.pipe()
+    sup_fd = cfg.get("sup_fd")
+    ctl_fd = cfg.get("ctl_fd")
+    own = os.dup(ctl_fd) if ctl_fd is not None else None  # ours: is a cell unread?
     signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGCHLD})
     pid = os.fork()
-    sup_fd = cfg.get("sup_fd")
     if pid == 0:
         signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGCHLD})
-        os.close(status_fd)
-        os.close(events_r)
-        os.close(go_w)
-        if sup_fd is not None:
-            os.close(sup_fd)  # the cells' nonces are the supervisor's alone
+        # Nothing of the supervisor's reaches the program: its status pipe, oci's cell
+        # announcements, the overlay's layers.
+        for fd in (status_fd, events_r, go_w, sup_fd, own,
+                   *(overlay.fds() if overlay is not None else ())):
+            if fd is not None:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
         child_main(cfg, events_w, go_r)
         return
     os.close(events_w)
     os.close(go_r)
-    if cfg.get("ctl_fd") is not None:
-        os.close(cfg["ctl_fd"])
+    if ctl_fd is not None:
+        os.close(ctl_fd)
     _protect_self()
     os.close(go_w)  # now the program may start
     # The program's output belongs to the child; ours goes nowhere.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    relay = _Relay(events_r, status_fd, sup_fd, kernel_pid=pid,
-                   in_namespace=bool(cfg.get("pid_namespace")))
-    supervise(pid, cfg, status_fd, relay)
+    relay = _Relay(events_r, status_fd)
+    cells = None
+    if cfg["mode"] == "kernel" and sup_fd is not None and own is not None:
+        cells = _Cells(sup_fd, own, pid, status_fd, relay, overlay,
+                       bool(cfg.get("pid_namespace")))
+    supervise(pid, cfg, status_fd, relay, cells)
     os._exit(0)
 
 

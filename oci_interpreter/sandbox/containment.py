@@ -54,34 +54,44 @@ class Containment:
             return "on"
         return "off" if self.network_blocked else "not enforced"
 
+    @property
+    def can_overlay(self) -> bool:
+        """The program may see the working directory through an overlay (a mount
+        namespace where the supervisor may mount one)."""
+        return self.mode in ("bwrap", "unshare")
+
     def wrap(self, argv: list[str], *, workdir: Path, writable: list[Path],
              readable: list[Path], allow_network: bool,
-             protected: Sequence[Path] = (), tmpfs_size: int | None = None) -> list[str]:
+             protected: Sequence[Path] = (), tmpfs_size: int | None = None,
+             layers: Path | None = None) -> list[str]:
         """The command line that runs ``argv`` contained.
 
         ``readable``: paths the run needs that a private /tmp would hide (bound read-only
         there); ``protected``: paths inside the writable working directory that must stay
         read-only (version-control metadata, oci's installation and state, ...);
         ``writable``: oci's sandbox home, bound last (it may lie inside a protected path);
-        ``tmpfs_size``: the most the private /tmp and /dev/shm may hold.
+        ``tmpfs_size``: the most the private /tmp and /dev/shm may hold; ``layers``: the
+        overlay's layers directory (writeback.Layers): the working directory is then
+        bound read-only and the supervisor mounts the overlay on it.
         """
         if self.mode == "bwrap":
             return [*_bwrap_argv(workdir, writable, readable, allow_network, list(protected),
-                                 tmpfs_size), "--", *argv]
+                                 tmpfs_size, layers), "--", *argv]
         if self.mode == "unshare":
             return _unshare_argv(allow_network) + argv
         return argv
 
     def file_system(self, *, workdir: Path, writable: list[Path], readable: list[Path],
-                    protected: Sequence[Path] = (),
-                    tmpfs_size: int | None = None) -> dict | None:
+                    protected: Sequence[Path] = (), tmpfs_size: int | None = None,
+                    layers: Path | None = None) -> dict | None:
         """What the supervisor builds itself, where the wrapper does not (``unshare``):
         the same view as ``wrap`` gives under bubblewrap. None for the other modes."""
         if self.mode != "unshare":
             return None
         return {"workdir": str(workdir), "readable": [str(p) for p in readable],
                 "protected": [str(p) for p in protected],
-                "writable": [str(p) for p in writable], "tmpfs_size": tmpfs_size}
+                "writable": [str(p) for p in writable], "tmpfs_size": tmpfs_size,
+                "overlay": {"layers": str(layers)} if layers is not None else None}
 
 
 @functools.cache
@@ -95,17 +105,33 @@ def _bwrap_has(option: str) -> bool:
     return option.encode() in proc.stdout + proc.stderr
 
 
+# What the supervisor needs to mount the working directory's overlay inside bubblewrap
+# (mount, overlayfs's mode-0 work directory, copy-up of owners and times, and dropping
+# the bounding set); the program gives up every one of them before it starts.
+_OVERLAY_CAPS = ("CAP_SYS_ADMIN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_CHOWN",
+                 "CAP_SETPCAP")
+OVERLAY_STAGE = "/tmp/.oci-layers"
+"""Where the layers directory is bound for the supervisor (it covers it afterwards)."""
+
+
 def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
                 allow_network: bool, protected: list[Path] | None = None,
-                tmpfs_size: int | None = None) -> list[str]:
+                tmpfs_size: int | None = None, layers: Path | None = None) -> list[str]:
     bwrap = shutil.which("bwrap") or "bwrap"
     size = ["--size", str(tmpfs_size)] if tmpfs_size and _bwrap_has("--size") else []
+    # With an overlay the supervisor mounts it, as root of the user namespace with the
+    # capabilities that takes (--uid 0 keeps bubblewrap from nesting a second user
+    # namespace, in which they would be worth nothing); the program drops them all.
+    caps = ["--cap-drop", "ALL"]
+    if layers is not None:
+        caps = ["--uid", "0", "--gid", "0", *caps,
+                *[arg for cap in _OVERLAY_CAPS for arg in ("--cap-add", cap)]]
     args = [
         # --as-pid-1: the supervisor is the namespace's init, so the program can neither
         # kill nor stop it (init gets no signal it has no handler for from inside).
         bwrap, "--die-with-parent", "--new-session", "--as-pid-1",
         "--unshare-user", "--unshare-pid", "--unshare-ipc", "--unshare-uts",
-        "--unshare-cgroup-try", "--cap-drop", "ALL",
+        "--unshare-cgroup-try", *caps,
         "--ro-bind", "/", "/", "--dev", "/dev", *size, "--tmpfs", "/dev/shm",
         # /dev itself is a tmpfs that no limit counts: nothing may be written there
         "--remount-ro", "/dev",
@@ -123,13 +149,16 @@ def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
     for path in readable:
         if path == tmp or tmp in path.parents:
             args += ["--ro-bind", str(path), str(path)]
-    args += ["--bind", str(workdir), str(workdir)]
+    # With an overlay, the real working directory is its read-only lower layer.
+    args += ["--ro-bind" if layers is not None else "--bind", str(workdir), str(workdir)]
     # After the working directory, as Codex CLI does for its writable roots: read-only
     # islands inside it. Then the sandbox home, which may lie inside one of them.
     for path in protected or ():
         args += ["--ro-bind", str(path), str(path)]
     for path in writable:
         args += ["--bind", str(path), str(path)]
+    if layers is not None:
+        args += ["--bind", str(layers), OVERLAY_STAGE]
     args += ["--chdir", str(workdir)]
     return args
 

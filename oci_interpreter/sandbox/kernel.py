@@ -24,18 +24,23 @@ from pathlib import Path
 from types import TracebackType
 
 from oci_interpreter.core.errors import SandboxError
+from oci_interpreter.sandbox import containment, writeback
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import (
     SENTINEL,
     OutputCallback,
     OutputCapture,
+    OverlayUnavailable,
     RunState,
     Sandboxed,
     finish,
+    overlay_failed,
+    overlay_layers,
     resolve_workdir,
     workspace_changes,
 )
-from oci_interpreter.sandbox.workspace import scan
+from oci_interpreter.sandbox.workspace import Changes, scan
+from oci_interpreter.sandbox.writeback import Layers
 
 START_TIMEOUT = 30.0
 
@@ -59,6 +64,12 @@ class Kernel:
         next cell needs no ``state_lost``."""
         self.restarts = 0
         """How many times a kernel was started after the first one."""
+        self._layers: Layers | None = None
+        """The running kernel's overlay layers (None: it writes the directory itself)."""
+        self._held: list[tuple[str, dict[tuple[str, ...], tuple[int, int]]]] = []
+        """Upper layers of earlier cells that a file left open still writes to."""
+        self._note: str | None = None
+        """Said with the next cell's result: why there is no overlay."""
 
     # ---------------------------------------------------------- lifecycle --
 
@@ -76,8 +87,21 @@ class Kernel:
         if self._started:
             self.restarts += 1
         self._started = True
+        layers, note = overlay_layers(self.workdir, containment.probe(self.sandbox))
+        try:
+            self._start(layers)
+        except OverlayUnavailable as exc:
+            if layers is not None:
+                layers.close()
+            note = overlay_failed(self.workdir, str(exc))
+            self._start(None)
+        self._note = self._note or note
+
+    def _start(self, layers: Layers | None) -> None:
+        self._layers = layers
         box = Sandboxed({"mode": "kernel"}, workdir=self.workdir, limits=self.limits,
-                        sandbox=self.sandbox, python=self.python, kernel=True)
+                        sandbox=self.sandbox, python=self.python, kernel=True,
+                        layers=layers)
         self._box = box
         state = RunState(OutputCapture(self.limits.max_output),
                          OutputCapture(self.limits.max_output))
@@ -90,6 +114,7 @@ class Kernel:
         if not any(e.get("event") == "ready" for e in box.events):
             box.close(state)
             self._box = None
+            self._release_layers()
             failure = box.setup_failure(state) or state.stderr.text().strip()[-300:]
             raise SandboxError(f"the kernel did not start: {failure or 'no reason given'}",
                                "Try --sandbox none, and see docs/security.md.")
@@ -102,13 +127,15 @@ class Kernel:
     def shutdown(self) -> None:
         if self._box is not None:
             box, self._box = self._box, None
-            if box.ctl_w is not None:
-                with contextlib.suppress(OSError):
-                    os.close(box.ctl_w)
-                box.ctl_w = None
-            with contextlib.suppress(Exception):
-                box.proc.wait(timeout=1)
+            # Between cells the kernel is stopped: nothing of it is left to finish.
             box.close()
+        self._release_layers()
+
+    def _release_layers(self) -> None:
+        if self._layers is not None:
+            self._layers.close()
+            self._layers = None
+        self._held = []
 
     close = shutdown
 
@@ -125,9 +152,9 @@ class Kernel:
         """Stop the running cell (thread-safe): KeyboardInterrupt, then kill after grace."""
         self._interrupt.set()
         box = self._box
-        if box is not None and box.ctl_w is not None:
-            with contextlib.suppress(OSError):
-                os.write(box.ctl_w, b'{"op":"interrupt"}\n')
+        if box is not None and box.sup_w is not None:
+            with contextlib.suppress(OSError):  # the supervisor sends the cell SIGINT
+                os.write(box.sup_w, b"interrupt\n")
 
     def execute(self, code: str, *, on_output: OutputCallback | None = None,
                 timeout: float | None = None) -> ExecResult:
@@ -154,11 +181,20 @@ class Kernel:
         box.discard_pending()
         state = RunState(OutputCapture(self.limits.max_output),
                          OutputCapture(self.limits.max_output))
-        before = scan(self.workdir)  # (start() above already wrote the supervisor's bytecode)
+        layers = self._layers
+        before = None
+        layer = "-"
+        if layers is not None:
+            layer = layers.new()  # this cell's upper layer: exactly what it changes
+        else:
+            before = scan(self.workdir)
+        since = time.time_ns()
         started = time.monotonic()
         message = (json.dumps({"op": "exec", "id": cell, "code": code}) + "\n").encode()
         with contextlib.suppress(OSError):  # the kernel died; the pump below sees it
-            _write_all(box.sup_w, f"{cell}:{nonce}\n".encode())
+            # First the announcement: the supervisor resumes the kernel, which then reads
+            # the cell (a cell longer than a pipe's buffer would block a stopped kernel).
+            _write_all(box.sup_w, f"cell {cell} {nonce} {layer}\n".encode())
             _write_all(box.ctl_w, message)
         seen: set[int] = set()
 
@@ -202,11 +238,46 @@ class Kernel:
             self._box = None
         if died:
             self._loss_reported = True
-        changes = workspace_changes(before, self.workdir)
+        if layers is not None:
+            changes = self._apply(layers, layer, since, held=state.held and not died)
+        else:
+            assert before is not None
+            changes = workspace_changes(before, self.workdir)
+        if died and layers is not None:
+            self._release_layers()
+        if self._note:
+            warnings = (self._note, *warnings)
+            self._note = None
         if warnings:
             changes = dataclasses.replace(changes, warnings=changes.warnings + warnings)
         return finish(state, box, self.limits, duration, changes,
-                      state_lost=died or lost_before, exit_code=exit_code)
+                      state_lost=died or lost_before, exit_code=exit_code,
+                      workspace_kind="overlay" if layers is not None else "direct")
+
+    def _apply(self, layers: Layers, layer: str, since: int, *, held: bool) -> Changes:
+        """Apply what the cell changed: its own upper layer, and what it wrote through
+        files earlier cells left open (their upper layers are still written)."""
+        parts: list[Changes] = []
+        for earlier, seen in self._held:
+            parts.append(writeback.apply_upper(layers.upper(earlier), self.workdir,
+                                               since_ns=since, seen=seen))
+        if held:
+            handled: dict[tuple[str, ...], tuple[int, int]] = {}
+            parts.append(writeback.apply_upper(layers.upper(layer), self.workdir,
+                                               since_ns=since, seen=handled))
+            self._held.append((layer, handled))
+        else:
+            parts.append(writeback.apply_upper(layers.upper(layer), self.workdir,
+                                               since_ns=since, move=True))
+            layers.discard(layer)
+        return _merge(parts)
+
+
+def _merge(parts: list[Changes]) -> Changes:
+    if len(parts) == 1:
+        return parts[0]
+    return Changes(*(tuple(dict.fromkeys(p for part in parts for p in getattr(part, name)))
+                     for name in ("created", "modified", "deleted", "warnings", "refused")))
 
 
 def _write_all(fd: int, data: bytes) -> None:

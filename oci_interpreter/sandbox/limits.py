@@ -130,9 +130,19 @@ class ExecResult:
     """Files in the working directory that the program changed."""
     deleted: tuple[str, ...] = ()
     """Files in the working directory that the program deleted."""
+    refused: tuple[str, ...] = ()
+    """Changes the program made that oci did not apply to the working directory, each as
+    ``PATH: reason`` (into ``.git``, a virtualenv, ``node_modules``, oci's own files, not a
+    regular file, through a symlink, ...). See ``workspace``."""
     warnings: tuple[str, ...] = ()
-    """New things in the working directory that could run code on the host later (a
-    ``.git``, a virtualenv, ``__pycache__``): one sentence each."""
+    """What the user should know about the working directory (a thread the kernel had to
+    stop; in the ``direct`` write-back, new ``.git``, virtualenvs, ``__pycache__``): one
+    sentence each."""
+    workspace: str = "direct"
+    """How the program's writes reached the working directory: ``overlay`` (a
+    copy-on-write view; oci applied the changes by its allowlist), ``copy`` (the program
+    ran in a copy; applied the same way) or ``direct`` (the program wrote the directory
+    itself, with read-only islands where the containment has them)."""
     lines_run: tuple[int, ...] | None = None
     """With line tracing (``oci fix``): the lines of the program's file that ran."""
     plots: tuple[str, ...] = ()
@@ -181,7 +191,7 @@ class ExecResult:
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
-        for name in ("files", "modified", "deleted", "warnings", "plots"):
+        for name in ("files", "modified", "deleted", "refused", "warnings", "plots"):
             data[name] = list(getattr(self, name))
         data["lines_run"] = list(self.lines_run) if self.lines_run is not None else None
         data["timed_out"] = self.timed_out

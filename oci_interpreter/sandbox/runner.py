@@ -22,16 +22,17 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from oci_interpreter.core import paths
 from oci_interpreter.core.errors import SandboxError
 from oci_interpreter.sandbox import containment as _containment
-from oci_interpreter.sandbox import environment, workspace
+from oci_interpreter.sandbox import environment, workspace, writeback
 from oci_interpreter.sandbox.capture import OutputCapture
 from oci_interpreter.sandbox.limits import ExecResult, LimitName, Limits
+from oci_interpreter.sandbox.writeback import Layers
 
 SUPERVISOR = Path(__file__).with_name("_supervisor.py")
 SENTINEL = b"\x00\x1eoci-cell-end:"
@@ -43,7 +44,7 @@ _BOOT = "import sys; sys.path[0] = sys.argv[1]; import _supervisor; _supervisor.
 
 STATUS_LINE_MAX = 8192
 MAX_EVENTS = 1000
-_KEPT_EVENTS = {"ready", "exit", "exit_request", "cell_done"}
+_KEPT_EVENTS = {"ready", "exit", "exit_request", "cell_done", "cell_result"}
 """The events read later (kernel start, cell end); the rest only update the run's state."""
 SUPERVISOR_SILENCE_S = 10.0
 """A supervisor that sends nothing (not even its half-second beat) this long is frozen."""
@@ -60,8 +61,11 @@ _EVENT_FIELDS: dict[str, dict[str, tuple[type, Any]]] = {
     "plot": {"path": (str, None)},
     "plot_error": {"message": (str, "")},
     "ready": {"pid": (int, 0)},
-    "cell_done": {"id": (int, None), "ok": (bool, False), "interrupted": (bool, False),
-                  "peak": (int, 0), "threads_left": (int, 0)},
+    # the supervisor's: it saw the kernel stop at the end of the cell
+    "cell_done": {"id": (int, None), "held": (bool, False), "peak": (int, 0)},
+    # the kernel's word (the program's side) on how the cell went
+    "cell_result": {"id": (int, 0), "ok": (bool, False), "interrupted": (bool, False),
+                    "threads_left": (int, 0)},
     "exit_request": {"code": (int, 1)},
     "coverage": {"lines": (str, None)},
 }
@@ -148,6 +152,8 @@ class RunState:
     """The supervisor stopped answering (frozen from inside?): the run was killed."""
     threads_left: int = 0
     """Kernel cells: threads the cell left running in the kernel when it ended."""
+    held: bool = False
+    """Kernel cells: a file the cell left open still holds its overlay."""
     lines: set[int] = field(default_factory=set)
     """With ``trace_lines``: the lines of the program's file that ran."""
 
@@ -157,7 +163,11 @@ class Sandboxed:
 
     def __init__(self, cfg: dict[str, Any], *, workdir: Path, limits: Limits,
                  sandbox: str = "auto", python: str | None = None,
-                 kernel: bool = False, before: workspace.Scan | None = None) -> None:
+                 kernel: bool = False, before: workspace.Scan | None = None,
+                 layers: Layers | None = None, layer: str | None = None) -> None:
+        """``layers``: the program sees ``workdir`` through an overlay whose upper layers
+        live there (``layer``: a fresh run's; a kernel announces one per cell); without
+        it, it writes ``workdir`` itself, read-only islands kept (``before``)."""
         if sys.platform == "win32":
             raise SandboxError("running programs is not supported on Windows yet",
                                "Use WSL2 (oci works there as on Linux).")
@@ -200,8 +210,9 @@ class Sandboxed:
             "processes": limits.processes,
             "nproc": _nproc_limit(limits.processes),
             "pid_namespace": self.contain.pid_namespace,
-            # unshare makes the program root in its namespace, with every capability
-            "drop_caps": self.contain.mode == "unshare",
+            # unshare makes the program root in its namespace, with every capability; so
+            # does bubblewrap when the supervisor mounts an overlay
+            "drop_caps": self.contain.mode == "unshare" or layers is not None,
             # tmpfs mounts of its own: their contents count against the memory limit
             "private_tmpfs": (["/tmp", "/dev/shm"] if self.contain.mode in ("bwrap", "unshare")
                               else []),
@@ -217,13 +228,21 @@ class Sandboxed:
             needed.add(str(cfg["stdin_file"]))  # piped data, read-only
         readable = [Path(p) for p in sorted(needed)]
         writable = [home]
-        protected = workspace.protected(workdir, before or workspace.scan(workdir))
+        self.layers = layers if self.contain.can_overlay else None
+        root = self.layers.root if self.layers is not None else None
+        if self.layers is not None:
+            protected: list[Path] = []  # the allowlist of writeback.py protects instead
+            cfg["overlay"] = {"id": layer or "-",
+                              "rebind": [str(p) for p in writable
+                                         if workdir in p.parents]}
+        else:
+            protected = workspace.protected(workdir, before or workspace.scan(workdir))
         argv = self.contain.wrap(argv, workdir=workdir, writable=writable, readable=readable,
                                  allow_network=limits.allow_network, protected=protected,
-                                 tmpfs_size=limits.memory)
+                                 tmpfs_size=limits.memory, layers=root)
         cfg["fs"] = self.contain.file_system(workdir=workdir, writable=writable,
                                              readable=readable, protected=protected,
-                                             tmpfs_size=limits.memory)
+                                             tmpfs_size=limits.memory, layers=root)
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
@@ -428,6 +447,8 @@ class Sandboxed:
         elif kind == "cell_done":
             state.cell_done = True
             state.peak = max(state.peak, event["peak"])
+            state.held = event["held"]
+        elif kind == "cell_result":
             state.interrupted = state.interrupted or event["interrupted"]
             state.threads_left = event["threads_left"]
 
@@ -549,13 +570,20 @@ class Sandboxed:
             self._tmp = None
 
     def setup_failure(self, state: RunState) -> str | None:
-        """The wrapper's own error, when the supervisor never reported anything."""
+        """The wrapper's own error, when the supervisor never reported anything.
+        Raises :class:`OverlayUnavailable` when it was the overlay that failed."""
         if self.status_seen or self.proc.returncode in (0, None):
             return None
         text = state.stderr.text().strip()
+        if text.startswith("overlay:"):
+            raise OverlayUnavailable(text.splitlines()[-1].removeprefix("overlay: "))
         if text.startswith(("bwrap:", "unshare:")):
             return text.splitlines()[-1]
         return None
+
+
+class OverlayUnavailable(Exception):
+    """The working directory's overlay could not be mounted (the run did not start)."""
 
 
 def _wait_dead(procs: list[Any], timeout: float) -> None:
@@ -697,11 +725,35 @@ def run_program(*, code: str | None = None, path: Path | str | None = None,
         cfg.update(mode="file", path=str(script), trace_lines=trace_lines)
     else:
         cfg.update(mode="code", code=code, filename=filename, trace_lines=trace_lines)
-    _precompile()  # oci's own write (the supervisor's bytecode): before the scan
-    before = workspace.scan(workdir)
+    _precompile()  # oci's own write (the supervisor's bytecode): before any scan
+    contain = _containment.probe(sandbox)
+    layers, note = overlay_layers(workdir, contain)
+    if layers is not None:
+        try:
+            return _run_once(cfg, workdir, limits, sandbox, python, on_output, layers)
+        except OverlayUnavailable as exc:
+            note = overlay_failed(workdir, str(exc))
+        finally:
+            layers.close()
+    result = _run_once(cfg, workdir, limits, sandbox, python, on_output, None)
+    if note:
+        result = replace(result, warnings=(note, *result.warnings))
+    return result
+
+
+def _run_once(cfg: dict[str, Any], workdir: Path, limits: Limits, sandbox: str,
+              python: str | None, on_output: OutputCallback | None,
+              layers: Layers | None) -> ExecResult:
+    since = time.time_ns()
+    before = None
+    layer = None
+    if layers is not None:
+        layer = layers.new()
+    else:
+        before = workspace.scan(workdir)
     state = RunState(OutputCapture(limits.max_output), OutputCapture(limits.max_output))
     box = Sandboxed(cfg, workdir=workdir, limits=limits, sandbox=sandbox, python=python,
-                    before=before)
+                    before=before, layers=layers, layer=layer)
     try:
         deadline = box.started + limits.timeout
         if box.contain.pid_namespace:
@@ -716,11 +768,81 @@ def run_program(*, code: str | None = None, path: Path | str | None = None,
     finally:
         box.close(state)
     duration = time.monotonic() - box.started
-    failure = box.setup_failure(state)
+    failure = box.setup_failure(state)  # raises OverlayUnavailable: nothing ran
     if failure:
         raise SandboxError(f"the sandbox could not start: {failure}",
                            "Try --sandbox unshare or --sandbox none, and see docs/security.md.")
+    if layers is not None and layer is not None:
+        # Every process of the sandbox is gone: nothing writes the upper layer any more.
+        changes = writeback.apply_upper(layers.upper(layer), workdir, since_ns=since,
+                                        move=True)
+        return finish(state, box, limits, duration, changes, workspace_kind="overlay")
+    assert before is not None
     return finish(state, box, limits, duration, workspace_changes(before, workdir))
+
+
+_OVERLAY_BROKEN: dict[int, str] = {}
+"""Devices (of working directories) where the overlay failed in this process: why."""
+
+
+def overlay_layers(workdir: Path, contain: _containment.Containment
+                   ) -> tuple[Layers | None, str | None]:
+    """Layers for a copy-on-write view of ``workdir``, or (None, why not) -- the why said
+    once per process (None under ``none``, which has no mount namespace)."""
+    if not contain.can_overlay:
+        return None, None
+    reason = _OVERLAY_BROKEN.get(_device(workdir))
+    if reason is None:
+        inner = _mounts_inside(workdir)
+        if inner:
+            reason = f"it holds another mount ({inner[0]}), which an overlay would hide"
+    if reason is None:
+        made = Layers.create(workdir)
+        if isinstance(made, Layers):
+            return made, None
+        reason = made
+    return None, _fallback_note(workdir, reason)
+
+
+def overlay_failed(workdir: Path, reason: str) -> str | None:
+    """Remember that the overlay cannot be mounted for ``workdir`` (this process)."""
+    _OVERLAY_BROKEN[_device(workdir)] = reason
+    return _fallback_note(workdir, reason)
+
+
+_NOTED: set[str] = set()
+
+
+def _fallback_note(workdir: Path, reason: str) -> str | None:
+    if reason in _NOTED:
+        return None
+    _NOTED.add(reason)
+    return (f"the working directory cannot be given to the program copy-on-write here "
+            f"({reason}): it writes {workdir} itself, with .git, virtualenvs and oci's own "
+            "files read-only; see docs/security.md")
+
+
+def _device(path: Path) -> int:
+    try:
+        return os.stat(path).st_dev
+    except OSError:
+        return -1
+
+
+def _mounts_inside(workdir: Path) -> list[str]:
+    """Mount points strictly below ``workdir`` (an overlay shows none of them)."""
+    top = str(workdir).rstrip("/") + "/"
+    found = []
+    try:
+        with open("/proc/self/mountinfo", "rb") as fh:
+            for line in fh:
+                raw = line.split(b" ")[4]
+                point = os.fsdecode(raw.decode("unicode_escape").encode("latin-1"))
+                if point.startswith(top):
+                    found.append(point)
+    except OSError:
+        pass
+    return sorted(found)
 
 
 def workspace_changes(before: workspace.Scan, workdir: Path) -> workspace.Changes:
@@ -730,7 +852,7 @@ def workspace_changes(before: workspace.Scan, workdir: Path) -> workspace.Change
 
 def finish(state: RunState, box: Sandboxed, limits: Limits, duration: float,
            changes: workspace.Changes, state_lost: bool = False,
-           exit_code: int | None = None) -> ExecResult:
+           exit_code: int | None = None, workspace_kind: str = "direct") -> ExecResult:
     """Turn what the pump saw into an :class:`ExecResult`, naming the limit precisely."""
     exit_code = state.exit_code if exit_code is None else exit_code
     if exit_code is None:  # killed before the supervisor could report
@@ -766,6 +888,8 @@ def finish(state: RunState, box: Sandboxed, limits: Limits, duration: float,
         modified=changes.modified,
         deleted=changes.deleted,
         warnings=changes.warnings,
+        refused=changes.refused,
+        workspace=workspace_kind,
         lines_run=tuple(sorted(state.lines)) if box.traced else None,
         plots=tuple(state.plots),
         stdin_read=state.stdin_read,

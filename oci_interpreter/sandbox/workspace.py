@@ -96,6 +96,8 @@ class Changes:
     warnings: tuple[str, ...] = ()
     """New version-control metadata, virtualenvs or bytecode caches: each could run code
     on the host later (one sentence each, naming the path)."""
+    refused: tuple[str, ...] = ()
+    """Changes not applied to the working directory (``PATH: reason``): see writeback.py."""
 
 
 _WARNING = {
@@ -155,13 +157,13 @@ def _code_dirs() -> list[Path]:
     return sorted(p.resolve() for p in found)
 
 
-def _installation() -> list[Path]:
+def installation() -> list[Path]:
     """oci's own installation: the interpreter's prefixes and the code directories."""
     return sorted({Path(sys.prefix).resolve(), Path(sys.base_prefix).resolve(),
                    *_code_dirs()})
 
 
-def _state_dirs() -> list[Path]:
+def state_dirs() -> list[Path]:
     """oci's config, data and model store (the sandbox home, inside data, is writable)."""
     return [p.resolve() for p in (paths.config_dir(), paths.data_dir(), paths.models_dir())]
 
@@ -198,7 +200,7 @@ def check_workdir(workdir: Path, *, allow_home: bool = False) -> None:
                 f"the working directory {workdir} is inside oci's own installation ({path}): "
                 "a program could change what runs the next time oci starts",
                 "Use another directory (--cwd DIR).")
-    for path in _state_dirs():
+    for path in state_dirs():
         if _inside(workdir, path):
             raise WorkdirRefusedError(
                 f"the working directory {workdir} is inside oci's own files ({path})",
@@ -213,7 +215,7 @@ def protected(workdir: Path, before: Scan) -> list[Path]:
     for p in before.special:
         path = Path(p)
         out.add(path.resolve() if path.is_symlink() else path)
-    for path in (*_installation(), *_state_dirs()):
+    for path in (*installation(), *state_dirs()):
         if path.exists():
             out.add(path)
     if workdir == Path.home().resolve():
