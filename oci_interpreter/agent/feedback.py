@@ -152,6 +152,14 @@ def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
     elif result.files:
         names = ", ".join(p.rsplit("/", 1)[-1] for p in result.files[:10])
         parts.append(prompts.created_files.format(names=names))
+    if result.refused:
+        items = []
+        for line in result.refused[:5]:
+            path, _, why = line.partition(": ")
+            items.append(f"{path.rsplit('/', 1)[-1]} ({why.split(':')[0]})")
+        more = len(result.refused) - len(items)
+        parts.append(prompts.refused_changes.format(
+            items="; ".join(items) + (f"; and {more} more" if more > 0 else "")))
     if not clean and (result.limit is not None or not stderr):
         parts.append(f"[{reason}]")
     if needed_network(result):

@@ -35,6 +35,9 @@ class PromptSet:
     )
     saved_figures: str = "(Saved figures: {names})"
     created_files: str = "(Created files: {names})"
+    refused_changes: str = (
+        "(Not kept in the working directory, so later programs will not see them: {items})")
+    """Changes oci did not apply (sandbox/writeback.py), each ``NAME (reason)``."""
     network_off: str = (
         "(The network is off where programs run: nothing can be downloaded or fetched. Do "
         "not try again online; use data in the program or in local files. The user can "
@@ -50,6 +53,7 @@ class PromptSet:
         "output": "Print less: a summary or the first lines, not everything.",
         "file_size": "Write smaller files.",
         "open_files": "Close files after use (with open(...) as f:).",
+        "inotify": "Do not watch files for changes; read them when the program needs them.",
     })
     """What to do about the limit a program hit, after the limit's own description."""
     ran_clean: str = (

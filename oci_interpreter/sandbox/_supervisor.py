@@ -317,6 +317,51 @@ def _die_by_sigint() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
+# The kernel's keyrings (add_key, request_key, keyctl) by architecture (AUDIT_ARCH_*):
+# the session keyring is the user's, shared with the host, and the user keyring too
+# (outside a user namespace). The program gets ENOSYS, as on a kernel without keys.
+_KEYRING_CALLS = {0xC000003E: (248, 249, 250),   # x86_64
+                  0x40000003: (286, 287, 288),   # i386 (int 0x80 on x86_64 too)
+                  0xC00000B7: (217, 218, 219),   # aarch64
+                  0x40000028: (309, 310, 311)}   # arm (aarch64's compat mode)
+_X32_BIT = 0x40000000
+
+
+def _deny_keyrings() -> None:
+    """A seccomp filter: add_key, request_key and keyctl fail with ENOSYS, on every
+    architecture the program could switch to; the x32 ABI on x86_64 fails altogether.
+    Needs (and sets) no_new_privs. The filter is inherited by everything it starts."""
+    import ctypes
+    import struct
+
+    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
+    allow, deny = 0x7FFF0000, 0x00050000 | errno.ENOSYS  # SECCOMP_RET_ALLOW, _ERRNO
+    program = [(ld, 0, 0, 4)]  # A = seccomp_data.arch
+    for arch, calls in _KEYRING_CALLS.items():
+        block = [(ld, 0, 0, 0)]  # A = seccomp_data.nr
+        tests = [(jge, _X32_BIT)] if arch == 0xC000003E else []
+        tests += [(jeq, nr) for nr in calls]
+        deny_at = len(block) + len(tests) + 1  # after the tests and the allow
+        for op, k in tests:
+            block.append((op, deny_at - len(block) - 1, 0, k))
+        block += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+        # This architecture: into its block; another: over it (A still holds the arch).
+        program.append((jeq, 0, len(block), arch))
+        program += block
+    program.append((ret, 0, 0, allow))  # an architecture not listed
+    code = b"".join(struct.pack("=HBBI", *insn) for insn in program)
+    buf = ctypes.create_string_buffer(code, len(code))
+
+    class Prog(ctypes.Structure):
+        _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+    prog = Prog(len(program), ctypes.cast(buf, ctypes.c_void_p))
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(38, 1, 0, 0, 0)  # PR_SET_NO_NEW_PRIVS
+    if libc.prctl(22, 2, ctypes.byref(prog), 0, 0) != 0:  # PR_SET_SECCOMP, FILTER
+        raise OSError(ctypes.get_errno(), "seccomp")
+
+
 def _drop_capabilities() -> None:
     """Give up every capability (unshare maps us to root in our user namespace, with all
     of them): the program must not be able to ptrace the supervisor or remount anything."""
@@ -398,6 +443,11 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
             _drop_capabilities()
         except Exception:
             pass
+    if sys.platform.startswith("linux"):
+        try:
+            _deny_keyrings()
+        except Exception:
+            pass  # a kernel without seccomp: nothing to be done here
     apply_limits(cfg)
     # Below oci and the supervisor in CPU priority: a fork bomb cannot starve the
     # watchdog, and the terminal stays responsive while a program computes.
@@ -703,15 +753,21 @@ def _tasks_and_rss(pids: list[int]) -> tuple[int, int]:
     return tasks, total
 
 
-def _hidden_memory(pids: list[int], tmpfs: list[str]) -> int:
-    """Memory no RSS counts: the private tmpfs mounts' contents and memfd files."""
+def _hidden_memory(pids: list[int], tmpfs: list[str]) -> tuple[int, int, int]:
+    """What no RSS counts, and what the user's other programs would miss: the private
+    tmpfs mounts' contents, memfd files, SysV shared memory nobody has attached and SysV
+    message queues (the namespace's own: its IPC namespace), as bytes; and the inotify
+    instances and watches the processes hold (every one counts against all the user's
+    programs' ``fs.inotify`` limits)."""
     total = 0
+    instances = watches = 0
     for mount in tmpfs:
         try:
             fs = os.statvfs(mount)
             total += (fs.f_blocks - fs.f_bfree) * fs.f_frsize
         except OSError:
             pass
+    total += _sysv_bytes()
     seen: set[tuple[int, int]] = set()
     for pid in pids:
         try:
@@ -721,6 +777,11 @@ def _hidden_memory(pids: list[int], tmpfs: list[str]) -> int:
         for fd in fds:
             try:
                 target = os.readlink(f"/proc/{pid}/fd/{fd}")
+                if target == "anon_inode:inotify":
+                    instances += 1
+                    with open(f"/proc/{pid}/fdinfo/{fd}", "rb") as fh:
+                        watches += fh.read().count(b"inotify wd:")
+                    continue
                 if not target.startswith("/memfd:"):
                     continue
                 st = os.stat(f"/proc/{pid}/fd/{fd}")
@@ -729,7 +790,44 @@ def _hidden_memory(pids: list[int], tmpfs: list[str]) -> int:
             if (st.st_dev, st.st_ino) not in seen:
                 seen.add((st.st_dev, st.st_ino))
                 total += st.st_blocks * 512
+    return total, instances, watches
+
+
+def _sysv_bytes() -> int:
+    """SysV shared memory segments that no process has attached (an attached segment's
+    pages are in its processes' RSS) and the bytes waiting in SysV message queues."""
+    total = 0
+    for name, columns in (("shm", ("nattch", "rss", "swap")), ("msg", ("cbytes",))):
+        try:
+            with open(f"/proc/sysvipc/{name}", "rb") as fh:
+                head, *rows = fh.read().split(b"\n")
+        except OSError:
+            continue
+        titles = head.split()
+        try:
+            where = [titles.index(c.encode()) for c in columns]
+        except ValueError:
+            continue
+        for row in rows:
+            cells = row.split()
+            if len(cells) < len(titles):
+                continue
+            try:
+                values = [int(cells[i]) for i in where]
+            except ValueError:
+                continue
+            if name == "shm":
+                if values[0] == 0:
+                    total += values[1] + values[2]
+            else:
+                total += values[0]
     return total
+
+
+MAX_INOTIFY_INSTANCES = 8
+MAX_INOTIFY_WATCHES = 4096
+"""Of the 128 instances (``fs.inotify.max_user_instances``) and the watches all of the
+user's programs share: more, and the program is stopped (limit ``inotify``)."""
 
 
 # Events the program's side may send (the supervisor relays them). ``exit``, ``peak``,
@@ -1085,6 +1183,14 @@ def seal_file_system(fs: dict) -> None:
         mount("tmpfs", "/dev/shm", "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=1777" + size)
         step = "making /dev read-only"
         remount("/dev", True)
+        # What lists the host's network interfaces in /sys, when the network is off.
+        for path in fs.get("hide", ()):
+            step = f"hiding {path}"
+            try:
+                mount("tmpfs", path, "tmpfs", _MS_RDONLY | _MS_NOSUID | _MS_NODEV | _MS_NOEXEC,
+                      "size=4k,mode=755")
+            except FileNotFoundError:
+                pass
         step = "a private /tmp"
         mount("tmpfs", "/tmp", "tmpfs", _MS_NOSUID | _MS_NODEV, "mode=1777" + size)
 
@@ -1278,9 +1384,11 @@ def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None
         if max_procs and tasks > max_procs:
             limit = "processes"
         else:
-            if memory and now - last_hidden >= 0.1:  # a directory walk: not every tick
+            if now - last_hidden >= 0.1:  # a directory walk: not every tick
                 last_hidden = now
-                hidden = _hidden_memory(pids, tmpfs)
+                hidden, instances, watches = _hidden_memory(pids, tmpfs)
+                if instances > MAX_INOTIFY_INSTANCES or watches > MAX_INOTIFY_WATCHES:
+                    limit = "inotify"
             rss += hidden
             if rss > peak:
                 peak = rss
@@ -1288,7 +1396,7 @@ def supervise(child: int, cfg: dict, status_fd: int, relay: _Relay | None = None
                     last_peak_report = now
                     emit(status_fd, event="peak", bytes=peak)
             if memory and rss > memory:
-                limit = "memory"
+                limit = limit or "memory"
         if limit:
             _kill_all()
             _, status, usage = os.wait4(child, 0)

@@ -17,6 +17,7 @@ Probed once per process and cached. In order of preference:
 from __future__ import annotations
 
 import functools
+import os
 import shutil
 import subprocess
 import sys
@@ -83,7 +84,7 @@ class Containment:
 
     def file_system(self, *, workdir: Path, writable: list[Path], readable: list[Path],
                     protected: Sequence[Path] = (), tmpfs_size: int | None = None,
-                    layers: Path | None = None) -> dict | None:
+                    layers: Path | None = None, allow_network: bool = False) -> dict | None:
         """What the supervisor builds itself, where the wrapper does not (``unshare``):
         the same view as ``wrap`` gives under bubblewrap. None for the other modes."""
         if self.mode != "unshare":
@@ -91,7 +92,8 @@ class Containment:
         return {"workdir": str(workdir), "readable": [str(p) for p in readable],
                 "protected": [str(p) for p in protected],
                 "writable": [str(p) for p in writable], "tmpfs_size": tmpfs_size,
-                "overlay": {"layers": str(layers)} if layers is not None else None}
+                "overlay": {"layers": str(layers)} if layers is not None else None,
+                "hide": [] if allow_network else net_dirs()}
 
 
 @functools.cache
@@ -144,6 +146,10 @@ def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
     ]
     if not allow_network:
         args.append("--unshare-net")
+        # /sys shows the host's network interfaces (names, MAC addresses) whatever the
+        # namespace: an empty, read-only directory over each place that lists them.
+        for hidden in net_dirs():
+            args += ["--tmpfs", hidden, "--remount-ro", hidden]
     # A private /tmp hides anything that lived there: bring back what the run needs.
     tmp = Path("/tmp")
     for path in readable:
@@ -161,6 +167,22 @@ def _bwrap_argv(workdir: Path, writable: list[Path], readable: list[Path],
         args += ["--bind", str(layers), OVERLAY_STAGE]
     args += ["--chdir", str(workdir)]
     return args
+
+
+@functools.cache
+def net_dirs() -> list[str]:
+    """The directories of /sys that list the host's network interfaces: /sys/class/net,
+    the virtual ones' and each device's ``net`` directory."""
+    found = {"/sys/class/net", "/sys/devices/virtual/net"}
+    try:
+        for entry in os.scandir("/sys/class/net"):
+            real = os.path.realpath(entry.path)
+            parent = os.path.dirname(real)
+            if os.path.basename(parent) == "net" and real.startswith("/sys/"):
+                found.add(parent)
+    except OSError:
+        return []
+    return sorted(p for p in found if os.path.isdir(p))
 
 
 def _unshare_argv(allow_network: bool) -> list[str]:

@@ -24,7 +24,7 @@ SETTINGS: dict[str, str] = {
 _SIZE_SETTINGS = ("memory", "max_file_size", "max_output")
 
 LimitName = Literal[
-    "time", "cpu", "memory", "processes", "output", "file_size", "open_files"
+    "time", "cpu", "memory", "processes", "output", "file_size", "open_files", "inotify"
 ]
 
 
@@ -182,7 +182,7 @@ class ExecResult:
         """One line: how it ended (for status lines and for the model)."""
         if self.limit is not None:
             text, key = _LIMIT_TEXT[self.limit]
-            return text.format(_shown(key, self.limits.get(key)))
+            return text.format(_shown(key, self.limits.get(key))) if key else text
         if self.interrupted:
             return "interrupted"
         if self.exit_code < 0:
@@ -208,6 +208,8 @@ _LIMIT_TEXT: dict[str, tuple[str, str]] = {
     "output": ("stopped: printed too much output (kept {} per stream)", "max_output"),
     "file_size": ("stopped: wrote a file past the size limit ({})", "file_size"),
     "open_files": ("stopped: opened too many files (limit {})", "open_files"),
+    "inotify": ("stopped: held too many file watches (inotify; they count against all "
+                "your programs' limit)", ""),
 }
 
 

@@ -49,7 +49,8 @@ _KEPT_EVENTS = {"ready", "exit", "exit_request", "cell_done", "cell_result"}
 SUPERVISOR_SILENCE_S = 10.0
 """A supervisor that sends nothing (not even its half-second beat) this long is frozen."""
 
-_LIMIT_NAMES = {"time", "cpu", "memory", "processes", "output", "file_size", "open_files"}
+_LIMIT_NAMES = {"time", "cpu", "memory", "processes", "output", "file_size", "open_files",
+                "inotify"}
 # event -> {field: (type, default)}; anything else in a line is dropped.
 _EVENT_FIELDS: dict[str, dict[str, tuple[type, Any]]] = {
     "exit": {"exit_code": (int, None), "limit": (str, None), "maxrss": (int, 0),
@@ -185,6 +186,10 @@ class Sandboxed:
             tmpdir = self._tmp
         env = environment.scrubbed(os.environ, home=str(home), tmpdir=tmpdir,
                                    marker=self.marker, cwd=str(workdir))
+        if not self.contain.pid_namespace:
+            # The program shares oci's PID space: keep it out of /proc/<oci>/fd (it could
+            # write oci's own stdout, a fake result) and out of ptrace's reach.
+            _undumpable()
         python = python or sys.executable
         if shutil.which(python) is None:
             raise SandboxError(f"python {python!r} is not an interpreter that can be run here",
@@ -242,7 +247,8 @@ class Sandboxed:
                                  tmpfs_size=limits.memory, layers=root)
         cfg["fs"] = self.contain.file_system(workdir=workdir, writable=writable,
                                              readable=readable, protected=protected,
-                                             tmpfs_size=limits.memory, layers=root)
+                                             tmpfs_size=limits.memory, layers=root,
+                                             allow_network=limits.allow_network)
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
@@ -288,6 +294,8 @@ class Sandboxed:
         self._last_sweep = 0.0
         self._inits: list[Any] = []
         self._decoders: dict[int, Any] = {}
+        self._seen_pids: set[int] = {self.proc.pid}
+        """Without a PID namespace: every process of the run oci has seen."""
 
     # ------------------------------------------------------------ pumping --
 
@@ -453,18 +461,26 @@ class Sandboxed:
             state.threads_left = event["threads_left"]
 
     def _watch_plain(self, state: RunState, now: float) -> None:
-        """Without a PID namespace, oci itself counts the program's processes and memory."""
+        """Without a PID namespace, oci itself counts the program's processes (threads
+        count, as in the namespace: RLIMIT_NPROC does not bind root) and memory (SysV
+        shared memory its processes made included)."""
         if now - self._last_sweep < 0.05:
             return
         self._last_sweep = now
         procs = self.tree()
-        if len(procs) - 1 > self.limits.processes:  # minus the supervisor itself
+        tasks = 0
+        rss = 0
+        for proc in procs[1:]:  # the supervisor itself aside
+            self._seen_pids.add(proc.pid)
+            with contextlib.suppress(Exception):
+                tasks += proc.num_threads()
+        if tasks > self.limits.processes:
             state.limit = "processes"
             return
-        rss = 0
         for proc in procs:
             with contextlib.suppress(Exception):
                 rss += proc.memory_info().rss
+        rss += sum(size for _, size in _sysv_segments(self._seen_pids))
         state.peak = max(state.peak, rss)
         if rss > self.limits.memory:
             state.limit = "memory"
@@ -546,6 +562,9 @@ class Sandboxed:
             _wait_dead(self._inits, timeout=10)
         if not self.contain.pid_namespace:
             sweep(self.marker)
+            # SysV shared memory outlives its processes: without an IPC namespace of the
+            # run's own, what they made would stay on the host.
+            _remove_sysv_segments(self._seen_pids)
         for fd in list(self.open_fds):
             with contextlib.suppress(KeyError, ValueError):
                 self.sel.unregister(fd)
@@ -584,6 +603,56 @@ class Sandboxed:
 
 class OverlayUnavailable(Exception):
     """The working directory's overlay could not be mounted (the run did not start)."""
+
+
+@functools.lru_cache(maxsize=1)
+def _undumpable() -> None:
+    """PR_SET_DUMPABLE 0 for oci's own process (Linux): processes of the same user can no
+    longer open its /proc/PID/fd, /proc/PID/mem or ptrace it. Root keeps CAP_SYS_PTRACE."""
+    if not sys.platform.startswith("linux"):
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)
+
+
+def _sysv_segments(pids: set[int]) -> list[tuple[int, int]]:
+    """(shmid, bytes) of the SysV shared memory segments that ``pids`` created and that
+    no process has attached (an attached one's pages are in its processes' RSS)."""
+    out: list[tuple[int, int]] = []
+    try:
+        with open("/proc/sysvipc/shm", "rb") as fh:
+            head, *rows = fh.read().split(b"\n")
+    except OSError:
+        return out
+    titles = head.split()
+    try:
+        ident, cpid, nattch, rss, swap, uid = (titles.index(name) for name in (
+            b"shmid", b"cpid", b"nattch", b"rss", b"swap", b"uid"))
+    except ValueError:
+        return out
+    for row in rows:
+        cells = row.split()
+        if len(cells) < len(titles):
+            continue
+        with contextlib.suppress(ValueError):
+            if int(cells[cpid]) in pids and int(cells[uid]) == os.getuid():
+                size = 0 if int(cells[nattch]) else int(cells[rss]) + int(cells[swap])
+                out.append((int(cells[ident]), size))
+    return out
+
+
+def _remove_sysv_segments(pids: set[int]) -> None:
+    segments = _sysv_segments(pids)
+    if not segments:
+        return
+    with contextlib.suppress(Exception):
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        for ident, _ in segments:
+            libc.shmctl(ident, 0, None)  # IPC_RMID: gone once nobody has it attached
 
 
 def _wait_dead(procs: list[Any], timeout: float) -> None:
