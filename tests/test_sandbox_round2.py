@@ -257,3 +257,31 @@ def test_the_host_s_network_interfaces_are_not_listed(tmp_path: Path, mode: str)
     assert result.ok, result.stderr
     for name in physical:
         assert f"'{name}'" not in result.stdout, result.stdout
+
+
+# ------------------------------------------------ what the overlay must not change --
+
+@pytest.mark.skipif("bwrap" not in MODES, reason="bubblewrap is not available here")
+def test_under_bubblewrap_the_program_keeps_your_uid(tmp_path: Path) -> None:
+    """bubblewrap makes the supervisor root to mount the overlay; the program gets your
+    own ids back, as without an overlay."""
+    (tmp_path / "mine.txt").write_text("x")
+    result = attack("""
+        import os
+        print(os.getuid(), os.getgid(), os.stat("mine.txt").st_uid)
+        open("made.txt", "w").write("y")
+    """, tmp_path, "bwrap")
+    assert result.ok and result.workspace == "overlay", result
+    uid, gid = os.getuid(), os.getgid()
+    assert result.stdout.split() == [str(uid), str(gid), str(uid)]
+    assert (tmp_path / "made.txt").stat().st_uid == uid
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_kernel_keeps_the_directory_a_cell_went_to(tmp_path: Path, mode: str) -> None:
+    (tmp_path / "sub").mkdir()
+    with Kernel(tmp_path, sandbox=mode) as kernel:
+        assert kernel.execute("import os\nos.chdir('sub')").ok
+        result = kernel.execute("print(os.getcwd())\n_ = open('here.txt', 'w').write('1')")
+        assert result.stdout.strip() == str(tmp_path / "sub"), result
+    assert (tmp_path / "sub" / "here.txt").read_text() == "1"

@@ -362,6 +362,20 @@ def _deny_keyrings() -> None:
         raise OSError(ctypes.get_errno(), "seccomp")
 
 
+def _become(uid: int, gid: int) -> None:
+    """A new user namespace where ``uid``/``gid`` are this namespace's root (we are uid 0
+    here: bubblewrap's ``--uid 0``)."""
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.unshare(0x10000000) != 0:  # CLONE_NEWUSER
+        raise OSError(ctypes.get_errno(), "unshare")
+    for name, text in (("setgroups", "deny"), ("uid_map", f"{uid} 0 1"),
+                       ("gid_map", f"{gid} 0 1")):
+        with open(f"/proc/self/{name}", "w") as fh:
+            fh.write(text)
+
+
 def _drop_capabilities() -> None:
     """Give up every capability (unshare maps us to root in our user namespace, with all
     of them): the program must not be able to ptrace the supervisor or remount anything."""
@@ -438,6 +452,14 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
         except OSError:
             pass
         os.close(go_fd)
+    if cfg.get("own_ids"):
+        # Root of the namespace only to mount the overlay: the program gets the user's
+        # own uid and gid back, in a user namespace of its own (which also leaves it no
+        # power over the mounts, owned by the namespace above).
+        try:
+            _become(*cfg["own_ids"])
+        except Exception:
+            pass  # the program runs as root of the namespace above: no worse
     if cfg.get("drop_caps"):
         try:
             _drop_capabilities()
@@ -562,10 +584,12 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
         line, buf[0] = buf[0].split(b"\n", 1)
         return json.loads(line)
 
+    where = workdir
     while True:
-        # The end of the previous cell (or the start): out of the cell's view, then
-        # stopped until the supervisor resumes us for the next cell. An interrupt meant
-        # for a cell that already ended is ignored, not raised here.
+        # The end of the previous cell (or the start): out of the cell's view (the
+        # working directory the cell left is kept for the next one), then stopped until
+        # the supervisor resumes us for the next cell. An interrupt meant for a cell that
+        # already ended is ignored, not raised here.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         os.chdir("/")
         os.kill(kernel_pid, signal.SIGSTOP)
@@ -574,7 +598,10 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
         interrupted = False
         cell_id = 0
         try:
-            os.chdir(workdir)
+            try:
+                os.chdir(where)  # through this cell's overlay
+            except OSError:
+                os.chdir(workdir)
             msg = next_cell()
             if msg is None:
                 return
@@ -625,6 +652,10 @@ def kernel_loop(cfg: dict, status_fd: int) -> None:
             _forked_child_exit(None)
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _reset_hooks()
+        try:
+            where = os.getcwd()
+        except OSError:
+            where = workdir
         try:
             sys.stdout.flush()
             sys.stderr.flush()

@@ -108,10 +108,12 @@ def _bwrap_has(option: str) -> bool:
 
 
 # What the supervisor needs to mount the working directory's overlay inside bubblewrap
-# (mount, overlayfs's mode-0 work directory, copy-up of owners and times, and dropping
-# the bounding set); the program gives up every one of them before it starts.
+# (mount, overlayfs's mode-0 work directory, copy-up of owners and times), to drop the
+# bounding set, and to give the program your own uid back in a user namespace of its own
+# (mapping this namespace's root there takes CAP_SETFCAP); the program gives up every one
+# of them before it starts.
 _OVERLAY_CAPS = ("CAP_SYS_ADMIN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_CHOWN",
-                 "CAP_SETPCAP")
+                 "CAP_SETPCAP", "CAP_SETFCAP")
 OVERLAY_STAGE = "/tmp/.oci-layers"
 """Where the layers directory is bound for the supervisor (it covers it afterwards)."""
 

@@ -240,6 +240,10 @@ class Sandboxed:
             cfg["overlay"] = {"id": layer or "-",
                               "rebind": [str(p) for p in writable
                                          if workdir in p.parents]}
+            if self.contain.mode == "bwrap":
+                # bubblewrap made the supervisor root to mount it; the program gets the
+                # ids it has under bubblewrap without an overlay (yours)
+                cfg["own_ids"] = (os.getuid(), os.getgid())
         else:
             protected = workspace.protected(workdir, before or workspace.scan(workdir))
         argv = self.contain.wrap(argv, workdir=workdir, writable=writable, readable=readable,
@@ -596,6 +600,10 @@ class Sandboxed:
         text = state.stderr.text().strip()
         if text.startswith("overlay:"):
             raise OverlayUnavailable(text.splitlines()[-1].removeprefix("overlay: "))
+        if self.layers is not None and text.startswith(("bwrap:", "unshare:")):
+            # What the overlay asks of the wrapper (bubblewrap's --uid 0 and capabilities,
+            # the layers' bind) failed here: without it, the run may still start.
+            raise OverlayUnavailable(text.splitlines()[-1])
         if text.startswith(("bwrap:", "unshare:")):
             return text.splitlines()[-1]
         return None
