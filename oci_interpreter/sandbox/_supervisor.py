@@ -1007,19 +1007,16 @@ class _Cells:
             emit(self.status_fd, event="ready", pid=self.kernel)
             self.start_next()
             return True
-        if self.running is None or self.relay.results == self.results_before:
+        if self.running is None:
+            return True  # stopped already, between cells: nothing of it runs
+        if self.relay.results == self.results_before:
             return False  # stopped by someone else, mid-cell
         if _unread(self.ctl_fd):
             return False  # it never read its cell: not the kernel's own end of a cell
         cell, nonce = self.running
         self.running = None
         if self.in_namespace:
-            for pid in _namespace_pids(os.getpid()):
-                if pid != self.kernel:
-                    try:
-                        os.kill(pid, signal.SIGKILL)
-                    except OSError:
-                        pass
+            _kill_all_but(self.kernel)
         held = self.overlay.unmount_cell() if self.overlay is not None else False
         marker = SENTINEL.encode() + nonce + b"\n"
         for fd in (1, 2):
@@ -1031,6 +1028,39 @@ class _Cells:
              peak=_vm_hwm(self.kernel))
         self.start_next()
         return True
+
+
+def _kill_all_but(keep: int) -> None:
+    """Kill every process of the namespace but init (us) and ``keep``, forkers included:
+    first all of them are stopped at once (``kill(-1)`` goes through the process list
+    under a lock no fork can take meanwhile, and a stopped process forks no more), then
+    each is killed."""
+    try:
+        os.kill(-1, signal.SIGSTOP)
+    except OSError:
+        pass
+    for _ in range(100):
+        others = [pid for pid in _namespace_pids(os.getpid())
+                  if pid != keep and not _zombie(pid)]
+        if not others:
+            return
+        for pid in others:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except OSError:
+                pass
+        try:
+            os.kill(-1, signal.SIGSTOP)
+        except OSError:
+            pass
+
+
+def _zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as fh:
+            return fh.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return True  # gone
 
 
 def _unread(fd: int) -> bool:

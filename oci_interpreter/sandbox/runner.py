@@ -895,8 +895,8 @@ def _fallback_note(workdir: Path, reason: str) -> str | None:
         return None
     _NOTED.add(reason)
     return (f"the working directory cannot be given to the program copy-on-write here "
-            f"({reason}): it writes {workdir} itself, with .git, virtualenvs and oci's own "
-            "files read-only; see docs/security.md")
+            f"({reason}): it writes {workdir} itself, with only the .git, virtualenvs and "
+            "oci's own files a scan finds at the start read-only; see docs/security.md")
 
 
 def _device(path: Path) -> int:

@@ -27,6 +27,8 @@ VCS_DIRS = (".git", ".hg", ".svn")
 """Version-control metadata: its config and hooks run commands on the host."""
 _CODE_DIRS = ("__pycache__",)
 """Compiled code that runs in place of its source."""
+_RUN_DIRS = (".tox", ".nox", "node_modules")
+"""Virtualenvs of tox and nox (a .pth runs), installed npm packages (.bin runs)."""
 _BIG_DIRS = {"node_modules", ".mypy_cache", ".pytest_cache", ".ruff_cache", ".tox", ".nox"}
 """Skipped by the scan (their contents are not listed)."""
 SKIP_DIRS = frozenset({*VCS_DIRS, *_CODE_DIRS, *_BIG_DIRS, ".venv", "venv"})
@@ -44,7 +46,9 @@ class Scan:
     """What the working directory held: files with (mtime, size), and the special
     directories (VCS metadata, virtualenvs, bytecode caches) found on the way."""
 
-    files: dict[str, tuple[int, int]] = field(default_factory=dict)
+    files: dict[str, tuple[int, int, int]] = field(default_factory=dict)
+    """path -> (mtime, size, ctime): the change time cannot be set back, so a same-size
+    edit with the old mtime restored still counts as a change."""
     special: set[str] = field(default_factory=set)
     complete: bool = True
     """False when the scan stopped at its entry or time bound."""
@@ -71,7 +75,7 @@ def scan(root: Path, max_entries: int = SCAN_MAX_ENTRIES,
                     try:
                         if entry.is_dir(follow_symlinks=False):
                             if entry.name in VCS_DIRS or entry.name in _CODE_DIRS or (
-                                    _is_venv(entry.path)):
+                                    entry.name in _RUN_DIRS or _is_venv(entry.path)):
                                 out.special.add(entry.path)
                             elif entry.name not in _BIG_DIRS:
                                 stack.append(entry.path)
@@ -80,7 +84,8 @@ def scan(root: Path, max_entries: int = SCAN_MAX_ENTRIES,
                                 out.special.add(entry.path)
                                 continue
                             st = entry.stat(follow_symlinks=False)
-                            out.files[entry.path] = (st.st_mtime_ns, st.st_size)
+                            out.files[entry.path] = (st.st_mtime_ns, st.st_size,
+                                                     st.st_ctime_ns)
                     except OSError:
                         continue
         except OSError:
@@ -105,6 +110,8 @@ _WARNING = {
            "when git or another tool runs there) -- inspect it or delete it",
     "venv": "{path}: a new virtualenv (it runs code when used) -- inspect it or delete it",
     "code": "{path}: new compiled Python (it runs in place of its source) -- delete it",
+    "packages": "{path}: new installed packages (npm and node run their scripts) -- "
+                "inspect them or delete them",
 }
 
 
@@ -114,6 +121,8 @@ def _kind(path: str) -> str:
         return "vcs"
     if name in _CODE_DIRS:
         return "code"
+    if name == "node_modules":
+        return "packages"
     return "venv"
 
 

@@ -63,10 +63,20 @@ DENIED_NAMES: dict[str, str] = {
     "dist-packages": "installed Python packages: a .pth file there runs at every start",
     "node_modules": "installed packages: npm and node run their scripts",
     "__pycache__": "compiled Python: it runs in place of its source",
+    "sitecustomize.py": "Python runs it at every start where it is on the path",
+    "usercustomize.py": "Python runs it at every start where it is on the path",
 }
 """A path with one of these names anywhere in it is never written or deleted."""
 _VENV_MARKERS = ("pyvenv.cfg", "conda-meta")
 """A directory holding one of these is a virtualenv (or conda environment)."""
+_GIT_LAYOUT = frozenset({"HEAD", "objects", "refs", "commondir", "config", "hooks", "info",
+                         "packed-refs", "index", "worktrees", "modules", "gitdir", "logs",
+                         "branches", "description", "FETCH_HEAD", "ORIG_HEAD", "shallow"})
+"""What a git directory holds: never applied to a directory that is, or would become, one
+(git takes any directory with HEAD, objects and refs -- or commondir -- for a repository,
+``.git`` or not, and runs its config's commands)."""
+REASON_GIT = ("a git repository by its layout (HEAD, objects, refs): git would run its "
+              "config's commands")
 
 REASON_OWN = "oci's own files"
 REASON_HOME = "a dot-file of your home directory"
@@ -176,6 +186,20 @@ def _is_venv(dir_fd: int) -> bool:
     return any(_lstat(marker, dir_fd) is not None for marker in _VENV_MARKERS)
 
 
+def _names(dir_fd: int | None) -> set[str]:
+    if dir_fd is None:
+        return set()
+    try:
+        return set(os.listdir(dir_fd))
+    except OSError:
+        return set()
+
+
+def _git_layout(names: set[str]) -> bool:
+    """``names`` (a directory's, both sides together) make a git directory."""
+    return "HEAD" in names and ({"objects", "refs"} <= names or "commondir" in names)
+
+
 def _same_content(a: int, b: int, size: int) -> bool:
     """Whether the open files ``a`` and ``b`` (both ``size`` bytes) hold the same bytes."""
     done = 0
@@ -248,40 +272,44 @@ class _Applier:
             self.refuse((), f"the working directory cannot be opened ({exc.strerror})")
             return self.out.changes()
         # Depth first, one frame per level: at most two descriptors per level are open.
-        stack: list[tuple[tuple[str, ...], int, int, Iterator[str]]] = []
+        # A frame: the path, both descriptors, the names left, whether a directory above
+        # was made again (opaque: what it did not put back is gone, at every depth), and
+        # whether the directory is a git repository by its layout.
+        stack: list[tuple[tuple[str, ...], int, int, Iterator[str], bool, bool]] = []
 
-        def push(parts: tuple[str, ...], ufd: int, rfd: int) -> None:
-            try:
-                names = sorted(os.listdir(ufd))
-            except OSError:
-                names = []
-            stack.append((parts, ufd, rfd, iter(names)))
+        def push(parts: tuple[str, ...], ufd: int, rfd: int, opaque: bool) -> None:
+            upper_names = _names(ufd)
+            git = _git_layout(upper_names | _names(rfd))
+            stack.append((parts, ufd, rfd, iter(sorted(upper_names)), opaque, git))
 
-        push((), up, real)
+        push((), up, real, False)
         try:
             while stack:
-                parts, ufd, rfd, names = stack[-1]
+                parts, ufd, rfd, names, opaque, git = stack[-1]
                 name = next(names, None)
                 if name is None:
                     stack.pop()
                     os.close(ufd)
                     os.close(rfd)
                     continue
+                if git and name in _GIT_LAYOUT:
+                    self.refuse((*parts, name), REASON_GIT)
+                    continue
                 try:
-                    child = self.entry((*parts, name), name, ufd, rfd)
+                    child = self.entry((*parts, name), name, ufd, rfd, opaque)
                 except OSError as exc:
                     self.refuse((*parts, name), f"could not be applied ({exc.strerror or exc})")
                     child = None
                 if child is not None:
                     push((*parts, name), *child)
         finally:
-            for _, ufd, rfd, _ in stack:
+            for _, ufd, rfd, _, _, _ in stack:
                 os.close(ufd)
                 os.close(rfd)
         return self.out.changes()
 
-    def entry(self, parts: tuple[str, ...], name: str, ufd: int,
-              rfd: int) -> tuple[int, int] | None:
+    def entry(self, parts: tuple[str, ...], name: str, ufd: int, rfd: int,
+              opaque_above: bool = False) -> tuple[int, int, bool] | None:
         """Apply one entry of the upper layer; the descriptors of a directory to descend."""
         st = os.stat(name, dir_fd=ufd, follow_symlinks=False)
         if self.seen is not None and not stat.S_ISDIR(st.st_mode):
@@ -300,7 +328,7 @@ class _Applier:
             self.delete(parts, name, rfd)
             return None
         if stat.S_ISDIR(st.st_mode):
-            return self.directory(parts, name, ufd, rfd)
+            return self.directory(parts, name, ufd, rfd, opaque_above)
         if stat.S_ISREG(st.st_mode):
             self.write(parts, name, st, ufd, rfd)
             return None
@@ -314,11 +342,13 @@ class _Applier:
         self.refuse(parts, REASON_SPECIAL)
         return None
 
-    def directory(self, parts: tuple[str, ...], name: str, ufd: int,
-                  rfd: int) -> tuple[int, int] | None:
+    def directory(self, parts: tuple[str, ...], name: str, ufd: int, rfd: int,
+                  opaque_above: bool = False) -> tuple[int, int, bool] | None:
         child_up = os.open(name, _DIR_FLAGS, dir_fd=ufd)
         try:
-            opaque = _xattr(child_up, _OPAQUE) == b"y"
+            # Below a directory made again, every directory is new to the program: the
+            # overlay marks only the top one opaque.
+            opaque = opaque_above or _xattr(child_up, _OPAQUE) == b"y"
             real = _lstat(name, rfd)
             if _is_venv(child_up):
                 self.refuse(parts, _VENV)
@@ -356,8 +386,8 @@ class _Applier:
         except BaseException:
             os.close(child_up)
             raise
-        if _is_venv(child_real):
-            self.refuse(parts, _VENV)
+        if _is_venv(child_real) or _git_layout(_names(child_up) | _names(child_real)):
+            self.refuse(parts, _VENV if _is_venv(child_real) else REASON_GIT)
             os.close(child_up)
             os.close(child_real)
             return None
@@ -368,7 +398,7 @@ class _Applier:
             for other in sorted(os.listdir(child_real)):
                 if other not in keep:
                     self.delete((*parts, other), other, child_real)
-        return child_up, child_real
+        return child_up, child_real, opaque
 
     # ------------------------------------------------------------- writing --
 
@@ -514,6 +544,8 @@ def _plain_tree(top: int, rules: Rules, parts: tuple[str, ...]
                     return None
                 with os.scandir(fd) as it:
                     entries = list(it)
+                if _git_layout({entry.name for entry in entries}):
+                    return None
                 for entry in entries:
                     rel = (*where, entry.name)
                     if rules.refuse(rel) is not None:
