@@ -1317,7 +1317,16 @@ class _Overlay:
         top = f"/proc/self/fd/{self.layers}"
         options = (f"lowerdir=/proc/self/fd/{self.lower},upperdir={top}/upper-{ident},"
                    f"workdir={top}/work-{ident},userxattr")
-        self.mount("overlay", self.workdir, "overlay", _MS_NOSUID | _MS_NODEV, options)
+        # volatile: no fsync for every file the program changes (a copy-up); the upper
+        # layer is never mounted again after a crash (oci sweeps it), and oci syncs what it
+        # puts over a file of yours itself. Kernels before 5.10 do not know it.
+        try:
+            self.mount("overlay", self.workdir, "overlay", _MS_NOSUID | _MS_NODEV,
+                       options + ",volatile")
+        except OSError as exc:
+            if exc.errno != errno.EINVAL:
+                raise
+            self.mount("overlay", self.workdir, "overlay", _MS_NOSUID | _MS_NODEV, options)
         self.mounted = True
         for fd, path in self.rebind:
             self.mount(f"/proc/self/fd/{fd}", path, None, _MS_BIND | _MS_REC)

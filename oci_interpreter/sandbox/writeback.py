@@ -458,6 +458,7 @@ class _Applier:
                 os.fchmod(src, mode)
                 if replacing:  # a changed file is newer than before, whatever it says
                     os.utime(src, ns=(now, now))
+                    os.fsync(src)  # the user's file is replaced only by data on disk
                 try:
                     os.replace(name, name, src_dir_fd=ufd, dst_dir_fd=rfd)
                     return
