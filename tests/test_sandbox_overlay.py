@@ -728,7 +728,9 @@ print("ALL 12 TESTS PASSED", flush=True)
 
 
 @pytest.mark.xfail(strict=True, reason=(
-    "_Cells.stopped takes any stop of the kernel after one more cell_result line on the "
+    "a known limit of a kernel that shares its process with the cells (docs/security.md, "
+    "The persistent kernel, 'Not covered'): anything the kernel's loop does, a cell can "
+    "imitate. _Cells.stopped takes a stop of the kernel after a cell_result line on the "
     "program's own pipe as the end of the cell: a cell that writes a cell_result there and "
     "SIGSTOPs itself ends at once (before its time limit); resumed by the next cell's "
     "announcement it reads that cell's code off the control pipe, prints a forged result "
