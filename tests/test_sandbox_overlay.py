@@ -33,8 +33,8 @@ needs_git = pytest.mark.skipif(shutil.which("git") is None, reason="git is not i
 each_sealed_mode = pytest.mark.parametrize("mode", SEALED)
 
 
-def views(islands_bug: str | None = None, *,
-          islands_in: list[str] | None = None) -> pytest.MarkDecorator:
+def views(islands_bug: str | None = None, *, islands_in: list[str] | None = None,
+          strict: bool = True) -> pytest.MarkDecorator:
     """Every sealed mode with the overlay, and in the islands fallback (``islands_in``: only
     those modes); ``islands_bug``: the fallback does not stop this attack (a strict xfail
     that says why)."""
@@ -43,7 +43,7 @@ def views(islands_bug: str | None = None, *,
         params.append(pytest.param(mode, "overlay", id=f"{mode}-overlay"))
         if islands_in is not None and mode not in islands_in:
             continue
-        marks = ([pytest.mark.xfail(strict=True, reason=islands_bug)]
+        marks = ([pytest.mark.xfail(strict=strict, reason=islands_bug)]
                  if islands_bug else [])
         params.append(pytest.param(mode, "islands", id=f"{mode}-islands", marks=marks))
     return pytest.mark.parametrize("mode,view", params)
@@ -388,8 +388,10 @@ def test_a_repository_made_by_shape_not_by_name_is_not_applied(tmp_path: Path, m
 
 # ------------- sitecustomize.py in a directory an editable install puts on sys.path --
 
+# Not strict: whether the plain virtualenv of this test picks the file up depends on the
+# interpreter it was made from (the ordinary-user run's does not).
 @views(islands_bug="islands fallback: a sitecustomize.py that does not exist yet cannot be "
-                   "made read-only; the program writes the directory itself")
+                   "made read-only; the program writes the directory itself", strict=False)
 def test_a_sitecustomize_on_the_project_s_import_path_is_not_applied(
         tmp_path: Path, mode: str, view: str) -> None:
     work = tmp_path / "project"
