@@ -285,3 +285,28 @@ def test_a_kernel_keeps_the_directory_a_cell_went_to(tmp_path: Path, mode: str) 
         result = kernel.execute("print(os.getcwd())\n_ = open('here.txt', 'w').write('1')")
         assert result.stdout.strip() == str(tmp_path / "sub"), result
     assert (tmp_path / "sub" / "here.txt").read_text() == "1"
+
+
+@pytest.mark.parametrize("mode", SEALED)
+def test_where_the_overlay_cannot_be_mounted_the_run_falls_back_and_says_so(
+        tmp_path: Path, mode: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The supervisor's mount fails (here: the upper layer is missing); the run starts
+    again without an overlay, the result says so once, and a kernel does the same."""
+    from oci_interpreter.sandbox import runner
+    from oci_interpreter.sandbox.writeback import Layers
+
+    monkeypatch.setattr(runner, "_OVERLAY_BROKEN", {})
+    monkeypatch.setattr(runner, "_NOTED", set())
+    monkeypatch.setattr(Layers, "new", lambda self: "missing")
+    (tmp_path / "data.txt").write_text("x")
+    result = attack("open('out.txt', 'w').write('y')", tmp_path, mode)
+    assert result.ok and result.workspace == "direct", result
+    assert any("copy-on-write" in w for w in result.warnings), result.warnings
+    assert (tmp_path / "out.txt").read_text() == "y"
+    again = attack("print(1)", tmp_path, mode)  # remembered: no second try, no second note
+    assert again.workspace == "direct" and not again.warnings
+    runner._OVERLAY_BROKEN.clear()
+    with Kernel(tmp_path, sandbox=mode) as kernel:
+        cell = kernel.execute("open('k.txt', 'w').write('z')")
+        assert cell.ok and cell.workspace == "direct", cell
+    assert (tmp_path / "k.txt").read_text() == "z"

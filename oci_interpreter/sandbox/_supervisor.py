@@ -1535,8 +1535,11 @@ def main() -> None:
     if cfg.get("overlay"):
         try:
             overlay = _Overlay(cfg["overlay"], cfg["cwd"])
-            if cfg["mode"] != "kernel":  # a kernel gets one per cell (_Cells)
-                overlay.mount_cell(cfg["overlay"]["id"])
+            overlay.mount_cell(cfg["overlay"]["id"])
+            if cfg["mode"] == "kernel":
+                # A kernel gets one per cell (_Cells): this one only shows, now, that the
+                # overlay can be mounted here at all.
+                overlay.unmount_cell()
             overlay.cover()
         except OSError as exc:
             # oci falls back to writing the directory directly (with read-only islands)

@@ -99,9 +99,15 @@ class Kernel:
 
     def _start(self, layers: Layers | None) -> None:
         self._layers = layers
+        probe = None
+        if layers is not None:
+            try:
+                probe = layers.new()  # mounted once at the start: can it be, here?
+            except OSError as exc:
+                raise OverlayUnavailable(f"cannot make its upper layer: {exc}") from None
         box = Sandboxed({"mode": "kernel"}, workdir=self.workdir, limits=self.limits,
                         sandbox=self.sandbox, python=self.python, kernel=True,
-                        layers=layers)
+                        layers=layers, layer=probe)
         self._box = box
         state = RunState(OutputCapture(self.limits.max_output),
                          OutputCapture(self.limits.max_output))
@@ -111,6 +117,8 @@ class Kernel:
                 box.proc.poll() is not None and not box.open_fds)
 
         box.pump(state, deadline=time.monotonic() + START_TIMEOUT, done=ready)
+        if layers is not None and probe is not None:
+            layers.discard(probe)
         if not any(e.get("event") == "ready" for e in box.events):
             box.close(state)
             self._box = None
@@ -185,7 +193,12 @@ class Kernel:
         before = None
         layer = "-"
         if layers is not None:
-            layer = layers.new()  # this cell's upper layer: exactly what it changes
+            try:
+                layer = layers.new()  # this cell's upper layer: exactly what it changes
+            except OSError as exc:
+                raise SandboxError(f"cannot make the cell's upper layer in {layers.root}: "
+                                   f"{exc.strerror or exc}",
+                                   "Free some disk space there, or restart the chat.") from None
         else:
             before = scan(self.workdir)
         since = time.time_ns()

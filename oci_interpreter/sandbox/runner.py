@@ -825,7 +825,10 @@ def _run_once(cfg: dict[str, Any], workdir: Path, limits: Limits, sandbox: str,
     before = None
     layer = None
     if layers is not None:
-        layer = layers.new()
+        try:
+            layer = layers.new()
+        except OSError as exc:
+            raise OverlayUnavailable(f"cannot make its upper layer: {exc}") from None
     else:
         before = workspace.scan(workdir)
     state = RunState(OutputCapture(limits.max_output), OutputCapture(limits.max_output))
