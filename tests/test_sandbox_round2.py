@@ -310,3 +310,49 @@ def test_where_the_overlay_cannot_be_mounted_the_run_falls_back_and_says_so(
         cell = kernel.execute("open('k.txt', 'w').write('z')")
         assert cell.ok and cell.workspace == "direct", cell
     assert (tmp_path / "k.txt").read_text() == "z"
+
+
+# ------------------------------ the kernel surface the program does not need (seccomp) --
+
+_SURFACE = {"x86_64": {"io_uring_setup": 425, "userfaultfd": 323, "perf_event_open": 298,
+                       "clone3": 435, "clone": 56},
+            "aarch64": {"io_uring_setup": 425, "userfaultfd": 282, "perf_event_open": 241,
+                        "clone3": 435, "clone": 220}}
+
+
+@linux_only
+@each_mode
+def test_no_user_namespace_io_uring_userfaultfd_or_perf_events(tmp_path: Path,
+                                                               mode: str) -> None:
+    numbers = _SURFACE.get(os.uname().machine)
+    if numbers is None:
+        pytest.skip("the system call numbers for this architecture are not in the test")
+    program = _LIBC + f"""
+import subprocess, sys, threading
+def call(name, *args):
+    print(name, libc.syscall(*args), ctypes.get_errno())
+call("io_uring_setup", {numbers['io_uring_setup']}, 1, None)
+call("userfaultfd", {numbers['userfaultfd']}, 0)
+call("perf_event_open", {numbers['perf_event_open']}, None, 0, -1, -1, 0)
+call("clone3", {numbers['clone3']}, None, 0)
+call("clone_newuser", {numbers['clone']}, 0x10000000 | 17, None, None, None, None)
+print("unshare_newuser", libc.unshare(0x10000000), ctypes.get_errno())
+# what a program does need still works: threads, processes, fork
+t = threading.Thread(target=lambda: None); t.start(); t.join()
+print(subprocess.run([sys.executable, "-c", "print('child')"], capture_output=True,
+                     text=True).stdout.strip())
+pid = os.fork()
+if pid == 0:
+    os._exit(7)
+print("fork", os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]))
+"""
+    result = attack(program, tmp_path, mode)
+    assert result.ok, result.stderr
+    lines = dict(line.split(" ", 1) for line in result.stdout.splitlines() if " " in line)
+    import errno
+
+    for name in ("io_uring_setup", "userfaultfd", "perf_event_open", "clone3"):
+        assert lines[name] == f"-1 {errno.ENOSYS}", (name, result.stdout)
+    assert lines["clone_newuser"] == f"-1 {errno.EPERM}", result.stdout
+    assert lines["unshare_newuser"] == f"-1 {errno.EPERM}", result.stdout
+    assert "child" in result.stdout.splitlines() and lines["fork"] == "7", result.stdout

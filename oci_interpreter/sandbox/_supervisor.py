@@ -317,38 +317,69 @@ def _die_by_sigint() -> None:
     os.kill(os.getpid(), signal.SIGINT)
 
 
-# The kernel's keyrings (add_key, request_key, keyctl) by architecture (AUDIT_ARCH_*):
-# the session keyring is the user's, shared with the host, and the user keyring too
-# (outside a user namespace). The program gets ENOSYS, as on a kernel without keys.
-_KEYRING_CALLS = {0xC000003E: (248, 249, 250),   # x86_64
-                  0x40000003: (286, 287, 288),   # i386 (int 0x80 on x86_64 too)
-                  0xC00000B7: (217, 218, 219),   # aarch64
-                  0x40000028: (309, 310, 311)}   # arm (aarch64's compat mode)
+# System calls the program does not get, by architecture (AUDIT_ARCH_*), as Flatpak's and
+# Docker's default filters keep them from sandboxed code:
+# - the kernel's keyrings (add_key, request_key, keyctl): the session keyring is the
+#   user's, shared with the host (the user keyring too, outside a user namespace);
+# - io_uring (setup, enter, register), userfaultfd and perf_event_open: a large kernel
+#   surface behind many local exploits, and nothing a script needs;
+# - clone3 (ENOSYS: the C library falls back to clone, whose flags a filter can see), and
+#   unshare or clone with CLONE_NEWUSER (EPERM): a user namespace of its own would give
+#   the program every capability over new network and mount namespaces, the door most
+#   unprivileged kernel exploits go through.
+# ENOSYS for the calls that are simply absent (callers fall back), EPERM for new user
+# namespaces.
+_FILTERED = {
+    0xC000003E: {"enosys": (248, 249, 250, 425, 426, 427, 323, 298, 435),   # x86_64
+                 "flags": (272, 56)},                                       # unshare, clone
+    0x40000003: {"enosys": (286, 287, 288, 425, 426, 427, 374, 336, 435),   # i386
+                 "flags": (310, 120)},
+    0xC00000B7: {"enosys": (217, 218, 219, 425, 426, 427, 282, 241, 435),   # aarch64
+                 "flags": (97, 220)},
+    0x40000028: {"enosys": (309, 310, 311, 425, 426, 427, 388, 364, 435),   # arm
+                 "flags": (337, 120)},
+}
 _X32_BIT = 0x40000000
+_CLONE_NEWUSER = 0x10000000
 
 
-def _deny_keyrings() -> None:
-    """A seccomp filter: add_key, request_key and keyctl fail with ENOSYS, on every
-    architecture the program could switch to; the x32 ABI on x86_64 fails altogether.
-    Needs (and sets) no_new_privs. The filter is inherited by everything it starts."""
-    import ctypes
-    import struct
-
-    ld, jeq, jge, ret = 0x20, 0x15, 0x35, 0x06  # BPF_LD|W|ABS, JMP|JEQ|K, JMP|JGE|K, RET|K
-    allow, deny = 0x7FFF0000, 0x00050000 | errno.ENOSYS  # SECCOMP_RET_ALLOW, _ERRNO
-    program = [(ld, 0, 0, 4)]  # A = seccomp_data.arch
-    for arch, calls in _KEYRING_CALLS.items():
-        block = [(ld, 0, 0, 0)]  # A = seccomp_data.nr
-        tests = [(jge, _X32_BIT)] if arch == 0xC000003E else []
-        tests += [(jeq, nr) for nr in calls]
-        deny_at = len(block) + len(tests) + 1  # after the tests and the allow
-        for op, k in tests:
-            block.append((op, deny_at - len(block) - 1, 0, k))
-        block += [(ret, 0, 0, allow), (ret, 0, 0, deny)]
+def _seccomp_program() -> list[tuple[int, int, int, int]]:
+    """The filter (classic BPF, seccomp_data: nr at 0, arch at 4, args[0] at 16)."""
+    ld, jeq, jge, jset, ret = 0x20, 0x15, 0x35, 0x45, 0x06
+    allow = 0x7FFF0000  # SECCOMP_RET_ALLOW
+    enosys, eperm = 0x00050000 | errno.ENOSYS, 0x00050000 | errno.EPERM  # RET_ERRNO
+    program: list[tuple[int, int, int, int]] = [(ld, 0, 0, 4)]  # A = arch
+    for arch, calls in _FILTERED.items():
+        tests = [(jge, _X32_BIT, "enosys")] if arch == 0xC000003E else []
+        tests += [(jeq, nr, "enosys") for nr in calls["enosys"]]
+        tests += [(jeq, nr, "flags") for nr in calls["flags"]]
+        # layout: ld nr; tests...; ret allow; flags: ld arg0; jset NEWUSER; ret allow;
+        #         enosys: ret; eperm: ret
+        at = {"flags": len(tests) + 2}
+        at["enosys"] = at["flags"] + 3
+        at["eperm"] = at["enosys"] + 1
+        block = [(ld, 0, 0, 0)]
+        for i, (op, k, target) in enumerate(tests, start=1):
+            block.append((op, at[target] - i - 1, 0, k))
+        block.append((ret, 0, 0, allow))
+        block.append((ld, 0, 0, 16))  # flags: A = args[0] (its low word)
+        block.append((jset, at["eperm"] - (at["flags"] + 1) - 1, 0, _CLONE_NEWUSER))
+        block.append((ret, 0, 0, allow))
+        block.append((ret, 0, 0, enosys))
+        block.append((ret, 0, 0, eperm))
         # This architecture: into its block; another: over it (A still holds the arch).
         program.append((jeq, 0, len(block), arch))
         program += block
     program.append((ret, 0, 0, allow))  # an architecture not listed
+    return program
+
+
+def _install_seccomp() -> None:
+    """The filter above, for the program and everything it starts (no_new_privs set)."""
+    import ctypes
+    import struct
+
+    program = _seccomp_program()
     code = b"".join(struct.pack("=HBBI", *insn) for insn in program)
     buf = ctypes.create_string_buffer(code, len(code))
 
@@ -467,7 +498,7 @@ def child_main(cfg: dict, status_fd: int, go_fd: int | None = None) -> None:
             pass
     if sys.platform.startswith("linux"):
         try:
-            _deny_keyrings()
+            _install_seccomp()
         except Exception:
             pass  # a kernel without seccomp: nothing to be done here
     apply_limits(cfg)
