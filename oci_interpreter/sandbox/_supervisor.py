@@ -1002,6 +1002,7 @@ class _Cells:
             words = line.split()
             if words[:1] == [b"cell"] and len(words) == 4 and words[1].isdigit():
                 self.pending.append((words[1], words[2], words[3].decode("ascii", "replace")))
+                self.start_next()  # before an interrupt for it in the same read
             elif words == [b"interrupt"] and self.running is not None:
                 try:
                     os.kill(self.kernel, signal.SIGINT)
@@ -1020,7 +1021,10 @@ class _Cells:
                 self.overlay.mount_cell(layer)
             except OSError as exc:
                 os.write(2, f"overlay: cannot mount the cell's view ({exc})\n".encode())
-                _kill_all() if self.in_namespace else os.kill(self.kernel, signal.SIGKILL)
+                if self.in_namespace:
+                    _kill_all()
+                else:
+                    os.kill(self.kernel, signal.SIGKILL)
                 return
         self.running = (cell, nonce)
         self.results_before = self.relay.results
