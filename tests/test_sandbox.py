@@ -98,7 +98,7 @@ def test_output_exit_code_and_traceback_without_sandbox_frames(mode: str, tmp_pa
     assert result.limit is None and not result.timed_out
     assert "ZeroDivisionError: division by zero" in result.stderr
     assert "return 1 / 0" in result.stderr  # source lines are shown for code strings
-    assert "_supervisor" not in result.stderr and "runpy" not in result.stderr
+    assert "_inside" not in result.stderr and "runpy" not in result.stderr  # no frame of oci's
     assert result.error == "ZeroDivisionError: division by zero"
     assert result.sandbox == mode
     assert result.peak_memory_bytes > 1 * MiB

@@ -2,14 +2,15 @@
 
 Probed once per process and cached. In order of preference:
 
-``bwrap``    bubblewrap: read-only root, private /tmp, the working directory and the
-             sandbox home writable, new PID/IPC/UTS/user namespaces (all
-             capabilities dropped), no network unless allowed. Needs no root.
+``bwrap``    bubblewrap: read-only root, private /tmp, the working directory (under the
+             supervisor's overlay) and the sandbox home writable, new PID/IPC/UTS/user
+             namespaces (every capability dropped by the program), no network unless
+             allowed. Needs no root.
 ``unshare``  util-linux unshare: new user, PID, mount, IPC and UTS namespaces (so the
              program cannot see or signal oci, and every process dies with it) and,
              unless allowed, a network namespace with no interfaces. The supervisor
              builds bubblewrap's view of the file system in the mount namespace
-             (``file_system`` below, ``_supervisor.seal_file_system``).
+             (``Unshare.seal`` below, ``_inside/mounts.seal_file_system``).
 ``none``     plain child processes in their own session: rlimits, the wall clock and
              a process-tree sweep still apply; the network cannot be blocked.
 """
@@ -21,11 +22,12 @@ import os
 import shutil
 import subprocess
 import sys
-from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from oci_interpreter.core.errors import UsageError
+from oci_interpreter.sandbox._inside.config import Seal
 
 MODES = ("auto", "bwrap", "unshare", "none")
 
@@ -40,60 +42,117 @@ _USERNS_SYSCTLS = (
 
 
 @dataclass(frozen=True)
-class Containment:
-    """The containment in use and what it enforces."""
+class View:
+    """What the program's file system is made of; each mode builds the same view (with
+    its wrapper's flags, or through the supervisor)."""
 
-    mode: str
+    workdir: Path
+    readable: list[Path]
+    """Paths the run needs that a private /tmp would hide (bound read-only there)."""
+    writable: list[Path]
+    """oci's sandbox home, bound last (it may lie inside a protected path)."""
+    protected: list[Path]
+    """Read-only islands inside the working directory (without an overlay)."""
+    tmpfs_size: int | None
+    """The most the private /tmp and /dev/shm may hold."""
+    layers: Path | None
+    """The overlay's layers directory (writeback.Layers); None: no overlay."""
+    allow_network: bool
+
+
+@dataclass(frozen=True)
+class Containment:
+    """A containment mode and what it enforces. One class per mode: what it wraps the
+    supervisor in, what the supervisor builds itself, what the program drops."""
+
     network_blocked: bool
     """The network is off for the program (only when it was asked off and can be)."""
-    pid_namespace: bool
     note: str | None = None
     """Said once to the user when something asked for cannot be enforced."""
+
+    mode: ClassVar[str] = "none"
+    pid_namespace: ClassVar[bool] = False
+    """The program has a PID namespace of its own (the supervisor is its init)."""
+    can_overlay: ClassVar[bool] = False
+    """The supervisor may mount an overlay on the working directory."""
+    private_tmp: ClassVar[bool] = False
+    """/tmp is a private tmpfs (else the run gets a temporary directory of its own)."""
+    private_tmpfs: ClassVar[tuple[str, ...]] = ()
+    """Mounts of the sandbox's own whose contents count against the memory limit."""
 
     def network_label(self, allow_network: bool) -> str:
         if allow_network:
             return "on"
         return "off" if self.network_blocked else "not enforced"
 
-    @property
-    def can_overlay(self) -> bool:
-        """The program may see the working directory through an overlay (a mount
-        namespace where the supervisor may mount one)."""
-        return self.mode in ("bwrap", "unshare")
-
-    def wrap(self, argv: list[str], *, workdir: Path, writable: list[Path],
-             readable: list[Path], allow_network: bool,
-             protected: Sequence[Path] = (), tmpfs_size: int | None = None,
-             layers: Path | None = None) -> list[str]:
-        """The command line that runs ``argv`` contained.
-
-        ``readable``: paths the run needs that a private /tmp would hide (bound read-only
-        there); ``protected``: paths inside the writable working directory that must stay
-        read-only (version-control metadata, oci's installation and state, ...);
-        ``writable``: oci's sandbox home, bound last (it may lie inside a protected path);
-        ``tmpfs_size``: the most the private /tmp and /dev/shm may hold; ``layers``: the
-        overlay's layers directory (writeback.Layers): the working directory is then
-        bound read-only and the supervisor mounts the overlay on it.
-        """
-        if self.mode == "bwrap":
-            return [*_bwrap_argv(workdir, writable, readable, allow_network, list(protected),
-                                 tmpfs_size, layers), "--", *argv]
-        if self.mode == "unshare":
-            return _unshare_argv(allow_network) + argv
+    def wrap(self, argv: list[str], view: View) -> list[str]:
+        """The command line that runs ``argv`` (the supervisor) contained."""
         return argv
 
-    def file_system(self, *, workdir: Path, writable: list[Path], readable: list[Path],
-                    protected: Sequence[Path] = (), tmpfs_size: int | None = None,
-                    layers: Path | None = None, allow_network: bool = False) -> dict | None:
-        """What the supervisor builds itself, where the wrapper does not (``unshare``):
-        the same view as ``wrap`` gives under bubblewrap. None for the other modes."""
-        if self.mode != "unshare":
-            return None
-        return {"workdir": str(workdir), "readable": [str(p) for p in readable],
-                "protected": [str(p) for p in protected],
-                "writable": [str(p) for p in writable], "tmpfs_size": tmpfs_size,
-                "overlay": {"layers": str(layers)} if layers is not None else None,
-                "hide": [] if allow_network else net_dirs()}
+    def seal(self, view: View) -> Seal | None:
+        """What the supervisor builds itself, where the wrapper does not."""
+        return None
+
+    def drops_capabilities(self, overlay: bool) -> bool:
+        """The program is root of a user namespace, with capabilities it must give up."""
+        return False
+
+    def own_ids(self, overlay: bool) -> tuple[int, int] | None:
+        """The uid and gid to give the program back in a user namespace of its own."""
+        return None
+
+
+@dataclass(frozen=True)
+class Bubblewrap(Containment):
+    """bubblewrap builds the file system; with an overlay, the supervisor is root of the
+    namespace to mount it, and the program gets your ids back below it."""
+
+    mode: ClassVar[str] = "bwrap"
+    pid_namespace: ClassVar[bool] = True
+    can_overlay: ClassVar[bool] = True
+    private_tmp: ClassVar[bool] = True
+    private_tmpfs: ClassVar[tuple[str, ...]] = ("/tmp", "/dev/shm")
+
+    def wrap(self, argv: list[str], view: View) -> list[str]:
+        return [*_bwrap_argv(view.workdir, view.writable, view.readable, view.allow_network,
+                             view.protected, view.tmpfs_size, view.layers), "--", *argv]
+
+    def drops_capabilities(self, overlay: bool) -> bool:
+        return overlay
+
+    def own_ids(self, overlay: bool) -> tuple[int, int] | None:
+        return (os.getuid(), os.getgid()) if overlay else None
+
+
+@dataclass(frozen=True)
+class Unshare(Containment):
+    """util-linux unshare gives the supervisor namespaces and every capability in them;
+    the supervisor builds bubblewrap's view of the file system itself."""
+
+    mode: ClassVar[str] = "unshare"
+    pid_namespace: ClassVar[bool] = True
+    can_overlay: ClassVar[bool] = True
+    private_tmpfs: ClassVar[tuple[str, ...]] = ("/tmp", "/dev/shm")
+
+    def wrap(self, argv: list[str], view: View) -> list[str]:
+        return _unshare_argv(view.allow_network) + argv
+
+    def seal(self, view: View) -> Seal | None:
+        return Seal(workdir=str(view.workdir), readable=[str(p) for p in view.readable],
+                    protected=[str(p) for p in view.protected],
+                    writable=[str(p) for p in view.writable], tmpfs_size=view.tmpfs_size,
+                    layers=str(view.layers) if view.layers is not None else None,
+                    hide=[] if view.allow_network else net_dirs())
+
+    def drops_capabilities(self, overlay: bool) -> bool:
+        return True
+
+
+@dataclass(frozen=True)
+class Plain(Containment):
+    """No namespaces: plain child processes in their own session."""
+
+    mode: ClassVar[str] = "none"
 
 
 @functools.cache
@@ -229,21 +288,19 @@ def probe(preference: str = "auto") -> Containment:
         raise UsageError(f"unknown sandbox mode {preference!r}",
                          f"Use one of: {', '.join(MODES)}.")
     if preference == "none":
-        return Containment("none", False, False,
-                           "sandbox: containment is off (sandbox = none): programs run as "
-                           "plain processes with the network on.")
+        return Plain(False, "sandbox: containment is off (sandbox = none): programs run as "
+                            "plain processes with the network on.")
     if not sys.platform.startswith("linux"):
-        return Containment("none", False, False,
-                           f"sandbox: {sys.platform} has no network or PID namespaces; "
-                           "programs run with rlimits and a process-tree sweep, and the "
-                           "network cannot be blocked. See docs/security.md.")
+        return Plain(False, f"sandbox: {sys.platform} has no network or PID namespaces; "
+                            "programs run with rlimits and a process-tree sweep, and the "
+                            "network cannot be blocked. See docs/security.md.")
     failures = []
     probe_dir = Path("/")
     if preference in ("auto", "bwrap"):
         if shutil.which("bwrap"):
             ok, err = _works([*_bwrap_argv(probe_dir, [], [], False), "--", "true"])
             if ok:
-                return Containment("bwrap", True, True)
+                return Bubblewrap(True)
             failures.append(f"bubblewrap failed ({err})")
         else:
             failures.append("bubblewrap (bwrap) is not installed")
@@ -258,7 +315,7 @@ def probe(preference: str = "auto") -> Containment:
                 note = (f"sandbox: {failures[-1]}, so programs run with unshare (no "
                         "network, a private PID namespace, a read-only file system outside "
                         "the working directory); see docs/security.md.")
-            return Containment("unshare", True, True, note)
+            return Unshare(True, note)
         failures.append(f"unshare failed ({err})")
     else:
         failures.append("unshare is not installed")
@@ -267,8 +324,8 @@ def probe(preference: str = "auto") -> Containment:
                          _userns_hint() or "Use sandbox = auto.")
     hint = _userns_hint() or ("install bubblewrap (apt-get install bubblewrap)"
                               if not shutil.which("bwrap") else "see docs/security.md")
-    return Containment(
-        "none", False, False,
+    return Plain(
+        False,
         f"sandbox: no namespaces here ({'; '.join(failures)}): programs run as plain "
         f"processes and the network cannot be blocked; {hint}.",
     )

@@ -2,7 +2,8 @@
 
 Like the Jupyter kernel of the OpenCodeInterpreter demo: variables and imports
 survive between cells. One contained supervisor process hosts it (see
-``_supervisor.py``); a cell costs a pipe round trip, not an interpreter start.
+``_inside/kernel.py`` and ``_inside/cells.py``); a cell costs a pipe round trip, not an
+interpreter start.
 
 * A cell that hits a limit (time, memory, output, ...) ends the kernel: its result
   has ``state_lost=True`` and the next cell starts a fresh kernel.
@@ -25,6 +26,7 @@ from types import TracebackType
 
 from oci_interpreter.core.errors import SandboxError
 from oci_interpreter.sandbox import containment, writeback
+from oci_interpreter.sandbox._inside.config import Config
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import (
     SENTINEL,
@@ -105,7 +107,7 @@ class Kernel:
                 probe = layers.new()  # mounted once at the start: can it be, here?
             except OSError as exc:
                 raise OverlayUnavailable(f"cannot make its upper layer: {exc}") from None
-        box = Sandboxed({"mode": "kernel"}, workdir=self.workdir, limits=self.limits,
+        box = Sandboxed(Config(mode="kernel"), workdir=self.workdir, limits=self.limits,
                         sandbox=self.sandbox, python=self.python, kernel=True,
                         layers=layers, layer=probe)
         self._box = box

@@ -1,6 +1,6 @@
 """Parent side of a sandboxed program: spawn, pump output, enforce, clean up.
 
-One :class:`Sandboxed` is one supervisor process (see ``_supervisor.py``) inside
+One :class:`Sandboxed` is one supervisor process (see ``_inside/boot.py``) inside
 the containment wrapper. :func:`run` uses one per program; :class:`Kernel`
 (``kernel.py``) keeps one alive across cells.
 """
@@ -30,50 +30,28 @@ from oci_interpreter.core import paths
 from oci_interpreter.core.errors import SandboxError
 from oci_interpreter.sandbox import containment as _containment
 from oci_interpreter.sandbox import environment, workspace, writeback
+from oci_interpreter.sandbox._inside import protocol
+from oci_interpreter.sandbox._inside.config import Config
+from oci_interpreter.sandbox._inside.config import Overlay as OverlaySpec
 from oci_interpreter.sandbox.capture import OutputCapture
 from oci_interpreter.sandbox.limits import ExecResult, LimitName, Limits
 from oci_interpreter.sandbox.writeback import Layers
 
-SUPERVISOR = Path(__file__).with_name("_supervisor.py")
-SENTINEL = b"\x00\x1eoci-cell-end:"
+INSIDE = Path(__file__).with_name("_inside")
+"""The code that runs inside the sandbox (a stdlib-only package: _inside/__init__.py)."""
+SENTINEL = protocol.SENTINEL
 READ_CHUNK = 65536
 
 # Import the supervisor as a module rather than run it as a script: scripts are
 # compiled on every start (4 ms here), modules load from their cached bytecode.
-_BOOT = "import sys; sys.path[0] = sys.argv[1]; import _supervisor; _supervisor.main()"
+_BOOT = "import sys; sys.path[0] = sys.argv[1]; from _inside.boot import main; main()"
 
-STATUS_LINE_MAX = 8192
+STATUS_LINE_MAX = protocol.STATUS_LINE_MAX
 MAX_EVENTS = 1000
 _KEPT_EVENTS = {"ready", "exit", "exit_request", "cell_done", "cell_result"}
 """The events read later (kernel start, cell end); the rest only update the run's state."""
 SUPERVISOR_SILENCE_S = 10.0
 """A supervisor that sends nothing (not even its half-second beat) this long is frozen."""
-
-_LIMIT_NAMES = {"time", "cpu", "memory", "processes", "output", "file_size", "open_files",
-                "inotify"}
-# event -> {field: (type, default)}; anything else in a line is dropped.
-_EVENT_FIELDS: dict[str, dict[str, tuple[type, Any]]] = {
-    "exit": {"exit_code": (int, None), "limit": (str, None), "maxrss": (int, 0),
-             "cpu": (float, 0.0)},
-    "peak": {"bytes": (int, 0)},
-    "beat": {},
-    "stdin_read": {},
-    "exception": {"type": (str, "Exception"), "message": (str, ""), "limit": (str, None)},
-    "plot": {"path": (str, None)},
-    "plot_error": {"message": (str, "")},
-    "ready": {"pid": (int, 0)},
-    # the supervisor's: it saw the kernel stop at the end of the cell
-    "cell_done": {"id": (int, None), "held": (bool, False), "peak": (int, 0)},
-    # the kernel's word (the program's side) on how the cell went
-    "cell_result": {"id": (int, 0), "ok": (bool, False), "interrupted": (bool, False),
-                    "threads_left": (int, 0)},
-    "exit_request": {"code": (int, 1)},
-    "coverage": {"lines": (str, None)},
-}
-
-
-_LONG_FIELDS = {"lines": 4000}
-"""Fields that may hold more than 1000 characters (a coverage chunk: line ranges)."""
 
 
 MAX_LINES_RUN = 100_000
@@ -107,11 +85,11 @@ def _parse_event(line: bytes) -> dict[str, Any] | None:
         raw = ast.literal_eval(line.decode("utf-8", "replace"))
     except (ValueError, SyntaxError, MemoryError, RecursionError, TypeError):
         return None
-    if not isinstance(raw, dict) or raw.get("event") not in _EVENT_FIELDS:
+    if not isinstance(raw, dict) or raw.get("event") not in protocol.EVENTS:
         return None
     kind = raw["event"]
     event: dict[str, Any] = {"event": kind}
-    for name, (kind_type, default) in _EVENT_FIELDS[kind].items():
+    for name, (kind_type, default) in protocol.EVENTS[kind].items():
         value = raw.get(name, default)
         if kind_type is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
@@ -119,10 +97,10 @@ def _parse_event(line: bytes) -> dict[str, Any] | None:
                                   or (kind_type is int and isinstance(value, bool))):
             return None
         if isinstance(value, str):
-            value = value[:_LONG_FIELDS.get(name, 1000)]
-        if name == "limit" and value is not None and value not in _LIMIT_NAMES:
+            value = value[:protocol.LONG_FIELDS.get(name, 1000)]
+        if name == "limit" and value is not None and value not in protocol.LIMIT_NAMES:
             value = None
-        if value is None and default is None and name not in ("limit",):
+        if value is None and default is None and name not in protocol.OPTIONAL_FIELDS:
             return None  # a required field is missing
         event[name] = value
     return event
@@ -162,24 +140,26 @@ class RunState:
 class Sandboxed:
     """A supervisor process inside the containment wrapper, with its pipes."""
 
-    def __init__(self, cfg: dict[str, Any], *, workdir: Path, limits: Limits,
+    def __init__(self, cfg: Config, *, workdir: Path, limits: Limits,
                  sandbox: str = "auto", python: str | None = None,
                  kernel: bool = False, before: workspace.Scan | None = None,
                  layers: Layers | None = None, layer: str | None = None) -> None:
-        """``layers``: the program sees ``workdir`` through an overlay whose upper layers
-        live there (``layer``: a fresh run's; a kernel announces one per cell); without
-        it, it writes ``workdir`` itself, read-only islands kept (``before``)."""
+        """``cfg``: what the program is (mode, code or path, arguments); the rest of it
+        is filled in here. ``layers``: the program sees ``workdir`` through an overlay
+        whose upper layers live there (``layer``: a fresh run's, or a kernel's probe; a
+        kernel announces one per cell); without it, it writes ``workdir`` itself,
+        read-only islands kept (``before``)."""
         if sys.platform == "win32":
             raise SandboxError("running programs is not supported on Windows yet",
                                "Use WSL2 (oci works there as on Linux).")
         self.limits = limits
         self.workdir = workdir
-        self.traced = bool(cfg.get("trace_lines"))
+        self.traced = cfg.trace_lines
         self.contain = _containment.probe(sandbox)
         self.marker = uuid.uuid4().hex
         self._tmp: str | None = None
         home = _sandbox_home()
-        if self.contain.mode == "bwrap":
+        if self.contain.private_tmp:
             tmpdir = "/tmp"  # a private tmpfs, gone with the sandbox
         else:
             self._tmp = tempfile.mkdtemp(prefix="oci-run-")
@@ -200,59 +180,42 @@ class Sandboxed:
         ctl_r = ctl_w = sup_r = sup_w = None
         if kernel:
             ctl_r, ctl_w = os.pipe()  # cells, to the kernel
-            sup_r, sup_w = os.pipe()  # each cell's end-marker nonce, to the supervisor only
+            sup_r, sup_w = os.pipe()  # each cell's announcement, to the supervisor only
             fds += [ctl_r, sup_r]
-        cfg = {
-            **cfg,
-            "cwd": str(workdir),
-            "status_fd": status_w,
-            "ctl_fd": ctl_r,
-            "sup_fd": sup_r,
-            "memory": limits.memory,
-            "file_size": limits.file_size,
-            "open_files": limits.open_files,
-            "cpu": limits.cpu_seconds,
-            "processes": limits.processes,
-            "nproc": _nproc_limit(limits.processes),
-            "pid_namespace": self.contain.pid_namespace,
-            # unshare makes the program root in its namespace, with every capability; so
-            # does bubblewrap when the supervisor mounts an overlay
-            "drop_caps": self.contain.mode == "unshare" or layers is not None,
-            # tmpfs mounts of its own: their contents count against the memory limit
-            "private_tmpfs": (["/tmp", "/dev/shm"] if self.contain.mode in ("bwrap", "unshare")
-                              else []),
-        }
-        argv = [python, "-S", "-c", _BOOT, str(SUPERVISOR.parent)]
-        _precompile()
-        needed = {sys.prefix, sys.base_prefix, str(SUPERVISOR.parent),
-                  str(Path(python).resolve().parent)}
-        if cfg.get("path"):
-            needed.add(str(Path(cfg["path"])))  # a script outside the working directory:
-            # the file alone (its directory may be /tmp, with other programs' sockets)
-        if cfg.get("stdin_file"):
-            needed.add(str(cfg["stdin_file"]))  # piped data, read-only
-        readable = [Path(p) for p in sorted(needed)]
-        writable = [home]
         self.layers = layers if self.contain.can_overlay else None
-        root = self.layers.root if self.layers is not None else None
+        overlay = self.layers is not None
+        cfg.cwd = str(workdir)
+        cfg.status_fd, cfg.ctl_fd, cfg.sup_fd = status_w, ctl_r, sup_r
+        cfg.memory, cfg.file_size = limits.memory, limits.file_size
+        cfg.open_files, cfg.cpu = limits.open_files, limits.cpu_seconds
+        cfg.processes, cfg.nproc = limits.processes, _nproc_limit(limits.processes)
+        cfg.pid_namespace = self.contain.pid_namespace
+        cfg.drop_caps = self.contain.drops_capabilities(overlay)
+        cfg.own_ids = self.contain.own_ids(overlay)
+        cfg.private_tmpfs = list(self.contain.private_tmpfs)
+        argv = [python, "-S", "-c", _BOOT, str(INSIDE.parent)]
+        _precompile()
+        needed = {sys.prefix, sys.base_prefix, str(INSIDE.parent),
+                  str(Path(python).resolve().parent)}
+        if cfg.path:
+            needed.add(str(Path(cfg.path)))  # a script outside the working directory:
+            # the file alone (its directory may be /tmp, with other programs' sockets)
+        if cfg.stdin_file:
+            needed.add(str(cfg.stdin_file))  # piped data, read-only
+        writable = [home]
         if self.layers is not None:
             protected: list[Path] = []  # the allowlist of writeback.py protects instead
-            cfg["overlay"] = {"id": layer or "-",
-                              "rebind": [str(p) for p in writable
-                                         if workdir in p.parents]}
-            if self.contain.mode == "bwrap":
-                # bubblewrap made the supervisor root to mount it; the program gets the
-                # ids it has under bubblewrap without an overlay (yours)
-                cfg["own_ids"] = (os.getuid(), os.getgid())
+            cfg.overlay = OverlaySpec(id=layer or "-", rebind=[
+                str(p) for p in writable if workdir in p.parents])
         else:
             protected = workspace.protected(workdir, before or workspace.scan(workdir))
-        argv = self.contain.wrap(argv, workdir=workdir, writable=writable, readable=readable,
-                                 allow_network=limits.allow_network, protected=protected,
-                                 tmpfs_size=limits.memory, layers=root)
-        cfg["fs"] = self.contain.file_system(workdir=workdir, writable=writable,
-                                             readable=readable, protected=protected,
-                                             tmpfs_size=limits.memory, layers=root,
-                                             allow_network=limits.allow_network)
+        view = _containment.View(
+            workdir=workdir, readable=[Path(p) for p in sorted(needed)], writable=writable,
+            protected=protected, tmpfs_size=limits.memory,
+            layers=self.layers.root if self.layers is not None else None,
+            allow_network=limits.allow_network)
+        argv = self.contain.wrap(argv, view)
+        cfg.seal = self.contain.seal(view)
         self.started = time.monotonic()
         try:
             self.proc = subprocess.Popen(
@@ -273,7 +236,7 @@ class Sandboxed:
                 os.close(fd)
         assert self.proc.stdin is not None
         try:  # the supervisor reads its configuration first thing, then stdin is /dev/null
-            self.proc.stdin.write(marshal.dumps(cfg))
+            self.proc.stdin.write(marshal.dumps(cfg.to_dict()))
             self.proc.stdin.close()
         except OSError:
             pass  # it died at once; the pump reports what the wrapper said
@@ -712,18 +675,20 @@ def sweep(marker: str, timeout: float = 2.0) -> int:
 
 @functools.lru_cache(maxsize=1)
 def _precompile() -> None:
-    """Write the supervisor's bytecode once (pip does it for wheels; this covers checkouts)."""
+    """Write the bytecode of the code that runs inside the sandbox once (pip does it for
+    wheels; this covers checkouts)."""
     import importlib.util
     import py_compile
 
-    target = importlib.util.cache_from_source(str(SUPERVISOR))
-    try:
-        if os.stat(target).st_mtime >= SUPERVISOR.stat().st_mtime:
-            return
-    except OSError:
-        pass
-    with contextlib.suppress(OSError, py_compile.PyCompileError):
-        py_compile.compile(str(SUPERVISOR), cfile=target, doraise=True)
+    for source in sorted(INSIDE.glob("*.py")):
+        target = importlib.util.cache_from_source(str(source))
+        try:
+            if os.stat(target).st_mtime >= source.stat().st_mtime:
+                continue
+        except OSError:
+            pass
+        with contextlib.suppress(OSError, py_compile.PyCompileError):
+            py_compile.compile(str(source), cfile=target, doraise=True)
 
 
 def _sandbox_home() -> Path:
@@ -792,35 +757,38 @@ def run_program(*, code: str | None = None, path: Path | str | None = None,
         raise ValueError("give exactly one of code= or path=")
     limits = limits or Limits()
     workdir = resolve_workdir(cwd, limits)
-    cfg: dict[str, Any] = {"args": list(args), "explain_asserts": explain_asserts}
+    what: dict[str, Any] = {"args": list(args), "explain_asserts": explain_asserts,
+                            "trace_lines": trace_lines}
     if stdin_file is not None:
-        cfg["stdin_file"] = str(Path(stdin_file).resolve())
+        what["stdin_file"] = str(Path(stdin_file).resolve())
     if path is not None:
         script = Path(path).resolve()
         if not script.is_file():
             raise SandboxError(f"{path} is not a file", "Check the path.")
-        cfg.update(mode="file", path=str(script), trace_lines=trace_lines)
+        what.update(mode="file", path=str(script))
     else:
-        cfg.update(mode="code", code=code, filename=filename, trace_lines=trace_lines)
+        what.update(mode="code", code=code, filename=filename)
     _precompile()  # oci's own write (the supervisor's bytecode): before any scan
     contain = _containment.probe(sandbox)
     layers, note = overlay_layers(workdir, contain)
     if layers is not None:
         try:
-            return _run_once(cfg, workdir, limits, sandbox, python, on_output, layers)
+            return _run_once(what, workdir, limits, sandbox, python, on_output, layers)
         except OverlayUnavailable as exc:
             note = overlay_failed(workdir, str(exc))
         finally:
             layers.close()
-    result = _run_once(cfg, workdir, limits, sandbox, python, on_output, None)
+    result = _run_once(what, workdir, limits, sandbox, python, on_output, None)
     if note:
         result = replace(result, warnings=(note, *result.warnings))
     return result
 
 
-def _run_once(cfg: dict[str, Any], workdir: Path, limits: Limits, sandbox: str,
+def _run_once(what: dict[str, Any], workdir: Path, limits: Limits, sandbox: str,
               python: str | None, on_output: OutputCallback | None,
               layers: Layers | None) -> ExecResult:
+    """One attempt at a fresh run (``what``: the Config fields of the program)."""
+    cfg = Config(**what)
     since = time.time_ns()
     before = None
     layer = None

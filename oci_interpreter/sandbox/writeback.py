@@ -1,7 +1,7 @@
 """What a program changed, applied to the real working directory by an allowlist.
 
 A program never writes the user's working directory itself. It sees the directory
-through a copy-on-write overlay (``_supervisor.mount_overlay``): reads come from the real
+through a copy-on-write overlay (``_inside/mounts.Overlay``): reads come from the real
 directory, and everything it creates, changes or deletes lands in the overlay's *upper
 layer*, a directory of oci's own (:class:`Layers`). After the run (or a kernel's cell) oci
 walks that upper layer -- exactly what the program changed, so the walk costs what the
