@@ -282,10 +282,10 @@ def available_sandbox_modes() -> list[str]:
     from oci_interpreter.sandbox import containment
 
     modes: list[str] = []
-    for mode in ("bwrap", "unshare", "none"):
+    for kind in containment.KINDS:
         try:
-            if containment.probe(mode).mode == mode:
-                modes.append(mode)
+            if containment.probe(kind.mode).mode == kind.mode:
+                modes.append(kind.mode)
         except Exception:
             pass
     return modes

@@ -19,7 +19,8 @@ def say_containment(err: Console, settings: Settings) -> None:
     from oci_interpreter.ui.execution import print_note
 
     contained = containment.probe(settings.sandbox)
-    if not settings.allow_network or contained.mode == "none":
+    # Without namespaces nothing is isolated, network or not: say so whatever was asked.
+    if not settings.allow_network or not contained.pid_namespace:
         print_note(err, contained.note)
 
 

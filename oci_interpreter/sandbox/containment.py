@@ -29,8 +29,6 @@ from typing import ClassVar
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.sandbox._inside.config import Seal
 
-MODES = ("auto", "bwrap", "unshare", "none")
-
 _USERNS_SYSCTLS = (
     ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1",
      "sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0"),
@@ -153,6 +151,12 @@ class Plain(Containment):
     """No namespaces: plain child processes in their own session."""
 
     mode: ClassVar[str] = "none"
+
+
+KINDS: tuple[type[Containment], ...] = (Bubblewrap, Unshare, Plain)
+"""Every containment mode, strongest first (what ``auto`` tries, in this order)."""
+MODES = ("auto", *(kind.mode for kind in KINDS))
+"""The values of the ``sandbox`` setting."""
 
 
 @functools.cache
