@@ -508,9 +508,9 @@ def test_a_frozen_supervisor_is_killed_by_its_silence(tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch) -> None:
     """Where the program can stop its supervisor (no PID namespace), oci notices the
     missing heartbeat and kills the run instead of waiting for a wall clock."""
-    from oci_interpreter.sandbox import runner
+    from oci_interpreter.sandbox import box
 
-    monkeypatch.setattr(runner, "SUPERVISOR_SILENCE_S", 1.5)
+    monkeypatch.setattr(box, "SUPERVISOR_SILENCE_S", 1.5)
     result = attack("""
         import os, signal, time
         os.kill(os.getppid(), signal.SIGSTOP)
@@ -605,8 +605,8 @@ def test_secrets_are_scrubbed_by_name_and_by_value() -> None:
 @pytest.mark.parametrize("mode", MODES)
 def test_a_cell_cannot_forge_its_end_or_a_later_cell_s_output(tmp_path: Path,
                                                               mode: str) -> None:
+    from oci_interpreter.sandbox.box import SENTINEL
     from oci_interpreter.sandbox.kernel import Kernel
-    from oci_interpreter.sandbox.runner import SENTINEL
 
     with Kernel(tmp_path, Limits(timeout=10), sandbox=mode) as kernel:
         marker = SENTINEL.decode()
@@ -719,7 +719,8 @@ def test_the_file_scan_after_a_run_is_bounded(tmp_path: Path, mode: str, view: s
 
 
 def test_coverage_events_are_bounded_and_only_taken_from_traced_runs() -> None:
-    from oci_interpreter.sandbox.runner import MAX_LINES_RUN, _parse_ranges
+    from oci_interpreter.sandbox.status import MAX_LINES_RUN
+    from oci_interpreter.sandbox.status import parse_ranges as _parse_ranges
 
     # a program writing its own "coverage" lines: huge ranges cost oci nothing
     many = ",".join(["1-99999"] * 400)

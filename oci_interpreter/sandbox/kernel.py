@@ -27,20 +27,17 @@ from types import TracebackType
 from oci_interpreter.core.errors import SandboxError
 from oci_interpreter.sandbox import containment, writeback
 from oci_interpreter.sandbox._inside.config import Config
+from oci_interpreter.sandbox.box import SENTINEL, OutputCallback, OverlayUnavailable, Sandboxed
+from oci_interpreter.sandbox.capture import OutputCapture
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import (
-    SENTINEL,
-    OutputCallback,
-    OutputCapture,
-    OverlayUnavailable,
-    RunState,
-    Sandboxed,
     finish,
     overlay_failed,
     overlay_layers,
     resolve_workdir,
     workspace_changes,
 )
+from oci_interpreter.sandbox.status import RunState
 from oci_interpreter.sandbox.workspace import Changes, scan
 from oci_interpreter.sandbox.writeback import Layers
 

@@ -1,6 +1,6 @@
 """The status pipe's protocol, the one description both sides use: the supervisor and
 the program's side write events (``emit``), oci reads and checks them
-(runner._parse_event against ``EVENTS``). Stdlib only: it is loaded inside the sandbox.
+(status.parse_event against ``EVENTS``). Stdlib only: it is loaded inside the sandbox.
 
 Every event is one line, a Python literal (a dict with ``event`` and its fields), shorter
 than PIPE_BUF, so lines written by the program's side and by the supervisor never
