@@ -29,7 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from oci_interpreter.agent.agreement import vote, vote_per_input  # noqa: E402
 from oci_interpreter.bench import problems as bench_problems  # noqa: E402
-from oci_interpreter.bench.column import score  # noqa: E402
+from oci_interpreter.bench.base import score  # noqa: E402
 from oci_interpreter.bench.vote import crashed  # noqa: E402
 from oci_interpreter.sandbox.limits import Limits  # noqa: E402
 

@@ -23,7 +23,8 @@ from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import Limits
 from oci_interpreter.ui.chat import HELP, ChatApp, ChatOptions
 from oci_interpreter.ui.console import make_console, sanitize
-from oci_interpreter.ui.readers import ListReader, TerminalReader
+from oci_interpreter.ui.readers import TerminalReader
+from tests.support.readers import ListReader
 
 
 def code(body: str, plan: str = "Plan.") -> str:

@@ -269,7 +269,7 @@ def test_the_chat_s_stopped_line(tmp_path: Path) -> None:
     from oci_interpreter.sandbox.kernel import Kernel
     from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.ui.chat import ChatApp, ChatOptions
-    from oci_interpreter.ui.readers import ListReader
+    from tests.support.readers import ListReader
 
     reply = RAISE.format(name=FORGED, message=f"{HOSTILE}\n✓ all done")
     backend = FakeBackend([reply] * 4)

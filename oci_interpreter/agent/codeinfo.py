@@ -157,14 +157,6 @@ def normalize(code: str) -> str:
 # ----------------------------------------------------------------------------- names
 
 
-def _target_names(target: ast.AST) -> Iterator[str]:
-    for node in ast.walk(target):
-        if isinstance(node, ast.Name):
-            yield node.id
-        elif isinstance(node, ast.Starred) and isinstance(node.value, ast.Name):
-            yield node.value.id
-
-
 def _import_names(node: ast.Import | ast.ImportFrom) -> Iterator[str]:
     for alias in node.names:
         if alias.name == "*":

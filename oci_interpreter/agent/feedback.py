@@ -14,25 +14,24 @@ from oci_interpreter.agent.hints import hint
 from oci_interpreter.agent.prompts import DEFAULT, PromptSet
 from oci_interpreter.sandbox.limits import ExecResult
 
-CUT = "\n[... {n} characters cut ...]\n"
-
 _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line \d+')
 _CARETS = re.compile(r"^\s*[\^~]+\s*$")
 
 
 
-def cut_middle(text: str, budget: int) -> str:
+def cut_middle(text: str, budget: int, prompts: PromptSet = DEFAULT) -> str:
     """``text`` within ``budget`` characters: its head and tail with a marker between."""
     if len(text) <= budget:
         return text
-    keep = max(budget - len(CUT) - 8, 0)
+    keep = max(budget - len(prompts.cut) - 8, 0)
     head = keep * 2 // 3
     tail = keep - head
     cut = len(text) - head - tail
-    return text[:head] + CUT.format(n=cut) + (text[-tail:] if tail else "")
+    return text[:head] + prompts.cut.format(n=cut) + (text[-tail:] if tail else "")
 
 
-def trim_traceback(stderr: str, program_files: tuple[str, ...] = ()) -> str:
+def trim_traceback(stderr: str, program_files: tuple[str, ...] = (),
+                   prompts: PromptSet = DEFAULT) -> str:
     """Keep what helps fix the program: its own frames and the error, not library internals.
 
     A frame counts as the program's when its file is one of ``program_files`` (or,
@@ -52,7 +51,8 @@ def trim_traceback(stderr: str, program_files: tuple[str, ...] = ()) -> str:
     def flush() -> None:
         nonlocal skipped
         if skipped:
-            out.append(f"  ... ({skipped} frame{'s' if skipped > 1 else ''} in library code)")
+            out.append(prompts.library_frames.format(n=skipped) if skipped > 1
+                       else prompts.library_frame)
             skipped = 0
 
     for line in lines:
@@ -107,17 +107,18 @@ def needed_network(result: ExecResult) -> bool:
 
 def failure_reason(result: ExecResult, prompts: PromptSet | None = None) -> str:
     """One line for the model and the user: which limit or exception stopped the run."""
+    prompts = prompts or DEFAULT
     if result.limit is not None:
-        advice = (prompts or DEFAULT).limit_advice.get(result.limit, "")
+        advice = prompts.limit_advice.get(result.limit, "")
         return f"{result.describe()}. {advice}".strip()
     if result.interrupted:
-        return "the user interrupted it"
+        return prompts.interrupted
     if result.error:
-        return f"it raised {result.error}"
+        return prompts.raised.format(error=result.error)
     if result.exit_code < 0:
         return result.describe()
     if result.exit_code != 0:
-        return f"it exited with status {result.exit_code}"
+        return prompts.exited.format(code=result.exit_code)
     return ""
 
 
@@ -135,15 +136,15 @@ def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
         stdout, stderr = stdout.replace(old, new), stderr.replace(old, new)
     clean = result.ok
     reason = "" if clean else failure_reason(result, prompts)
-    stderr = trim_traceback(stderr, program_files) if stderr.strip() else ""
+    stderr = trim_traceback(stderr, program_files, prompts) if stderr.strip() else ""
     # The error matters more than the output before it: it gets up to half the budget.
     err_budget = min(len(stderr), budget // 2) if stdout.strip() else budget
     out_budget = max(budget - err_budget, 200)
     parts = []
     if stdout.strip():
-        parts.append(cut_middle(stdout.rstrip("\n"), out_budget))
+        parts.append(cut_middle(stdout.rstrip("\n"), out_budget, prompts))
     if stderr:
-        parts.append(cut_middle(stderr, err_budget))
+        parts.append(cut_middle(stderr, err_budget, prompts))
     if result.stdin_read:
         parts.append(prompts.read_stdin)
     if result.plots:
@@ -159,9 +160,9 @@ def format_result(result: ExecResult, prompts: PromptSet, *, budget: int = 2000,
             items.append(f"{path.rsplit('/', 1)[-1]} ({why.split(':')[0]})")
         more = len(result.refused) - len(items)
         parts.append(prompts.refused_changes.format(
-            items="; ".join(items) + (f"; and {more} more" if more > 0 else "")))
+            items="; ".join(items) + (prompts.more_items.format(n=more) if more > 0 else "")))
     if not clean and (result.limit is not None or not stderr):
-        parts.append(f"[{reason}]")
+        parts.append(prompts.failure_note.format(reason=reason))
     if needed_network(result):
         parts.append(prompts.network_off)
     elif not clean and code is not None and result.limit is None:

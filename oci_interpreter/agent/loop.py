@@ -226,7 +226,7 @@ class RefineLoop:
         for i in range(len(trimmed) - 1):
             msg = trimmed[i]
             if msg.role == "user" and i > 1 and len(msg.content) > 600:
-                trimmed[i] = Message("user", msg.content[:300] + "\n[... shortened ...]\n"
+                trimmed[i] = Message("user", msg.content[:300] + self.prompts.shortened
                                      + msg.content[-200:])
         used = self.backend.count_tokens(trimmed)
         # 2. Drop the oldest exchanges after the opening request.
@@ -457,7 +457,7 @@ class RefineLoop:
             run.answer = reply.text.strip()
             return self._stop(run, "done", True)
         nudge = self.prompts.repeated.format(
-            reason=earlier.feedback.reason if earlier else "it cannot run")
+            reason=earlier.feedback.reason if earlier else self.prompts.not_run)
         new_code: str | None = None
         for event in self._resample([*run.messages, Message("user", nudge)], run.rounds + 1,
                                     run.seen):

@@ -1,22 +1,24 @@
 """Prompts, as data. Tuned per model family where needed.
 
-Everything the model reads that oci wrote comes from here: the system prompts, the
-execution feedback wording (the OpenCodeInterpreter paper's ``Execution result:``
-format, the notes on input, files and limits), the repair prompts and the chat's notes
-on programs the user ran. The loop fills the ``{placeholders}`` with
-:meth:`str.format`. One exception: the one-sentence error hints are composed from the
-traceback in hints.py (each is a template there, next to the pattern that picks it).
+Every sentence oci writes to the model in ``oci run``, ``oci fix`` and ``oci chat`` is a
+field of :class:`PromptSet` here: the system prompts, the execution feedback wording (the
+OpenCodeInterpreter paper's ``Execution result:`` format, the notes on input, files and
+limits, the markers where output was cut), the repair prompts and the chat's notes on
+programs the user ran. The loop fills the ``{placeholders}`` with :meth:`str.format`.
+
+The exceptions are written where what they say is decided: the one-sentence error hints
+(agent/hints.py, each template next to the pattern that picks it); why a clean run is not
+a repair or not an answer (agent/verify.py's rejection reasons, filled into
+``rejected``); how a run ended (``ExecResult.describe()``, sandbox/limits.py's
+``_LIMIT_TEXT``: ``stopped: ran out of memory (limit 1 GiB)``); and why a change a
+program made was not kept (sandbox/writeback.py's reasons, in ``refused_changes``).
+`oci bench` sends requests of its own (bench/problems.py, bench/vote.py,
+bench/fixture.py): they stand where a user's words would.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-
-SYSTEM_CHAT = (
-    "You are an AI code interpreter running on the user's own machine. "
-    "Answer briefly. When code helps, give a short plan, then one complete Python program "
-    "in a single ```python fenced block that prints its result."
-)
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,21 @@ class PromptSet:
         "not try again online; use data in the program or in local files. The user can "
         "turn the network on with --allow-network.)"
     )
+    cut: str = "\n[... {n} characters cut ...]\n"
+    """Where the middle of a long output was left out (its head and tail are kept)."""
+    library_frame: str = "  ... (1 frame in library code)"
+    library_frames: str = "  ... ({n} frames in library code)"
+    """A run of traceback frames outside the program, left out."""
+    interrupted: str = "the user interrupted it"
+    raised: str = "it raised {error}"
+    exited: str = "it exited with status {code}"
+    """Why a run failed (the ``{reason}`` of ``failed``) when no limit stopped it; a limit
+    or a signal is said by the result itself (``ExecResult.describe()``)."""
+    failure_note: str = "[{reason}]"
+    """The reason, after the output, when the output does not show it (a limit, or no
+    error text)."""
+    more_items: str = "; and {n} more"
+    """After the first five ``refused_changes`` items."""
     hint: str = "Hint: {advice}"
     """A one-sentence hint on what the error means (agent/hints.py chooses it)."""
     limit_advice: dict[str, str] = field(default_factory=lambda: {
@@ -89,6 +106,8 @@ class PromptSet:
     user_edited: str = "The user edited the program and ran it:\n```python\n{code}\n```"
     """Notes that precede a program the user ran themselves (`/run`, `/edit` in the chat);
     the run's result follows, as the model reads it after its own programs."""
+    no_reply: str = "(no reply: interrupted)"
+    """The chat's record of a reply that was interrupted before its first word."""
     chat_system: str | None = None
     """System prompt of ``oci chat``, where programs are cells of one persistent kernel
     (None: ``system``)."""
@@ -97,6 +116,11 @@ class PromptSet:
         "the same error. Change the code so that this error cannot happen, and write the "
         "whole corrected program in one ```python block."
     )
+    not_run: str = "it cannot run"
+    """The ``{reason}`` of ``repeated`` when the earlier program was not run (it asked
+    for input)."""
+    shortened: str = "\n[... shortened ...]\n"
+    """Where an old execution result was cut to fit the model's context."""
     retry: str = (
         "Task:\n{task}\n\nThis program was tried:\n```python\n{code}\n```\n\n"
         "It failed:\n{failure}\n\n"
@@ -140,6 +164,8 @@ class PromptSet:
         "directory. Its first lines:\n```\n{head}\n```"
     )
     """Appended to `oci run`'s task when data comes in on stdin."""
+    piped_cut: str = "; only the first {mib} MiB"
+    """The ``{cut}`` of ``piped_data`` when the data was longer than oci keeps."""
     fix_check_request: str = (
         "This script, {name}, runs, but the user says it does the wrong thing: "
         "{description}\n\n```python\n{code}\n```\n\n"

@@ -115,7 +115,7 @@ class ChatSession:
         # shortened to fit the context: that is then the session's past.
         new = [m for m in (loop.history or task.messages) if m.role != "system"]
         if new and new[-1].role == "assistant" and not new[-1].content.strip():
-            new[-1] = Message("assistant", "(no reply: interrupted)")
+            new[-1] = Message("assistant", loop.prompts.no_reply)
         before = len(self.messages)
         turn.start = min(before, len(new))
         for i in range(len(new) - 1, -1, -1):

@@ -46,12 +46,6 @@ class GenerationStats:
     def tokens_per_second(self) -> float:
         return self.generated_tokens / self.generate_seconds if self.generate_seconds else 0.0
 
-    @property
-    def prompt_tokens_per_second(self) -> float:
-        if not self.prompt_seconds:
-            return 0.0
-        return self.prompt_tokens_evaluated / self.prompt_seconds
-
 
 @dataclass
 class Completion:

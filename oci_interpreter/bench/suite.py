@@ -21,10 +21,9 @@ from pathlib import Path
 from typing import IO, Any
 
 from oci_interpreter.backend.base import Backend
+from oci_interpreter.bench.base import Outcome, Setup
 from oci_interpreter.bench.column import (
-    Outcome,
     ReplayBackend,
-    Setup,
     prime_first_reply,
     solve_column,
     strategy_setup,

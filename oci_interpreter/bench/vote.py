@@ -25,7 +25,7 @@ import builtins
 import tempfile
 import time
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from oci_interpreter.agent.agreement import vote_per_input
 from oci_interpreter.agent.events import (
@@ -40,13 +40,11 @@ from oci_interpreter.agent.extract import find_blocks
 from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import PromptSet, for_family
 from oci_interpreter.backend.base import Backend, GenerationOptions, Message
+from oci_interpreter.bench.base import Outcome, Setup, score
 from oci_interpreter.bench.problems import Problem, solution_code
 from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.sandbox.limits import Limits
 from oci_interpreter.sandbox.runner import run_program
-
-if TYPE_CHECKING:
-    from oci_interpreter.bench.column import Outcome, Setup
 
 # Sent with no system prompt (the interpreter's asks for a plan and a solution, and the
 # 1.5B then solved the task instead). Said as "already written", the request gets calls
@@ -174,8 +172,6 @@ def signature(problem: Problem, code: str, calls: list[str], limits: Limits) -> 
 def solve_vote(backend: Backend, problem: Problem, setup: Setup, *, limits: Limits,
                prompts: PromptSet | None = None,
                cancel: CancelToken | None = None) -> Outcome:
-    from oci_interpreter.bench.column import Outcome, score
-
     prompts = prompts or for_family(backend.info.family)
     task = conversation_task(prompts, problem.request)
     started = time.monotonic()
@@ -247,8 +243,6 @@ def solve_vote(backend: Backend, problem: Problem, setup: Setup, *, limits: Limi
 
 def _cancelled(problem: Problem, setup: Setup, started: float, tokens: int,
                events: list[dict[str, Any]]) -> Outcome:
-    from oci_interpreter.bench.column import Outcome
-
     return Outcome(problem.task_id, setup.label, False, None, 0, "cancelled", None,
                    "cancelled", tokens, time.monotonic() - started, events,
                    by_round=[False] * (setup.rounds + 1), setup_name=setup.name)

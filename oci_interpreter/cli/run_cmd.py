@@ -125,7 +125,7 @@ def run(
         options = replace(loop_options(settings), agree=settings.agree)
         if piped is not None:
             prompts = for_family(backend.info.family)
-            cut = f"; only the first {MAX_PIPED_BYTES // 2**20} MiB" if piped.cut else ""
+            cut = prompts.piped_cut.format(mib=MAX_PIPED_BYTES // 2**20) if piped.cut else ""
             text += prompts.piped_data.format(size=describe(piped), cut=cut,
                                               name=piped.path.name, head=piped.head())
             options = replace(options, stdin_data=True)

@@ -103,12 +103,6 @@ class ContextOverflowError(OciError):
     exit_code = ExitStatus.CONTEXT
 
 
-class GenerationCancelled(OciError):
-    """Generation was stopped by the user (Ctrl-C) or a cancel token."""
-
-    exit_code = ExitStatus.INTERRUPTED
-
-
 class SandboxError(OciError):
     """The sandbox itself could not run a program (not the program's own failure)."""
 

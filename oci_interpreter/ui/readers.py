@@ -41,18 +41,6 @@ class LineReader:
         return text.strip() if text else "n"
 
 
-class ListReader(LineReader):
-    """Answers with ``lines`` (each one message or one answer), then end of input."""
-
-    def __init__(self, lines: list[str]) -> None:
-        queue = list(lines)
-
-        def nxt() -> str:
-            return queue.pop(0) + "\n" if queue else ""
-
-        super().__init__(nxt)
-
-
 class TerminalReader:
     """prompt_toolkit input: persistent history, completion of slash commands, Emacs or
     Vi keys, Esc-Enter (or a paste) for a new line, Ctrl-C clears the line."""

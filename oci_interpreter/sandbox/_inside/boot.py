@@ -87,9 +87,14 @@ def main() -> None:
                     os.close(fd)
                 except OSError:
                     pass
-        from .child import child_main
+        if cfg.mode == "kernel":
+            from .kernel import kernel_main
 
-        child_main(cfg, events_w, go_r)
+            kernel_main(cfg, events_w, go_r)
+        else:
+            from .child import child_main
+
+            child_main(cfg, events_w, go_r)
         return
     from . import harden, watchdog
 

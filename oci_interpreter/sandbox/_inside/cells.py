@@ -9,10 +9,10 @@ import os
 
 from .mounts import Overlay
 from .protocol import SENTINEL, emit
-from .watchdog import Relay, kill_all, kill_all_but
+from .watchdog import CellControl, Relay, kill_all, kill_all_but
 
 
-class Cells:
+class Cells(CellControl):
     """The supervisor's side of a kernel: it starts each cell and ends it.
 
     Between cells the kernel process stops itself (SIGSTOP) and stays stopped; the

@@ -336,7 +336,10 @@ class _LineTrace:
         emit(status_fd, event="coverage", lines=",".join(chunk))
 
 
-def child_main(cfg: Config, status_fd: int, go_fd: int | None = None) -> None:
+def prepare(cfg: Config, status_fd: int, go_fd: int | None = None) -> None:
+    """Everything before the program's first line: its ids and capabilities, the seccomp
+    filter, the limits, the priority, stdin, the plot hook, ``site``. A kernel's cells
+    run after this too (kernel.py)."""
     if go_fd is not None:
         # The supervisor makes itself untraceable first (it tells us by closing the pipe).
         try:
@@ -394,11 +397,12 @@ def child_main(cfg: Config, status_fd: int, go_fd: int | None = None) -> None:
     import site  # the supervisor started without site-packages, as ``python -S``
 
     site.main()
-    if cfg.mode == "kernel":
-        from .kernel import kernel_loop
 
-        kernel_loop(cfg, status_fd)
-        return
+
+def child_main(cfg: Config, status_fd: int, go_fd: int | None = None) -> None:
+    """The program: ``python FILE ARGS`` (or a code string) in this interpreter; never
+    returns (SystemExit with the program's status)."""
+    prepare(cfg, status_fd, go_fd)
     code = 0
     trace: _LineTrace | None = None
     try:
@@ -422,7 +426,7 @@ def child_main(cfg: Config, status_fd: int, go_fd: int | None = None) -> None:
                 name = cfg.filename or "<code>"
                 _SOURCES[name] = source  # for tracebacks (linecache costs 5 ms to import)
                 sys.argv = [name, *cfg.args]
-                sys.path[0] = workdir
+                sys.path[0] = cfg.cwd
                 glb = {"__name__": "__main__", "__builtins__": __builtins__, "__file__": name}
                 program = compile(source, name, "exec", dont_inherit=True)
                 if cfg.trace_lines:

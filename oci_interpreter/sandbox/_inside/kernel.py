@@ -13,9 +13,15 @@ import os
 import resource
 import sys
 
-from .child import _exit_code, _save_plots, report_exception
+from .child import _exit_code, _save_plots, prepare, report_exception
 from .config import Config
 from .protocol import emit
+
+
+def kernel_main(cfg: Config, status_fd: int, go_fd: int | None = None) -> None:
+    """The kernel's process: prepared as a program is (child.prepare), then its loop."""
+    prepare(cfg, status_fd, go_fd)
+    kernel_loop(cfg, status_fd)
 
 
 def kernel_loop(cfg: Config, status_fd: int) -> None:

@@ -17,10 +17,6 @@ from . import protocol
 from .config import Config
 from .protocol import emit
 
-TYPE_CHECKING = False
-if TYPE_CHECKING:  # the kernel's cells are loaded only for a kernel
-    from .cells import Cells
-
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _TICK = 0.02  # seconds between the watchdog's checks (processes, memory, oci alive)
 
@@ -224,8 +220,23 @@ def _zombie(pid: int) -> bool:
         return True  # gone
 
 
+class CellControl:
+    """What the watch asks of a kernel's cell control (cells.Cells, loaded only for a
+    kernel): oci's announcements to read, and the kernel's stops."""
+
+    sup_fd: int = -1
+    eof: bool = False
+
+    def read(self) -> None:
+        """Read what oci sent (cells to start, interrupts)."""
+
+    def stopped(self) -> bool:
+        """The kernel stopped: True when that was the end of a cell (or it was idle)."""
+        return False
+
+
 def supervise(child: int, cfg: Config, status_fd: int, relay: Relay | None = None,
-              cells: Cells | None = None) -> int:
+              cells: CellControl | None = None) -> int:
     """Watch the program until it ends; report its exit. Returns 0."""
     in_namespace = cfg.pid_namespace
     max_procs = int(cfg.processes or 0)
