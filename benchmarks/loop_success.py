@@ -1,6 +1,6 @@
 """How often the refine loop solves simple tasks and fixes simple bugs with a given model.
 
-Calls what `oci run` and `oci fix` call (agent.solve.solve, agent.fix.FixJob), with the
+Calls what `oci run` and `oci fix` call (agent.solve.solve, agent.fix.FixJob.run), with the
 commands' own defaults, over the corpus in benchmarks/cases/ (see its README), and reports,
 per kind, how many cases the first program already got right (single turn), how many the
 loop got right, how many it claimed but got wrong, and how many it did not solve.
@@ -33,7 +33,7 @@ sys.path.insert(0, str(ROOT))
 
 from oci_interpreter.agent.events import ExecutionEnd, event_to_dict  # noqa: E402
 from oci_interpreter.agent.execute import ProgramExecutor  # noqa: E402
-from oci_interpreter.agent.fix import FixJob  # noqa: E402
+from oci_interpreter.agent.fix import FixJob, follow_fix  # noqa: E402
 from oci_interpreter.agent.solve import loop_options, solve  # noqa: E402
 from oci_interpreter.core.config import Settings  # noqa: E402
 from oci_interpreter.sandbox.limits import Limits  # noqa: E402
@@ -76,22 +76,21 @@ def run_fix(backend: Any, script: Path, settings: Settings) -> dict[str, Any]:
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
         copy = Path(tmp) / "script.py"
         shutil.copyfile(script, copy)
-        job = FixJob(copy, [], settings)
-        first = job.run_original()
-        outcome = job.repair(backend, first, on_event=events.append)
+        # The whole `oci fix` process, as the command runs it; nothing is written.
+        outcome = follow_fix(FixJob(copy, [], settings).run(backend), on_event=events.append)
         untouched = copy.read_bytes() == script.read_bytes()
     stopped = outcome.stopped
-    assert stopped is not None
     runs = [e for e in events if isinstance(e, ExecutionEnd)]
     first_ok = bool(runs) and runs[0].status != "failed" and runs[0].result.stdout == expected
-    solved = outcome.fixed and stopped.final_output == expected
+    solved = outcome.fixed and stopped is not None and stopped.final_output == expected
     return {"id": script.stem, "kind": script.stem.rsplit("_", 1)[0], "first": first_ok,
             "solved": solved, "passed_but_wrong_output": outcome.fixed and not solved,
             # what oci said: "fixed" only on a check (verified); otherwise "wrote the change"
             "verified": outcome.verified, "verified_by": outcome.verified_by,
-            "stop_reason": stopped.reason, "rounds": stopped.rounds,
-            "tokens": stopped.totals.generated_tokens, "original_untouched": untouched,
-            "events": events}
+            "stop_reason": stopped.reason if stopped else outcome.end,
+            "rounds": stopped.rounds if stopped else 0,
+            "tokens": stopped.totals.generated_tokens if stopped else 0,
+            "original_untouched": untouched, "events": events}
 
 
 def report(results: list[dict[str, Any]], kinds: list[str] | tuple[str, ...] = KINDS) -> None:

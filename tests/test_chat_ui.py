@@ -481,7 +481,9 @@ def test_fix_in_the_chat_with_a_description(kernel: Kernel, tmp_path: Path) -> N
         "/fix shop.py the total should include the 8% tax", "y", "y", "/exit"])
     assert status == 0
     assert "assert total([10, 20]) == 32.4" in text  # the check, shown
-    assert "evidence: check" in text and "fixed shop.py" in text
+    # the evidence in oci fix's words (it printed the raw "evidence: check" before)
+    assert "the code that failed now runs and your check passes" in text
+    assert "fixed shop.py" in text
     assert (tmp_path / "shop.py").read_text() == fixed
     assert (tmp_path / "shop.py.orig").read_text() == SHOP
 
@@ -500,7 +502,8 @@ def test_fix_in_the_chat_corrects_a_check_that_does_not_run(kernel: Kernel,
         "/fix shop.py the total should include the 8% tax", "y", "y", "/exit"])
     assert status == 0
     assert "the check does not run (NameError: name 'total' is not defined)" in text
-    assert "evidence: check" in text and (tmp_path / "shop.py").read_text() == fixed
+    assert "the code that failed now runs and your check passes" in text  # oci fix's words
+    assert (tmp_path / "shop.py").read_text() == fixed
 
 
 @pytest.mark.spawns
@@ -514,6 +517,89 @@ def test_fix_in_the_chat_refuses_silencing_and_writes_nothing(kernel: Kernel,
     assert status == 0
     assert "refused" in text and "could not fix r.py" in text
     assert (tmp_path / "r.py").read_text() == broken
+
+
+# The five ways chat /fix once differed from `oci fix` (issue 35): both now drive
+# agent/fix.py's FixJob.run and print its outcome with ui/loop_view.print_fix_outcome.
+
+FLAKY = ("import os\n"
+         "first = not os.path.exists('ran')\n"
+         "open('ran', 'w').close()\n"
+         "print(1 / (0 if first else 1))\n")
+"""Fails the first time it runs, passes after: the model's unchanged copy passes."""
+
+
+@pytest.mark.spawns
+def test_fix_in_the_chat_of_a_flaky_script_says_what_oci_fix_says(
+        kernel: Kernel, tmp_path: Path, capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    from oci_interpreter.cli.main import main_with_status
+
+    flaky = "it passes now without changes (a flaky failure?); nothing written."
+    (tmp_path / "f.py").write_text(FLAKY)
+    _, text, _app = chat(FakeBackend([f"```python\n{FLAKY}```"]), kernel, ["/fix f.py", "/exit"])
+    assert flaky in text and "could not fix" not in text
+    assert (tmp_path / "f.py").read_text() == FLAKY
+    (tmp_path / "ran").unlink()  # the same with `oci fix`
+    monkeypatch.chdir(tmp_path)
+    code = main_with_status(["fix", "f.py", "--model",
+                             fake_model(tmp_path, f"```python\n{FLAKY}```")])
+    assert code == 0 and flaky in capsys.readouterr().err
+
+
+@pytest.mark.spawns
+def test_fix_in_the_chat_names_the_evidence_in_words(kernel: Kernel, tmp_path: Path) -> None:
+    broken = "total = 5\nprint('Total: ' + total)\n"
+    (tmp_path / "t.py").write_text(broken)
+    backend = FakeBackend(["```python\ntotal = 5\nprint('Total: ' + str(total))\n```"])
+    _, text, _app = chat(backend, kernel, ["/fix t.py", "y", "/exit"])
+    assert "failing_code_runs" not in text and "evidence:" not in text
+    assert ("? wrote the change to t.py (the original is in t.py.orig): the code that "
+            "failed (line 2) now runs without the error, but nothing checked what it "
+            "computes") in " ".join(text.split())
+
+
+@pytest.mark.spawns
+def test_fix_in_the_chat_shows_the_best_attempt_and_what_to_try_next(
+        kernel: Kernel, tmp_path: Path) -> None:
+    broken = "total = 5\nprint('Total: ' + total)\n"
+    (tmp_path / "t.py").write_text(broken)
+    attempts = [f"```python\ntotal = {i}\nprint('Total: ' + total)\n```" for i in range(9)]
+    _, text, _app = chat(FakeBackend(attempts), kernel, ["/fix t.py", "/exit"])
+    assert "best attempt (not written):" in text and "+total = " in text  # its diff
+    assert "could not fix t.py: reached the round limit" in text
+    assert "next: try more rounds (--rounds 5)" in " ".join(text.split())
+    assert (tmp_path / "t.py").read_text() == broken
+
+
+@pytest.mark.spawns
+def test_fix_in_the_chat_takes_the_rounds_of_the_settings(kernel: Kernel,
+                                                          tmp_path: Path) -> None:
+    from oci_interpreter.core.config import Settings
+
+    broken = "total = 5\nprint('Total: ' + total)\n"
+    (tmp_path / "t.py").write_text(broken)
+    failing = [f"```python\ntotal = {i}\nprint('Total: ' + total)\n```" for i in range(3)]
+    fixed = "total = 5\nprint('Total: ' + str(total))\n"
+    options = ChatOptions(settings=Settings(rounds=4, candidates=1))
+    backend = FakeBackend([*failing, f"```python\n{fixed}```"])
+    _, text, _app = chat(backend, kernel, ["/fix t.py", "y", "/exit"], options=options)
+    assert len(backend.calls) == 4  # a fourth round, as `oci fix --rounds 4` (no cap of 3)
+    assert "wrote the change to t.py" in text and (tmp_path / "t.py").read_text() == fixed
+
+
+@pytest.mark.spawns
+def test_fix_in_the_chat_honours_no_backup(kernel: Kernel, tmp_path: Path) -> None:
+    broken = "total = 5\nprint('Total: ' + total)\n"
+    fixed = "total = 5\nprint('Total: ' + str(total))\n"
+    (tmp_path / "t.py").write_text(broken)
+    _, text, _app = chat(FakeBackend([f"```python\n{fixed}```"]), kernel,
+                         ["/fix --no-backup t.py", "y", "/exit"])
+    assert "wrote the change to t.py:" in " ".join(text.split())
+    assert (tmp_path / "t.py").read_text() == fixed and not (tmp_path / "t.py.orig").exists()
+    (tmp_path / "t.py").write_text(broken)  # without the flag: a backup, as `oci fix` keeps
+    chat(FakeBackend([f"```python\n{fixed}```"]), kernel, ["/fix t.py", "y", "/exit"])
+    assert (tmp_path / "t.py.orig").read_text() == broken
 
 
 def test_save_into_a_missing_directory_is_refused(tmp_path: Path) -> None:

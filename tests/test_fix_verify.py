@@ -496,7 +496,7 @@ def test_with_a_test_command_the_model_reads_the_tests_failure_and_its_values(
     original = job.run_original()
     assert "AssertionError: assert -1 == 5\n +  where -1 = add(2, 3)" in original.stderr
     backend = FakeBackend(["```python\ndef add(a, b):\n    return a + b\n```"])
-    outcome = job.repair(backend, original)
+    outcome = job.repair(backend)
     request = backend.calls[0][-1].content
     assert f"The test command `{test}` checks it, and fails" in request
     assert "The test is right and stays as it is; mathx.py computes the wrong value" in request

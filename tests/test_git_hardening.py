@@ -204,7 +204,7 @@ def test_oci_fix_runs_no_command_of_a_repository_a_candidate_planted(
     job = FixJob(script, [], Settings(sandbox=mode, rounds=1, candidates=1))
     original = job.run_original()
     assert not original.ok
-    outcome = job.repair(FakeBackend([f"```python\n{FIXED}{attack}```"]), original)
+    outcome = job.repair(FakeBackend([f"```python\n{FIXED}{attack}```"]))
     assert outcome.fixed, outcome.to_dict()["message"]
     assert not marker.exists()
     assert outcome.git is None  # clean in the project's repository, as it was

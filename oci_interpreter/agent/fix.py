@@ -1,10 +1,14 @@
-"""`oci fix`'s part of the loop: run a script (or the user's test command) with a
-candidate in place, ask for whole corrected files, merge a partial answer.
+"""`oci fix` as one call: :meth:`FixJob.run` runs the script as it is, agrees on a check
+written from the user's description, repairs with the refine loop and writes the file back,
+yielding typed events (the loop's and :data:`FixEvent`'s own) and ending with the
+:class:`FixOutcome`. The user's decisions (accept the check, accept the write) are callbacks,
+as the loop's ``ask`` is; the command, chat ``/fix`` and the benchmark only render and answer.
 
-The original file is never written here: candidates run as a temporary copy beside
-it (same directory, so relative imports and data files work), or, with a test
-command, in a temporary copy of the working directory where the candidate replaces
-the file. Writing the result back is the command's job (core/sourcefile.py).
+Candidates run as a temporary copy beside the file (same directory, so relative imports
+and data files work), or, with a test command or a check, in a temporary copy of the
+directory where the candidate replaces the file; their results name the user's file, not
+the copy. The file itself is written only by :meth:`FixJob.write` (core/sourcefile.py's
+atomic writer), once the ``accept_write`` callback said yes.
 """
 
 from __future__ import annotations
@@ -17,27 +21,25 @@ import shlex
 import shutil
 import stat
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, TypeVar
 
-from oci_interpreter.agent.events import ExecutionEnd, Stopped
+from oci_interpreter.agent.events import Event, ExecutionEnd, Notice, Stopped
 from oci_interpreter.agent.loop import LoopOptions, RefineLoop, Task
 from oci_interpreter.agent.prompts import PromptSet
-from oci_interpreter.agent.solve import follow, loop_options
+from oci_interpreter.agent.solve import loop_options
 from oci_interpreter.agent.verify import failure_frames
 from oci_interpreter.backend.base import Backend, Message
 from oci_interpreter.core.config import Settings
-from oci_interpreter.core.errors import UsageError
+from oci_interpreter.core.errors import ExitStatus, UsageError
 from oci_interpreter.core.sourcefile import GitRepository, SourceFile
 from oci_interpreter.core.trees import remove_tree
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run_program
 from oci_interpreter.sandbox.workspace import SKIP_DIRS
 
-# Directories not copied for a test run (big, and never what a test needs changed).
-_SKIP_DIRS = SKIP_DIRS
 MAX_COPY_BYTES = 200 * 1024 * 1024
 MAX_COPY_ENTRIES = 200_000
 
@@ -75,6 +77,8 @@ class FileExecutor:
         path = source.path
         self.program_files: tuple[str, ...] = (str(path), path.name)
         self.rename: dict[str, str] = {}
+        """Always empty: every result already names the user's file, not the temporary copy
+        that ran (:func:`as_user`), so nothing needs to be read back after a run."""
 
     def _encode(self, code: str) -> bytes:
         try:
@@ -117,10 +121,10 @@ class FileExecutor:
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(self._encode(code))
-            self.rename = {temp: str(path), Path(temp).name: path.name}
-            return run_program(path=temp, args=self.args, cwd=path.parent, limits=self.limits,
-                               sandbox=self.sandbox, python=self.python, on_output=on_output,
-                               trace_lines=True, explain_asserts=True)
+            result = run_program(path=temp, args=self.args, cwd=path.parent, limits=self.limits,
+                                 sandbox=self.sandbox, python=self.python, on_output=on_output,
+                                 trace_lines=True, explain_asserts=True)
+            return as_user(result, {temp: str(path), Path(temp).name: path.name})
         finally:
             with contextlib.suppress(OSError):
                 os.unlink(temp)
@@ -130,7 +134,6 @@ class FileExecutor:
         if self.test is not None:
             self.original = self._run_test(self.source.text, on_output)
             return self.original
-        self.rename = {}
         self.original = run_program(path=self.source.path, args=self.args,
                                     cwd=self.source.path.parent, limits=self.limits,
                                     sandbox=self.sandbox, python=self.python,
@@ -150,10 +153,10 @@ class FileExecutor:
             _copy_tree(path.parent, copy)
             target = copy / path.name
             target.write_bytes(self._encode(code))
-            self.rename = {str(target): str(path), str(copy): str(path.parent)}
-            return run_program(code=check, cwd=copy, limits=self.limits,
-                               sandbox=self.sandbox, python=self.python,
-                               on_output=on_output, filename="<check>", explain_asserts=True)
+            result = run_program(code=check, cwd=copy, limits=self.limits,
+                                 sandbox=self.sandbox, python=self.python,
+                                 on_output=on_output, filename="<check>", explain_asserts=True)
+            return as_user(result, {str(target): str(path), str(copy): str(path.parent)})
 
     def _run_test(self, code: str, on_output: OutputCallback | None) -> ExecResult:
         path = self.source.path
@@ -164,14 +167,32 @@ class FileExecutor:
             target = copy / path.relative_to(root)
             target.write_bytes(self._encode(code))
             workdir = copy / self.cwd.relative_to(root) if self.cwd.is_relative_to(root) else copy
-            self.rename = {str(target): str(path), str(copy): str(root)}
             program = (
                 "import subprocess, sys\n"
                 f"sys.exit(subprocess.call({self.test!r}, shell=True))\n"
             )
-            return run_program(code=program, cwd=workdir, limits=self.limits, sandbox=self.sandbox,
-                               python=self.python, on_output=on_output, filename="<test>",
-                               explain_asserts=True)
+            result = run_program(code=program, cwd=workdir, limits=self.limits,
+                                 sandbox=self.sandbox, python=self.python, on_output=on_output,
+                                 filename="<test>", explain_asserts=True)
+            return as_user(result, {str(target): str(path), str(copy): str(root)})
+
+
+def as_user(result: ExecResult, rename: dict[str, str]) -> ExecResult:
+    """``result`` as the user reads it: the temporary copy's paths in its output and error
+    replaced by the user's (in ``rename``'s order: a file before its directory). The files
+    it lists stay as they are: those are where the program really wrote."""
+    stdout, stderr, error = result.stdout, result.stderr, result.error
+    for temp, real in rename.items():
+        stdout, stderr = stdout.replace(temp, real), stderr.replace(temp, real)
+        error = error.replace(temp, real) if error is not None else None
+
+    def size(text: str) -> int:
+        return len(text.encode("utf-8", "replace"))
+
+    # The byte counts change by as much as the text did (they say whether output was cut).
+    return replace(result, stdout=stdout, stderr=stderr, error=error,
+                   stdout_bytes=result.stdout_bytes + size(stdout) - size(result.stdout),
+                   stderr_bytes=result.stderr_bytes + size(stderr) - size(result.stderr))
 
 
 @contextlib.contextmanager
@@ -217,7 +238,7 @@ def _copy_tree(root: Path, dest: Path) -> None:
                         f"{root} holds more than {MAX_COPY_ENTRIES:,} files and directories "
                         "to copy for --test or -m",
                         "Run oci fix from a smaller directory (the one your test needs).")
-                if name in _SKIP_DIRS:
+                if name in SKIP_DIRS:  # big, and never what a test needs changed
                     continue
                 src, dst = os.path.join(src_dir, name), os.path.join(dst_dir, name)
                 current = src
@@ -286,7 +307,7 @@ def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult
     from oci_interpreter.agent.feedback import format_result
 
     return format_result(result, prompts, program_files=executor.program_files,
-                         rename=executor.rename, code=executor.source.text).text
+                         code=executor.source.text).text
 
 
 def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str, *,
@@ -362,7 +383,64 @@ def _import_position(tree: ast.Module) -> int:
     return position
 
 
+# ------------------------------------------------------------------ events --
+
+FileRun = Literal["original", "check"]
+"""Which run of the file as it is: ``original`` (the script, or the --test command) or
+``check`` (the check the user accepted, on the script as it is)."""
+
+
+@dataclass(frozen=True)
+class FileRunStart:
+    """The file as it is starts to run (``command`` in the user's words)."""
+
+    command: str
+    what: FileRun
+    kind: Literal["fix_run_start"] = "fix_run_start"
+
+
+@dataclass(frozen=True)
+class FileRunEnd:
+    """The file as it is has run: does it need fixing?"""
+
+    result: ExecResult
+    what: FileRun
+    kind: Literal["fix_run_end"] = "fix_run_end"
+
+
+@dataclass(frozen=True)
+class CheckWriting:
+    """The model is asked to turn the user's description into a check. A check that does
+    not run is said as a :class:`Notice` (topic ``check``) before the model corrects it."""
+
+    description: str
+    kind: Literal["check_writing"] = "check_writing"
+
+
+@dataclass(frozen=True)
+class CheckWritten:
+    """The check the repair must pass; ``accept_check`` is asked next."""
+
+    check: str
+    kind: Literal["check_written"] = "check_written"
+
+
+@dataclass(frozen=True)
+class FixFound:
+    """A change that passes: its diff, and the file's state in git (``modified``,
+    ``staged``, ``untracked``; None when clean or not in git). ``accept_write`` is asked
+    next, and the outcome follows as the last event."""
+
+    diff: str
+    git: str | None
+    kind: Literal["fix_found"] = "fix_found"
+
+
 # --------------------------------------------------------------- the program --
+
+FixEnd = Literal["nothing_to_fix", "interrupted", "check_declined", "check_passes",
+                 "repaired"]
+
 
 @dataclass
 class FixOutcome:
@@ -373,7 +451,15 @@ class FixOutcome:
     command: str
     original: ExecResult
     stopped: Stopped | None = None
-    """None when there was nothing to fix (the original ran cleanly)."""
+    """The repair loop's last event; None when no repair ran (``end`` says why)."""
+    end: FixEnd = "repaired"
+    """Where the process ended: ``nothing_to_fix`` (the file ran cleanly and nothing said
+    what it does wrong), ``interrupted`` (Ctrl-C while the file as it is ran),
+    ``check_declined`` (the user did not accept the check written from the description),
+    ``check_passes`` (that check passes on the file as it is, so it does not show the
+    problem), ``repaired`` (the repair loop ran: ``stopped``)."""
+    test: str | None = None
+    """The test command (``--test``), when there was one."""
     transcript: list[dict[str, Any]] = field(default_factory=list)
     code: str | None = None
     diff: str = ""
@@ -397,11 +483,16 @@ class FixOutcome:
 
     @property
     def nothing_to_fix(self) -> bool:
-        return self.stopped is None
+        return self.end == "nothing_to_fix"
 
     @property
     def fixed(self) -> bool:
         return self.stopped is not None and self.stopped.success and self.code is not None
+
+    @property
+    def passes_unchanged(self) -> bool:
+        """The file passed without a change (a flaky failure): nothing to write."""
+        return self.fixed and not self.diff
 
     @property
     def verified(self) -> bool:
@@ -429,7 +520,19 @@ class FixOutcome:
 
     @property
     def cancelled(self) -> bool:
-        return self.stopped is not None and self.stopped.reason == "cancelled"
+        """Ctrl-C, while the file ran as it is or while it was repaired."""
+        return self.end == "interrupted" or (self.stopped is not None
+                                             and self.stopped.reason == "cancelled")
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """`oci fix`'s exit status: 0 fixed (verified), nothing to fix or passing unchanged;
+        7 a change that runs but nothing checked; 130 interrupted; 1 otherwise."""
+        if self.cancelled:
+            return ExitStatus.INTERRUPTED
+        if self.nothing_to_fix or self.passes_unchanged or self.verified:
+            return ExitStatus.OK
+        return ExitStatus.UNVERIFIED if self.fixed else ExitStatus.ERROR
 
     def to_dict(self) -> dict[str, Any]:
         """The ``--json`` report: the same fields whatever happened (docs/usage.md)."""
@@ -443,17 +546,60 @@ class FixOutcome:
             "verified": self.verified, "check": self.check,
             "failing": self.failing, "rejected": self.rejected,
             "rounds": stopped.rounds if stopped else 0,
-            "stop_reason": stopped.reason if stopped else "nothing_to_fix",
-            "message": stopped.message if stopped else "nothing to fix",
+            "stop_reason": stopped.reason if stopped else self.end,
+            "message": stopped.message if stopped else _END_TEXT[self.end],
             "hint": self.hint,
             "stats": stopped.totals.to_dict() if stopped else {},
             "events": self.transcript,
         }
 
 
+_END_TEXT = {
+    "nothing_to_fix": "nothing to fix",
+    "interrupted": "interrupted",
+    "check_declined": "the check was not accepted",
+    "check_passes": "the check passes on the file as it is",
+    "repaired": "",
+}
+
+FixEvent = (Event | FileRunStart | FileRunEnd | CheckWriting | CheckWritten | FixFound
+            | FixOutcome)
+"""What :meth:`FixJob.run` yields: its own events, the loop's, and last the outcome."""
+
+
+
+def follow_fix(events: Iterable[FixEvent],
+               on_event: Callable[[FixEvent], None] | None = None) -> FixOutcome:
+    """Drive :meth:`FixJob.run`'s ``events`` to the end, passing each but the last to
+    ``on_event``; the :class:`FixOutcome`."""
+    for event in events:
+        if isinstance(event, FixOutcome):
+            return event
+        if on_event is not None:
+            on_event(event)
+    raise RuntimeError("the fix ended without an outcome")
+
+
+_T = TypeVar("_T")
+_E = TypeVar("_E")
+
+
+def _drain(steps: Generator[_E, None, _T], on_event: Callable[[_E], None] | None) -> _T:
+    """Run ``steps`` to its end, passing each event to ``on_event``; its return value."""
+    while True:
+        try:
+            event = next(steps)
+        except StopIteration as stop:
+            return stop.value
+        if on_event is not None:
+            on_event(event)
+
+
 class FixJob:
-    """`oci fix` as a library call: open the script, run it as it is, repair it with a
-    model, write the result back. Each step returns what the command renders."""
+    """`oci fix` as a library call: open the script (``__init__``: refused here before any
+    model loads), then :meth:`run` the whole process. Its steps (:meth:`run_original`,
+    :meth:`write_check`, :meth:`use_check`, :meth:`repair`, :meth:`write`) are public for
+    the benchmarks and tests that measure one of them; clients drive :meth:`run`."""
 
     def __init__(self, path: Path, args: list[str], settings: Settings, *,
                  test: str | None = None, max_bytes: int = 512 * 1024,
@@ -477,6 +623,83 @@ class FixJob:
         """The script's git repository, found before anything ran: git is asked about
         this one alone later (a candidate may plant a repository nearer to the script)."""
 
+    def run(self, model: Backend | None = None, *,
+            load_model: Callable[[], Backend] | None = None,
+            description: str | None = None,
+            accept_check: Callable[[str], bool] = lambda check: True,
+            accept_write: Callable[[FixOutcome], bool] = lambda outcome: False,
+            backup: bool = True,
+            on_output: OutputCallback | None = None) -> Iterator[FixEvent]:
+        """`oci fix`'s whole process; yields :data:`FixEvent`s, the last one the
+        :class:`FixOutcome`.
+
+        The file runs as it is (the --test command with ``test``); clean, and no
+        ``description`` says what it does wrong: nothing to fix, and no model is needed.
+        Otherwise the model is ``model`` (the caller's, left open) or ``load_model()``
+        (called only now, closed here once the repair is done). With a ``description``
+        the model writes a check; ``accept_check(check)`` says whether the user takes it
+        (False ends here), and it must fail on the file as it is. Then the repair loop;
+        a change that passes is yielded as :class:`FixFound`, and written (with a backup
+        unless ``backup`` is False; always one for a file with uncommitted git changes)
+        when ``accept_write(outcome)`` says so. ``on_output`` streams every run's output.
+        Callbacks may raise (a usage error): the run ends there, the file unwritten."""
+        yield FileRunStart(self.command, "original")
+        first = self.run_original(on_output)
+        yield FileRunEnd(first, "original")
+        if first.interrupted or (first.ok and description is None):
+            yield self._ended(first, "interrupted" if first.interrupted else "nothing_to_fix")
+            return
+        if model is not None:
+            backend = model
+        elif load_model is not None:
+            backend = load_model()
+        else:
+            raise ValueError("FixJob.run needs a model or a way to load one")
+        try:
+            outcome = None
+            if description is not None:
+                outcome = yield from self._agree_on_a_check(backend, description, first,
+                                                            accept_check, on_output)
+            if outcome is None:
+                outcome = yield from self._repair(backend, on_output)
+        finally:
+            if model is None:  # loaded here: not needed any more
+                backend.close()
+        if outcome.fixed and outcome.diff:
+            yield FixFound(outcome.diff, outcome.git)
+            if accept_write(outcome):
+                self.write(outcome, backup=backup)
+        yield outcome
+
+    def _agree_on_a_check(self, backend: Backend, description: str, first: ExecResult,
+                          accept: Callable[[str], bool], on_output: OutputCallback | None,
+                          ) -> Generator[FixEvent, None, FixOutcome | None]:
+        """The model writes a check from ``description``; the user sees it and accepts it;
+        it must fail on the file as it is. The outcome when the process ends here, else
+        None (the check's run is now the original a repair starts from)."""
+        yield CheckWriting(description)
+        check = yield from self._write_check(backend, description)
+        yield CheckWritten(check)
+        if not accept(check):
+            return self._ended(first, "check_declined")
+        self.use_check(check, description)
+        yield FileRunStart(self.command, "check")
+        first = self.run_original(on_output)
+        yield FileRunEnd(first, "check")
+        if first.interrupted or first.ok:
+            return self._ended(first, "interrupted" if first.interrupted else "check_passes")
+        return None
+
+    def _ended(self, result: ExecResult, end: FixEnd) -> FixOutcome:
+        return FixOutcome(self.source.path, self.command, result, end=end,
+                          check=self.executor.check, test=self.test)
+
+    @property
+    def original(self) -> ExecResult | None:
+        """The last run of the file as it is (:meth:`run_original`): what a repair
+        starts from and a candidate is checked against."""
+        return self.executor.original
+
     def run_original(self, on_output: OutputCallback | None = None) -> ExecResult:
         """The script (or the test command, or the check) as it is: does it need fixing?"""
         if self.executor.check is not None:
@@ -484,13 +707,17 @@ class FixJob:
             return self.executor.original
         return self.executor.run_original(on_output=on_output)
 
-    def nothing_to_fix(self, original: ExecResult) -> FixOutcome:
-        return FixOutcome(self.source.path, self.command, original)
-
     def write_check(self, backend: Backend, description: str,
                     on_note: Callable[[str], None] | None = None) -> str:
         """Ask the model to turn the user's description of the wrong behaviour into a
-        Python check (asserts) that fails on the script as it is.
+        Python check (asserts) that fails on the script as it is (``on_note``: a check
+        that does not run, said before the model corrects it)."""
+        return _drain(self._write_check(backend, description),
+                      None if on_note is None else (lambda notice: on_note(notice.text)))
+
+    def _write_check(self, backend: Backend,
+                     description: str) -> Generator[Notice, None, str]:
+        """:meth:`write_check`, yielding its note.
 
         A check that fails for a reason of its own on the script as it is (it does not
         compile, or uses a name it never imported: agent/verify.py ``check_own_error``)
@@ -520,8 +747,8 @@ class FixJob:
         error = self._check_error(check, module, description)
         if error is None:
             return check
-        if on_note is not None:
-            on_note(f"the check does not run ({error}); asking the model to correct it")
+        yield Notice(f"the check does not run ({error}); asking the model to correct it",
+                     "check")
         correction = prompts.fix_check_broken.format(error=error, module=module)
         sample = verify.main_only_value(self.source.text, error)
         if sample is not None:
@@ -545,12 +772,7 @@ class FixJob:
         from oci_interpreter.agent.verify import check_own_error
 
         result = self.executor.run_check(self.source.text, check=check)
-        if result.ok:
-            return None
-        stderr = result.stderr
-        for temp, real in self.executor.rename.items():  # the copy's paths: the user's
-            stderr = stderr.replace(temp, real)
-        return check_own_error(stderr, module, description)
+        return None if result.ok else check_own_error(result.stderr, module, description)
 
     def use_check(self, check: str, description: str = "") -> None:
         """Repairs must pass ``check`` from now on; the first run is the check's."""
@@ -558,13 +780,21 @@ class FixJob:
         self.description = description
         self.command = f"a check of {self.source.path.name} (from your description)"
 
-    def repair(self, backend: Backend, original: ExecResult, *,
-               on_event: Callable[[Any], None] | None = None,
+    def repair(self, backend: Backend, *, on_event: Callable[[Event], None] | None = None,
                on_output: OutputCallback | None = None) -> FixOutcome:
-        """Ask the model for corrected files until one runs cleanly (or the test passes)."""
+        """Ask the model for corrected files until one runs cleanly (or the test passes),
+        starting from :attr:`original` (:meth:`run_original` first)."""
+        return _drain(self._repair(backend, on_output), on_event)
+
+    def _repair(self, backend: Backend,
+                on_output: OutputCallback | None) -> Generator[Event, None, FixOutcome]:
+        """:meth:`repair`, yielding the loop's events."""
+        from oci_interpreter.agent.events import ModelText, event_to_dict
         from oci_interpreter.agent.prompts import for_family
         from oci_interpreter.core.sourcefile import unified_diff
 
+        original = self.original
+        assert original is not None, "run_original() first"
         prompts = for_family(backend.info.family)
         failure = first_failure(prompts, self.executor, original)
         command = self.command
@@ -580,19 +810,22 @@ class FixJob:
         options = fix_options(loop_options(self.settings), file_tokens)
         loop = RefineLoop(backend, self.executor, prompts, options, on_output=on_output)
         rejected: list[dict[str, Any]] = []
-
-        def watch(event: Any) -> None:
+        transcript: list[dict[str, Any]] = []  # every event but the text the replies repeat
+        stopped: Stopped | None = None
+        for event in loop.run(task):
             if isinstance(event, ExecutionEnd) and event.rejected:
                 rejected.append({"round": event.round, "candidate": event.candidate,
                                  "kind": event.rejected, "why": event.reason})
-            if on_event is not None:
-                on_event(event)
-
-        stopped, transcript = follow(loop, task, watch)
+            if isinstance(event, Stopped):
+                stopped = event
+            if not isinstance(event, ModelText):
+                transcript.append(event_to_dict(event))
+            yield event
+        assert stopped is not None
         frames = failure_frames(original.stderr, self.executor.program_files)
-        outcome = FixOutcome(self.source.path, self.command, original, stopped, transcript,
-                             code=stopped.final_code, rejected=rejected,
-                             check=self.executor.check,
+        outcome = FixOutcome(self.source.path, self.command, original, stopped,
+                             transcript=transcript, code=stopped.final_code,
+                             rejected=rejected, check=self.executor.check, test=self.test,
                              failing=[{"line": f.line, "function": f.function}
                                       for f in frames])
         if not outcome.fixed:

@@ -8,13 +8,8 @@ from typing import Annotated, Any
 
 import typer
 
-from oci_interpreter.cli.options import (
-    LOOP,
-    MODEL,
-    SANDBOX,
-    takes_settings,
-)
-from oci_interpreter.core.errors import ExitStatus, UsageError
+from oci_interpreter.cli.options import LOOP, MODEL, SANDBOX, takes_settings
+from oci_interpreter.core.errors import UsageError
 
 MAX_FILE_BYTES = 512 * 1024
 """Refused before loading a model; the model's context usually allows much less."""
@@ -24,20 +19,17 @@ MAX_FILE_BYTES = 512 * 1024
 def fix(
     file: Annotated[Path, typer.Argument(help="The Python script to repair.",
                                          show_default=False, metavar="FILE")],
-    args: Annotated[list[str] | None, typer.Argument(help="Arguments for the script (put -- "
-                                                     "before them).", show_default=False,
-                                                     metavar="ARGS")] = None,
-    test: Annotated[str | None, typer.Option("--test", help="A command that must exit 0 with "
-                                             "the fixed file in place, e.g. \"pytest -q "
-                                             "tests/test_x.py\" (run in a copy of the "
-                                             "current directory).",
-                                             show_default=False)] = None,
-    message: Annotated[str | None, typer.Option("--message", "-m", help="What the script does "
-                                                "wrong, in words (\"the total should include "
-                                                "the 8% tax\"); - reads it from stdin. The "
-                                                "model turns it into a check you see first; "
-                                                "the fix must pass it.",
-                                                show_default=False)] = None,
+    args: Annotated[list[str] | None, typer.Argument(
+        help="Arguments for the script (put -- before them).", show_default=False,
+        metavar="ARGS")] = None,
+    test: Annotated[str | None, typer.Option(
+        "--test", help="A command that must exit 0 with the fixed file in place, e.g. "
+        "\"pytest -q tests/test_x.py\" (run in a copy of the current directory).",
+        show_default=False)] = None,
+    message: Annotated[str | None, typer.Option(
+        "--message", "-m", help="What the script does wrong, in words (\"the total should "
+        "include the 8% tax\"); - reads it from stdin. The model turns it into a check you "
+        "see first; the fix must pass it.", show_default=False)] = None,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Write the fix without asking (and "
                                       "accept the check written from -m).")] = False,
     diff_only: Annotated[bool, typer.Option("--diff", help="Print the diff and write "
@@ -50,10 +42,9 @@ def fix(
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object with the "
                                           "outcome (implies no question: combine with --yes "
                                           "to write).")] = False,
-    progress: Annotated[bool | None, typer.Option("--progress/--no-progress",
-                                                  help="Show the rounds on stderr [default: "
-                                                  "when stderr is a terminal].",
-                                                  show_default=False)] = None,
+    progress: Annotated[bool | None, typer.Option(
+        "--progress/--no-progress", help="Show the rounds on stderr [default: when stderr "
+        "is a terminal].", show_default=False)] = None,
     *,
     flags: dict[str, Any],
 ) -> None:
@@ -68,188 +59,62 @@ def fix(
     Exit status: 0 fixed (or nothing to fix), 1 not fixed, 2 usage error, 7 it runs now but
     nothing checked what it does, 130 interrupted.
     """
-    from oci_interpreter.agent.fix import FixJob
-    from oci_interpreter.cli.common import prepare_backend, say_containment
+    from oci_interpreter.agent.fix import FixJob, FixOutcome, follow_fix
+    from oci_interpreter.cli.common import json_line, prepare_backend, say_containment
     from oci_interpreter.core.config import load_settings
-    from oci_interpreter.ui.console import err_console
-    from oci_interpreter.ui.execution import status_text
-    from oci_interpreter.ui.loop_view import LoopView, is_terminal, print_diff
+    from oci_interpreter.ui import words
+    from oci_interpreter.ui.console import err_console, make_console, one_line
+    from oci_interpreter.ui.loop_view import FixView, as_given, is_terminal, print_fix_outcome
 
     diff_only = diff_only or dry_run
     if diff_only and yes:
-        raise UsageError("--diff writes nothing and --yes writes without asking",
-                         "Pick one.")
+        raise UsageError("--diff writes nothing and --yes writes without asking", "Pick one.")
     if message is not None and test is not None:
         raise UsageError("-m and --test are two ways to say what is right", "Give one.")
     description = _description(message)
     settings = load_settings(flags).settings
     job = FixJob(file.expanduser().absolute(), list(args or []), settings, test=test,
-                 max_bytes=MAX_FILE_BYTES, label=_label(file))
+                 max_bytes=MAX_FILE_BYTES, label=as_given(file))
     err = err_console()
     say_containment(err, settings)
     show = is_terminal(sys.stderr) if progress is None else progress
-    view = LoopView(err, stream_text=False, rounds=settings.rounds) if show else None
+    view = FixView(err, None if as_json else make_console(file=sys.stdout),
+                   rounds=settings.rounds, progress=show)
 
-    if view is not None:
-        err.print(f"[bold]running[/bold] {_escape(job.command)}", highlight=False)
-    first = job.run_original(on_output=view.output if view else None)
-    if view is not None:
-        view.finish_output()
-        err.print(status_text(first))
-    if first.interrupted:
-        raise SystemExit(int(ExitStatus.INTERRUPTED))
-    if first.ok and description is None:
-        what = "the test passes" if test is not None else f"{file} runs without error"
-        if as_json:
-            _print_json(job.nothing_to_fix(first).to_dict())
-        else:
-            err.print(f"[green]✓[/green] {_escape(what)}: nothing to fix (if it does the "
-                      "wrong thing, say what with -m).", highlight=False)
-        return
+    def accept_check(check: str) -> bool:  # --yes accepts it; else the user, on a terminal
+        if not yes and not sys.stdin.isatty():
+            raise UsageError("the fix must pass this check, and nobody accepted it",
+                             "Read it above; run again with --yes to accept it (or on a "
+                             "terminal to answer).")
+        return yes or typer.confirm(words.USE_CHECK, default=True, err=True)
 
-    backend = prepare_backend(err, settings)
-    try:
-        if description is not None:
-            first = _agree_on_a_check(job, backend, description, err, yes=yes, view=view)
-            if first.ok:
-                err.print(f"[yellow]your check passes on {_escape(str(file))} as it is, so it "
-                          "does not show the problem; nothing changed[/yellow] (describe it "
-                          "differently, or give --test)", highlight=False)
-                raise SystemExit(1)
-        outcome = job.repair(backend, first, on_event=view,
-                             on_output=view.output if view else None)
-    finally:
-        backend.close()
+    def accept_write(outcome: FixOutcome) -> bool:
+        if yes or diff_only or as_json or not sys.stdin.isatty():
+            return yes
+        question = words.write_fix(one_line(str(file)), outcome.git)  # not Rich: no markup
+        return typer.confirm(question, default=False, err=True)
 
-    if outcome.cancelled:
-        if as_json:
-            _print_json(outcome.to_dict())
-        err.print(f"[yellow]interrupted: {_escape(str(file))} is unchanged.[/yellow]")
-        raise SystemExit(int(ExitStatus.INTERRUPTED))
-    if not outcome.fixed:
-        if as_json:
-            _print_json(outcome.to_dict())
-        else:
-            if outcome.diff:
-                err.print("[bold]best attempt[/bold] (not written):")
-                print_diff(err, outcome.diff)
-            for item in outcome.rejected:
-                err.print(f"  round {item['round']}: ran cleanly but refused: "
-                          f"{_escape(item['why'])}", highlight=False, style="yellow")
-            message = outcome.stopped.message if outcome.stopped else "no fix"
-            err.print(f"[bold red]✗[/bold red] could not fix {_escape(str(file))}: "
-                      f"{_escape(message)}. The file is unchanged.", highlight=False)
-            if outcome.hint:
-                err.print(f"  next: {_escape(outcome.hint)}", style="dim", highlight=False)
-        raise SystemExit(1)
-    if not outcome.diff:
-        if as_json:
-            _print_json(outcome.to_dict())
-        else:
-            err.print("[green]✓[/green] it passes now without changes (a flaky failure?); "
-                      "nothing written.", highlight=False)
-        return
-    if not as_json:
-        print_diff(_stdout_console(), outcome.diff)
-    write = yes
-    if not yes and not diff_only and not as_json and sys.stdin.isatty():
-        from oci_interpreter.ui.console import one_line
-
-        name = one_line(str(file))  # the prompt is not Rich's: no markup to escape
-        note = f" ({name} has {outcome.git} changes in git)" if outcome.git else ""
-        write = typer.confirm(f"Write the fix to {name}{note}?", default=False, err=True)
-    verified = outcome.verified
-    mark = "[green]✓[/green]" if verified else "[yellow]?[/yellow]"
-    if write:
-        job.write(outcome, backup=not no_backup)
-        if not as_json:
-            kept = (f" (the original is in {_label(outcome.backup)})" if outcome.backup
-                    else "")
-            head = "fixed" if verified else "wrote the change to"
-            err.print(f"{mark} {head} {_escape(str(file))}{_escape(kept)}: "
-                      f"{_escape(outcome.evidence())}.", highlight=False)
-    elif not as_json:
-        hint = "" if diff_only else " Run with --yes to write it."
-        head = "found a fix" if verified else "found a change that runs"
-        err.print(f"{mark} {head}: {_escape(outcome.evidence())}; "
-                  f"{_escape(str(file))} is unchanged.{hint}", highlight=False)
-    if as_json:
-        _print_json(outcome.to_dict())
-    if not verified:
-        raise SystemExit(int(ExitStatus.UNVERIFIED))
-
-
-def _label(path: Path) -> str:
-    """A path as the user would write it: relative to the current directory when inside
-    it (``sub/x.py``), else as given."""
-    absolute = path.expanduser().absolute()
-    try:
-        return str(absolute.relative_to(Path.cwd()))
-    except ValueError:
-        return str(path)
+    outcome = follow_fix(job.run(load_model=lambda: prepare_backend(err, settings),
+                                 description=description, accept_check=accept_check,
+                                 accept_write=accept_write, backup=not no_backup,
+                                 on_output=view.output if show else None), view)
+    reported = as_json and outcome.end in ("nothing_to_fix", "repaired")
+    if reported:
+        print(json_line(outcome.to_dict()), end="", flush=True)
+    if not reported or outcome.cancelled:
+        print_fix_outcome(err, outcome, str(file),
+                          to_write="" if diff_only else " Run with --yes to write it.")
+    if outcome.exit_status:
+        raise SystemExit(int(outcome.exit_status))
 
 
 def _description(message: str | None) -> str | None:
     """``-m TEXT``, or ``-m -``: the text on stdin."""
-    if message is None:
-        return None
-    if message.strip() == "-":
+    if message is not None and message.strip() == "-":
         if sys.stdin.isatty():
             raise UsageError("-m - reads the description from stdin, but stdin is a terminal",
                              "Pipe it in, or give it as -m \"...\".")
         message = sys.stdin.read()
-    if not message.strip():
+    if message is not None and not message.strip():
         raise UsageError("-m is empty", "Say what the script does wrong, in a sentence.")
-    return message.strip()
-
-
-def _agree_on_a_check(job: Any, backend: Any, description: str, err: Any, *, yes: bool,
-                      view: Any) -> Any:
-    """The model writes a check from the description; the user sees it and accepts it
-    (--yes accepts it); then the check runs on the script as it is."""
-    from rich.syntax import Syntax
-
-    err.print("[bold]writing a check from your description[/bold]", highlight=False)
-    check = job.write_check(backend, description, on_note=lambda note: err.print(
-        f"[yellow]{_escape(note)}[/yellow]", highlight=False))
-    err.print(Syntax(check, "python", theme="ansi_dark", background_color="default"))
-    if not yes:
-        if not sys.stdin.isatty():
-            raise UsageError("the fix must pass this check, and nobody accepted it",
-                             "Read it above; run again with --yes to accept it (or on a "
-                             "terminal to answer).")
-        if not typer.confirm("Use this check?", default=True, err=True):
-            err.print("nothing changed", style="yellow")
-            raise SystemExit(1)
-    job.use_check(check, description)
-    err.print(f"[bold]running[/bold] {_escape(job.command)}", highlight=False)
-    first = job.run_original(on_output=view.output if view else None)
-    if view is not None:
-        view.finish_output()
-    from oci_interpreter.ui.execution import status_text
-
-    err.print(status_text(first))
-    return first
-
-
-def _escape(text: str) -> str:
-    """``text`` (a file name, a program's error, the model's words) for one of the command's
-    one-line messages: on one line (oci_interpreter.ui.console.one_line), no markup."""
-    from rich.markup import escape
-
-    from oci_interpreter.ui.console import one_line
-
-    return escape(one_line(text))
-
-
-def _print_json(report: dict[str, Any]) -> None:
-    from oci_interpreter.cli.common import json_line
-
-    sys.stdout.write(json_line(report))
-    sys.stdout.flush()
-
-
-def _stdout_console() -> Any:
-    from oci_interpreter.ui.console import make_console
-
-    return make_console(file=sys.stdout)
+    return message.strip() if message is not None else None

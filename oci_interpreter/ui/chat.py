@@ -84,8 +84,8 @@ COMMANDS: dict[str, Slash] = {
     "/limits": Slash("[KEY=VALUE ...] show or set the sandbox limits (restarts the kernel)",
                      "_limits"),
     "/auto": Slash("toggle running programs without asking", "_auto"),
-    "/fix": Slash("FILE [what it does wrong] repair a script, as `oci fix` does (-m: the "
-                  "words after the name)", "_fix"),
+    "/fix": Slash("[--no-backup] FILE [what it does wrong] repair a script, as `oci fix` "
+                  "does (-m: the words after the name)", "_fix"),
     "/exit": Slash("leave (Ctrl-D does the same)", "_exit"),
 }
 HELP = {name: command.help for name, command in COMMANDS.items()}
@@ -556,68 +556,68 @@ class ChatApp:
             self._run_by_user(edited, self.prompts.user_edited.format(code=edited.rstrip()))
 
     def _fix(self, arg: str) -> None:
-        """``/fix FILE [description]``: `oci fix` inside the chat, with this model; the
-        same checks, the diff shown, written only if the user says so."""
-        from oci_interpreter.agent.fix import FixJob
+        """``/fix [--no-backup] FILE [description]``: `oci fix` inside the chat, with this
+        model: the same process (agent/fix.py ``FixJob.run``), settings and words; the
+        check and the diff are shown, and nothing is written unless the user says so."""
+        from oci_interpreter.agent.fix import FixJob, follow_fix
+        from oci_interpreter.ui.loop_view import print_fix_outcome
+
+        parts = arg.split()
+        backup = "--no-backup" not in parts[:2]  # as `oci fix --no-backup`
+        if not backup:
+            parts.remove("--no-backup")
+        if not parts:
+            self.console.print(Text("say which: /fix [--no-backup] FILE [what it does "
+                                    "wrong]", style="yellow"))
+            return
+        name = parts[0]
+        path = Path(name).expanduser()
+        path = path if path.is_absolute() else self.kernel.workdir / path
+        job = FixJob(path, [], self.options.settings, label=name)  # OciError -> one red line
+
+        def yes(question: str, default: bool) -> bool:
+            answer = self.reader.confirm(question).strip().lower()
+            return answer in ("y", "yes") or (default and not answer)
+
+        try:
+            outcome = follow_fix(job.run(
+                self.backend, description=" ".join(parts[1:]).strip() or None,
+                accept_check=lambda check: yes(f"{words.USE_CHECK} [Y/n] ", True),
+                accept_write=lambda found: yes(
+                    f"{words.write_fix(one_line(name), found.git)} [y/N] ", False),
+                backup=backup, on_output=self._on_output), self._fix_event)
+        finally:
+            self._end_stream()
+        print_fix_outcome(self.console, outcome, name,
+                          label=lambda kept: str(Path(name).with_name(kept.name)),
+                          say_what="say what after its name", other_check="", to_write="")
+
+    def _fix_event(self, event: Any) -> None:
+        """/fix's own events (agent/fix.py); the loop's go to :meth:`render`."""
+        from oci_interpreter.agent.fix import (
+            CheckWriting,
+            CheckWritten,
+            FileRunEnd,
+            FileRunStart,
+            FixFound,
+        )
         from oci_interpreter.ui.loop_view import print_diff
 
-        name, _, description = arg.partition(" ")
-        if not name:
-            self.console.print(Text("say which: /fix FILE [what it does wrong]",
-                                    style="yellow"))
-            return
-        path = Path(name).expanduser()
-        if not path.is_absolute():
-            path = self.kernel.workdir / path
-        settings = replace(self.options.settings, rounds=min(self.options.settings.rounds, 3))
-        job = FixJob(path, [], settings)  # OciError -> one red line
-        name = one_line(path.name)
-        self.console.print(Text(f"running {one_line(job.command)}", style="bold"))
-        first = job.run_original()
-        self.console.print(output_panel(first, self.kernel.workdir))
-        if description.strip():
-            check = job.write_check(self.backend, description, on_note=lambda note: (
-                self.console.print(Text(one_line(note), style="yellow"))))
-            self.console.print(Syntax(check, "python", theme=CODE_THEME,
+        if isinstance(event, FileRunStart):
+            self.console.print(Text(f"running {one_line(event.command)}", style="bold"))
+            self._run = LiveRun(self.console)
+        elif isinstance(event, FileRunEnd):
+            self._end_stream()
+            self.console.print(output_panel(event.result, self.kernel.workdir))
+        elif isinstance(event, CheckWriting):
+            self.console.print(Text(words.WRITING_CHECK, style="bold"))
+        elif isinstance(event, CheckWritten):
+            self.console.print(Syntax(event.check, "python", theme=CODE_THEME,
                                       background_color="default"))
-            if self.reader.confirm("Use this check? [Y/n] ").strip().lower() not in (
-                    "", "y", "yes"):
-                self.console.print(Text("nothing changed", style="yellow"))
-                return
-            job.use_check(check, description.strip())
-            first = job.run_original()
-            self.console.print(output_panel(first, self.kernel.workdir))
-            if first.ok:
-                self.console.print(Text("the check passes as it is, so it does not show the "
-                                        "problem; nothing changed", style="yellow"))
-                return
-        elif first.ok:
-            self.console.print(Text(f"{name} runs without error: nothing to fix (say "
-                                    "what it does wrong after its name)", style="green"))
-            return
-        outcome = job.repair(self.backend, first, on_event=self.render,
-                             on_output=self._on_output)
-        self._end_stream()
-        for item in outcome.rejected:
-            self.console.print(Text(f"round {item['round']}: ran cleanly but refused: "
-                                    f"{one_line(item['why'])}", style="yellow"))
-        if not outcome.fixed or not outcome.diff:
-            why = outcome.stopped.message if outcome.stopped else "no fix"
-            self.console.print(Text(f"could not fix {name}: {one_line(why)}; it is unchanged",
-                                    style="red"))
-            return
-        print_diff(self.console, outcome.diff)
-        self.console.print(Text(f"evidence: {outcome.verified_by}", style="dim"))
-        if self.reader.confirm(f"Write the fix to {name}? [y/N] ").strip().lower() in (
-                "y", "yes"):
-            job.write(outcome, backup=True)
-            kept = (f" (the original is in {one_line(outcome.backup.name)})" if outcome.backup
-                    else "")
-            head = "fixed" if outcome.verified else "wrote the change to"
-            self.console.print(Text(f"{head} {name}{kept}: {one_line(outcome.evidence())}",
-                                    style="green" if outcome.verified else "yellow"))
+        elif isinstance(event, FixFound):
+            print_diff(self.console, event.diff)
         else:
-            self.console.print(Text(f"{name} is unchanged", style="dim"))
+            self.render(event)
 
     def _auto(self, arg: str) -> None:
         self.auto = not self.auto

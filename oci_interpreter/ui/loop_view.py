@@ -1,9 +1,13 @@
 """Progress of the refine loop on a terminal (stderr): the model's reply as it streams,
-the program's output live, one status line per run, and the loop's notices."""
+the program's output live, one status line per run, and the loop's notices; `oci fix`'s
+own events (:class:`FixView`) and how a fix ended (:func:`print_fix_outcome`, also the
+chat's /fix)."""
 
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
+from pathlib import Path
 from typing import TextIO
 
 from rich.console import Console
@@ -24,6 +28,15 @@ from oci_interpreter.agent.events import (
     ModelText,
     Notice,
     Stopped,
+)
+from oci_interpreter.agent.fix import (
+    CheckWriting,
+    CheckWritten,
+    FileRunEnd,
+    FileRunStart,
+    FixEvent,
+    FixFound,
+    FixOutcome,
 )
 from oci_interpreter.ui import words
 from oci_interpreter.ui.console import one_line, sanitize
@@ -166,3 +179,102 @@ def print_run_outcome(console: Console, stopped: Stopped) -> None:
     console.print(f"[{style}]{'✓' if stopped.success else '✗'}[/{style}] "
                   f"{escape(one_line(stopped.message))}{escape(vote)} · {rounds} · "
                   f"{totals.generated_tokens} tokens · {took:.1f} s", highlight=False)
+
+
+class FixView:
+    """`oci fix`'s events on ``console`` (stderr): the runs of the file as it is, the check
+    written from -m, the loop (a :class:`LoopView` with ``progress``); the diff of a fix on
+    ``out`` (stdout; None: not shown, as with --json)."""
+
+    def __init__(self, console: Console, out: Console | None, *, rounds: int,
+                 progress: bool) -> None:
+        self.console = console
+        self.out = out
+        self.loop = LoopView(console, stream_text=False, rounds=rounds) if progress else None
+
+    def output(self, stream: str, text: str) -> None:
+        if self.loop is not None:
+            self.loop.output(stream, text)
+
+    def __call__(self, event: FixEvent) -> None:
+        console, loop = self.console, self.loop
+        if isinstance(event, FileRunStart):
+            if loop is not None or event.what == "check":
+                console.print(Text.assemble(("running", "bold"), f" {one_line(event.command)}"))
+        elif isinstance(event, FileRunEnd):
+            if loop is not None:
+                loop.finish_output()
+            if loop is not None or event.what == "check":
+                console.print(status_text(event.result))
+        elif isinstance(event, CheckWriting):
+            console.print(Text(words.WRITING_CHECK, style="bold"))
+        elif isinstance(event, Notice) and event.topic == "check":
+            console.print(Text(one_line(event.text), style="yellow"))
+        elif isinstance(event, CheckWritten):
+            console.print(Syntax(event.check, "python", theme="ansi_dark",
+                                 background_color="default"))
+        elif isinstance(event, FixFound):
+            if self.out is not None:
+                print_diff(self.out, event.diff)
+        elif loop is not None and not isinstance(event, FixOutcome):
+            loop(event)
+
+
+def as_given(path: Path) -> str:
+    """A path as the user would write it: relative to the current directory when inside
+    it (``sub/x.py``), else as given."""
+    try:
+        return str(path.expanduser().absolute().relative_to(Path.cwd()))
+    except ValueError:
+        return str(path)
+
+
+def print_fix_outcome(console: Console, outcome: FixOutcome, name: str, *,
+                      label: Callable[[Path], str] = as_given,
+                      say_what: str = "say what with -m", other_check: str = ", or give --test",
+                      to_write: str = " Run with --yes to write it.") -> None:
+    """How a fix ended, for `oci fix` and the chat's /fix alike: ``name`` is the file as
+    the user named it, ``label`` shows the backup's path; the other arguments are how the
+    user says things in this client (the command's flags by default)."""
+    name = one_line(name)
+
+    def line(*parts: str | tuple[str, str]) -> None:
+        console.print(Text.assemble(*parts))
+
+    if outcome.cancelled:
+        line((f"interrupted: {name} is unchanged.", "yellow"))
+    elif outcome.nothing_to_fix:
+        what = "the test passes" if outcome.test is not None else f"{name} runs without error"
+        line(("✓", "green"), f" {what}: nothing to fix (if it does the wrong thing, "
+             f"{say_what}).")
+    elif outcome.end == "check_declined":
+        line(("nothing changed", "yellow"))
+    elif outcome.end == "check_passes":
+        line((f"your check passes on {name} as it is, so it does not show the problem; "
+              "nothing changed", "yellow"), f" (describe it differently{other_check})")
+    elif not outcome.fixed:
+        if outcome.diff:
+            line(("best attempt", "bold"), " (not written):")
+            print_diff(console, outcome.diff)
+        for item in outcome.rejected:
+            line((f"  round {item['round']}: ran cleanly but refused: "
+                  f"{one_line(item['why'])}", "yellow"))
+        message = outcome.stopped.message if outcome.stopped else "no fix"
+        line(("✗", "bold red"), f" could not fix {name}: {one_line(message)}. "
+             "The file is unchanged.")
+        if outcome.hint:
+            line((f"  next: {one_line(outcome.hint)}", "dim"))
+    elif outcome.passes_unchanged:
+        line(("✓", "green"), " it passes now without changes (a flaky failure?); "
+             "nothing written.")
+    else:
+        mark = ("✓", "green") if outcome.verified else ("?", "yellow")
+        evidence = one_line(outcome.evidence())
+        if outcome.written:
+            kept = (f" (the original is in {one_line(label(outcome.backup))})"
+                    if outcome.backup else "")
+            head = "fixed" if outcome.verified else "wrote the change to"
+            line(mark, f" {head} {name}{kept}: {evidence}.")
+        else:
+            head = "found a fix" if outcome.verified else "found a change that runs"
+            line(mark, f" {head}: {evidence}; {name} is unchanged.{to_write}")

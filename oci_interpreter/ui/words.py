@@ -30,3 +30,14 @@ def stopped(message: str) -> str:
 
 INTERRUPTED = "interrupted"
 REPLY_STOPPED = "(reply stopped)"
+
+# `oci fix` and the chat's /fix: the same questions (loop_view.print_fix_outcome says how
+# it ended, in the same words for both).
+WRITING_CHECK = "writing a check from your description"
+USE_CHECK = "Use this check?"
+
+
+def write_fix(name: str, git: str | None) -> str:
+    """The question before a fix is written; a file with uncommitted git changes says so."""
+    note = f" ({name} has {git} changes in git)" if git else ""
+    return f"Write the fix to {name}{note}?"

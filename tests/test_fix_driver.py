@@ -1,0 +1,213 @@
+"""`oci fix`'s process as one call (agent/fix.py ``FixJob.run``), without processes: the
+file's runs are scripted, the model is the FakeBackend. What the command and chat /fix
+see: the events in order, the callbacks asked, what is written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from oci_interpreter.agent import fix
+from oci_interpreter.agent.events import Stopped
+from oci_interpreter.agent.fix import (
+    CheckWriting,
+    CheckWritten,
+    FileExecutor,
+    FileRunEnd,
+    FileRunStart,
+    FixFound,
+    FixJob,
+    FixOutcome,
+    as_user,
+    follow_fix,
+)
+from oci_interpreter.backend.fake import FakeBackend
+from oci_interpreter.core.config import Settings
+from oci_interpreter.core.errors import ExitStatus
+from oci_interpreter.sandbox.limits import ExecResult
+
+BROKEN = "total = 5\nprint('Total: ' + total)\n"
+FIXED = "total = 5\nprint('Total: ' + str(total))\n"
+FAILED = ExecResult(1, "", 'Traceback (most recent call last):\n  File "t.py", line 2, in '
+                    "<module>\nTypeError: can only concatenate str\n", 0.01,
+                    error="TypeError: can only concatenate str")
+CLEAN = ExecResult(0, "Total: 5\n", "", 0.01)
+
+
+class Scripted(FileExecutor):
+    """The file's runs, scripted: ``runs[code]`` (a check's run: ``runs["check"]``)."""
+
+    def __init__(self, executor: FileExecutor, runs: dict[str, ExecResult]) -> None:
+        self.__dict__.update(executor.__dict__)
+        self.runs = runs
+        self.ran: list[str] = []
+
+    def execute(self, code: str, on_output: object = None) -> ExecResult:
+        if self.check is not None:
+            return self.run_check(code)
+        self.ran.append(code)
+        return {key.rstrip(): run for key, run in self.runs.items()}[code.rstrip()]
+
+    def run_original(self, on_output: object = None) -> ExecResult:
+        self.original = self.execute(self.source.text)
+        return self.original
+
+    def run_check(self, code: str, on_output: object = None, *,
+                  check: str | None = None) -> ExecResult:
+        self.ran.append(f"check of {code}")
+        return self.runs["check"] if code == self.source.text else CLEAN
+
+
+@pytest.fixture
+def job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FixJob:
+    from oci_interpreter.core import sourcefile
+
+    monkeypatch.setattr(sourcefile, "find_repository", lambda path: None)  # no git
+    (tmp_path / "t.py").write_text(BROKEN)
+    job = FixJob(tmp_path / "t.py", [], Settings(rounds=2, candidates=1))
+    job.executor = Scripted(job.executor, {BROKEN: FAILED, FIXED: CLEAN, "check": FAILED})
+    return job
+
+
+def reply(code: str) -> str:
+    return f"```python\n{code}```"
+
+
+def test_nothing_to_fix_never_loads_a_model(job: FixJob) -> None:
+    assert isinstance(job.executor, Scripted)
+    job.executor.runs[BROKEN] = CLEAN
+
+    def load() -> FakeBackend:
+        raise AssertionError("no model is needed")
+
+    events = list(job.run(load_model=load))
+    assert [type(e) for e in events] == [FileRunStart, FileRunEnd, FixOutcome]
+    outcome = events[-1]
+    assert isinstance(outcome, FixOutcome) and outcome.nothing_to_fix
+    assert outcome.exit_status == ExitStatus.OK and outcome.to_dict()["stop_reason"] == (
+        "nothing_to_fix")
+
+
+def test_a_fix_is_shown_then_written_only_when_accepted(job: FixJob, tmp_path: Path) -> None:
+    asked: list[str] = []
+
+    def accept(outcome: FixOutcome) -> bool:
+        asked.append(outcome.diff)
+        return True
+
+    events = list(job.run(FakeBackend([reply(FIXED)]), accept_write=accept))
+    found = [e for e in events if isinstance(e, FixFound)]
+    assert len(found) == 1 and asked == [found[0].diff] and "+print('Total: ' + str(total))" \
+        in found[0].diff
+    assert isinstance(events[-2], FixFound) and isinstance(events[-1], FixOutcome)
+    assert any(isinstance(e, Stopped) for e in events)  # the loop's events pass through
+    outcome = events[-1]
+    assert outcome.written and outcome.backup == tmp_path / "t.py.orig"
+    assert (tmp_path / "t.py").read_text() == FIXED
+    assert outcome.verified_by == "failing_code_runs"
+    assert outcome.exit_status == ExitStatus.UNVERIFIED
+
+
+def test_no_backup_and_a_declined_write(job: FixJob, tmp_path: Path) -> None:
+    outcome = follow_fix(job.run(FakeBackend([reply(FIXED)]), accept_write=lambda o: True,
+                                 backup=False))
+    assert outcome.written and outcome.backup is None
+    assert not (tmp_path / "t.py.orig").exists()
+
+
+def test_a_declined_write_leaves_the_file(job: FixJob, tmp_path: Path) -> None:
+    outcome = follow_fix(job.run(FakeBackend([reply(FIXED)])))  # accept_write: no by default
+    assert outcome.fixed and not outcome.written
+    assert (tmp_path / "t.py").read_text() == BROKEN
+
+
+def test_a_loaded_model_is_closed_a_given_one_is_not(job: FixJob) -> None:
+    closed: list[str] = []
+
+    class Closing(FakeBackend):
+        def close(self) -> None:
+            closed.append(self.info.name)
+
+    follow_fix(job.run(Closing([reply(FIXED)])))
+    assert closed == []
+    for event in job.run(load_model=lambda: Closing([reply(FIXED)])):
+        if isinstance(event, FixFound):  # closed before the user is asked to write
+            assert closed == ["fake"]
+            break
+    else:
+        raise AssertionError("no fix found")
+    check = "from t import total\nassert total\n"
+    outcome = follow_fix(job.run(load_model=lambda: Closing([reply(check)]),
+                                 description="x", accept_check=lambda c: False))
+    assert outcome.end == "check_declined" and closed == ["fake", "fake"]
+
+
+def test_the_check_is_shown_then_asked_and_a_declined_one_ends_it(job: FixJob) -> None:
+    check = "from t import total\nassert total == 6\n"
+    seen: list[object] = []
+
+    def decline(shown: str) -> bool:
+        seen.append(shown)
+        return False
+
+    outcome = follow_fix(job.run(FakeBackend([reply(check)]), description="total is 6",
+                                 accept_check=decline), seen.append)
+    assert [type(e) for e in seen[:4]] == [FileRunStart, FileRunEnd, CheckWriting,
+                                           CheckWritten]
+    assert seen[4] == check.rstrip()  # asked after it was shown
+    assert outcome.end == "check_declined" and outcome.exit_status == ExitStatus.ERROR
+
+
+def test_a_check_that_passes_as_it_is_ends_it(job: FixJob) -> None:
+    assert isinstance(job.executor, Scripted)
+    job.executor.runs["check"] = CLEAN
+    job.executor.runs[BROKEN] = CLEAN  # it runs; the description says it is wrong
+    events = list(job.run(FakeBackend([reply("from t import total\nassert total\n")]),
+                          description="total is 6"))
+    runs = [e for e in events if isinstance(e, FileRunStart)]
+    assert [r.what for r in runs] == ["original", "check"]
+    assert runs[1].command == "a check of t.py (from your description)"
+    outcome = events[-1]
+    assert isinstance(outcome, FixOutcome) and outcome.end == "check_passes"
+    assert outcome.check is not None and not outcome.fixed
+
+
+def test_a_passing_check_is_the_evidence(job: FixJob) -> None:
+    outcome = follow_fix(job.run(FakeBackend([reply("from t import total\nassert 1\n"),
+                                              reply(FIXED)]), description="x"))
+    assert outcome.fixed and outcome.verified_by == "check"
+    assert outcome.exit_status == ExitStatus.OK
+
+
+def test_not_fixed_says_what_to_try_next(job: FixJob) -> None:
+    assert isinstance(job.executor, Scripted)
+    worse = "total = 6\nprint('Total: ' + total)\n"
+    job.executor.runs[worse] = FAILED
+    outcome = follow_fix(job.run(FakeBackend([reply(worse)] * 4)))
+    assert not outcome.fixed and outcome.diff and outcome.hint.startswith("try more rounds")
+    assert outcome.exit_status == ExitStatus.ERROR
+
+
+def test_results_name_the_user_s_file_not_the_copy() -> None:
+    result = ExecResult(1, "/tmp/x/.t.oci-123.py\n",
+                        'File "/tmp/x/.t.oci-123.py", line 2\n.t.oci-123.py: boom\n', 0.1,
+                        error="OSError: /tmp/x/.t.oci-123.py", stdout_bytes=21,
+                        stderr_bytes=100, files=("/tmp/x/.t.oci-123.py.out",))
+    shown = as_user(result, {"/tmp/x/.t.oci-123.py": "/w/t.py", ".t.oci-123.py": "t.py"})
+    assert shown.stdout == "/w/t.py\n" and shown.error == "OSError: /w/t.py"
+    assert shown.stderr == 'File "/w/t.py", line 2\nt.py: boom\n'
+    assert shown.stdout_bytes == 8  # not cut before, not cut now
+    assert shown.stderr_bytes == 100 - (len(result.stderr) - len(shown.stderr))
+    assert result.output_capped and shown.output_capped  # cut before (stderr): still said
+    assert shown.files == result.files  # where the program really wrote
+
+
+def test_the_executor_keeps_no_rename_state(tmp_path: Path,
+                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    assert not hasattr(fix, "_SKIP_DIRS")
+    from oci_interpreter.core import sourcefile
+
+    monkeypatch.setattr(sourcefile, "find_repository", lambda path: None)
+    (tmp_path / "t.py").write_text(BROKEN)
+    assert FixJob(tmp_path / "t.py", [], Settings()).executor.rename == {}
