@@ -13,15 +13,14 @@ from oci_interpreter.agent.events import Stopped
 from oci_interpreter.agent.fix import (
     CheckWriting,
     CheckWritten,
-    FileExecutor,
     FileRunEnd,
     FileRunStart,
     FixFound,
     FixJob,
     FixOutcome,
-    as_user,
     follow_fix,
 )
+from oci_interpreter.agent.fixrun import FileExecutor, as_user
 from oci_interpreter.backend.fake import FakeBackend
 from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import ExitStatus

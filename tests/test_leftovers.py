@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_interpreter.agent.fix import _copy_tree
+from oci_interpreter.agent.fixrun import _copy_tree
 from oci_interpreter.cli.main import main_with_status
 from oci_interpreter.cli.piped import piped_data
 from oci_interpreter.core.errors import UsageError
@@ -95,7 +95,7 @@ def test_the_copy_leaves_out_fifos_and_sockets_keeps_links_and_goes_deep(
 
 def test_the_copy_s_caps_are_one_line_errors(tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    from oci_interpreter.agent import fix
+    from oci_interpreter.agent import fixrun as fix
 
     work = tmp_path / "work"
     work.mkdir()
@@ -189,7 +189,7 @@ def test_a_candidate_s_3000_deep_litter_in_the_copy(capsys: pytest.CaptureFixtur
 
 
 def test_the_scratch_copy_is_removed_however_deep(tmp_path: Path) -> None:
-    from oci_interpreter.agent.fix import _scratch
+    from oci_interpreter.agent.fixrun import _scratch
 
     with _scratch() as tmp:
         fd = os.open(tmp, os.O_RDONLY | os.O_DIRECTORY)

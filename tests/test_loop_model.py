@@ -12,13 +12,8 @@ import pytest
 
 from oci_interpreter.agent.events import ExecutionEnd, Stopped
 from oci_interpreter.agent.execute import ProgramExecutor
-from oci_interpreter.agent.fix import (
-    FileExecutor,
-    command_line,
-    first_failure,
-    fix_options,
-    fix_task,
-)
+from oci_interpreter.agent.fix import first_failure, fix_options, fix_task
+from oci_interpreter.agent.fixrun import FileExecutor, command_line
 from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import for_family
 from oci_interpreter.backend.base import Message
