@@ -28,9 +28,9 @@ from oci_interpreter.core import paths
 from oci_interpreter.core.errors import SandboxError
 from oci_interpreter.sandbox import containment as _containment
 from oci_interpreter.sandbox import environment, plain, status, workspace
-from oci_interpreter.sandbox._inside import protocol
-from oci_interpreter.sandbox._inside.config import Config
-from oci_interpreter.sandbox._inside.config import Overlay as OverlaySpec
+from oci_interpreter.sandbox._inside import wire as protocol
+from oci_interpreter.sandbox._inside.wire import Config
+from oci_interpreter.sandbox._inside.wire import Overlay as OverlaySpec
 from oci_interpreter.sandbox.limits import Limits
 from oci_interpreter.sandbox.status import RunState
 from oci_interpreter.sandbox.writeback import Layers

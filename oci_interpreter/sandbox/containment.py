@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import ClassVar
 
 from oci_interpreter.core.errors import UsageError
-from oci_interpreter.sandbox._inside.config import Seal
+from oci_interpreter.sandbox._inside.wire import Seal
 
 _USERNS_SYSCTLS = (
     ("/proc/sys/kernel/apparmor_restrict_unprivileged_userns", "1",

@@ -26,7 +26,7 @@ from types import TracebackType
 
 from oci_interpreter.core.errors import SandboxError
 from oci_interpreter.sandbox import containment, writeback
-from oci_interpreter.sandbox._inside.config import Config
+from oci_interpreter.sandbox._inside.wire import Config
 from oci_interpreter.sandbox.box import SENTINEL, OutputCallback, OverlayUnavailable, Sandboxed
 from oci_interpreter.sandbox.capture import OutputCapture
 from oci_interpreter.sandbox.limits import ExecResult, Limits

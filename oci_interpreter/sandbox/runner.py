@@ -16,7 +16,7 @@ from typing import Any
 from oci_interpreter.core.errors import SandboxError
 from oci_interpreter.sandbox import containment as _containment
 from oci_interpreter.sandbox import workspace, writeback
-from oci_interpreter.sandbox._inside.config import Config
+from oci_interpreter.sandbox._inside.wire import Config
 from oci_interpreter.sandbox.box import (
     OutputCallback,
     OverlayUnavailable,

@@ -1,5 +1,5 @@
 """What oci reads from a sandbox's status pipe: each line checked against the protocol
-(_inside/protocol.py, the one description both sides share), and what the events say
+(_inside/wire.py, the one description both sides share), and what the events say
 about the run (:class:`RunState`). The lines come from the supervisor and, relayed by it,
 from the program's side: every field is checked and every total bounded.
 """
@@ -10,7 +10,7 @@ import ast
 from dataclasses import dataclass, field
 from typing import Any
 
-from oci_interpreter.sandbox._inside import protocol
+from oci_interpreter.sandbox._inside import wire as protocol
 from oci_interpreter.sandbox.capture import OutputCapture
 from oci_interpreter.sandbox.limits import LimitName
 

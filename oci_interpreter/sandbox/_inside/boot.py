@@ -11,7 +11,7 @@ unshare, the working directory's overlay in both modes), then forks once. The ch
 (child.py) runs the user's code in the same interpreter, so a fresh run costs one
 interpreter start-up and a fork; or, for a kernel, the cell loop (kernel.py). The
 supervisor stays outside the limits and watches (watchdog.py; for a kernel, cells.py
-starts and ends each cell), reporting on the status pipe (protocol.py).
+starts and ends each cell), reporting on the status pipe (wire.py).
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ import _signal as signal  # the C module: ``signal`` would import enum (5 ms)
 import marshal
 import os
 
-from .config import Config
+from .wire import Config
 
 
 def main() -> None:
@@ -96,13 +96,13 @@ def main() -> None:
 
             child_main(cfg, events_w, go_r)
         return
-    from . import harden, watchdog
+    from . import watchdog
 
     os.close(events_w)
     os.close(go_r)
     if ctl_fd is not None:
         os.close(ctl_fd)
-    harden.protect_self()
+    watchdog.protect_self()
     os.close(go_w)  # now the program may start
     # The program's output belongs to the child; ours goes nowhere.
     signal.signal(signal.SIGINT, signal.SIG_IGN)

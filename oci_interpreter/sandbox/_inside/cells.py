@@ -8,8 +8,8 @@ import _signal as signal
 import os
 
 from .mounts import Overlay
-from .protocol import SENTINEL, emit
 from .watchdog import CellControl, Relay, kill_all, kill_all_but
+from .wire import SENTINEL, emit
 
 
 class Cells(CellControl):

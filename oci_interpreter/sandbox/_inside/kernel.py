@@ -14,8 +14,7 @@ import resource
 import sys
 
 from .child import _exit_code, _save_plots, prepare, report_exception
-from .config import Config
-from .protocol import emit
+from .wire import Config, emit
 
 
 def kernel_main(cfg: Config, status_fd: int, go_fd: int | None = None) -> None:

@@ -8,8 +8,8 @@ from __future__ import annotations
 import errno
 import os
 
-from .config import Overlay as OverlaySpec
-from .config import Seal
+from .wire import Overlay as OverlaySpec
+from .wire import Seal
 
 # ------------------------------------------------- the file system (unshare) ----
 # Under bubblewrap the wrapper builds the program's file system. unshare only gives the

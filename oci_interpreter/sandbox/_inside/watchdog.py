@@ -13,9 +13,8 @@ import os
 import sys
 import time
 
-from . import protocol
-from .config import Config
-from .protocol import emit
+from . import wire
+from .wire import Config, emit
 
 PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _TICK = 0.02  # seconds between the watchdog's checks (processes, memory, oci alive)
@@ -127,16 +126,16 @@ MAX_INOTIFY_WATCHES = 4096
 user's programs share: more, and the program is stopped (limit ``inotify``)."""
 
 
-# Events the program's side may send (protocol.PROGRAM_EVENTS, relayed). ``exit``,
+# Events the program's side may send (wire.PROGRAM_EVENTS, relayed). ``exit``,
 # ``peak``, ``ready`` and ``cell_done`` come only from the supervisor: the program never
 # holds the status pipe, and a line of one of those kinds on its own pipe is dropped.
-_RELAYED = frozenset(kind.encode() for kind in protocol.PROGRAM_EVENTS)
-_LINE_MAX = protocol.RELAY_LINE_MAX
+_RELAYED = frozenset(kind.encode() for kind in wire.PROGRAM_EVENTS)
+_LINE_MAX = wire.RELAY_LINE_MAX
 
 
 class Relay:
     """Copies well-formed events from the program's pipe to the status pipe: one line at
-    a time, at most protocol.RELAY_LINE_MAX bytes, a known kind, and no flood."""
+    a time, at most wire.RELAY_LINE_MAX bytes, a known kind, and no flood."""
 
     def __init__(self, fd: int, status_fd: int) -> None:
         self.fd = fd
@@ -177,7 +176,7 @@ class Relay:
         now = time.monotonic()
         if now - self.window > 1.0:
             self.window, self.sent = now, 0
-        if (self.sent >= protocol.RELAY_EVENTS_PER_SECOND
+        if (self.sent >= wire.RELAY_EVENTS_PER_SECOND
                 and kind not in (b"coverage", b"cell_result")):
             return
         self.sent += 1
@@ -375,4 +374,14 @@ def kill_all() -> None:
     try:
         os.kill(-1, signal.SIGKILL)
     except OSError:
+        pass
+
+
+def protect_self() -> None:
+    """No ptrace and no /proc/PID/mem for the program: the supervisor is not dumpable."""
+    try:
+        import ctypes
+
+        ctypes.CDLL(None).prctl(4, 0, 0, 0, 0)  # PR_SET_DUMPABLE 0
+    except Exception:
         pass
