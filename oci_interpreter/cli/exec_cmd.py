@@ -35,9 +35,12 @@ def exec_(
     """Run a Python script in the sandbox, under the same limits as the model's code.
 
     Stdin is closed, the environment is scrubbed of secrets, the network is off, and
-    every process the script starts is gone when it ends. Files it creates (plots
-    included) are listed. Exit status: the program's own; 128 + N when signal N ended
-    it (137 when oci killed it for a limit, 152 for the CPU limit); 130 after Ctrl-C.
+    every process the script starts is gone when it ends. It writes a copy-on-write view
+    of the working directory (under bubblewrap or unshare): when it ends, what it created,
+    changed and deleted is applied and listed, except what could run code later (.git,
+    virtualenvs, node_modules, links: listed as "not applied"). Exit status: the
+    program's own; 128 + N when signal N ended it (137 when oci killed it for a limit, 152
+    for the CPU limit); 130 after Ctrl-C.
     """
     from oci_interpreter.cli.common import say_containment
     from oci_interpreter.core.config import load_settings
