@@ -39,16 +39,16 @@ def chat(
     The model is the one given by --model, else OCI_MODEL, else `model` in the config file,
     else the best model present in the store, else the embedded default.
     """
-    from oci_interpreter.agent.loop import LoopOptions
+    from oci_interpreter.agent.chat import ChatOptions
     from oci_interpreter.agent.session import ChatSession, latest_session, new_session_path
-    from oci_interpreter.backend.base import Backend, GenerationOptions
+    from oci_interpreter.backend.base import Backend
     from oci_interpreter.backend.loader import load_backend
     from oci_interpreter.cli.common import prepare_backend, say_containment
     from oci_interpreter.core import paths
     from oci_interpreter.core.config import load_settings
     from oci_interpreter.sandbox.kernel import Kernel
     from oci_interpreter.sandbox.limits import Limits
-    from oci_interpreter.ui.chat import HELP, ChatApp, ChatOptions
+    from oci_interpreter.ui.chat import HELP, ChatApp
     from oci_interpreter.ui.console import err_console, make_console
     from oci_interpreter.ui.execution import print_note
     from oci_interpreter.ui.progress import byte_progress
@@ -97,12 +97,7 @@ def chat(
             if not auto:
                 print_note(err, "stdin is not a terminal: programs are shown but not run "
                            "(pass --yes to run them)")
-        options = ChatOptions(
-            rounds=settings.chat_rounds, auto_run=auto, autosave=save_to, settings=settings,
-            loop=LoopOptions(generation=GenerationOptions(
-                temperature=settings.temperature, seed=settings.seed,
-                max_tokens=settings.max_tokens)),
-        )
+        options = ChatOptions.from_settings(settings, auto_run=auto, autosave=save_to)
         app = ChatApp(backend, kernel, console, reader, options, session=session,
                       load_model=load_model, family=backend.info.family)
         status = app.interact()

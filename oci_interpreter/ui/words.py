@@ -1,5 +1,6 @@
 """The words the terminal uses for the loop's events, shared by `oci run`/`oci fix`'s view
-(loop_view.py) and `oci chat` (chat.py), so the two say the same thing the same way."""
+(loop_view.py) and `oci chat` (chat.py, chat_view.py), so the two say the same thing the
+same way."""
 
 from __future__ import annotations
 
@@ -30,6 +31,9 @@ def stopped(message: str) -> str:
 
 INTERRUPTED = "interrupted"
 REPLY_STOPPED = "(reply stopped)"
+UNFOUNDED_RESULT = ("(no program ran in this turn: the result the reply speaks of does not "
+                    "exist)")
+"""The chat, after a turn whose reply cited a result no program produced (agent/claims.py)."""
 
 # `oci fix` and the chat's /fix: the same questions (loop_view.print_fix_outcome says how
 # it ended, in the same words for both).
