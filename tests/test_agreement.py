@@ -1,20 +1,22 @@
 """Output agreement (`oci run --agree N`): more programs for the same request, and the
-answer most of them print is kept. The vote itself (fast lane), then the loop with a
-scripted model and the real sandbox: agreement, a majority against the first program,
-ties, no other program, programs that crash or repeat, early stopping, and the off
-switch."""
+answer most of them print is kept. The vote itself, then the loop with a scripted model
+and scripted runs (both in the fast lane): agreement, a majority against the first
+program, ties, no other program, programs that crash or repeat, early stopping, and the
+off switch; last, `oci run --agree` end to end, with the real sandbox."""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from pathlib import Path
 
 import pytest
 
 from oci_interpreter.agent.agreement import same_output_key, settled, vote, vote_per_input
 from oci_interpreter.agent.events import Agreement, ExecutionEnd, ModelStart, event_to_dict
+from oci_interpreter.agent.execute import raised
 from oci_interpreter.agent.loop import Approval, LoopOptions
-from tests.test_loop import drive, py, runs
+from tests.test_loop import drive, py, runs, scripted
 
 # ------------------------------------------------------------------ the vote --
 
@@ -109,17 +111,17 @@ def test_the_agreement_says_what_it_is_worth() -> None:
 
 # ------------------------------------------------------------------ the loop --
 
-def agreement_of(events: list[object]) -> Agreement:
+def agreement_of(events: Sequence[object]) -> Agreement:
     found = [e for e in events if isinstance(e, Agreement)]
     assert len(found) == 1
     return found[0]
 
 
-@pytest.mark.spawns
-def test_a_second_program_that_agrees_stops_the_sampling(tmp_path: Path) -> None:
-    replies = [py("print(6765)"), py("a, b = 0, 1\nfor _ in range(20):\n    a, b = b, a + b\n"
-                                     "print(a)"), "It is 6765."]
-    events, stopped, backend = drive(replies, tmp_path, options=LoopOptions(agree=3))
+def test_a_second_program_that_agrees_stops_the_sampling() -> None:
+    loop = "a, b = 0, 1\nfor _ in range(20):\n    a, b = b, a + b\nprint(a)"
+    replies = [py("print(6765)"), py(loop), "It is 6765."]
+    ex = scripted({"print(6765)": "6765\n", loop: "6765\n"})
+    events, stopped, backend = drive(replies, ex, options=LoopOptions(agree=3))
     vote_ = agreement_of(events)
     assert (vote_.agree, vote_.of, vote_.sampled, vote_.clear) == (2, 2, 1, True)
     assert not vote_.switched
@@ -132,10 +134,11 @@ def test_a_second_program_that_agrees_stops_the_sampling(tmp_path: Path) -> None
     assert event_to_dict(stopped)["agreement"]["agree"] == 2
 
 
-@pytest.mark.spawns
-def test_the_majority_answer_replaces_a_lone_first_one(tmp_path: Path) -> None:
+def test_the_majority_answer_replaces_a_lone_first_one() -> None:
     replies = [py("print(6766)"), py("print(6765)"), py("print(6700 + 65)"), "6765."]
-    events, stopped, backend = drive(replies, tmp_path, options=LoopOptions(agree=2))
+    ex = scripted({"print(6766)": "6766\n", "print(6765)": "6765\n",
+                   "print(6700 + 65)": "6765\n"})
+    events, stopped, backend = drive(replies, ex, options=LoopOptions(agree=2))
     vote_ = agreement_of(events)
     assert (vote_.agree, vote_.of, vote_.switched, vote_.clear) == (2, 3, True, True)
     assert stopped.success and stopped.final_output == "6765\n"
@@ -146,22 +149,23 @@ def test_the_majority_answer_replaces_a_lone_first_one(tmp_path: Path) -> None:
     assert "6765" in conclusion[-1].content
 
 
-@pytest.mark.spawns
-def test_a_tie_keeps_the_first_program_and_says_so(tmp_path: Path) -> None:
+def test_a_tie_keeps_the_first_program_and_says_so() -> None:
     replies = [py("print(5)"), py("print(6)"), py("print(7)"), "5."]
-    events, stopped, _ = drive(replies, tmp_path, options=LoopOptions(agree=2))
+    ex = scripted({"print(5)": "5\n", "print(6)": "6\n", "print(7)": "7\n"})
+    events, stopped, _ = drive(replies, ex, options=LoopOptions(agree=2))
     vote_ = agreement_of(events)
     assert (vote_.agree, vote_.of, vote_.switched, vote_.clear) == (1, 3, False, False)
     assert stopped.success and stopped.final_output == "5\n"
     assert "only 1 of 3" in vote_.describe()
 
 
-@pytest.mark.spawns
-def test_no_other_program_is_a_lone_answer(tmp_path: Path) -> None:
+def test_no_other_program_is_a_lone_answer() -> None:
     # The extra replies: no code, the same program again, a crash, a silent program.
     replies = [py("print(5)"), "I cannot.", py("print(5)"), py("print(1/0)"),
                py("x = 5"), "5."]
-    events, stopped, _ = drive(replies, tmp_path, options=LoopOptions(agree=4))
+    ex = scripted({"print(5)": "5\n", "print(1/0)": raised("ZeroDivisionError: division by zero"),
+                   "x = 5": ""})
+    events, stopped, _ = drive(replies, ex, options=LoopOptions(agree=4))
     vote_ = agreement_of(events)
     assert (vote_.agree, vote_.of, vote_.sampled, vote_.clear) == (1, 1, 4, False)
     assert [r.status for r in runs(events)] == ["ok", "failed", "silent"]
@@ -169,12 +173,12 @@ def test_no_other_program_is_a_lone_answer(tmp_path: Path) -> None:
     assert "rests on one program" in vote_.describe()
 
 
-@pytest.mark.spawns
-def test_off_by_default_and_never_after_a_failure_or_a_silent_run(tmp_path: Path) -> None:
-    events, _stopped, backend = drive([py("print(5)"), "5."], tmp_path)
+def test_off_by_default_and_never_after_a_failure_or_a_silent_run() -> None:
+    results = {"print(5)": "5\n", "x = 5": ""}
+    events, _stopped, backend = drive([py("print(5)"), "5."], scripted(results))
     assert not [e for e in events if isinstance(e, Agreement)] and len(backend.calls) == 2
     events, _stopped, backend = drive([py("x = 5"), py("print(5)"), py("print(5)"), "5."],
-                                     tmp_path, options=LoopOptions(agree=1))
+                                     scripted(results), options=LoopOptions(agree=1))
     # The silent run asks for a print; the vote comes on the clean run that printed.
     assert [r.status for r in runs(events)] == ["silent", "ok"]
     assert agreement_of(events).of == 1
@@ -182,10 +186,9 @@ def test_off_by_default_and_never_after_a_failure_or_a_silent_run(tmp_path: Path
         "answer", "answer", "agreement", "conclude"]
 
 
-@pytest.mark.spawns
-def test_not_with_a_user_to_ask(tmp_path: Path) -> None:
+def test_not_with_a_user_to_ask() -> None:
     """In chat every program is confirmed: the vote's extra programs would run unasked."""
-    events, _stopped, _backend = drive([py("print(5)"), "5."], tmp_path,
+    events, _stopped, _backend = drive([py("print(5)"), "5."], scripted({"print(5)": "5\n"}),
                                      options=LoopOptions(agree=2),
                                      ask=lambda code, r: Approval(run=True))
     assert not [e for e in events if isinstance(e, Agreement)]

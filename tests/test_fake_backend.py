@@ -47,3 +47,20 @@ def test_a_bad_script_is_one_clear_error(tmp_path: Path, content: str) -> None:
     script.write_text(content)
     with pytest.raises(ModelNotFoundError, match="fake model"):
         load_backend(Settings(model=f"fake:{script}"))
+
+
+def test_every_backend_declares_the_protocol_and_whether_it_serves_in_parallel() -> None:
+    """``parallel`` is a member of the Backend protocol (``oci bench --jobs`` reads it);
+    a backend subclasses the protocol and says True only when it serves side by side."""
+    from oci_interpreter.backend.base import Backend
+    from oci_interpreter.backend.fake import FakeBackend
+    from oci_interpreter.backend.llama import LlamaBackend
+    from oci_interpreter.backend.server import ServerBackend
+    from oci_interpreter.bench.column import ReplayBackend
+
+    fake = FakeBackend()
+    for backend in (fake, ReplayBackend(fake)):
+        assert isinstance(backend, Backend) and backend.parallel is False
+    for cls in (FakeBackend, LlamaBackend, ServerBackend, ReplayBackend):
+        assert Backend in cls.__mro__
+    assert LlamaBackend.parallel is False and ServerBackend.parallel is True

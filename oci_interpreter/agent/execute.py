@@ -1,15 +1,20 @@
-"""Executors: how the loop runs a program for each command."""
+"""Executors: how the loop runs a program for each command (the contract is
+agent/loop.py's ``Executor``), and ``ScriptedExecutor``, which runs nothing: the tests of
+the loop's logic use it as they use ``FakeBackend`` for the model."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
+from oci_interpreter.agent.loop import Executor, Verdict
+from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run_program
 
 
-class ProgramExecutor:
+class ProgramExecutor(Executor):
     """Each program in a fresh sandboxed process (``oci run``, the benchmark).
 
     ``checks`` is code appended to every program before it runs (visible tests such
@@ -42,8 +47,7 @@ class ProgramExecutor:
                            trace_lines=self.check_answers, stdin_file=self.stdin_file,
                            explain_asserts=True)
 
-    def judge(self, code: str, result: ExecResult,
-              prompts: object) -> tuple[str, str] | None:
+    def judge(self, code: str, result: ExecResult, prompts: PromptSet) -> Verdict | None:
         if not self.check_answers:
             return None
         from oci_interpreter.agent.verify import answer_checks
@@ -52,8 +56,9 @@ class ProgramExecutor:
         return None if rejection is None else (rejection.kind, rejection.detail)
 
 
-class KernelExecutor:
-    """Programs as cells of one persistent kernel: variables survive (``oci chat``)."""
+class KernelExecutor(Executor):
+    """Programs as cells of one persistent kernel: variables survive (``oci chat``).
+    Every clean cell counts (the protocol's ``judge``)."""
 
     def __init__(self, kernel: Kernel) -> None:
         self.kernel = kernel
@@ -62,3 +67,78 @@ class KernelExecutor:
 
     def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
         return self.kernel.execute(code, on_output=on_output)
+
+
+Script = ExecResult | str | Callable[[str], ExecResult]
+"""What a scripted program does: its result; a ``str``, a clean run that printed it
+(``""``: printed nothing); or a function of the program that returns its result (a run
+that takes time, a result that depends on the code)."""
+
+
+class ScriptedExecutor(Executor):
+    """Runs nothing: each program gets the result scripted for it, and every program the
+    loop asked to run is recorded in order (``ran``), as ``FakeBackend`` records prompts.
+    The loop's logic (stop rules, strategies, candidates, votes) is tested with it
+    without starting a process.
+
+    ``results`` maps a program to its :data:`Script`; programs are matched without
+    leading and trailing whitespace. A program with no script raises ``LookupError``
+    (a test that runs what it did not expect fails), unless ``default`` is given.
+    ``verdicts`` maps a program to the :data:`Verdict` with which ``judge`` refuses its
+    clean run (the others count); every program judged is recorded in ``judged``.
+    """
+
+    def __init__(self, results: Mapping[str, Script] | None = None, *,
+                 default: Script | None = None,
+                 verdicts: Mapping[str, Verdict] | None = None,
+                 program_files: tuple[str, ...] = ("main.py",),
+                 rename: Mapping[str, str] | None = None) -> None:
+        self.results: dict[str, Script] = {}
+        for code, script in (results or {}).items():
+            self.script(code, script)
+        self.default = default
+        self.verdicts = {code.strip(): verdict for code, verdict in (verdicts or {}).items()}
+        self.program_files = program_files
+        self.rename = dict(rename or {})
+        self.ran: list[str] = []
+        """Every program ``execute`` was given, in order."""
+        self.judged: list[str] = []
+        """Every program ``judge`` was asked about, in order."""
+
+    def script(self, code: str, result: Script) -> None:
+        """Script (or re-script) what running ``code`` gives."""
+        self.results[code.strip()] = result
+
+    def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
+        self.ran.append(code)
+        script = self.results.get(code.strip(), self.default)
+        if script is None:
+            raise LookupError(f"no result scripted for the program {code!r}")
+        result = as_result(script, code)
+        if on_output is not None:
+            for stream, text in (("stdout", result.stdout), ("stderr", result.stderr)):
+                if text:
+                    on_output(stream, text)
+        return result
+
+    def judge(self, code: str, result: ExecResult, prompts: PromptSet) -> Verdict | None:
+        self.judged.append(code)
+        return self.verdicts.get(code.strip())
+
+
+def as_result(script: Script, code: str) -> ExecResult:
+    """The :class:`ExecResult` a :data:`Script` stands for when ``code`` runs."""
+    if isinstance(script, ExecResult):
+        return script
+    if isinstance(script, str):
+        return ExecResult(0, script, "", 0.01)
+    return script(code)
+
+
+def raised(error: str, *, line: int = 1, stdout: str = "",
+           filename: str = "main.py") -> ExecResult:
+    """A scripted run that raised ``error`` (``"NameError: name 'x' is not defined"``) at
+    ``line`` of the program, after printing ``stdout``: the traceback Python writes."""
+    stderr = (f'Traceback (most recent call last):\n  File "{filename}", line {line}, in '
+              f"<module>\n{error}\n")
+    return ExecResult(1, stdout, stderr, 0.01, error=error)

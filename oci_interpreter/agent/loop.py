@@ -62,15 +62,37 @@ EXPLAIN_TOKENS = 400
 """Room for the ``explain`` strategy's walk through a failure."""
 
 
+Verdict = tuple[str, str]
+"""An executor's refusal of a clean run: ``(kind, why)``, as agent/verify.py's
+``Rejection`` names it (``kind`` for the record, ``why`` for the model)."""
+
+
 class Executor(Protocol):
-    """Runs one program the way the command needs (fresh process, kernel, file copy)."""
+    """Runs one program the way the command needs (fresh process, kernel, file copy).
+
+    The loop uses exactly these members. An executor subclasses this protocol and
+    inherits :meth:`judge`'s default (every clean run counts); one that only matches it
+    (``FileExecutor``) defines all of them, and mypy checks that it does.
+    Implementations: agent/execute.py (``ProgramExecutor``, ``KernelExecutor``, and
+    ``ScriptedExecutor`` for tests), agent/fixrun.py (``FileExecutor``).
+    """
 
     program_files: tuple[str, ...]
     """File names of the program in tracebacks (its frames are kept in the feedback)."""
     rename: dict[str, str]
     """Paths to replace in the output the model sees (temporary copies -> real names)."""
 
-    def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult: ...
+    def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
+        """Run ``code``; a program's failure is a result, never an exception."""
+        ...
+
+    def judge(self, code: str, result: ExecResult, prompts: PromptSet) -> Verdict | None:
+        """Whether a run that did not fail counts: None, or the :data:`Verdict` that
+        refuses it; the loop then feeds the run back as a failure with ``why`` (``oci
+        fix``: the failing code must still run and nothing may be silenced; ``oci run``:
+        an answer must be computed). Asked only about runs that did not fail. The
+        default refuses nothing."""
+        return None
 
 
 @dataclass(frozen=True)
@@ -300,11 +322,10 @@ class RefineLoop:
                            program_files=self.executor.program_files,
                            rename=self.executor.rename, code=code)
         rejected = ""
-        judge = getattr(self.executor, "judge", None)
-        if judge is not None and fb.status != "failed":
+        if fb.status != "failed":
             # The run was clean; the executor may still refuse it (oci fix: the code that
             # failed must still run, and nothing may be silenced).
-            verdict = judge(code, result, self.prompts)
+            verdict = self.executor.judge(code, result, self.prompts)
             if verdict is not None:
                 rejected, why = verdict
                 fb = Feedback(f"{fb.text}\n\n{self.prompts.rejected.format(why=why)}",

@@ -84,9 +84,17 @@ class ModelInfo:
 
 @runtime_checkable
 class Backend(Protocol):
-    """A chat model. Implementations: LlamaBackend (in process), FakeBackend (tests)."""
+    """A chat model: what the layers above use of one, and nothing else.
+
+    A backend subclasses this protocol and inherits the defaults (``parallel``). Implementations:
+    LlamaBackend (in process), ServerBackend (an OpenAI-compatible server), FakeBackend
+    (tests), bench's ReplayBackend (a wrapper).
+    """
 
     info: ModelInfo
+    parallel: bool = False
+    """``chat`` may be called from several threads at once and serves the calls side by side
+    (``oci bench --jobs`` above 1 needs it). The in-process model answers one at a time."""
 
     def chat(
         self,

@@ -7,6 +7,7 @@ from collections import deque
 from collections.abc import Iterator, Sequence
 
 from oci_interpreter.backend.base import (
+    Backend,
     Completion,
     GenerationOptions,
     GenerationStats,
@@ -17,7 +18,7 @@ from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.core.errors import ContextOverflowError
 
 
-class FakeBackend:
+class FakeBackend(Backend):
     """Replies with queued texts, in order; records every prompt it was given.
 
     ``enqueue("reply")`` queues a reply; when the queue is empty it answers

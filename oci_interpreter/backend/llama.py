@@ -30,6 +30,7 @@ from typing import Any
 
 from oci_interpreter.backend import templates
 from oci_interpreter.backend.base import (
+    Backend,
     Completion,
     GenerationOptions,
     GenerationStats,
@@ -172,8 +173,8 @@ def engine_info() -> dict[str, Any]:
     }
 
 
-class LlamaBackend:
-    """A GGUF model loaded in this process."""
+class LlamaBackend(Backend):
+    """A GGUF model loaded in this process. Not ``parallel``: one request at a time."""
 
     def __init__(self, path: str | Path, settings: Settings, family: str = "auto",
                  name: str | None = None) -> None:

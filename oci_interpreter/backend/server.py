@@ -33,6 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from oci_interpreter.backend.base import (
+    Backend,
     Completion,
     GenerationOptions,
     GenerationStats,
@@ -95,7 +96,7 @@ class _Item:
     value: Any = None
 
 
-class ServerBackend:
+class ServerBackend(Backend):
     """A chat model served over HTTP. Thread-safe: ``parallel`` requests are fine."""
 
     parallel = True

@@ -163,12 +163,13 @@ def _is_chunk(event: object) -> bool:
     return type(event).__name__ == "ModelText"
 
 
-class ReplayBackend:
+class ReplayBackend(Backend):
     """Wraps a backend and replays a reply it already produced for the same request.
 
     Comparing loop strategies on one problem repeats the same first request (greedy:
     the same reply); replaying it keeps the first round identical across columns and
     costs nothing. A reply stopped early by the loop is stored as far as it was read.
+    Not ``parallel``: one problem's columns run in order.
     """
 
     def __init__(self, backend: Backend) -> None:
@@ -210,9 +211,7 @@ class ReplayBackend:
                     parts.append(chunk)
                     yield chunk
             finally:
-                close = getattr(inner.chunks, "close", None)
-                if close is not None:
-                    close()
+                inner.close()
                 if inner.stats.finish_reason != "cancelled":
                     self._cache[key] = ("".join(parts), replace(inner.stats))
 

@@ -286,7 +286,7 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
     setups = plan.setups()
     if not setups:
         raise UsageError("nothing to run", "Keep at least one column.")
-    if jobs > 1 and not getattr(backend, "parallel", False):
+    if jobs > 1 and not backend.parallel:
         raise UsageError(
             "--jobs above 1 needs a model server that serves requests in parallel",
             "The in-process model answers one request at a time: use --jobs 1.")

@@ -145,7 +145,7 @@ def accuracy(
         if done:
             err.print(resume_line(done, chosen, plan, log_path), highlight=False,
                       markup=False)
-        if max(job_counts) > 1 and not getattr(backend, "parallel", False):
+        if max(job_counts) > 1 and not backend.parallel:
             raise UsageError(
                 "--jobs above 1 needs a model server that serves requests in parallel",
                 "Give --base-url (see docs/scale-out.md), or use --jobs 1.")
