@@ -34,7 +34,8 @@ sys.path.insert(0, str(ROOT))
 from oci_interpreter.agent.events import ExecutionEnd, event_to_dict  # noqa: E402
 from oci_interpreter.agent.execute import ProgramExecutor  # noqa: E402
 from oci_interpreter.agent.fix import FixJob, follow_fix  # noqa: E402
-from oci_interpreter.agent.solve import loop_options, solve  # noqa: E402
+from oci_interpreter.agent.loop import LoopOptions  # noqa: E402
+from oci_interpreter.agent.solve import solve  # noqa: E402
 from oci_interpreter.core.config import Settings  # noqa: E402
 from oci_interpreter.sandbox.limits import Limits  # noqa: E402
 
@@ -57,7 +58,8 @@ def run_task(backend: Any, case: dict[str, str], settings: Settings) -> dict[str
     events: list[Any] = []
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
         executor = ProgramExecutor(tmp, Limits.from_settings(settings), check_answers=True)
-        options = replace(loop_options(settings), stop_after_code=STOP_AFTER_CODE)
+        options = replace(LoopOptions.from_settings(settings, "run"),
+                          stop_after_code=STOP_AFTER_CODE)
         outcome = solve(backend, executor, case["task"], options,
                         on_event=events.append)
     stopped = outcome.stopped

@@ -113,8 +113,10 @@ def test_options_from_settings_are_the_chats() -> None:
     settings = Settings(chat_rounds=7, temperature=0.5, seed=3, max_tokens=128, rounds=2)
     options = ChatOptions.from_settings(settings, auto_run=True, autosave=None)
     assert (options.rounds, options.auto_run, options.settings) == (7, True, settings)
-    assert options.loop == LoopOptions(generation=GenerationOptions(
-        temperature=0.5, seed=3, max_tokens=128))
+    # The chat's rounds, the model's generation; one program per failed round, no time
+    # limit, whatever rounds, strategy, candidates or agree say (those are run's and fix's).
+    assert options.loop == LoopOptions.from_settings(settings, "chat") == LoopOptions(
+        max_rounds=7, generation=GenerationOptions(temperature=0.5, seed=3, max_tokens=128))
 
 
 # ------------------------------------------------------------------ run prompt --

@@ -26,8 +26,8 @@ from oci_interpreter.agent.execute import KernelExecutor
 from oci_interpreter.agent.loop import Approval, AskFn, LoopOptions
 from oci_interpreter.agent.prompts import PromptSet, for_family
 from oci_interpreter.agent.session import ChatSession, Turn
-from oci_interpreter.backend.base import Backend, GenerationOptions
-from oci_interpreter.core.config import Settings
+from oci_interpreter.backend.base import Backend
+from oci_interpreter.core.config import Settings, default_of
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits
@@ -43,7 +43,7 @@ one when a reply cited a result no program produced."""
 
 @dataclass
 class ChatOptions:
-    rounds: int = 5
+    rounds: int = default_of("chat_rounds")
     """Execution rounds per message."""
     auto_run: bool = False
     """Programs run without asking (``--yes``, ``auto_run``; ``/auto`` toggles it)."""
@@ -58,11 +58,11 @@ class ChatOptions:
     @classmethod
     def from_settings(cls, settings: Settings, *, auto_run: bool,
                       autosave: Path | None) -> ChatOptions:
-        """`oci chat`'s options: its rounds and the model's generation settings."""
-        return cls(rounds=settings.chat_rounds, auto_run=auto_run, autosave=autosave,
-                   settings=settings, loop=LoopOptions(generation=GenerationOptions(
-                       temperature=settings.temperature, seed=settings.seed,
-                       max_tokens=settings.max_tokens)))
+        """`oci chat`'s options: the loop's as the chat takes them from the settings
+        (:meth:`LoopOptions.from_settings`: its rounds, the model's generation)."""
+        loop = LoopOptions.from_settings(settings, "chat")
+        return cls(rounds=loop.max_rounds, auto_run=auto_run, autosave=autosave,
+                   settings=settings, loop=loop)
 
 
 @dataclass(frozen=True)

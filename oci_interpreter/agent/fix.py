@@ -21,9 +21,8 @@ from oci_interpreter.agent.events import Event, ExecutionEnd, Notice, Stopped
 from oci_interpreter.agent.fixrun import FileExecutor, command_line
 from oci_interpreter.agent.loop import LoopOptions, RefineLoop, Task
 from oci_interpreter.agent.prompts import PromptSet
-from oci_interpreter.agent.solve import loop_options
 from oci_interpreter.agent.verify import failure_frames
-from oci_interpreter.backend.base import Backend, Message
+from oci_interpreter.backend.base import Backend, GenerationOptions, Message
 from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import ExitStatus, UsageError
 from oci_interpreter.core.sourcefile import GitRepository, SourceFile
@@ -472,7 +471,7 @@ class FixJob:
         request = prompts.fix_check_request.format(
             name=self.source.path.name, module=module,
             description=description.strip(), code=self.source.text.rstrip())
-        options = replace(loop_options(self.settings).generation, max_tokens=768)
+        options = replace(GenerationOptions.from_settings(self.settings), max_tokens=768)
         messages = [Message("system", prompts.fix_system.split(".")[0] + "."),
                     Message("user", request)]
         reply = backend.chat(messages, options).text()
@@ -545,7 +544,7 @@ class FixJob:
                         test=self.test is not None and self.executor.check is None)
         file_tokens = backend.count_tokens([Message("user", self.source.text)])
         self._check_fits(backend, task, file_tokens)
-        options = fix_options(loop_options(self.settings), file_tokens)
+        options = fix_options(LoopOptions.from_settings(self.settings, "fix"), file_tokens)
         loop = RefineLoop(backend, self.executor, prompts, options, on_output=on_output)
         rejected: list[dict[str, Any]] = []
         transcript: list[dict[str, Any]] = []  # every event but the text the replies repeat

@@ -25,7 +25,7 @@ import threading
 import time
 from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
-from typing import Literal, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from oci_interpreter.agent import codeinfo
 from oci_interpreter.agent.agreement import settled, vote
@@ -50,11 +50,16 @@ from oci_interpreter.agent.feedback import Feedback, format_result
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.backend.base import Backend, GenerationOptions, GenerationStats, Message
 from oci_interpreter.core.cancel import CancelToken, cancel_on_sigint
+from oci_interpreter.core.config import Strategy, default_of
 from oci_interpreter.core.errors import ContextOverflowError
 from oci_interpreter.sandbox.limits import ExecResult
 from oci_interpreter.sandbox.runner import OutputCallback
 
-Strategy = Literal["conversation", "fresh", "explain"]
+if TYPE_CHECKING:
+    from oci_interpreter.core.config import Settings
+
+Command = Literal["run", "fix", "chat"]
+"""A command that drives the loop, for :meth:`LoopOptions.from_settings`."""
 
 # Small models like to invent the program's output after the code; stop there.
 OUTPUT_STOPS = ("```output", "```Output", "\nExecution result:", "\nOutput:\n```")
@@ -110,10 +115,15 @@ AskFn = Callable[[str, int], Approval]
 
 @dataclass(frozen=True)
 class LoopOptions:
-    max_rounds: int = 3
+    """How the loop runs. The fields that are settings take the settings' defaults
+    (core/config.py: ``rounds``, ``strategy``, ``agree``, ``max_time``, and the generation's),
+    except ``candidates``, 1 here (see there); :meth:`from_settings` is how every command
+    makes them from the settings."""
+
+    max_rounds: int = default_of("rounds")
     """Execution rounds at most (programs run, counting candidates of a round as one)."""
     generation: GenerationOptions = field(default_factory=GenerationOptions)
-    strategy: Strategy = "conversation"
+    strategy: Strategy = default_of("strategy")
     """How a failed attempt goes back to the model: appended to the conversation,
     restated in a fresh short context (task, program, failure), or (``explain``, the
     self-debugging of Chen et al. 2023) appended after the model walked through the
@@ -123,8 +133,9 @@ class LoopOptions:
     resample_temperature: float = 0.8
     candidates: int = 1
     """Programs generated after a failure (the first greedy, the rest sampled); the first
-    that passes is kept."""
-    agree: int = 0
+    that passes is kept. One here, as the chat and the benchmark's plain columns run;
+    ``oci run`` and ``oci fix`` take the setting ``candidates``."""
+    agree: int = default_of("agree")
     """After a clean run that printed something, ask for up to this many more programs
     for the same request (sampled), run them, and keep the answer most of the programs
     print (ties keep the first program's); stops early once agreement is clear. Only
@@ -137,7 +148,7 @@ class LoopOptions:
     accept_silent: bool = False
     """A clean run that printed nothing counts as a success (``oci fix``: scripts may be
     silent); otherwise the model is told to print its result."""
-    max_seconds: float = 0.0
+    max_seconds: float = default_of("max_time")
     """The whole run at most this long (0: no limit); the loop stops with ``max_time``."""
     stdin_data: bool = False
     """Data was piped to the command and is the program's stdin: reading it is fine."""
@@ -149,6 +160,24 @@ class LoopOptions:
     """Budget for one execution result in the prompt (head and tail are kept)."""
     min_reply_tokens: int = 256
     """The reply room kept free when the history is trimmed to fit the context."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, command: Command) -> LoopOptions:
+        """The loop's options that ``command`` takes from the configuration (file, OCI_*
+        variables, flags); where the commands differ is on purpose (docs/usage.md):
+        ``run`` and ``fix`` take ``rounds``, ``strategy``, ``candidates`` and ``max_time``,
+        ``run`` also ``agree`` (its extra programs run unconfirmed; ``fix`` never votes);
+        ``chat`` takes ``chat_rounds``, and one program per failed round (the user sees
+        each before it runs), no time limit. Every command takes the generation settings.
+        What a command decides beyond the settings (``oci fix``'s clean run is the end,
+        the chat's reply without code is an answer, piped data) its driver adds."""
+        generation = GenerationOptions.from_settings(settings)
+        if command == "chat":
+            return cls(max_rounds=settings.chat_rounds, generation=generation)
+        return cls(max_rounds=settings.rounds, generation=generation,
+                   strategy=settings.strategy, candidates=settings.candidates,
+                   agree=settings.agree if command == "run" else 0,
+                   max_seconds=settings.max_time)
 
 
 @dataclass

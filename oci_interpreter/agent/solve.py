@@ -8,28 +8,16 @@ to ``on_event`` (every event the loop yields) as it happens.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from oci_interpreter.agent.events import Event, ModelText, Stopped, event_to_dict
 from oci_interpreter.agent.loop import Executor, LoopOptions, RefineLoop, Task, conversation_task
 from oci_interpreter.agent.prompts import for_family
-from oci_interpreter.backend.base import Backend, GenerationOptions
-from oci_interpreter.core.config import Settings
+from oci_interpreter.backend.base import Backend
 from oci_interpreter.sandbox.runner import OutputCallback
 
 EventCallback = Callable[[Event], None]
-
-
-def loop_options(settings: Settings, base: LoopOptions | None = None) -> LoopOptions:
-    """The loop's options from the settings (rounds, strategy, candidates, generation)."""
-    return replace(
-        base or LoopOptions(), max_rounds=settings.rounds,
-        strategy=settings.strategy,  # type: ignore[arg-type]
-        candidates=settings.candidates, max_seconds=settings.max_time,
-        generation=GenerationOptions(temperature=settings.temperature, seed=settings.seed,
-                                     max_tokens=settings.max_tokens),
-    )
 
 
 @dataclass
@@ -86,7 +74,8 @@ def solve(backend: Backend, executor: Executor, text: str, options: LoopOptions,
           on_event: EventCallback | None = None,
           on_output: OutputCallback | None = None) -> RunOutcome:
     """Solve ``text``: the model writes a program, ``executor`` runs it, the model reads
-    the result and refines, within ``options``."""
+    the result and refines, within ``options`` (`oci run`'s: ``LoopOptions.from_settings(
+    settings, "run")``)."""
     prompts = for_family(backend.info.family)
     loop = RefineLoop(backend, executor, prompts, options, on_output=on_output)
     stopped, transcript = follow(loop, conversation_task(prompts, text), on_event)

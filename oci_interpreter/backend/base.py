@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Literal, Protocol, runtime_checkable
 
 from oci_interpreter.core.cancel import CancelToken
+from oci_interpreter.core.config import default_of
+
+if TYPE_CHECKING:
+    from oci_interpreter.core.config import Settings
 
 Role = Literal["system", "user", "assistant"]
 
@@ -19,12 +23,21 @@ class Message:
 
 @dataclass(frozen=True)
 class GenerationOptions:
-    temperature: float = 0.0
-    seed: int = 1234
-    max_tokens: int = 1024
+    """How one reply is sampled. The first three are settings: their defaults are the
+    settings' (core/config.py), and :meth:`from_settings` is how every command makes them."""
+
+    temperature: float = default_of("temperature")
+    seed: int = default_of("seed")
+    max_tokens: int = default_of("max_tokens")
     top_p: float = 0.95
     top_k: int = 40
     stop: tuple[str, ...] = ()
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> GenerationOptions:
+        """The generation the configuration (file, OCI_* variables, flags) asks for."""
+        return cls(temperature=settings.temperature, seed=settings.seed,
+                   max_tokens=settings.max_tokens)
 
 
 @dataclass

@@ -10,9 +10,9 @@ import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from oci_interpreter.agent.loop import Strategy
 from oci_interpreter.backend.base import GenerationOptions
 from oci_interpreter.bench.problems import Problem, solution_code
+from oci_interpreter.core.config import Strategy
 from oci_interpreter.sandbox.limits import Limits
 from oci_interpreter.sandbox.runner import run_program
 

@@ -96,8 +96,9 @@ def run(
     2 usage error, 130 interrupted. Deterministic by default (temperature 0, fixed seed).
     """
     from oci_interpreter.agent.execute import ProgramExecutor
+    from oci_interpreter.agent.loop import LoopOptions
     from oci_interpreter.agent.prompts import for_family
-    from oci_interpreter.agent.solve import loop_options, solve
+    from oci_interpreter.agent.solve import solve
     from oci_interpreter.cli.common import prepare_backend, say_containment
     from oci_interpreter.cli.piped import MAX_PIPED_BYTES, describe, piped_data
     from oci_interpreter.core.config import load_settings
@@ -121,8 +122,8 @@ def run(
         say_containment(err, settings)
         backend = prepare_backend(err, settings)
         show = is_terminal(sys.stderr) if progress is None else progress
-        view = LoopView(err, rounds=settings.rounds) if show else None
-        options = replace(loop_options(settings), agree=settings.agree)
+        options = LoopOptions.from_settings(settings, "run")
+        view = LoopView(err, rounds=options.max_rounds) if show else None
         if piped is not None:
             prompts = for_family(backend.info.family)
             cut = prompts.piped_cut.format(mib=MAX_PIPED_BYTES // 2**20) if piped.cut else ""

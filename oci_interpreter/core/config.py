@@ -1,5 +1,12 @@
 """Settings: defaults < config file < OCI_* environment < command-line flags.
 
+Each setting is declared once, as a field of :class:`Settings` made by :func:`setting`: its
+type (a ``Literal`` lists its choices), default, help, flags, bounds. Everything else is
+derived from that declaration (:data:`DECLARATIONS`): the validation and its messages, the
+help text's list of choices, the commands' options (cli/options.py) and the defaults of the
+library's own option types (``Limits``, ``GenerationOptions``, ``LoopOptions``, through
+:func:`default_of`).
+
 ``load_settings()`` returns the effective :class:`Settings` and, for each field,
 where its value came from (``oci config show`` prints both).
 """
@@ -7,15 +14,17 @@ where its value came from (``oci config show`` prints both).
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, get_args, get_origin, get_type_hints
 
 from oci_interpreter.core import paths
 from oci_interpreter.core.errors import ConfigError, UsageError
+from oci_interpreter.core.sizes import KiB, MiB, parse_size
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -24,24 +33,56 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 ENV_PREFIX = "OCI_"
 
+# The settings whose value is one of a few words: each list is written once, here, as the
+# setting's type; validation ("use a, b or c") and the help text's list come from it.
+Strategy = Literal["conversation", "fresh", "explain"]
+"""How a failed attempt goes back to the model (agent/loop.py)."""
+MmapMode = Literal["auto", "on", "off"]
+SandboxMode = Literal["auto", "bwrap", "unshare", "none"]
+"""The containment modes (sandbox/containment.py's ``MODES``; a test keeps the two equal)."""
+EditingMode = Literal["emacs", "vi"]
+FigureMode = Literal["auto", "sixel", "kitty", "blocks", "off"]
+
 
 def setting(default: Any, *, help: str, flags: tuple[str, ...] = (),
-            shown: str | None = None) -> Any:
-    """One setting's declaration (a dataclass field): its default, its help, its command-line
-    flags (none: config file and environment only) and, where the value alone would not say
-    it, the default in words."""
-    metadata: dict[str, Any] = {"help": help, "flags": flags}
-    if shown is not None:
-        metadata["shown"] = shown
+            shown: str | None = None, notes: Mapping[str, str] | None = None,
+            minimum: float | None = None, maximum: float | None = None,
+            above: float | None = None, size: bool = False,
+            check: Callable[[Any], bool] | None = None, invalid: str | None = None) -> Any:
+    """One setting's declaration (a dataclass field of :class:`Settings`).
+
+    ``default``, ``help`` and ``flags`` (none: config file and environment only); ``shown``:
+    the default in words where the value alone would not say it. The choices are the
+    field's type (a ``Literal``); ``notes`` say what some of them mean, and the help text
+    lists them all after ``help`` ("help: a (note), b or c"). ``minimum`` and ``maximum``
+    bound a number (inclusive; for a ``size``, such as ``512M``, in bytes), ``above`` is a
+    bound it must be more than; ``check`` tests what bounds cannot say. ``invalid`` is what
+    a bad value is told where the words derived from the bounds ("must be at least 1",
+    "use a number from 1 to 16", "use a, b or c") would not fit.
+    """
+    metadata: dict[str, Any] = {
+        "help": help, "flags": flags, "shown": shown, "notes": dict(notes or {}),
+        "minimum": minimum, "maximum": maximum, "above": above, "size": size,
+        "check": check, "invalid": invalid,
+    }
     return field(default=default, metadata=metadata)
+
+
+def _is_http_url(value: str) -> bool:
+    return value.startswith(("http://", "https://"))
+
+
+def _is_variable_name(value: str) -> bool:
+    return bool(value.strip()) and "=" not in value
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Every user-tunable setting, declared once: type, default and help here; the
-    environment variable is ``OCI_`` + the name in capitals; ``flags`` names its
-    command-line option (the commands take the groups in ``cli/options.py``), ``shown``
-    says the default in words where the value alone would not."""
+    """Every user-tunable setting, declared once (:func:`setting`): type (a ``Literal``
+    for a choice), default, help, bounds here; the environment variable is ``OCI_`` + the
+    name in capitals; ``flags`` names its command-line option (the commands take the groups
+    in ``cli/options.py``), ``shown`` says the default in words where the value alone
+    would not."""
 
     model: str | None = setting(
         None,
@@ -53,31 +94,41 @@ class Settings:
         8192,
         help="context window in tokens (capped by the model's own)",
         flags=("--n-ctx",),
+        minimum=256,
+        invalid="the context must be at least 256 tokens",
     )
     threads: int = setting(
         0,
         help="CPU threads for generation; 0 = physical cores",
         flags=("--threads",),
+        minimum=0,
+        invalid="use 0 for automatic, or a positive number",
     )
     gpu_layers: int = setting(
         -1,
         help="layers offloaded to the GPU; -1 = all when llama.cpp has GPU support",
         flags=("--gpu-layers",),
+        minimum=-1,
+        invalid="use -1 for automatic, 0 for none, or a layer count",
     )
     flash_attn: bool = setting(
         True,
         help="use flash attention",
     )
-    mmap: str = setting(
+    mmap: MmapMode = setting(
         "auto",
-        help=("map the model file instead of reading it into memory: auto = only when layers go"
-             " to a GPU (on the CPU, llama.cpp keeps a repacked copy of most weights, and the "
-             "mapped pages would stay resident beside it), on, off"),
+        help="map the model file instead of reading it into memory",
+        notes={"auto": "only when layers go to a GPU: on the CPU, llama.cpp keeps a repacked "
+                       "copy of most weights, and the mapped pages would stay resident "
+                       "beside it"},
     )
     temperature: float = setting(
         0.0,
         help="sampling temperature",
         flags=("--temperature", "-t"),
+        minimum=0.0,
+        maximum=5.0,
+        invalid="use a value between 0 and 5",
     )
     seed: int = setting(
         1234,
@@ -88,6 +139,7 @@ class Settings:
         1024,
         help="longest reply, in tokens",
         flags=("--max-tokens",),
+        minimum=1,
     )
     verbose: bool = setting(
         False,
@@ -102,6 +154,8 @@ class Settings:
              "http://127.0.0.1:8080/v1"),
         flags=("--base-url",),
         shown="none: the model runs in oci",
+        check=_is_http_url,
+        invalid="give the server's http(s) address, e.g. http://127.0.0.1:8080/v1",
     )
     server_model: str | None = setting(
         None,
@@ -113,46 +167,62 @@ class Settings:
         "OCI_API_KEY",
         help=("environment variable that holds the server's API key (the key itself is never "
              "stored in settings)"),
+        check=_is_variable_name,
+        invalid="name an environment variable, e.g. OCI_API_KEY",
     )
     server_timeout: float = setting(
         300.0,
         help="seconds to wait for the server's next reply event",
+        above=0.0,
+        invalid="must be more than 0 seconds",
     )
     # The sandbox that runs model-written code (see docs/security.md).
     timeout: float = setting(
         30.0,
         help="wall-clock seconds per program (in the chat: per program it runs)",
         flags=("--timeout",),
+        above=0.0,
+        invalid="must be more than 0 seconds",
     )
     cpu_time: float = setting(
         0.0,
         help="CPU seconds per program; 0 = timeout + 1",
         flags=("--cpu",),
+        minimum=0.0,
+        invalid="use 0 for timeout + 1, or a number of seconds",
     )
     memory: str = setting(
         "1G",
         help="memory per program (address space and resident)",
         flags=("--memory",),
+        size=True,
+        minimum=32 * MiB,
     )
     max_processes: int = setting(
         64,
         help="processes a program may run at once",
         flags=("--max-processes",),
+        minimum=1,
     )
     max_file_size: str = setting(
         "256M",
         help="largest file a program may write",
         flags=("--max-file-size",),
+        size=True,
+        minimum=1,
     )
     max_open_files: int = setting(
         256,
         help="open files per process",
         flags=("--max-open-files",),
+        minimum=16,
     )
     max_output: str = setting(
         "1M",
         help="output kept per stream (head and tail)",
         flags=("--max-output",),
+        size=True,
+        minimum=KiB,
     )
     allow_network: bool = setting(
         False,
@@ -167,9 +237,9 @@ class Settings:
         flags=("--allow-home",),
         shown="no",
     )
-    sandbox: str = setting(
+    sandbox: SandboxMode = setting(
         "auto",
-        help="containment: auto, bwrap, unshare or none",
+        help="containment",
         flags=("--sandbox",),
     )
     python: str | None = setting(
@@ -184,18 +254,23 @@ class Settings:
         3,
         help="execution rounds per task for `oci run` and `oci fix`",
         flags=("--rounds", "-r"),
+        minimum=1,
     )
-    strategy: str = setting(
+    strategy: Strategy = setting(
         "conversation",
-        help=("after a failed run: conversation (append the result), fresh (restate task, "
-             "program and failure in a new short context) or explain (the model first "
-             "traces the failure step by step in a short context, then repairs)"),
+        help="after a failed run",
+        notes={"conversation": "append the result",
+               "fresh": "restate task, program and failure in a new short context",
+               "explain": "the model first traces the failure step by step in a short "
+                          "context, then repairs"},
         flags=("--strategy",),
     )
     candidates: int = setting(
         3,
         help="programs tried per failed round (extra ones sampled)",
         flags=("--candidates",),
+        minimum=1,
+        maximum=16,
     )
     agree: int = setting(
         0,
@@ -203,12 +278,17 @@ class Settings:
               "the answer most of them print is kept, the vote shown (`oci run`; 0 = off)"),
         flags=("--agree",),
         shown="0 (off)",
+        minimum=0,
+        maximum=8,
+        invalid="use 0 (off) or a number from 1 to 8",
     )
     max_time: float = setting(
         0.0,
         help="seconds `oci run` or `oci fix` may take in all (model and programs); 0 = no limit",
         flags=("--max-time",),
         shown="no limit",
+        minimum=0.0,
+        invalid="use 0 for no limit, or a number of seconds",
     )
 
     # `oci chat` (see docs/usage.md).
@@ -216,20 +296,22 @@ class Settings:
         5,
         help="execution rounds per message in `oci chat`",
         flags=("--rounds", "-r"),
+        minimum=1,
     )
     auto_run: bool = setting(
         False,
         help="`oci chat` runs programs without asking (like --yes)",
     )
-    editing_mode: str = setting(
+    editing_mode: EditingMode = setting(
         "emacs",
-        help="key bindings at the chat prompt: emacs or vi",
+        help="key bindings at the chat prompt",
     )
-    figures: str = setting(
+    figures: FigureMode = setting(
         "auto",
-        help="how `oci chat` shows the images a program saves: auto (drawn where the "
-             "terminal draws images: sixel, kitty), sixel, kitty, blocks (coloured "
-             "character cells, any colour terminal) or off (the path only)",
+        help="how `oci chat` shows the images a program saves",
+        notes={"auto": "drawn where the terminal draws images: sixel, kitty",
+               "blocks": "coloured character cells, any colour terminal",
+               "off": "the path only"},
     )
 
     def replace(self, **changes: Any) -> Settings:
@@ -243,20 +325,139 @@ def env_var(name: str) -> str:
     return ENV_PREFIX + name.upper()
 
 
+def words(items: Sequence[str]) -> str:
+    """``a``, ``a or b``, ``a, b or c``."""
+    return " or ".join(filter(None, (", ".join(items[:-1]), items[-1]))) if items else ""
+
+
+@dataclass(frozen=True)
+class Declaration:
+    """One setting as :func:`setting` declared it, with what follows from that: the help
+    text with its choices, the default in words, and :meth:`problem`, the one validation."""
+
+    name: str
+    type: str
+    """The type as the messages say it: ``int``, ``float``, ``bool``, ``str``, ``str | None``
+    (a choice is a ``str``)."""
+    default: Any
+    help: str
+    """The declared help, followed by the choices where there are some."""
+    flags: tuple[str, ...]
+    shown: str
+    """The default as help texts show it (``[default: ...]``)."""
+    choices: tuple[str, ...] = ()
+    minimum: float | None = None
+    maximum: float | None = None
+    above: float | None = None
+    size: bool = False
+    """A size such as ``512M``; ``minimum`` is in bytes."""
+    check: Callable[[Any], bool] | None = None
+    invalid: str | None = None
+
+    @property
+    def env(self) -> str:
+        return env_var(self.name)
+
+    def within(self, number: float) -> bool:
+        """Whether ``number`` (for a size: its bytes) is within the declared bounds; NaN is
+        not."""
+        return not math.isnan(number) and (
+            (self.minimum is None or number >= self.minimum)
+            and (self.maximum is None or number <= self.maximum)
+            and (self.above is None or number > self.above))
+
+    def problem(self, value: Any) -> str | None:
+        """What is wrong with ``value`` for this setting, in the words an error message
+        gives after the value (``use auto, on or off``), or None when it is valid."""
+        if value is None or isinstance(value, bool):
+            return None  # an optional setting left unset; a flag
+        if self.choices:
+            return None if value in self.choices else f"use {words(self.choices)}"
+        if self.size:
+            number = parse_size(value)
+            if number is None:
+                return "write a size such as 512M or 1G"
+            return None if self.within(number) else self.invalid or _size_floor(self.minimum)
+        if isinstance(value, (int, float)) and not self.within(value):
+            return self.invalid or self._bounds()
+        if self.check is not None and not self.check(value):
+            return self.invalid or "not a valid value"
+        return None
+
+    def _bounds(self) -> str:
+        if self.above is not None:
+            return f"must be more than {self.above:g}"
+        if self.minimum is not None and self.maximum is not None:
+            return f"use a number from {self.minimum:g} to {self.maximum:g}"
+        if self.maximum is not None:
+            return f"must be at most {self.maximum:g}"
+        return f"must be at least {self.minimum:g}"
+
+
+def _size_floor(minimum: float | None) -> str:
+    least = int(minimum or 0)
+    return (f"must be at least {least // MiB}M" if least >= MiB
+            else f"must be at least {least // KiB}K" if least >= KiB
+            else "must be more than 0")
+
+
+def _type_text(hint: Any) -> str:
+    if get_origin(hint) is Literal:
+        return "str"
+    args = get_args(hint)
+    if type(None) in args:
+        (inner,) = (arg for arg in args if arg is not type(None))
+        return f"{_type_text(inner)} | None"
+    return str(hint.__name__)
+
+
+def _declare(f: dataclasses.Field[Any], hint: Any) -> Declaration:
+    meta = f.metadata
+    choices = tuple(get_args(hint)) if get_origin(hint) is Literal else ()
+    notes: dict[str, str] = meta["notes"]
+    if set(notes) - set(choices):
+        raise TypeError(f"setting {f.name}: notes on {sorted(set(notes) - set(choices))}, "
+                        f"which are not among its choices {choices}")
+    help_text = meta["help"]
+    if choices:
+        help_text += ": " + words([f"{c} ({notes[c]})" if c in notes else c for c in choices])
+    default = f.default
+    shown = meta["shown"]
+    if shown is None:
+        shown = ("yes" if default else "no") if isinstance(default, bool) else (
+            f"{default:g}" if isinstance(default, float) else str(default))
+    return Declaration(
+        name=f.name, type=_type_text(hint), default=default, help=help_text,
+        flags=meta["flags"], shown=shown, choices=choices, minimum=meta["minimum"],
+        maximum=meta["maximum"], above=meta["above"], size=meta["size"], check=meta["check"],
+        invalid=meta["invalid"])
+
+
+_HINTS = get_type_hints(Settings)
+DECLARATIONS: dict[str, Declaration] = {
+    f.name: _declare(f, _HINTS[f.name]) for f in fields(Settings)}
+"""Every setting's :class:`Declaration`, in the order of :class:`Settings`."""
+
+
+def declaration(name: str) -> Declaration:
+    """One setting's :class:`Declaration` (KeyError for an unknown name)."""
+    return DECLARATIONS[name]
+
+
+def default_of(name: str) -> Any:
+    """The declared default of setting ``name``: what the library's own option types
+    (``Limits``, ``GenerationOptions``, ``LoopOptions``) take as theirs."""
+    return DECLARATIONS[name].default
+
+
 def describe(name: str) -> dict[str, Any]:
     """One setting's declaration: type, default, help, flags, environment variable and the
-    default as shown in help texts (``[default: ...]``)."""
-    for f in fields(Settings):
-        if f.name == name:
-            default = f.default
-            shown = f.metadata.get("shown")
-            if shown is None:
-                shown = ("yes" if default else "no") if isinstance(default, bool) else (
-                    f"{default:g}" if isinstance(default, float) else str(default))
-            return {"name": name, "type": str(f.type), "default": default,
-                    "help": f.metadata.get("help", ""), "flags": f.metadata.get("flags", ()),
-                    "env": env_var(name), "shown": shown}
-    raise KeyError(name)
+    default as shown in help texts (``[default: ...]``), its choices and bounds."""
+    decl = DECLARATIONS[name]
+    return {"name": name, "type": decl.type, "default": decl.default, "help": decl.help,
+            "flags": decl.flags, "env": decl.env, "shown": decl.shown,
+            "choices": decl.choices, "minimum": decl.minimum, "maximum": decl.maximum,
+            "above": decl.above, "size": decl.size}
 
 
 @dataclass(frozen=True)
@@ -266,16 +467,9 @@ class LoadedSettings:
     config_path: Path
 
 
-def _field_type(name: str) -> str:
-    for f in fields(Settings):
-        if f.name == name:
-            return str(f.type)
-    raise KeyError(name)
-
-
 def coerce(name: str, value: Any, origin: str) -> Any:
     """Convert ``value`` (from TOML or an environment string) to the field's type."""
-    kind = _field_type(name)
+    kind = DECLARATIONS[name].type
     try:
         if "bool" in kind:
             if isinstance(value, bool):
@@ -370,72 +564,17 @@ def load_settings(
 
 
 def _flag(name: str) -> str:
-    flags = describe(name)["flags"]
+    flags = DECLARATIONS[name].flags
     return str(flags[0]).split("/")[0] if flags else f"--{name.replace('_', '-')}"
 
 
 def _validate(s: Settings, sources: Mapping[str, str]) -> None:
-    def bad(name: str, why: str) -> ConfigError | UsageError:
+    """The first setting, in declaration order, whose value its declaration refuses."""
+    for name, decl in DECLARATIONS.items():
         value = getattr(s, name)
+        why = decl.problem(value)
+        if why is None:
+            continue
         if sources[name] == "command line":  # a bad flag value is a usage error (exit 2)
-            return UsageError(f"{_flag(name)} {value}: {why}")
-        return ConfigError(f"{name} = {value!r} from {sources[name]}: {why}")
-
-    if s.n_ctx < 256:
-        raise bad("n_ctx", "the context must be at least 256 tokens")
-    if s.threads < 0:
-        raise bad("threads", "use 0 for automatic, or a positive number")
-    if s.gpu_layers < -1:
-        raise bad("gpu_layers", "use -1 for automatic, 0 for none, or a layer count")
-    if not 0.0 <= s.temperature <= 5.0:
-        raise bad("temperature", "use a value between 0 and 5")
-    if s.max_tokens < 1:
-        raise bad("max_tokens", "must be at least 1")
-    if s.timeout <= 0:
-        raise bad("timeout", "must be more than 0 seconds")
-    if s.server_timeout <= 0:
-        raise bad("server_timeout", "must be more than 0 seconds")
-    if s.base_url is not None and not s.base_url.startswith(("http://", "https://")):
-        raise bad("base_url", "give the server's http(s) address, e.g. http://127.0.0.1:8080/v1")
-    if not s.api_key_env.strip() or "=" in s.api_key_env:
-        raise bad("api_key_env", "name an environment variable, e.g. OCI_API_KEY")
-    if s.cpu_time < 0:
-        raise bad("cpu_time", "use 0 for timeout + 1, or a number of seconds")
-    if s.max_time < 0:
-        raise bad("max_time", "use 0 for no limit, or a number of seconds")
-    if s.rounds < 1:
-        raise bad("rounds", "must be at least 1")
-    if s.strategy not in ("conversation", "fresh", "explain"):
-        raise bad("strategy", "use conversation, fresh or explain")
-    if not 1 <= s.candidates <= 16:
-        raise bad("candidates", "use a number from 1 to 16")
-    if not 0 <= s.agree <= 8:
-        raise bad("agree", "use 0 (off) or a number from 1 to 8")
-    if s.chat_rounds < 1:
-        raise bad("chat_rounds", "must be at least 1")
-    if s.editing_mode not in ("emacs", "vi"):
-        raise bad("editing_mode", "use emacs or vi")
-    if s.figures not in ("auto", "sixel", "kitty", "blocks", "off"):
-        raise bad("figures", "use auto, sixel, kitty, blocks or off")
-    if s.mmap not in ("auto", "on", "off"):
-        raise bad("mmap", "use auto, on or off")
-    if s.sandbox not in ("auto", "bwrap", "unshare", "none"):
-        raise bad("sandbox", "use auto, bwrap, unshare or none")
-    from oci_interpreter.core.sizes import parse_size
-
-    for name in ("memory", "max_file_size", "max_output"):
-        if parse_size(getattr(s, name)) is None:
-            raise bad(name, "write a size such as 512M or 1G")
-    from oci_interpreter.core.sizes import KiB, MiB
-
-    least = {"memory": 32 * MiB, "max_output": KiB, "max_file_size": 1}
-    for name, minimum in least.items():
-        size = parse_size(getattr(s, name)) or 0
-        if size < minimum:
-            raise bad(name, f"must be at least {minimum // MiB}M" if minimum >= MiB
-                      else f"must be at least {minimum // KiB}K" if minimum >= KiB
-                      else "must be more than 0")
-    if s.max_processes < 1:
-        raise bad("max_processes", "must be at least 1")
-    if s.max_open_files < 16:
-        raise bad("max_open_files", "must be at least 16")
+            raise UsageError(f"{_flag(name)} {value}: {why}")
+        raise ConfigError(f"{name} = {value!r} from {sources[name]}: {why}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Literal
 
+from oci_interpreter.core.config import declaration
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.core.sizes import GiB, KiB, MiB, format_size
 from oci_interpreter.core.sizes import parse_size as _parse_size
@@ -20,8 +21,10 @@ SETTINGS: dict[str, str] = {
     "max_open_files": "open_files", "max_output": "max_output",
     "allow_network": "allow_network", "allow_home": "allow_home",
 }
-"""Setting name (config file, OCI_* variable, flag) -> :class:`Limits` field."""
-_SIZE_SETTINGS = ("memory", "max_file_size", "max_output")
+"""Setting name (config file, OCI_* variable, flag) -> :class:`Limits` field. Each field's
+default and least value are its setting's (core/config.py), in bytes for a size."""
+_SIZE_SETTINGS = tuple(name for name in SETTINGS if declaration(name).size)
+_FIELDS = {limit: name for name, limit in SETTINGS.items()}
 
 LimitName = Literal[
     "time", "cpu", "memory", "processes", "output", "file_size", "open_files", "inotify"
@@ -38,31 +41,38 @@ def parse_size(text: str | int, what: str = "size") -> int:
     return value
 
 
+def _declared(limit: str) -> Any:
+    """The declared default of the setting behind ``limit`` (in bytes for a size)."""
+    name = _FIELDS[limit]
+    value = declaration(name).default
+    return parse_size(value, name) if name in _SIZE_SETTINGS else value
+
+
 @dataclass(frozen=True)
 class Limits:
     """What one program (or one kernel cell) may use. Every field is enforced."""
 
-    timeout: float = 30.0
+    timeout: float = _declared("timeout")
     """Wall-clock seconds for a run, or for one cell in the kernel."""
-    cpu: float = 0.0
+    cpu: float = _declared("cpu")
     """CPU seconds per process (RLIMIT_CPU, all its threads together); 0 means
     ``timeout + 1``, so a busy single thread hits the wall clock first."""
-    memory: int = 1 * GiB
+    memory: int = _declared("memory")
     """Address space per process (RLIMIT_AS) and resident memory of all the
     program's processes together (checked by the supervisor)."""
-    processes: int = 64
+    processes: int = _declared("processes")
     """Processes running at once, the program included."""
-    file_size: int = 256 * MiB
+    file_size: int = _declared("file_size")
     """Largest file the program may write (RLIMIT_FSIZE)."""
-    open_files: int = 256
+    open_files: int = _declared("open_files")
     """Open file descriptors per process (RLIMIT_NOFILE)."""
-    max_output: int = 1 * MiB
+    max_output: int = _declared("max_output")
     """Output kept per stream (head and tail; the middle is elided)."""
     flood_factor: int = 8
     """The program is killed once stdout+stderr pass ``max_output * flood_factor``."""
-    allow_network: bool = False
+    allow_network: bool = _declared("allow_network")
     """Network access (off by default where the platform can enforce it)."""
-    allow_home: bool = False
+    allow_home: bool = _declared("allow_home")
     """Let the user's home directory itself be the working directory (refused otherwise:
     a program could change shell startup files; its dot-files stay read-only under
     bubblewrap either way)."""
@@ -70,16 +80,19 @@ class Limits:
     """Seconds an interrupted kernel cell gets to stop before the kernel is killed."""
 
     def __post_init__(self) -> None:
-        if self.timeout <= 0:
-            raise UsageError(f"sandbox limit timeout = {self.timeout:g} s is too small",
-                             "It must be more than 0 s.")
-        minimum = {"cpu": 0, "memory": 32 * MiB, "processes": 1, "file_size": 1,
-                   "open_files": 16, "max_output": KiB, "flood_factor": 1}
-        for name, least in minimum.items():
+        # The bounds are the settings' (one check: Declaration.within); the words are the
+        # library's, in the limit's own units.
+        for name, setting in _FIELDS.items():
+            decl = declaration(setting)
             value = getattr(self, name)
-            if value < least:
+            if not isinstance(value, bool) and not decl.within(value):
+                least = (f"more than {_shown(name, decl.above)}" if decl.above is not None
+                         else f"at least {_shown(name, decl.minimum)}")
                 raise UsageError(f"sandbox limit {name} = {_shown(name, value)} is too small",
-                                 f"It must be at least {_shown(name, least)}.")
+                                 f"It must be {least}.")
+        if self.flood_factor < 1:
+            raise UsageError(f"sandbox limit flood_factor = {self.flood_factor} is too small",
+                             "It must be at least 1.")
 
     @property
     def cpu_seconds(self) -> float:
