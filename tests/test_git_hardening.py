@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_interpreter.core.sourcefile import find_repository, git_status
+from oci_interpreter.core.git import find_repository, git_status
 
 pytestmark = [pytest.mark.spawns,
               pytest.mark.skipif(shutil.which("git") is None, reason="git is not installed")]

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from oci_interpreter.core.errors import SandboxError
-from oci_interpreter.core.sourcefile import git_status
+from oci_interpreter.core.git import git_status
 from oci_interpreter.sandbox import containment, workspace
 from oci_interpreter.sandbox.environment import scrubbed
 from oci_interpreter.sandbox.limits import ExecResult, Limits

@@ -21,9 +21,9 @@ import pytest
 
 from oci_interpreter.core import sourcefile
 from oci_interpreter.core.errors import OciError, UsageError
+from oci_interpreter.core.git import git_status
 from oci_interpreter.core.sourcefile import (
     SourceFile,
-    git_status,
     read_source,
     unified_diff,
     write_back,

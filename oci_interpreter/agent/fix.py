@@ -25,7 +25,8 @@ from oci_interpreter.agent.verify import failure_frames
 from oci_interpreter.backend.base import Backend, GenerationOptions, Message
 from oci_interpreter.core.config import Settings
 from oci_interpreter.core.errors import ExitStatus, UsageError
-from oci_interpreter.core.sourcefile import GitRepository, SourceFile
+from oci_interpreter.core.git import GitRepository
+from oci_interpreter.core.sourcefile import SourceFile
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir
 
@@ -341,7 +342,8 @@ class FixJob:
     def __init__(self, path: Path, args: list[str], settings: Settings, *,
                  test: str | None = None, max_bytes: int = 512 * 1024,
                  label: str | None = None) -> None:
-        from oci_interpreter.core.sourcefile import find_repository, read_source
+        from oci_interpreter.core.git import find_repository
+        from oci_interpreter.core.sourcefile import read_source
 
         self.label = label or path.name
         """The file as the user named it (diff headers: ``a/sub/x.py``)."""
