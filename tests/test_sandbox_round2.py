@@ -293,7 +293,7 @@ def test_where_the_overlay_cannot_be_mounted_the_run_falls_back_and_says_so(
     """The supervisor's mount fails (here: the upper layer is missing); the run starts
     again without an overlay, the result says so once, and a kernel does the same."""
     from oci_interpreter.sandbox import runner
-    from oci_interpreter.sandbox.writeback import Layers
+    from oci_interpreter.sandbox.layers import Layers
 
     monkeypatch.setattr(runner, "_OVERLAY_BROKEN", {})
     monkeypatch.setattr(runner, "_NOTED", set())

@@ -14,9 +14,10 @@ import pytest
 
 from oci_interpreter.agent.feedback import format_result
 from oci_interpreter.agent.prompts import DEFAULT
+from oci_interpreter.sandbox.layers import Layers
 from oci_interpreter.sandbox.limits import ExecResult
 from oci_interpreter.sandbox.workspace import Changes
-from oci_interpreter.sandbox.writeback import MAX_DEPTH, Layers, Rules, apply_upper
+from oci_interpreter.sandbox.writeback import MAX_DEPTH, Rules, apply_upper
 
 
 @pytest.fixture

@@ -31,9 +31,9 @@ from oci_interpreter.sandbox import environment, plain, status, workspace
 from oci_interpreter.sandbox._inside import wire as protocol
 from oci_interpreter.sandbox._inside.wire import Config
 from oci_interpreter.sandbox._inside.wire import Overlay as OverlaySpec
+from oci_interpreter.sandbox.layers import Layers
 from oci_interpreter.sandbox.limits import Limits
 from oci_interpreter.sandbox.status import RunState
-from oci_interpreter.sandbox.writeback import Layers
 
 INSIDE = Path(__file__).with_name("_inside")
 """The code that runs inside the sandbox (a stdlib-only package: _inside/__init__.py)."""

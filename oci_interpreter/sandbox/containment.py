@@ -54,7 +54,7 @@ class View:
     tmpfs_size: int | None
     """The most the private /tmp and /dev/shm may hold."""
     layers: Path | None
-    """The overlay's layers directory (writeback.Layers); None: no overlay."""
+    """The overlay's layers directory (layers.Layers); None: no overlay."""
     allow_network: bool
 
 

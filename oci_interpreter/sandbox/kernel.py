@@ -29,6 +29,7 @@ from oci_interpreter.sandbox import containment, writeback
 from oci_interpreter.sandbox._inside.wire import Config
 from oci_interpreter.sandbox.box import SENTINEL, OutputCallback, OverlayUnavailable, Sandboxed
 from oci_interpreter.sandbox.capture import OutputCapture
+from oci_interpreter.sandbox.layers import Layers
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import (
     finish,
@@ -39,7 +40,6 @@ from oci_interpreter.sandbox.runner import (
 )
 from oci_interpreter.sandbox.status import RunState
 from oci_interpreter.sandbox.workspace import Changes, scan
-from oci_interpreter.sandbox.writeback import Layers
 
 START_TIMEOUT = 30.0
 

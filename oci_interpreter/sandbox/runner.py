@@ -25,9 +25,9 @@ from oci_interpreter.sandbox.box import (
     _sandbox_home,
 )
 from oci_interpreter.sandbox.capture import OutputCapture
+from oci_interpreter.sandbox.layers import Layers
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.status import RunState
-from oci_interpreter.sandbox.writeback import Layers
 
 __all__ = ["OutputCallback", "finish", "overlay_failed", "overlay_layers", "resolve_workdir",
            "run_program", "workspace_changes"]
