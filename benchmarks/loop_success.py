@@ -31,10 +31,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from oci_interpreter.agent.contracts import LoopOptions  # noqa: E402
 from oci_interpreter.agent.events import ExecutionEnd, event_to_dict  # noqa: E402
 from oci_interpreter.agent.execute import ProgramExecutor  # noqa: E402
 from oci_interpreter.agent.fix import FixJob, follow_fix  # noqa: E402
-from oci_interpreter.agent.loop import LoopOptions  # noqa: E402
 from oci_interpreter.agent.solve import solve  # noqa: E402
 from oci_interpreter.core.config import Settings  # noqa: E402
 from oci_interpreter.sandbox.limits import Limits  # noqa: E402

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 
 from oci_interpreter.agent.agreement import same_output_key, settled, vote, vote_per_input
+from oci_interpreter.agent.contracts import Approval, LoopOptions
 from oci_interpreter.agent.events import Agreement, ExecutionEnd, ModelStart, event_to_dict
 from oci_interpreter.agent.execute import raised
-from oci_interpreter.agent.loop import Approval, LoopOptions
 from tests.test_loop import drive, py, runs, scripted
 
 # ------------------------------------------------------------------ the vote --

@@ -12,6 +12,7 @@ import pytest
 
 from oci_interpreter.agent.chat import Answer, ChatController, ChatOptions, FixCall
 from oci_interpreter.agent.claims import ResultClaims, UnfoundedResult, cites_result
+from oci_interpreter.agent.contracts import LoopOptions
 from oci_interpreter.agent.events import (
     CodeSkipped,
     Event,
@@ -20,7 +21,6 @@ from oci_interpreter.agent.events import (
     ModelReply,
     Stopped,
 )
-from oci_interpreter.agent.loop import LoopOptions
 from oci_interpreter.agent.prompts import for_family
 from oci_interpreter.backend.base import GenerationOptions, GenerationStats
 from oci_interpreter.backend.fake import FakeBackend

@@ -223,7 +223,7 @@ def test_library_defaults_are_the_declared_defaults() -> None:
     from dataclasses import replace
 
     from oci_interpreter.agent.chat import ChatOptions
-    from oci_interpreter.agent.loop import LoopOptions
+    from oci_interpreter.agent.contracts import LoopOptions
     from oci_interpreter.backend.base import GenerationOptions
     from oci_interpreter.core.config import default_of
     from oci_interpreter.sandbox import limits
@@ -284,7 +284,7 @@ LOOP_SETTINGS = {"rounds", "strategy", "candidates", "agree", "max_time", "chat_
 """The settings that become the loop's or the model's options."""
 READ_ELSEWHERE = {
     ("backend/base.py", "GenerationOptions.from_settings"): "the one function",
-    ("agent/loop.py", "LoopOptions.from_settings"): "the one function",
+    ("agent/contracts.py", "LoopOptions.from_settings"): "the one function",
     ("backend/llama.py", "LlamaBackend.__init__"): "the engine's own seed, when it loads",
     ("cli/fix_cmd.py", "fix"): "the progress view's 'round N of M'",
 }
@@ -326,7 +326,7 @@ def test_every_command_builds_its_options_through_the_one_function() -> None:
         for function, name in settings_reads(path):
             seen.setdefault((shown, function), set()).add(name)
     assert set(seen) - set(READ_ELSEWHERE) == set(), seen
-    assert seen[("agent/loop.py", "LoopOptions.from_settings")] == LOOP_SETTINGS - {
+    assert seen[("agent/contracts.py", "LoopOptions.from_settings")] == LOOP_SETTINGS - {
         "temperature", "seed", "max_tokens"}
     assert seen[("backend/base.py", "GenerationOptions.from_settings")] == {
         "temperature", "seed", "max_tokens"}
@@ -340,7 +340,8 @@ def test_run_fix_and_chat_drive_the_loop_with_the_one_functions_options(
     import json
     import sys
 
-    from oci_interpreter.agent.loop import LoopOptions, RefineLoop
+    from oci_interpreter.agent.contracts import LoopOptions
+    from oci_interpreter.agent.loop import RefineLoop
     from oci_interpreter.cli.main import main_with_status
 
     made: list[tuple[str, LoopOptions]] = []

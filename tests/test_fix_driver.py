@@ -60,9 +60,9 @@ class Scripted(FileExecutor):
 
 @pytest.fixture
 def job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> FixJob:
-    from oci_interpreter.core import sourcefile
+    from oci_interpreter.core import git
 
-    monkeypatch.setattr(sourcefile, "find_repository", lambda path: None)  # no git
+    monkeypatch.setattr(git, "find_repository", lambda path: None)  # no git
     (tmp_path / "t.py").write_text(BROKEN)
     job = FixJob(tmp_path / "t.py", [], Settings(rounds=2, candidates=1))
     job.executor = Scripted(job.executor, {BROKEN: FAILED, FIXED: CLEAN, "check": FAILED})
@@ -205,8 +205,8 @@ def test_results_name_the_user_s_file_not_the_copy() -> None:
 def test_the_executor_keeps_no_rename_state(tmp_path: Path,
                                             monkeypatch: pytest.MonkeyPatch) -> None:
     assert not hasattr(fix, "_SKIP_DIRS")
-    from oci_interpreter.core import sourcefile
+    from oci_interpreter.core import git
 
-    monkeypatch.setattr(sourcefile, "find_repository", lambda path: None)
+    monkeypatch.setattr(git, "find_repository", lambda path: None)
     (tmp_path / "t.py").write_text(BROKEN)
     assert FixJob(tmp_path / "t.py", [], Settings()).executor.rename == {}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from oci_interpreter.agent.contracts import Approval, Executor, LoopOptions
 from oci_interpreter.agent.events import (
     CodeFound,
     CodeSkipped,
@@ -30,13 +31,7 @@ from oci_interpreter.agent.execute import (
     ScriptedExecutor,
     raised,
 )
-from oci_interpreter.agent.loop import (
-    Approval,
-    Executor,
-    LoopOptions,
-    RefineLoop,
-    conversation_task,
-)
+from oci_interpreter.agent.loop import RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import DEFAULT
 from oci_interpreter.backend.base import GenerationOptions
 from oci_interpreter.backend.fake import FakeBackend

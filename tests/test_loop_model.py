@@ -10,11 +10,12 @@ from typing import Any
 
 import pytest
 
+from oci_interpreter.agent.contracts import LoopOptions
 from oci_interpreter.agent.events import ExecutionEnd, Stopped
 from oci_interpreter.agent.execute import ProgramExecutor
 from oci_interpreter.agent.fix import first_failure, fix_options, fix_task
 from oci_interpreter.agent.fixrun import FileExecutor, command_line
-from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task
+from oci_interpreter.agent.loop import RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import for_family
 from oci_interpreter.backend.base import Message
 from oci_interpreter.core.sourcefile import read_source

@@ -21,9 +21,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from oci_interpreter.agent.claims import ResultClaims, UnfoundedResult
+from oci_interpreter.agent.contracts import Approval, AskFn, LoopOptions
 from oci_interpreter.agent.events import Event, Stopped
 from oci_interpreter.agent.execute import KernelExecutor
-from oci_interpreter.agent.loop import Approval, AskFn, LoopOptions
 from oci_interpreter.agent.prompts import PromptSet, for_family
 from oci_interpreter.agent.session import ChatSession, Turn
 from oci_interpreter.backend.base import Backend

@@ -7,7 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from oci_interpreter.agent.loop import Executor, Verdict
+from oci_interpreter.agent.contracts import Executor, Verdict
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits

@@ -17,9 +17,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
+from oci_interpreter.agent.contracts import LoopOptions, Task
 from oci_interpreter.agent.events import Event, ExecutionEnd, Notice, Stopped
 from oci_interpreter.agent.fixrun import FileExecutor, command_line
-from oci_interpreter.agent.loop import LoopOptions, RefineLoop, Task
+from oci_interpreter.agent.loop import RefineLoop
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.agent.verify import failure_frames
 from oci_interpreter.backend.base import Backend, GenerationOptions, Message

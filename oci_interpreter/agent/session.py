@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from oci_interpreter.agent.contracts import Executor, LoopOptions, Task
 from oci_interpreter.agent.events import CodeSkipped, Event, ExecutionEnd, Notice, Stopped
-from oci_interpreter.agent.loop import Executor, LoopOptions, RefineLoop, Task
+from oci_interpreter.agent.loop import RefineLoop
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.backend.base import Backend, Message
 from oci_interpreter.core.atomic import write_atomic

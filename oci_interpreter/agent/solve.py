@@ -11,8 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from oci_interpreter.agent.contracts import Executor, LoopOptions, Task
 from oci_interpreter.agent.events import Event, ModelText, Stopped, event_to_dict
-from oci_interpreter.agent.loop import Executor, LoopOptions, RefineLoop, Task, conversation_task
+from oci_interpreter.agent.loop import RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import for_family
 from oci_interpreter.backend.base import Backend
 from oci_interpreter.sandbox.runner import OutputCallback

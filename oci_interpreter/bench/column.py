@@ -25,9 +25,10 @@ from collections.abc import Iterator, Sequence
 from dataclasses import replace
 from typing import Any
 
+from oci_interpreter.agent.contracts import LoopOptions
 from oci_interpreter.agent.events import CodeFound, ExecutionEnd, Stopped, event_to_dict
 from oci_interpreter.agent.execute import ProgramExecutor
-from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task
+from oci_interpreter.agent.loop import RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import PromptSet, for_family
 from oci_interpreter.backend.base import (
     Backend,

@@ -28,6 +28,7 @@ from dataclasses import replace
 from typing import Any
 
 from oci_interpreter.agent.agreement import vote_per_input
+from oci_interpreter.agent.contracts import LoopOptions
 from oci_interpreter.agent.events import (
     CodeFound,
     ExecutionEnd,
@@ -37,7 +38,7 @@ from oci_interpreter.agent.events import (
 )
 from oci_interpreter.agent.execute import ProgramExecutor
 from oci_interpreter.agent.extract import find_blocks
-from oci_interpreter.agent.loop import LoopOptions, RefineLoop, conversation_task
+from oci_interpreter.agent.loop import RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import PromptSet, for_family
 from oci_interpreter.backend.base import Backend, GenerationOptions, Message
 from oci_interpreter.bench.base import Outcome, Setup, score

@@ -95,8 +95,8 @@ def run(
     progress goes to stderr. Exit status: 0 solved, 1 not solved within the rounds,
     2 usage error, 130 interrupted. Deterministic by default (temperature 0, fixed seed).
     """
+    from oci_interpreter.agent.contracts import LoopOptions
     from oci_interpreter.agent.execute import ProgramExecutor
-    from oci_interpreter.agent.loop import LoopOptions
     from oci_interpreter.agent.prompts import for_family
     from oci_interpreter.agent.solve import solve
     from oci_interpreter.cli.common import prepare_backend, say_containment
