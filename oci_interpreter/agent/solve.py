@@ -16,6 +16,7 @@ from oci_interpreter.agent.events import Event, ModelText, Stopped, event_to_dic
 from oci_interpreter.agent.loop import RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import for_family
 from oci_interpreter.backend.base import Backend
+from oci_interpreter.core.errors import ExitStatus
 from oci_interpreter.sandbox.runner import OutputCallback
 
 EventCallback = Callable[[Event], None]
@@ -33,6 +34,13 @@ class RunOutcome:
     @property
     def success(self) -> bool:
         return self.stopped.success
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        """`oci run`'s exit status: 130 interrupted, 0 solved, 1 not solved."""
+        if self.stopped.reason == "cancelled":
+            return ExitStatus.INTERRUPTED
+        return ExitStatus.OK if self.stopped.success else ExitStatus.NOT_SOLVED
 
     def to_dict(self) -> dict[str, Any]:
         s = self.stopped

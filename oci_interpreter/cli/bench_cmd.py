@@ -4,13 +4,13 @@ run against the engine and the hardware? (HumanEval, MBPP, speed.)"""
 from __future__ import annotations
 
 import json
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from oci_interpreter.cli.environment import Environment, takes_environment
 from oci_interpreter.cli.options import takes_settings
 from oci_interpreter.core.errors import ExitStatus, UsageError
 
@@ -59,6 +59,7 @@ test, and all tests score every mode. Otherwise as `oci bench humaneval`."""
 
 @takes_settings(("model", "base_url", "server_model", "n_ctx", "threads", "gpu_layers",
                  "sandbox", "verbose"))
+@takes_environment
 def accuracy(
     ctx: typer.Context,
     data: Annotated[Path | None, typer.Option("--data", help="Problems file (MBPP: "
@@ -93,8 +94,9 @@ def accuracy(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per program run.",
                                            min=1, metavar="SECONDS")] = 10.0,
     *,
+    env: Environment,
     flags: dict[str, Any],
-) -> None:
+) -> ExitStatus:
     from oci_interpreter.bench import problems as bench_problems
     from oci_interpreter.bench.suite import (
         Plan,
@@ -129,13 +131,11 @@ def accuracy(
         raise UsageError("no problems selected", "Check --skip and --limit.")
     out_dir = _out_dir(out)
     log_path, done = open_log(out_dir, dataset, plan, resume)
-    settings, limits = _settings(flags, timeout=timeout)
+    settings, limits = _settings(env, flags, timeout=timeout)
 
     from oci_interpreter.ui.benchview import ProgressPrinter, accuracy_table
-    from oci_interpreter.ui.console import err_console, make_console
-
-    err = err_console()
-    backend = _load(settings, err)
+    err = env.err
+    backend = env.load_model(settings)
     progress = ProgressPrinter(err)
     try:
         plural = "s" if len(chosen) != 1 else ""
@@ -177,9 +177,9 @@ def accuracy(
     summary = result.summary()
     _write_outputs(summary, out_dir, dataset, err)
     if as_json:
-        sys.stdout.write(json.dumps(summary, ensure_ascii=False) + "\n")
+        env.print_json(summary)
     else:
-        console = make_console()
+        console = env.console
         console.print(accuracy_table(summary))
         if summary.get("throughput"):
             from oci_interpreter.ui.benchview import throughput_table
@@ -189,12 +189,12 @@ def accuracy(
             from oci_interpreter.ui.benchview import speed_table
 
             console.print(speed_table(summary["speed"]))
-    sys.stdout.flush()
-    if result.interrupted:
-        raise SystemExit(int(ExitStatus.INTERRUPTED))
+    env.stdout.flush()
+    return ExitStatus.INTERRUPTED if result.interrupted else ExitStatus.OK
 
 
 @takes_settings(("model", "n_ctx", "threads", "gpu_layers", "sandbox", "verbose"))
+@takes_environment
 def speed_cmd(
     lengths: Annotated[str, typer.Option("--lengths", help="History lengths (tokens) for the "
                                          "follow-up latency.")] = "500,2000,6000",
@@ -204,8 +204,9 @@ def speed_cmd(
     as_json: JsonOpt = False,
     out: OutOpt = None,
     *,
+    env: Environment,
     flags: dict[str, Any],
-) -> None:
+) -> ExitStatus:
     """Speed, as ratios measured in the same run: decode and prompt tokens/s through oci
     vs the raw engine (llama-cpp-python, same model and parameters; goal >= 0.97); decode
     vs the ceiling the machine's memory bandwidth allows (measured now) for this model's
@@ -229,12 +230,10 @@ def speed_cmd(
             raise UsageError(f"unknown part {', '.join(sorted(unknown)) or parts!r}",
                              f"Parts: {', '.join(PARTS)}.")
     out_dir = _out_dir(out)
-    settings, _ = _settings(flags, timeout=None)
+    settings, _ = _settings(env, flags, timeout=None)
     from oci_interpreter.ui.benchview import speed_table
-    from oci_interpreter.ui.console import err_console, make_console
-
-    err = err_console()
-    backend = _load(settings, err)
+    err = env.err
+    backend = env.load_model(settings)
     try:
         figures = _measure_speed(backend, err, history_lengths=history, parts=wanted)
     finally:
@@ -244,9 +243,10 @@ def speed_cmd(
                          "Use a catalog model or a .gguf path with --model.")
     _write_outputs({"speed": figures}, out_dir, "speed", err)
     if as_json:
-        sys.stdout.write(json.dumps(figures, ensure_ascii=False) + "\n")
+        env.print_json(figures)
     else:
-        make_console().print(speed_table(figures))
+        env.console.print(speed_table(figures))
+    return ExitStatus.OK
 
 
 app.command("humaneval", help=HUMANEVAL_HELP,
@@ -273,21 +273,15 @@ def _out_dir(out: Path | None) -> Path | None:
     return out
 
 
-def _settings(flags: dict[str, Any], *, timeout: float | None) -> tuple[Any, Any]:
-    from oci_interpreter.core.config import load_settings
+def _settings(env: Environment, flags: dict[str, Any], *,
+              timeout: float | None) -> tuple[Any, Any]:
     from oci_interpreter.sandbox.limits import Limits
 
-    settings = load_settings(flags).settings
+    settings = env.settings(flags)
     limits = Limits.from_settings(settings)
     if timeout is not None:
         limits = limits.with_settings(timeout=timeout, cpu_time=timeout + 1)
     return settings, limits
-
-
-def _load(settings: Any, err: Any) -> Any:
-    from oci_interpreter.cli.common import prepare_backend
-
-    return prepare_backend(err, settings)
 
 
 def _measure_speed(backend: Any, err: Any, *, history_lengths: tuple[int, ...],

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated, Any
 
 import typer
 
+from oci_interpreter.cli.environment import Environment, takes_environment
 from oci_interpreter.cli.options import (
     MODEL,
     SANDBOX,
@@ -14,10 +14,11 @@ from oci_interpreter.cli.options import (
     takes_settings,
     working_dir,
 )
-from oci_interpreter.core.errors import UsageError
+from oci_interpreter.core.errors import ExitStatus, UsageError
 
 
 @takes_settings(("chat_rounds",), MODEL, SANDBOX)
+@takes_environment
 def chat(
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Run programs without asking "
                                       "(config: auto_run).")] = False,
@@ -25,8 +26,9 @@ def chat(
                                          "conversation.")] = False,
     cwd: CwdOpt = None,
     *,
+    env: Environment,
     flags: dict[str, Any],
-) -> None:
+) -> ExitStatus:
     """Chat with the model in the terminal: it writes Python, you confirm, oci runs it in
     a persistent sandboxed kernel (variables survive between messages), the model reads the
     result and goes on.
@@ -42,19 +44,14 @@ def chat(
     from oci_interpreter.agent.chat import ChatOptions
     from oci_interpreter.agent.session import ChatSession, latest_session, new_session_path
     from oci_interpreter.backend.base import Backend
-    from oci_interpreter.backend.loader import load_backend
-    from oci_interpreter.cli.common import prepare_backend, say_containment
     from oci_interpreter.core import paths
-    from oci_interpreter.core.config import load_settings
     from oci_interpreter.sandbox.kernel import Kernel
     from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.ui.chat import HELP, ChatApp
-    from oci_interpreter.ui.console import err_console, make_console
     from oci_interpreter.ui.execution import print_note
-    from oci_interpreter.ui.progress import byte_progress
     from oci_interpreter.ui.readers import LineReader, Reader, TerminalReader
 
-    settings = load_settings(flags).settings
+    settings = env.settings(flags)
     workdir = working_dir(cwd)
     data = paths.data_dir()
     session: ChatSession | None = None
@@ -74,35 +71,34 @@ def chat(
     # The kernel starts with the first program; its directory is checked now.
     kernel = Kernel(workdir, limits, sandbox=settings.sandbox, python=settings.python)
 
-    err = err_console()
-    say_containment(err, settings)
-    backend = prepare_backend(err, settings)
+    err = env.err
+    env.say_containment(settings)
+    backend = env.load_model(settings)
 
     def load_model(name: str) -> Backend:
-        with byte_progress(err, "preparing model", waiting="loading the model") as bar:
-            if settings.base_url:  # another model of the same server
-                return load_backend(settings.replace(server_model=name), bar)
-            return load_backend(settings.replace(model=name), bar)
+        if settings.base_url:  # another model of the same server
+            return env.load_model(settings.replace(server_model=name), note=False)
+        return env.load_model(settings.replace(model=name), note=False)
 
-    interactive = sys.stdin.isatty()
+    interactive = env.stdin_isatty
     app: ChatApp | None = None
     try:
-        console = make_console()
+        console = env.console
         auto = yes or settings.auto_run
         if interactive:
             reader: Reader = TerminalReader(data / "history", settings.editing_mode,
                                             commands=HELP)
         else:  # a pipe of messages: nobody to confirm, and answers would eat messages
-            reader = LineReader(answers=False)
+            reader = LineReader(env.stdin.readline, answers=False)
             if not auto:
                 print_note(err, "stdin is not a terminal: programs are shown but not run "
                            "(pass --yes to run them)")
         options = ChatOptions.from_settings(settings, auto_run=auto, autosave=save_to)
         app = ChatApp(backend, kernel, console, reader, options, session=session,
-                      load_model=load_model, family=backend.info.family)
+                      load_model=load_model, family=backend.info.family,
+                      terminal_input=env.stdin if interactive else None)
         status = app.interact()
     finally:
         kernel.shutdown()
         (app.backend if app is not None else backend).close()  # /model may have switched
-    if status:
-        raise SystemExit(status)
+    return status

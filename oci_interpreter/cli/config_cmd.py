@@ -2,39 +2,39 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated
 
 import typer
+
+from oci_interpreter.cli.environment import Environment, takes_environment
 
 app = typer.Typer(help="Show the effective settings and where they come from.",
                   no_args_is_help=True)
 
 
 @app.command("show")
+@takes_environment
 def show(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    *,
+    env: Environment,
 ) -> None:
     """Print every setting, its value and its source (default, config file, environment)."""
     import dataclasses
 
-    from oci_interpreter.core.config import load_settings
-
-    loaded = load_settings()
+    loaded = env.load_settings()
     values = dataclasses.asdict(loaded.settings)
     exists = loaded.config_path.is_file()
     model, model_from = _model_in_use(loaded.settings.model, loaded.sources["model"])
     if as_json:
-        typer.echo(json.dumps({
+        env.print_json({
             "config_file": str(loaded.config_path),
             "config_file_exists": exists,
             "model_in_use": {"value": model, "source": model_from},
             "settings": {k: {"value": v, "source": loaded.sources[k]} for k, v in values.items()},
-        }, indent=2))
+        }, indent=2, ascii_only=True)
         return
     from rich.table import Table
-
-    from oci_interpreter.ui.console import make_console
 
     title = f"config file: {loaded.config_path}" + ("" if exists else " (does not exist yet)")
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
@@ -46,7 +46,7 @@ def show(
             table.add_row(name, model or "", model_from)
             continue
         table.add_row(name, "" if value is None else str(value), loaded.sources[name])
-    make_console().print(table)
+    env.console.print(table)
 
 
 def _model_in_use(setting: str | None, source: str) -> tuple[str | None, str]:
@@ -64,8 +64,9 @@ def _model_in_use(setting: str | None, source: str) -> tuple[str | None, str]:
 
 
 @app.command("path")
-def path() -> None:
+@takes_environment
+def path(*, env: Environment) -> None:
     """Print the path of the config file (it may not exist yet)."""
     from oci_interpreter.core import paths
 
-    typer.echo(str(paths.config_file()))
+    typer.echo(str(paths.config_file()), file=env.stdout)

@@ -3,21 +3,34 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from oci_interpreter.cli.environment import Environment, takes_environment
 from oci_interpreter.cli.options import (
     SANDBOX,
     takes_settings,
     working_dir,
 )
-from oci_interpreter.core.errors import UsageError
+from oci_interpreter.core.errors import ExitStatus, UsageError
+
+if TYPE_CHECKING:
+    from oci_interpreter.sandbox.limits import ExecResult
+
+
+def exit_status(result: ExecResult) -> int:
+    """`oci exec`'s exit status: 130 after Ctrl-C, else the program's own (128 + N when
+    signal N ended it), as the shell would report it (0-255)."""
+    if result.interrupted:
+        return ExitStatus.INTERRUPTED
+    code = result.exit_code if result.exit_code >= 0 else 128 - result.exit_code
+    return code & 0xFF
 
 
 @takes_settings(SANDBOX)
+@takes_environment
 def exec_(
     file: Annotated[str, typer.Argument(help="Python file to run, or - to read the code "
                                         "from stdin.", show_default=False, metavar="FILE")],
@@ -30,8 +43,9 @@ def exec_(
     cwd: Annotated[Path | None, typer.Option("--cwd", help="Working directory [default: the "
                                              "current one].", show_default=False)] = None,
     *,
+    env: Environment,
     flags: dict[str, Any],
-) -> None:
+) -> int:
     """Run a Python script in the sandbox, under the same limits as the model's code.
 
     Stdin is closed, the environment is scrubbed of secrets, the network is off, and
@@ -42,22 +56,20 @@ def exec_(
     program's own; 128 + N when signal N ended it (137 when oci killed it for a limit, 152
     for the CPU limit); 130 after Ctrl-C.
     """
-    from oci_interpreter.cli.common import say_containment
-    from oci_interpreter.core.config import load_settings
+    from oci_interpreter.cli.piped import MAX_PIPED_BYTES, piped_data
     from oci_interpreter.sandbox.capture import ELIDED
     from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.sandbox.runner import run_program
-    from oci_interpreter.ui.console import err_console
     from oci_interpreter.ui.execution import LiveOutput, status_text
 
-    settings = load_settings(flags).settings
+    settings = env.settings(flags)
     limits = Limits.from_settings(settings)
     code = path = None
     if file == "-":
-        if sys.stdin.isatty():
+        if env.stdin_isatty:
             raise UsageError("oci exec - reads the program from stdin, but stdin is a terminal",
                              "Pipe the code in, e.g. echo 'print(1)' | oci exec -")
-        code = sys.stdin.read()
+        code = env.stdin.read()
     else:
         path = Path(file)
         if not path.exists():
@@ -65,13 +77,13 @@ def exec_(
         if not path.is_file():
             raise UsageError(f"{file} is not a file", "Give a Python script.")
     workdir = working_dir(cwd)
-    err = err_console()
-    say_containment(err, settings)
-    live = None if as_json else LiveOutput(sys.stdout, sys.stderr)
-    from oci_interpreter.cli.piped import MAX_PIPED_BYTES, piped_data
-
+    err = env.err
+    env.say_containment(settings)
+    live = None if as_json else LiveOutput(env.stdout, env.stderr,
+                                           out_terminal=env.stdout_isatty,
+                                           err_terminal=env.stderr_isatty)
     # `echo Bob | oci exec inp.py`: what is piped in is the script's stdin.
-    with piped_data() if path is not None else contextlib.nullcontext() as piped:
+    with piped_data(env=env) if path is not None else contextlib.nullcontext() as piped:
         if piped is not None and piped.cut:
             err.print(f"[yellow]stdin: only the first {MAX_PIPED_BYTES // 2**20} MiB reach "
                       "the script[/yellow]")
@@ -80,10 +92,7 @@ def exec_(
                              on_output=live, filename="<stdin>" if code is not None else None,
                              stdin_file=piped.path if piped is not None else None)
     if as_json:
-        from oci_interpreter.cli.common import json_line
-
-        sys.stdout.write(json_line(result.to_dict()))
-        sys.stdout.flush()
+        env.print_json(result.to_dict())
     else:
         # The head was shown live; show the elision marker and the kept tail too.
         for name in ("stdout", "stderr"):
@@ -92,10 +101,6 @@ def exec_(
             if cut >= 0 and live is not None:
                 live(name, text[cut:])
         if live is not None and not live.ends_line:
-            sys.stderr.write("\n")
+            env.stderr.write("\n")
         err.print(status_text(result, workdir.resolve()))
-    if result.interrupted:
-        raise SystemExit(130)
-    code_out = result.exit_code if result.exit_code >= 0 else 128 - result.exit_code
-    if code_out:
-        raise SystemExit(code_out & 0xFF)
+    return exit_status(result)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from oci_interpreter.cli.environment import Environment, takes_environment
 from oci_interpreter.cli.options import LOOP, MODEL, SANDBOX, takes_settings
-from oci_interpreter.core.errors import UsageError
+from oci_interpreter.core.errors import ExitStatus, UsageError
 
 MAX_FILE_BYTES = 512 * 1024
 """Refused before loading a model; the model's context usually allows much less."""
 
 
 @takes_settings(LOOP, MODEL, SANDBOX)
+@takes_environment
 def fix(
     file: Annotated[Path, typer.Argument(help="The Python script to repair.",
                                          show_default=False, metavar="FILE")],
@@ -46,8 +47,9 @@ def fix(
         "--progress/--no-progress", help="Show the rounds on stderr [default: when stderr "
         "is a terminal].", show_default=False)] = None,
     *,
+    env: Environment,
     flags: dict[str, Any],
-) -> None:
+) -> ExitStatus:
     """Repair FILE: run it, show the model the failure, run each corrected version as a
     temporary copy until one works, then show the diff and write it (asking first).
 
@@ -60,61 +62,58 @@ def fix(
     nothing checked what it does, 130 interrupted.
     """
     from oci_interpreter.agent.fix import FixJob, FixOutcome, follow_fix
-    from oci_interpreter.cli.common import json_line, prepare_backend, say_containment
-    from oci_interpreter.core.config import load_settings
     from oci_interpreter.ui import words
-    from oci_interpreter.ui.console import err_console, make_console, one_line
-    from oci_interpreter.ui.loop_view import FixView, as_given, is_terminal, print_fix_outcome
+    from oci_interpreter.ui.console import one_line
+    from oci_interpreter.ui.loop_view import FixView, as_given, print_fix_outcome
 
     diff_only = diff_only or dry_run
     if diff_only and yes:
         raise UsageError("--diff writes nothing and --yes writes without asking", "Pick one.")
     if message is not None and test is not None:
         raise UsageError("-m and --test are two ways to say what is right", "Give one.")
-    description = _description(message)
-    settings = load_settings(flags).settings
+    description = _description(message, env)
+    settings = env.settings(flags)
     job = FixJob(file.expanduser().absolute(), list(args or []), settings, test=test,
                  max_bytes=MAX_FILE_BYTES, label=as_given(file))
-    err = err_console()
-    say_containment(err, settings)
-    show = is_terminal(sys.stderr) if progress is None else progress
-    view = FixView(err, None if as_json else make_console(file=sys.stdout),
-                   rounds=settings.rounds, progress=show)
+    err = env.err
+    env.say_containment(settings)
+    show = env.stderr_isatty if progress is None else progress
+    view = FixView(err, None if as_json else env.console, rounds=settings.rounds,
+                   progress=show)
 
     def accept_check(check: str) -> bool:  # --yes accepts it; else the user, on a terminal
-        if not yes and not sys.stdin.isatty():
+        if not yes and not env.stdin_isatty:
             raise UsageError("the fix must pass this check, and nobody accepted it",
                              "Read it above; run again with --yes to accept it (or on a "
                              "terminal to answer).")
         return yes or typer.confirm(words.USE_CHECK, default=True, err=True)
 
     def accept_write(outcome: FixOutcome) -> bool:
-        if yes or diff_only or as_json or not sys.stdin.isatty():
+        if yes or diff_only or as_json or not env.stdin_isatty:
             return yes
         question = words.write_fix(one_line(str(file)), outcome.git)  # not Rich: no markup
         return typer.confirm(question, default=False, err=True)
 
-    outcome = follow_fix(job.run(load_model=lambda: prepare_backend(err, settings),
+    outcome = follow_fix(job.run(load_model=lambda: env.load_model(settings),
                                  description=description, accept_check=accept_check,
                                  accept_write=accept_write, backup=not no_backup,
                                  on_output=view.output if show else None), view)
     reported = as_json and outcome.end in ("nothing_to_fix", "repaired")
     if reported:
-        print(json_line(outcome.to_dict()), end="", flush=True)
+        env.print_json(outcome.to_dict())
     if not reported or outcome.cancelled:
         print_fix_outcome(err, outcome, str(file),
                           to_write="" if diff_only else " Run with --yes to write it.")
-    if outcome.exit_status:
-        raise SystemExit(int(outcome.exit_status))
+    return outcome.exit_status
 
 
-def _description(message: str | None) -> str | None:
+def _description(message: str | None, env: Environment) -> str | None:
     """``-m TEXT``, or ``-m -``: the text on stdin."""
     if message is not None and message.strip() == "-":
-        if sys.stdin.isatty():
+        if env.stdin_isatty:
             raise UsageError("-m - reads the description from stdin, but stdin is a terminal",
                              "Pipe it in, or give it as -m \"...\".")
-        message = sys.stdin.read()
+        message = env.stdin.read()
     if message is not None and not message.strip():
         raise UsageError("-m is empty", "Say what the script does wrong, in a sentence.")
     return message.strip() if message is not None else None

@@ -1,7 +1,11 @@
 """The ``oci`` command: Typer app and the error boundary.
 
-Heavy modules (llama_cpp, huggingface_hub, prompt_toolkit) are imported inside
-the commands that need them, so ``oci --help`` stays instant.
+:func:`main_with_status` makes the invocation's :class:`Environment` (streams, terminal
+flags, consoles, settings, the model loader: cli/environment.py) and hands it to the
+command through Typer's context; the command returns its :class:`ExitStatus`, and every
+exception meets here and becomes one line and a status. Heavy modules (llama_cpp,
+huggingface_hub, prompt_toolkit) are imported inside the commands that need them, so
+``oci --help`` stays instant.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from oci_interpreter import __version__
+from oci_interpreter.cli.environment import Environment, environment_of
 from oci_interpreter.core.errors import ExitStatus, OciError
 
 app = typer.Typer(
@@ -29,9 +34,6 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     rich_markup_mode="markdown",
 )
-
-_STATE: dict[str, Any] = {"traceback": False}
-
 
 def _version(value: bool) -> None:
     if value:
@@ -49,15 +51,16 @@ def main(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
-) -> None:
-    _STATE["traceback"] = traceback
+) -> ExitStatus:
+    env = environment_of(ctx)
+    env.traceback = traceback
     if ctx.invoked_subcommand is None:
-        if sys.stdin.isatty() and sys.stdout.isatty():
+        if env.interactive:
             from oci_interpreter.cli.chat import chat
 
-            ctx.invoke(chat)
-        else:
-            typer.echo(ctx.get_help())
+            return ctx.invoke(chat, env=env)
+        typer.echo(ctx.get_help(), file=env.stdout)
+    return ExitStatus.OK
 
 
 _PLACEHOLDERS = {"<str>": "TEXT", "<int>": "N", "<float>": "NUMBER", "<path>": "PATH",
@@ -112,11 +115,9 @@ _plain_help_types()
 _register()
 
 
-def _print_error(message: str) -> None:
-    from oci_interpreter.ui.console import err_console
-
-    err_console().print(f"[bold red]oci:[/bold red] {message}", markup=True, highlight=False,
-                        soft_wrap=True)
+def _print_error(env: Environment, message: str) -> None:
+    env.err.print(f"[bold red]oci:[/bold red] {message}", markup=True, highlight=False,
+                  soft_wrap=True)
 
 
 def _escape(text: str) -> str:
@@ -145,10 +146,10 @@ _NoArgsIsHelp: type[Exception] = (
 )
 
 
-def _tolerant_streams() -> None:
+def _tolerant_streams(env: Environment) -> None:
     """In a non-UTF-8 locale, print what the encoding lacks as ``?`` instead of crashing
     (model text, program output and our own symbols may be any Unicode)."""
-    for stream in (sys.stdout, sys.stderr):
+    for stream in (env.stdout, env.stderr):
         encoding = (getattr(stream, "encoding", None) or "").lower().replace("-", "")
         reconfigure = getattr(stream, "reconfigure", None)
         if encoding and encoding != "utf8" and reconfigure is not None:
@@ -156,48 +157,51 @@ def _tolerant_streams() -> None:
                 reconfigure(errors="replace")
 
 
-def main_with_status(argv: list[str] | None = None) -> int:
-
+def main_with_status(argv: list[str] | None = None, env: Environment | None = None) -> int:
+    """Run ``oci`` with ``argv`` (default: the process's) in ``env`` (default: the real
+    process's streams and variables); the exit status the command returned, or the one
+    its error maps to (docs/usage.md)."""
     args = sys.argv[1:] if argv is None else argv
-    _tolerant_streams()
-    _STATE["traceback"] = "--traceback" in args or os.environ.get("OCI_TRACEBACK") == "1"
+    env = env if env is not None else Environment()
+    _tolerant_streams(env)
+    env.traceback = "--traceback" in args or env.environ.get("OCI_TRACEBACK") == "1"
     command = typer.main.get_command(app)
     try:
-        result = command.main(args=args, prog_name="oci", standalone_mode=False)
+        result = command.main(args=args, prog_name="oci", standalone_mode=False, obj=env)
         return int(result) if isinstance(result, int) else 0
     except OciError as exc:
-        if _STATE["traceback"]:
+        if env.traceback:
             import traceback
 
             traceback.print_exc()
-        _print_error(_escape(exc.one_line()))
+        _print_error(env, _escape(exc.one_line()))
         return int(exc.exit_code)
     except _NoArgsIsHelp:  # the help was already printed
         return int(ExitStatus.USAGE)
     except _cx.UsageError as exc:
         where = exc.ctx.command_path if exc.ctx else "oci"
-        _print_error(_escape(f"{exc.format_message()} (see `{where} --help`)"))
+        _print_error(env, _escape(f"{exc.format_message()} (see `{where} --help`)"))
         return int(ExitStatus.USAGE)
-    except typer.Exit as exc:
+    except typer.Exit as exc:  # --version, --help
         return int(exc.exit_code)
-    except SystemExit as exc:  # a command's own exit status (e.g. `oci exec`)
+    except SystemExit as exc:  # not oci's (its commands return their status): a library's
         return exc.code if isinstance(exc.code, int) else int(ExitStatus.ERROR)
     except (typer.Abort, KeyboardInterrupt):
-        _print_error("interrupted")
+        _print_error(env, "interrupted")
         return int(ExitStatus.INTERRUPTED)
     except _cx.ClickException as exc:
-        _print_error(_escape(exc.format_message()))
+        _print_error(env, _escape(exc.format_message()))
         return int(exc.exit_code)
     except BrokenPipeError:
         # The reader of our stdout went away (e.g. `oci models list | head`).
         devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
+        os.dup2(devnull, env.stdout.fileno())
         return int(ExitStatus.OK)
     except Exception as exc:  # a bug: one line, and the traceback on request
-        if _STATE["traceback"]:
+        if env.traceback:
             raise
         _print_error(
-            _escape(f"internal error: {type(exc).__name__}: {exc}. "
-                    "Run again with --traceback and report it.")
+            env, _escape(f"internal error: {type(exc).__name__}: {exc}. "
+                         "Run again with --traceback and report it.")
         )
         return int(ExitStatus.ERROR)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 from typing import Annotated, Any
 
 import typer
 
+from oci_interpreter.cli.environment import Environment, takes_environment
 from oci_interpreter.core.sizes import format_decimal
 
 app = typer.Typer(help="Known models, downloads and GGUF metadata.", no_args_is_help=True)
@@ -42,14 +42,16 @@ def _default_marker(loaded_model: str | None, source: str) -> tuple[str | None, 
 
 
 @app.command("list")
+@takes_environment
 def list_models(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+    *,
+    env: Environment,
 ) -> None:
     """List known models: the ones ready to use first, the default marked (*)."""
-    from oci_interpreter.core.config import load_settings
     from oci_interpreter.core.store import embedded_installed, stored_models
 
-    loaded = load_settings()
+    loaded = env.load_settings()
     default_tag, default_line = _default_marker(loaded.settings.model,
                                                 loaded.sources.get("model", ""))
     entries = stored_models()
@@ -75,15 +77,11 @@ def list_models(
     rows = [rows[i] for i in order]
     entries = [entries[i] for i in order]
     if as_json:
-        typer.echo(json.dumps(rows, indent=2))
+        env.print_json(rows, indent=2, ascii_only=True)
         return
-    import sys
-
     from rich.table import Table
 
-    from oci_interpreter.ui.console import make_console
-
-    piped = not sys.stdout.isatty()
+    piped = not env.stdout_isatty
     table = Table(box=None, pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("model", no_wrap=True)
@@ -103,7 +101,7 @@ def list_models(
         approx = "" if r["present"] or s.file.sha256 else "~"
         mark = "[bold]*[/bold]" if r["default"] else ""
         table.add_row(mark, name, approx + format_decimal(r["size_bytes"]), where)
-    console = make_console()
+    console = env.console
     if piped:  # whole lines for grep and friends: nothing folded mid-path
         table.columns[-1].overflow = "ignore"
         table.columns[-1].no_wrap = True
@@ -115,34 +113,38 @@ def list_models(
 
 
 @app.command("pull")
+@takes_environment
 def pull(
     name: Annotated[str, typer.Argument(help="NAME or NAME:QUANT from `oci models list`.")],
+    *,
+    env: Environment,
 ) -> None:
     """Download a model into the store (resumable, verified); the embedded one is assembled."""
     from oci_interpreter.core import hub
     from oci_interpreter.core.catalog import lookup, split_spec
     from oci_interpreter.core.store import assemble_embedded
-    from oci_interpreter.ui.console import err_console
     from oci_interpreter.ui.progress import byte_progress
 
     base, quant = split_spec(name)
     model = lookup(base)
     mf = model.file_for(quant)
-    err = err_console()
-    with byte_progress(err, f"{model.name}:{mf.quant}") as progress:
+    with byte_progress(env.err, f"{model.name}:{mf.quant}") as progress:
         if model.embedded:
             path = assemble_embedded(model, progress)
         else:
             path = hub.pull(model, mf, progress)
-    typer.echo(str(path))
+    typer.echo(str(path), file=env.stdout)
 
 
 @app.command("info")
+@takes_environment
 def info(
     model: Annotated[str, typer.Argument(help="Catalog NAME[:QUANT] or path to a .gguf file.")],
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
     template: Annotated[bool, typer.Option("--template", help="Print the whole chat template.")]
     = False,
+    *,
+    env: Environment,
 ) -> None:
     """Show a GGUF file's metadata: architecture, quantization, parameters, context, template.
 
@@ -174,11 +176,9 @@ def info(
         "chat_template": header.chat_template,
     }
     if as_json:
-        typer.echo(json.dumps(data, indent=2))
+        env.print_json(data, indent=2, ascii_only=True)
         return
     from rich.table import Table
-
-    from oci_interpreter.ui.console import make_console
 
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold")
@@ -203,4 +203,4 @@ def info(
         elif key == "complete" and not value:
             value = "NO: truncated (delete and fetch again)"
         table.add_row(key.replace("_", " "), str(value))
-    make_console().print(table)
+    env.console.print(table)

@@ -9,27 +9,17 @@ from __future__ import annotations
 
 import contextlib
 import os
-import stat
-import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from oci_interpreter.cli.environment import Environment
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.core.sizes import format_decimal
 
 MAX_PIPED_BYTES = 64 * 1024 * 1024
 """More than this is cut (and the command says so): a program's input, not a data lake."""
-
-
-def stdin_is_data() -> bool:
-    """Stdin is a pipe or a file (not a terminal, not /dev/null, not missing)."""
-    try:
-        mode = os.fstat(sys.stdin.fileno()).st_mode
-    except (OSError, ValueError, AttributeError, TypeError):
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISREG(mode)
 
 
 @dataclass(frozen=True)
@@ -48,15 +38,16 @@ class PipedData:
 
 
 @contextlib.contextmanager
-def piped_data(directory: Path | None = None, *,
-               name: str = "stdin.txt") -> Iterator[PipedData | None]:
-    """Read stdin (when it is data) into a new file -- in ``directory`` under a name no
-    file there has (``stdin.txt``, ``stdin-1.txt``, ...), else a temporary file -- and
-    remove it afterwards. None when nothing was piped."""
-    if not stdin_is_data():
+def piped_data(directory: Path | None = None, *, name: str = "stdin.txt",
+               env: Environment | None = None) -> Iterator[PipedData | None]:
+    """Read stdin (when it is data: ``env.stdin_is_data``) into a new file -- in
+    ``directory`` under a name no file there has (``stdin.txt``, ``stdin-1.txt``, ...),
+    else a temporary file -- and remove it afterwards. None when nothing was piped."""
+    env = env if env is not None else Environment()
+    if not env.stdin_is_data:
         yield None
         return
-    data = sys.stdin.buffer.read(MAX_PIPED_BYTES + 1)
+    data = env.stdin.buffer.read(MAX_PIPED_BYTES + 1)
     if not data:
         yield None
         return

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from oci_interpreter.cli.environment import Environment, takes_environment
 from oci_interpreter.cli.options import (
     AGREE,
     LOOP,
@@ -30,7 +30,7 @@ ProgressOpt = Annotated[
 ]
 
 
-def read_task(task: str | None, task_file: Path | None) -> str:
+def read_task(task: str | None, task_file: Path | None, env: Environment) -> str:
     """The task from the argument, ``-`` (stdin) or ``-f FILE``; one clear error otherwise."""
     if task is not None and task_file is not None:
         raise UsageError("give the task either as an argument or with -f, not both")
@@ -45,10 +45,10 @@ def read_task(task: str | None, task_file: Path | None) -> str:
             raise UsageError(f"cannot read {task_file}: {exc.strerror}") from None
         text = _decode(data, str(task_file))
     elif task == "-":
-        if sys.stdin.isatty():
+        if env.stdin_isatty:
             raise UsageError("`oci run -` reads the task from stdin, but stdin is a terminal",
                              'Pipe it in (echo "task" | oci run -) or give it as an argument.')
-        text = _decode(sys.stdin.buffer.read(MAX_TASK_BYTES + 1), "stdin")
+        text = _decode(env.stdin.buffer.read(MAX_TASK_BYTES + 1), "stdin")
     elif task is None:
         raise UsageError("no task given",
                          'Use oci run "TASK", echo "TASK" | oci run -, or oci run -f task.txt.')
@@ -72,6 +72,7 @@ def _decode(data: bytes, where: str) -> str:
 
 
 @takes_settings(LOOP, AGREE, MODEL, SANDBOX)
+@takes_environment
 def run(
     task: Annotated[str | None, typer.Argument(help="The task, in words; - reads it from "
                                                "stdin (all of it).", show_default=False,
@@ -86,8 +87,9 @@ def run(
     cwd: CwdOpt = None,
     progress: ProgressOpt = None,
     *,
+    env: Environment,
     flags: dict[str, Any],
-) -> None:
+) -> ExitStatus:
     """Solve TASK: the model writes a program, oci runs it in the sandbox, the model reads
     the result and refines, up to --rounds times. No questions are asked.
 
@@ -99,29 +101,26 @@ def run(
     from oci_interpreter.agent.execute import ProgramExecutor
     from oci_interpreter.agent.prompts import for_family
     from oci_interpreter.agent.solve import solve
-    from oci_interpreter.cli.common import prepare_backend, say_containment
     from oci_interpreter.cli.piped import MAX_PIPED_BYTES, describe, piped_data
-    from oci_interpreter.core.config import load_settings
     from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.sandbox.runner import resolve_workdir
-    from oci_interpreter.ui.console import err_console
-    from oci_interpreter.ui.loop_view import LoopView, is_terminal, print_run_outcome
+    from oci_interpreter.ui.loop_view import LoopView, print_run_outcome
 
-    text = read_task(task, task_file)
+    text = read_task(task, task_file, env)
     if as_json and print_code:
         raise UsageError("--json and --code cannot be combined", "Pick one.")
-    settings = load_settings(flags).settings
+    settings = env.settings(flags)
     workdir = resolve_workdir(working_dir(cwd), Limits.from_settings(settings))
-    err = err_console()
+    err = env.err
     # The task came from the argument or -f: what is piped in is data for the program.
-    with piped_data(workdir) if task != "-" else contextlib.nullcontext() as piped:
+    with piped_data(workdir, env=env) if task != "-" else contextlib.nullcontext() as piped:
         executor = ProgramExecutor(workdir, Limits.from_settings(settings),
                                    sandbox=settings.sandbox, python=settings.python,
                                    check_answers=True,
                                    stdin_file=piped.path if piped is not None else None)
-        say_containment(err, settings)
-        backend = prepare_backend(err, settings)
-        show = is_terminal(sys.stderr) if progress is None else progress
+        env.say_containment(settings)
+        backend = env.load_model(settings)
+        show = env.stderr_isatty if progress is None else progress
         options = LoopOptions.from_settings(settings, "run")
         view = LoopView(err, rounds=options.max_rounds) if show else None
         if piped is not None:
@@ -146,34 +145,29 @@ def run(
         style = "green" if stopped.agreement.clear else "yellow"
         err.print(f"[{style}]oci: {stopped.agreement.describe()}[/{style}]", highlight=False)
     if as_json:
-        from oci_interpreter.cli.common import json_line
-
-        sys.stdout.write(json_line(outcome.to_dict()))
+        env.print_json(outcome.to_dict())
     elif stopped.success:
         shown = stopped.final_code if print_code else stopped.final_output
         if shown:
-            _write_result(shown)
-    sys.stdout.flush()
-    if stopped.reason == "cancelled":
-        raise SystemExit(int(ExitStatus.INTERRUPTED))
-    if not stopped.success:
-        if not as_json:
-            from rich.markup import escape
+            _write_result(env, shown)
+    env.stdout.flush()
+    if outcome.exit_status == ExitStatus.NOT_SOLVED and not as_json:
+        from rich.markup import escape
 
-            from oci_interpreter.ui.console import one_line
+        from oci_interpreter.ui.console import one_line
 
-            err.print(f"[bold red]oci:[/bold red] not solved: "
-                      f"{escape(one_line(stopped.message))}. "
-                      "Try more rounds (--rounds 5), a larger model (oci models list) or a "
-                      "more precise task; --json shows every attempt.",
-                      highlight=False, markup=True)
-        raise SystemExit(1)
+        err.print(f"[bold red]oci:[/bold red] not solved: "
+                  f"{escape(one_line(stopped.message))}. "
+                  "Try more rounds (--rounds 5), a larger model (oci models list) or a "
+                  "more precise task; --json shows every attempt.",
+                  highlight=False, markup=True)
+    return outcome.exit_status
 
 
-def _write_result(text: str) -> None:
+def _write_result(env: Environment, text: str) -> None:
+    """The answer on stdout; on a terminal, without escape sequences."""
     from oci_interpreter.ui.console import sanitize
-    from oci_interpreter.ui.loop_view import is_terminal
 
-    if is_terminal(sys.stdout):
+    if env.stdout_isatty:
         text = sanitize(text)
-    sys.stdout.write(text if text.endswith("\n") else text + "\n")
+    env.stdout.write(text if text.endswith("\n") else text + "\n")

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from oci_interpreter.cli.environment import Environment, takes_environment
 from oci_interpreter.cli.options import takes_settings
 from oci_interpreter.core.errors import ExitStatus, MissingExtraError, ServerError, UsageError
 
@@ -21,14 +22,16 @@ _LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
 @takes_settings(("model", "n_ctx", "threads", "gpu_layers", "verbose"))
+@takes_environment
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on. Anything but "
                                       "loopback lets other machines use the model: set an API "
                                       "key then.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8080,
     *,
+    env: Environment,
     flags: dict[str, Any],
-) -> None:
+) -> ExitStatus:
     """Serve a model over the OpenAI chat-completions API (llama-cpp-python's server), so
     several terminals share one loaded model: `oci chat --base-url http://HOST:PORT/v1`.
 
@@ -40,9 +43,7 @@ def serve(
     import subprocess
 
     from oci_interpreter.backend.serve import serve_command, server_env
-    from oci_interpreter.core.config import load_settings
     from oci_interpreter.core.store import resolve_model
-    from oci_interpreter.ui.console import err_console
     from oci_interpreter.ui.progress import byte_progress
 
     missing = [m for m in _SERVER_MODULES if importlib.util.find_spec(m) is None]
@@ -52,13 +53,13 @@ def serve(
             "Install it: pip install 'oci-interpreter[server]'.")
     if not 0 < port < 65536:
         raise UsageError(f"--port {port} is not a port number", "Use 1-65535, e.g. 8080.")
-    settings = load_settings(flags).settings
+    settings = env.settings(flags)
     _check_port(host, port)
-    err = err_console()
+    err = env.err
     with byte_progress(err, "preparing model", waiting="loading the model") as bar:
         resolved = resolve_model(settings.model, bar)
-    key = os.environ.get(settings.api_key_env, "").strip()
-    env = server_env(os.environ, key)
+    key = env.environ.get(settings.api_key_env, "").strip()
+    server_environ = server_env(env.environ, key)
     command = serve_command(str(resolved.path), settings, host, port, alias=resolved.name)
     url = f"http://{_url_host(host)}:{port}/v1"
     err.print(f"[bold]oci serve[/bold]: {resolved.name} at [cyan]{url}[/cyan] "
@@ -70,17 +71,18 @@ def serve(
                   markup=True, highlight=False)
     err.print(f"in another terminal: oci chat --base-url {url}    (Ctrl-C here stops it)",
               highlight=False, style="dim")
-    proc = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL,
+    proc = subprocess.Popen(command, env=server_environ, stdin=subprocess.DEVNULL,
                             start_new_session=True)
     try:
         status = proc.wait()
     except KeyboardInterrupt:
         _stop(proc)
         err.print("stopped", style="dim")
-        raise SystemExit(int(ExitStatus.OK)) from None
+        return ExitStatus.OK
     if status:
         raise ServerError(f"the model server exited with status {status}",
                           "See its messages above (a model it cannot load, a port taken).")
+    return ExitStatus.OK
 
 
 def _url_host(host: str) -> str:

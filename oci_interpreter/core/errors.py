@@ -11,10 +11,16 @@ from enum import IntEnum
 
 
 class ExitStatus(IntEnum):
-    """Exit codes of the ``oci`` command."""
+    """Exit codes of the ``oci`` command (docs/usage.md). A command returns one; only the
+    error boundary (cli/main.py) turns exceptions into them. `oci exec` alone returns
+    other numbers too: its program's own status."""
 
     OK = 0
     ERROR = 1
+    NOT_SOLVED = 1
+    """`oci run`: not solved within the rounds (the number of ERROR, named for the outcome)."""
+    NOT_FIXED = 1
+    """`oci fix`: not fixed within the rounds, the file unchanged (the number of ERROR)."""
     USAGE = 2
     MODEL = 3
     CONFIG = 4

@@ -21,6 +21,7 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TextIO
 
 from rich.console import Console
 from rich.table import Table
@@ -30,7 +31,7 @@ from oci_interpreter.agent.chat import Answer, ChatController, ChatOptions
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.agent.session import ChatSession
 from oci_interpreter.backend.base import Backend
-from oci_interpreter.core.errors import OciError
+from oci_interpreter.core.errors import ExitStatus, OciError
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.ui import words
 from oci_interpreter.ui.chat_view import ChatView, edit_code, limits_table, show_code
@@ -80,12 +81,12 @@ class ChatApp:
                  options: ChatOptions | None = None, *, session: ChatSession | None = None,
                  prompts: PromptSet | None = None,
                  load_model: Callable[[str], Backend] | None = None,
-                 family: str = "auto") -> None:
+                 family: str = "auto", terminal_input: TextIO | None = None) -> None:
         self.chat = ChatController(backend, kernel, options, session=session,
                                    prompts=prompts, load_model=load_model, family=family)
         self.console = console
         self.reader = reader
-        self.view = ChatView(console, self.chat)
+        self.view = ChatView(console, self.chat, terminal_input=terminal_input)
 
     @property
     def backend(self) -> Backend:
@@ -108,7 +109,7 @@ class ChatApp:
 
     # ------------------------------------------------------------------ main --
 
-    def interact(self) -> int:
+    def interact(self) -> ExitStatus:
         """Read messages and commands until the user leaves; the exit status."""
         info = self.backend.info
         self.console.print(Text.assemble(
@@ -126,16 +127,16 @@ class ChatApp:
                 text = self.reader.line("› ")
             except (EOFError, KeyboardInterrupt):
                 self.console.print()
-                return 0
+                return ExitStatus.OK
             text = text.strip()
             if not text:
                 continue
             if text.lower() in EXIT_WORDS:
-                return 0
+                return ExitStatus.OK
             if text.startswith("/"):
                 try:
                     if self.command(text) == "exit":
-                        return 0
+                        return ExitStatus.OK
                 except OciError as exc:
                     self.say(exc.one_line(), "red")
                 continue

@@ -10,10 +10,9 @@ import os
 import shlex
 import shutil
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -69,13 +68,14 @@ def output_panel(result: ExecResult, cwd: Path | None = None,
 
 
 class LiveRun:
-    """The output of a running program, in a live panel (terminals only)."""
+    """The output of a running program, in a live panel (terminals only); the echo of
+    ``terminal_input`` (the user's terminal, if input comes from one) is off meanwhile."""
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, terminal_input: TextIO | None = None) -> None:
         self.console = console
         self.text = Text()
         self._live: Live | None = None
-        self._echo = _EchoOff()
+        self._echo = _EchoOff(terminal_input)
         if console.is_terminal and not console.is_dumb_terminal:
             self._echo.start()
             self._live = Live(self._panel(), console=console, transient=True,
@@ -105,24 +105,29 @@ class _EchoOff:
     """The terminal's echo off while a live panel is drawn: a Ctrl-C the terminal echoes
     as "^C" (or a key typed meanwhile) moves the cursor, and the panel's erase then leaves
     its top border behind. Programs get no terminal input in the chat, so nothing is lost.
+    ``terminal``: the user's terminal (None when input does not come from one).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, terminal: TextIO | None) -> None:
+        self._terminal = terminal
         self._saved: list[Any] | None = None
+        self._fd = -1
 
     def start(self) -> None:
+        if self._terminal is None:
+            return
         try:
             import termios
-
-            fd = sys.stdin.fileno()
-            if not os.isatty(fd):
-                return
+        except ImportError:
+            return
+        try:
+            fd = self._terminal.fileno()
             saved = termios.tcgetattr(fd)
             quiet = list(saved)
             quiet[3] &= ~(termios.ECHO | getattr(termios, "ECHOCTL", 0))
             termios.tcsetattr(fd, termios.TCSANOW, quiet)
-            self._saved = saved
-        except (ImportError, OSError, ValueError, AttributeError):
+            self._saved, self._fd = saved, fd
+        except (OSError, ValueError, AttributeError, termios.error):
             self._saved = None
 
     def stop(self) -> None:
@@ -131,7 +136,7 @@ class _EchoOff:
         try:
             import termios
 
-            termios.tcsetattr(sys.stdin.fileno(), termios.TCSANOW, self._saved)
+            termios.tcsetattr(self._fd, termios.TCSANOW, self._saved)
         except (ImportError, OSError, ValueError):
             pass
         self._saved = None
@@ -215,9 +220,12 @@ class ChatView:
     ``chat`` is read for what the screen names (the working directory, the context size,
     the figures setting, whether the user's words follow a declined program)."""
 
-    def __init__(self, console: Console, chat: ChatController) -> None:
+    def __init__(self, console: Console, chat: ChatController, *,
+                 terminal_input: TextIO | None = None) -> None:
         self.console = console
         self.chat = chat
+        self.terminal_input = terminal_input
+        """The user's terminal, when input comes from one (its echo is off during a run)."""
         self._stream: MarkdownStream | None = None
         self._run: LiveRun | None = None
         self._replies: list[GenerationStats] = []
@@ -239,7 +247,7 @@ class ChatView:
 
     def running(self) -> None:
         """A program starts: its output goes to a live panel."""
-        self._run = LiveRun(self.console)
+        self._run = LiveRun(self.console, self.terminal_input)
 
     def output(self, stream: str, text: str) -> None:
         if self._run is not None:

@@ -14,7 +14,6 @@ file name it created) or from a model:
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterable
 from typing import TextIO
 
@@ -117,19 +116,11 @@ def _hooks(console: Console) -> Iterable[RenderHook]:
     return getattr(console, "_render_hooks", ())
 
 
-def make_console(file: TextIO | None = None, stderr: bool = False) -> Console:
-    """A Rich console; honours NO_COLOR, TERM=dumb and narrow terminals by itself. Not on
-    a terminal (a pipe, a file, a log), lines are not wrapped: a one-line message stays
-    one line for whoever reads it (panels and tables keep their width). Whatever it prints
-    is sanitized (:func:`sanitized`)."""
-    target = file if file is not None else (sys.stderr if stderr else sys.stdout)
-    try:
-        terminal = target.isatty()
-    except (AttributeError, ValueError):
-        terminal = False
-    return sanitized(Console(file=file, stderr=stderr and file is None, highlight=False,
-                             soft_wrap=not terminal, emoji=False))
-
-
-def err_console() -> Console:
-    return make_console(file=sys.stderr)
+def make_console(file: TextIO, *, terminal: bool = False) -> Console:
+    """A Rich console writing to ``file``; honours NO_COLOR, TERM=dumb and narrow
+    terminals by itself. Not on a ``terminal`` (a pipe, a file, a log: what the caller
+    knows, cli/environment.py), lines are not wrapped: a one-line message stays one line
+    for whoever reads it (panels and tables keep their width). Whatever it prints is
+    sanitized (:func:`sanitized`)."""
+    return sanitized(Console(file=file, highlight=False, soft_wrap=not terminal,
+                             emoji=False))

@@ -58,11 +58,13 @@ def status_text(result: ExecResult, cwd: Path | None = None) -> Text:
 
 
 class LiveOutput:
-    """Writes a program's output as it arrives; sanitized when going to a terminal."""
+    """Writes a program's output as it arrives; sanitized where it goes to a terminal
+    (``out_terminal``, ``err_terminal``: what the caller knows of the two streams)."""
 
-    def __init__(self, out: TextIO, err: TextIO) -> None:
+    def __init__(self, out: TextIO, err: TextIO, *, out_terminal: bool,
+                 err_terminal: bool) -> None:
         self._streams = {"stdout": out, "stderr": err}
-        self._clean = {name: _is_tty(stream) for name, stream in self._streams.items()}
+        self._clean = {"stdout": out_terminal, "stderr": err_terminal}
         self.ends_line = True
 
     def __call__(self, stream: str, text: str) -> None:
@@ -71,13 +73,6 @@ class LiveOutput:
         target.flush()
         if text:
             self.ends_line = text.endswith("\n")
-
-
-def _is_tty(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def print_note(console: Console, note: str | None) -> None:

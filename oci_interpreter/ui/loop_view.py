@@ -8,7 +8,6 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TextIO
 
 from rich.console import Console
 from rich.live import Live
@@ -158,13 +157,6 @@ def print_diff(console: Console, diff: str) -> None:
     else:
         console.file.write(clean)
         console.file.flush()
-
-
-def is_terminal(stream: TextIO) -> bool:
-    try:
-        return stream.isatty()
-    except (AttributeError, ValueError):
-        return False
 
 
 def print_run_outcome(console: Console, stopped: Stopped) -> None:
