@@ -376,6 +376,56 @@ CASES = [
         None,
         "none",
     ),
+    # --- a fence line inside a triple-quoted string --------------------------------
+    Case(
+        "fence_inside_a_string",
+        'Here is the fix:\n```python\nHELP = """\nUsage:\n```\ntool --run\n```\n"""\n'
+        "def main():\n    print(HELP)\nmain()\n```\n",
+        'HELP = """\nUsage:\n```\ntool --run\n```\n"""\ndef main():\n    print(HELP)\nmain()',
+        "single",
+        used=1,
+    ),
+    Case(
+        "fence_inside_a_string_then_a_separate_block",
+        'Fix:\n```python\nDOC = """\n```\nx\n```\n"""\nprint(DOC)\n```\nRun it:\n'
+        "```bash\npython tool.py\n```\n",
+        'DOC = """\n```\nx\n```\n"""\nprint(DOC)',
+        "single",
+        other=["bash"],
+    ),
+    Case(
+        "python_fence_inside_a_string",
+        '```python\nDOC = """\n```python\nprint(1)\n```\n"""\nprint(DOC)\n```',
+        'DOC = """\n```python\nprint(1)\n```\n"""\nprint(DOC)',
+        "single",
+    ),
+    Case(
+        "fence_inside_a_string_cut_off_after_the_string",
+        '```python\nHELP = """\n```\ntool\n```\n"""\nprint(HELP)\n',
+        'HELP = """\n```\ntool\n```\n"""\nprint(HELP)',
+        "single",
+    ),
+    Case(
+        "two_blocks_first_with_an_open_string_are_not_merged",
+        '```python\ns = """abc\n```\nThen:\n```python\nprint(1)\n```\n',
+        "print(1)",
+        "last",
+        used=1,
+    ),
+    Case(
+        "two_blocks_first_broken_are_not_merged",
+        "```python\ndef f(:\n    pass\n```\nThen:\n```python\nprint(1)\n```\n",
+        "print(1)",
+        "last",
+        used=1,
+    ),
+    Case(
+        "unclosed_string_keeps_the_first_fence",
+        '```python\nHELP = """\nUsage:\n```\ntool --run\n```\nprint(HELP)\n```\n',
+        'HELP = """\nUsage:\n\nprint(HELP)',
+        "joined",
+        used=2,
+    ),
     # --- broken python is still run (the error goes back to the model) ----------------
     Case(
         "python2_print",
@@ -510,6 +560,67 @@ def test_several_blocks_in_order() -> None:
 
 def test_no_fences_no_blocks() -> None:
     assert find_blocks("just prose with `inline` code") == []
+
+
+def test_fence_in_a_string_then_a_second_python_block() -> None:
+    text = (
+        '```python\nA = """\n```\nsample\n```\n"""\n```\nand\n'
+        '```python\nB = """\n```\n"""\nprint(A, B)\n```\n'
+    )
+    blocks = find_blocks(text)
+    assert [b.code for b in blocks] == [
+        'A = """\n```\nsample\n```\n"""',
+        'B = """\n```\n"""\nprint(A, B)',
+    ]
+    assert all(b.complete for b in blocks)
+    assert text[blocks[0].start : blocks[0].end] == (
+        '```python\nA = """\n```\nsample\n```\n"""\n```'
+    )
+
+
+def test_fence_in_a_string_in_a_bare_block() -> None:
+    (block,) = find_blocks('```\nS = """\n```\n"""\nprint(S)\n```')
+    assert block.language == "python" and block.code == 'S = """\n```\n"""\nprint(S)'
+
+
+def test_fence_in_a_string_is_not_looked_for_in_other_languages() -> None:
+    blocks = find_blocks('```bash\ncat <<EOF """\n```\n"""\n```')
+    assert blocks[0].language == "bash" and blocks[0].code == 'cat <<EOF """'
+
+
+def test_unclosed_string_is_the_old_behaviour(monkeypatch: pytest.MonkeyPatch) -> None:
+    reply = '```python\nHELP = """\nUsage:\n```\ntool --run\n```\nprint(HELP)\n```\n'
+    now = extract_program(reply)
+    monkeypatch.setattr(extract, "_MAX_LATER_FENCES", 0)  # the rule off
+    before = extract_program(reply)
+    assert now == before
+    assert [b.code for b in now.blocks] == ['HELP = """\nUsage:', "print(HELP)"]
+
+
+def _samples_in_a_string(samples: int) -> str:
+    inside = "".join(f"```\nsample {k}\n```\n" for k in range(samples))
+    return f'```python\nHELP = """\n{inside}"""\nprint(HELP)\n```\n'
+
+
+def test_fence_in_a_string_tries_a_bounded_number_of_later_fences() -> None:
+    # The cut is at the first fence of the string; each sample adds 2 fences to try.
+    most = extract._MAX_LATER_FENCES // 2
+    (block,) = find_blocks(_samples_in_a_string(most))
+    assert block.code.endswith("print(HELP)")
+    blocks = find_blocks(_samples_in_a_string(most + 1))
+    assert blocks[0].code == 'HELP = """'  # not found within the bound: as before
+
+
+def test_fence_in_a_string_parses_at_most_the_bound(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls = []
+
+    def counting(code: str) -> object:
+        calls.append(code)
+        return None
+
+    monkeypatch.setattr(extract, "parse_module", counting)
+    extract._find_blocks('```python\nS = """\n' + "```\n" * 500)
+    assert len(calls) == extract._MAX_LATER_FENCES
 
 
 # ------------------------------------------------------------------------- Extraction

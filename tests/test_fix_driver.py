@@ -210,3 +210,108 @@ def test_the_executor_keeps_no_rename_state(tmp_path: Path,
     monkeypatch.setattr(git, "find_repository", lambda path: None)
     (tmp_path / "t.py").write_text(BROKEN)
     assert FixJob(tmp_path / "t.py", [], Settings()).executor.rename == {}
+
+
+# ------------------------------------------------------------- large files --
+
+def inventory(helpers: int) -> str:
+    """A script of ~8 lines per helper with an AttributeError deep inside."""
+    parts = ['"""Inventory report."""', "from dataclasses import dataclass", "", "",
+             "@dataclass", "class Item:", "    name: str", "    unit_cost: float",
+             "    qty: int", ""]
+    for i in range(helpers):
+        parts += ["", f"def helper_{i}(rows):", f'    """Helper {i}."""', "    total = 0",
+                  "    for row in rows:", f"        total += len(row) * {i}",
+                  "    return total", ""]
+    parts += ["", "def order_cost(item):", "    # one order line",
+              "    return item.unit_price * item.qty", "", "",
+              'if __name__ == "__main__":', '    print(order_cost(Item("bolt", 0.5, 4)))', ""]
+    return "\n".join(parts)
+
+
+def failed_at(text: str) -> ExecResult:
+    lines = text.splitlines()
+    main = lines.index('    print(order_cost(Item("bolt", 0.5, 4)))') + 1
+    bug = lines.index("    return item.unit_price * item.qty") + 1
+    stderr = (f'Traceback (most recent call last):\n  File "big.py", line {main}, in <module>\n'
+              f'  File "big.py", line {bug}, in order_cost\n'
+              "AttributeError: 'Item' object has no attribute 'unit_price'\n")
+    return ExecResult(1, "", stderr, 0.01, error="AttributeError")
+
+
+def large_job(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, helpers: int) -> FixJob:
+    from oci_interpreter.core import git
+
+    monkeypatch.setattr(git, "find_repository", lambda path: None)
+    text = inventory(helpers)
+    (tmp_path / "big.py").write_text(text)
+    job = FixJob(tmp_path / "big.py", [], Settings(rounds=2, candidates=1))
+    fixed = text.replace("item.unit_price", "item.unit_cost")
+    job.executor = Scripted(job.executor, {text: failed_at(text),
+                                           fixed: ExecResult(0, "2.0\n", "", 0.01)})
+    return job
+
+
+def test_a_large_file_is_repaired_from_a_view_and_one_function(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    job = large_job(tmp_path, monkeypatch, helpers=150)  # about 1,200 lines
+    text = job.source.text
+    assert text.count("\n") > 1200
+    model = FakeBackend([reply("def order_cost(item):\n    # Fixed: unit_cost\n"
+                               "    return item.unit_cost * item.qty\n")])
+    outcome = follow_fix(job.run(model, accept_write=lambda o: True, backup=False))
+    request = model.calls[0][-1].content
+    assert "    unit_cost: float" in request and "def helper_99(rows): ..." in request
+    assert "total += len(row) * 99" not in request
+    assert len(request) < len(text) / 4
+    assert model.options[0].max_tokens < 1000  # room for the view, not for the file
+    assert outcome.fixed and outcome.written
+    written = (tmp_path / "big.py").read_text()
+    assert written == text.replace("item.unit_price", "item.unit_cost")  # only that line
+    edits = [line for line in outcome.diff.splitlines()[2:] if line[:1] in "+-"]
+    assert edits == ["-    return item.unit_price * item.qty",
+                     "+    return item.unit_cost * item.qty"]
+
+
+def test_the_request_does_not_grow_with_the_file_beyond_its_outline(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    sizes = []
+    for helpers in (60, 240):  # both above fix.FOCUS_ABOVE_TOKENS
+        job = large_job(tmp_path, monkeypatch, helpers)
+        model = FakeBackend([reply("def order_cost(item):\n"
+                                   "    return item.unit_cost * item.qty\n")])
+        follow_fix(job.run(model))
+        sizes.append((len(job.source.text), len(model.calls[0][-1].content),
+                      model.options[0].max_tokens))
+    (small_file, small_request, small_room), (large_file, large_request, large_room) = sizes
+    assert large_file > 3.5 * small_file
+    assert large_request - small_request < 180 * 30  # one outline line per helper
+    assert large_room == small_room  # the reply's room is the same
+
+
+def test_involved_code_too_large_for_the_context_names_the_largest_function(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oci_interpreter.core.errors import UsageError
+
+    job = large_job(tmp_path, monkeypatch, helpers=150)
+    with pytest.raises(UsageError, match="the largest, `order_cost`"):
+        follow_fix(job.run(FakeBackend([], n_ctx=900)))
+
+
+def test_a_script_that_calls_input_elsewhere_is_repaired(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """input() in a --play mode the failing run never reaches is no reason to skip it."""
+    from oci_interpreter.core import git
+
+    monkeypatch.setattr(git, "find_repository", lambda path: None)
+    broken = ("import sys\n\ndef play():\n    return input('move? ')\n\n"
+              "total = 5\nif '--play' in sys.argv:\n    play()\nprint('Total: ' + total)\n")
+    fixed = broken.replace("'Total: ' + total", "'Total: ' + str(total)")
+    (tmp_path / "t.py").write_text(broken)
+    job = FixJob(tmp_path / "t.py", [], Settings(rounds=2, candidates=1))
+    failed = ExecResult(1, "", 'Traceback (most recent call last):\n  File "t.py", line 9, in '
+                        "<module>\nTypeError: can only concatenate str\n", 0.01,
+                        error="TypeError")
+    job.executor = Scripted(job.executor, {broken: failed, fixed: CLEAN})
+    outcome = follow_fix(job.run(FakeBackend([reply(fixed)])))
+    assert outcome.fixed and outcome.code == fixed

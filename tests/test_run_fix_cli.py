@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from oci_interpreter.cli.main import main_with_status
+from oci_interpreter.core.errors import ExitStatus
 
 
 def oci(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -291,11 +292,29 @@ def test_fix_not_python(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> N
 @pytest.mark.spawns
 def test_fix_too_large_for_the_context(capsys: pytest.CaptureFixture[str],
                                        tmp_path: Path) -> None:
+    # Only the code the failure involves must fit (issue 36): here one function of
+    # 3,000 lines, and the message names it.
     path = tmp_path / "big.py"
-    path.write_text("x = 1\n" * 3000 + "print(y)\n")
+    path.write_text("def main():\n" + "    x = 1\n" * 3000 + "    print(y)\n\n\nmain()\n")
     code, _, err = oci(capsys, "fix", str(path), "--n-ctx", "2048", "--model",
                        fake(tmp_path, "no"))
-    assert code == 2 and "too large for the model's context" in err and "KiB fit" in err
+    assert code == 2 and "too large for the model's context" in err
+    assert "the largest, `main`, has 3002 lines" in err
+
+
+@pytest.mark.spawns
+def test_fix_of_a_long_script_without_functions_shows_the_lines_near_the_failure(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    """3,000 top-level lines, the bug in the last: the request fits a small context, the
+    reply of the one changed line is applied there, and the rest stays byte-identical."""
+    path = tmp_path / "big.py"
+    original = "".join(f"x{i} = {i}\n" for i in range(3000)) + "print('total: ' + x2999)\n"
+    path.write_text(original)
+    model = fake(tmp_path, "Use str().\n```python\nprint('total: ' + str(x2999))\n```")
+    code, _, err = oci(capsys, "fix", str(path), "--n-ctx", "2048", "--model", model,
+                       "--yes", "--no-backup")
+    assert code == ExitStatus.UNVERIFIED, err
+    assert path.read_text() == original.replace("+ x2999)", "+ str(x2999))")
 
 
 @pytest.mark.spawns

@@ -111,6 +111,11 @@ class LoopOptions:
     """The whole run at most this long (0: no limit); the loop stops with ``max_time``."""
     stdin_data: bool = False
     """Data was piped to the command and is the program's stdin: reading it is fine."""
+    input_ok: bool = False
+    """A program that calls ``input()`` runs anyway (``oci fix``: the user's script is judged
+    by running it as the original ran; a call its run never reaches, in an interactive
+    mode, is no reason to skip it, and one it reaches fails there, which the model reads).
+    Otherwise such a program is not run (there is no user to type)."""
     stop_after_code: bool = True
     """End a reply once it holds a complete python block that runs something (prints or
     calls at top level): the model's explanation after its code costs time and adds
@@ -155,5 +160,9 @@ class Task:
     need_code: str | None = None
     """The request when a reply has no code (default: the prompt set's ``need_code``)."""
     prepare: Callable[[str], str] | None = None
-    """Turns an extracted program into the one to run (``oci fix``: a partial answer
-    merged into the whole file)."""
+    """Turns an extracted program into the one to run (a partial answer merged into the
+    whole file)."""
+    from_reply: Callable[[str], str | None] | None = None
+    """The program a whole reply gives, instead of extracting one and ``prepare``-ing it
+    (``oci fix``: definitions and search/replace blocks applied to the file; None when
+    the reply holds neither)."""

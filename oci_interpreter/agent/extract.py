@@ -13,6 +13,7 @@ import ast
 import re
 import sys
 import textwrap
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -177,6 +178,61 @@ def _bare_language(body: str) -> str:
     return "python" if _STRONG_PY.search(body) else ""
 
 
+def _fence_kind(line: str, char: str, length: int, lang: str) -> str | None:
+    """``"close"`` for a closing fence of the block, ``"open"`` for a fence with a
+    language that ends it implicitly, else None."""
+    if _closes(line, char, length):
+        return "close"
+    again = _opener(line)
+    if (
+        again is not None
+        and again[0] == char
+        and again[1] >= length
+        and _language(again[2])
+        and lang not in _MARKDOWN
+    ):
+        return "open"
+    return None
+
+
+_MAX_LATER_FENCES = 12
+"""How many later fences a block cut inside a string is tried up to (each try parses)."""
+
+
+def _in_open_string(code: str) -> bool:
+    """The code fails to parse because a triple-quoted string is not closed."""
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            compile(code, "<block>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as e:
+        return "triple-quoted" in str(e.msg)
+    except Exception:  # ValueError (NUL), RecursionError, MemoryError
+        return False
+    return False
+
+
+def _later_fence(
+    lines: list[tuple[int, int, str]], i: int, j: int, char: str, length: int, lang: str
+) -> tuple[int, str | None] | None:
+    """The first later fence line (at most ``_MAX_LATER_FENCES``, then the end of the
+    reply) where the body of the block opened on line ``i`` parses, with its kind (None
+    for the end of the reply); None when there is none."""
+    tries = 0
+    n = len(lines)
+    for k in range(j + 1, n + 1):
+        kind = _fence_kind(lines[k][2], char, length, lang) if k < n else None
+        if k < n and kind is None:
+            continue
+        tries += 1
+        if tries > _MAX_LATER_FENCES:
+            return None
+        body = _body([line for _, _, line in lines[i + 1 : k]])
+        if parse_module(body) is not None:
+            return k, kind
+    return None
+
+
 def find_blocks(text: str) -> list[CodeBlock]:
     """The fenced code blocks of a Markdown reply, in order (see the module docstring)."""
     try:
@@ -202,26 +258,29 @@ def _find_blocks(text: str) -> list[CodeBlock]:
         next_i = n
         end = len(text)
         while j < n:
-            line = lines[j][2]
-            if _closes(line, char, length):
+            kind = _fence_kind(lines[j][2], char, length, lang)
+            if kind is None:
+                body.append(lines[j][2])
+                j += 1
+                continue
+            if lang in ("python", "") and _in_open_string(_body(body)):
+                # The fence line may be inside a triple-quoted string (a Markdown sample
+                # in a help text): go on to a later fence when that gives code that parses.
+                later = _later_fence(lines, i, j, char, length, lang)
+                if later is not None:
+                    j, kind = later
+                    body = [line for _, _, line in lines[i + 1 : j]]
+                    if kind is None:  # the end of the reply: cut off after the string
+                        break
+            if kind == "close":
                 complete, end, next_i = True, lines[j][1], j + 1
-                break
-            again = _opener(line)
-            if (
-                again is not None
-                and again[0] == char
-                and again[1] >= length
-                and _language(again[2])
-                and lang not in _MARKDOWN
-            ):
+            else:
                 # A new fence with a language: the model forgot to close this block, or
                 # closed it with an info string when nothing follows.
                 complete, next_i, end = True, j, lines[j - 1][1]
                 if not any(rest[2].strip() for rest in lines[j + 1 :]):
                     next_i, end = n, lines[j][1]
-                break
-            body.append(line)
-            j += 1
+            break
         code = _body(body)
         if not info:
             lang = _bare_language(code)

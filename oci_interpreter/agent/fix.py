@@ -11,15 +11,17 @@ the ``accept_write`` callback said yes.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from oci_interpreter.agent.contracts import LoopOptions, Task
-from oci_interpreter.agent.edits import merge_partial
+from oci_interpreter.agent.edits import apply_edit
 from oci_interpreter.agent.events import Event, ExecutionEnd, Notice, Stopped
 from oci_interpreter.agent.fixrun import FileExecutor, command_line
+from oci_interpreter.agent.focus import Focus, focus
 from oci_interpreter.agent.loop import RefineLoop
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.agent.verify import failure_frames
@@ -34,12 +36,14 @@ from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir
 
 def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
     """The loop as ``oci fix`` runs it: a clean run is the end (no conclusion from the
-    model, a silent script is fine) and the reply has room for the whole file, not much
-    more (a reply that runs to its cap, times candidates, times rounds, is minutes)."""
-    # Room for the whole file once and a sentence: a longer reply is the model looping.
+    model, a silent script is fine), a script that calls ``input()`` is run as the
+    original was, and the reply has room for what the request shows (``file_tokens``: the
+    whole file, or the definitions a large file's view shows), not much more (a reply that
+    runs to its cap, times candidates, times rounds, is minutes)."""
+    # Room for the code once and a sentence: a longer reply is the model looping.
     generation = replace(base.generation, max_tokens=int(file_tokens * 1.5) + 200)
     return replace(base, confirm=False, require_code=True, accept_silent=True,
-                   stop_after_code=False, generation=generation)
+                   stop_after_code=False, input_ok=True, generation=generation)
 
 def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult) -> str:
     """How the original failed, as the model reads it (traceback, hint)."""
@@ -49,20 +53,71 @@ def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult
                          code=executor.source.text).text
 
 
+FOCUS_ABOVE_TOKENS = 1200
+"""A file of more tokens than this (about 120 lines) is shown in part -- the definitions
+the failure involves and an outline of the rest (agent/focus.py) -- and the model writes
+only the definitions it changes; a smaller file is shown and written whole."""
+
+
 def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str, *,
-             test: bool = False) -> Task:
+             test: bool = False, view: Focus | None = None) -> Task:
     """The opening request (file + command + failure) and its fresh restatement.
-    ``test``: ``command`` is the user's test command, not the script itself."""
-    template = prompts.fix_test_request if test else prompts.fix_request
+    ``test``: ``command`` is the user's test command, not the script itself. ``view``:
+    the part of a large file the request shows (None: the whole file)."""
+    if view is None:
+        template = prompts.fix_test_request if test else prompts.fix_request
+        system, again, need_code = prompts.fix_system, prompts.fix_again, prompts.fix_need_code
+    else:
+        template = prompts.fix_focus_test_request if test else prompts.fix_focus_request
+        system, again = prompts.fix_focus_system, prompts.fix_focus_again
+        need_code = prompts.fix_focus_need_code
+    names = view.involved if view is not None else ()
+
+    def shown(code: str) -> str:
+        if view is None:
+            return code.rstrip()
+        if code == source.text:
+            return view.text.rstrip()
+        return focus(code, (), names=names).text.rstrip()
 
     def request(code: str, why: str) -> list[Message]:
-        return [Message("system", prompts.fix_system),
-                Message("user", template.format(command=command, code=code.rstrip(),
-                                                failure=why, name=source.path.name))]
+        return [Message("system", system),
+                Message("user", template.format(command=command, code=shown(code),
+                                                failure=why, name=source.path.name,
+                                                lines=source.text.count("\n") + 1))]
 
-    return Task(messages=request(source.text, failure), text=source.text,
-                restate=request, again=prompts.fix_again, need_code=prompts.fix_need_code,
-                prepare=lambda code: merge_partial(source.text, code))
+    near = view.lines if view is not None else ()
+    return Task(messages=request(source.text, failure),
+                text=source.text if view is None else view.text,
+                restate=request, again=again, need_code=need_code,
+                from_reply=lambda reply: program_of(source.text, reply, near))
+
+
+def program_of(original: str, reply: str, near: tuple[int, ...] = ()) -> str | None:
+    """The file a repair reply gives: its search/replace blocks applied (agent/
+    replace_blocks.py), then its code -- whole file or changed definitions -- merged by
+    unit (agent/edits.py). None when the reply holds neither, or a block matches no
+    single place (the model is asked again for code)."""
+    from oci_interpreter.agent.extract import extract_program
+    from oci_interpreter.agent.replace_blocks import (
+        EditError,
+        apply_replace_blocks,
+        find_replace_blocks,
+        without_blocks,
+    )
+
+    text = original
+    blocks = find_replace_blocks(reply)
+    if blocks:
+        try:
+            text = apply_replace_blocks(original, blocks)
+        except EditError:
+            return None
+        reply = without_blocks(reply)
+    code = extract_program(reply).code
+    if code is None:
+        return text if blocks else None
+    return apply_edit(text, code, near)
 
 
 # ------------------------------------------------------------------ events --
@@ -486,11 +541,17 @@ class FixJob:
             failure = prompts.fix_check_failed.format(
                 description=self.description or "", check=self.executor.check.rstrip(),
                 failure=failure)
-        task = fix_task(prompts, self.source, command, failure,
-                        test=self.test is not None and self.executor.check is None)
         file_tokens = backend.count_tokens([Message("user", self.source.text)])
-        self._check_fits(backend, task, file_tokens)
-        options = fix_options(LoopOptions.from_settings(self.settings, "fix"), file_tokens)
+        view = self._view(original) if file_tokens > FOCUS_ABOVE_TOKENS else None
+        task = fix_task(prompts, self.source, command, failure,
+                        test=self.test is not None and self.executor.check is None,
+                        view=view)
+        reply_tokens = file_tokens
+        if view is not None:  # room for the definitions shown in full, not the file
+            reply_tokens = min(file_tokens,
+                               backend.count_tokens([Message("user", view.editable)]))
+        self._check_fits(backend, task, reply_tokens, view)
+        options = fix_options(LoopOptions.from_settings(self.settings, "fix"), reply_tokens)
         loop = RefineLoop(backend, self.executor, prompts, options, on_output=on_output)
         rejected: list[dict[str, Any]] = []
         transcript: list[dict[str, Any]] = []  # every event but the text the replies repeat
@@ -542,10 +603,29 @@ class FixJob:
         return ("try more rounds (--rounds 5), a larger model (oci models list), or say what "
                 "is wrong with -m; --json shows every attempt")
 
-    def _check_fits(self, backend: Backend, task: Task, file_tokens: int) -> None:
-        need = backend.count_tokens(task.messages) + file_tokens + 64
+    def _view(self, original: ExecResult) -> Focus | None:
+        """The part of the file a repair of ``original``'s failure shows (None: all)."""
+        output = original.stderr + "\n" + original.stdout
+        lines = [f.line for f in failure_frames(original.stderr, self.executor.program_files)]
+        # pytest's own traceback style: `script.py:42: in cost` / `script.py:42: KeyError`.
+        name = re.escape(self.source.path.name)
+        lines += [int(m.group(1)) for m in
+                  re.finditer(rf"(?m)^(?:\S*/)?{name}:(\d+):", output)]
+        view = focus(self.source.text, lines, error=output, check=self.executor.check,
+                     module=self.source.path.stem)
+        return None if view.whole else view
+
+    def _check_fits(self, backend: Backend, task: Task, reply_tokens: int,
+                    view: Focus | None = None) -> None:
+        need = backend.count_tokens(task.messages) + reply_tokens + 64
+        if need > backend.info.n_ctx and view is not None:
+            raise UsageError(
+                f"the code of {self.source.path.name} that the failure involves "
+                f"({view.names()}{self._largest(view)}) is too large for the model's "
+                f"context: about {need:,} tokens, the context holds {backend.info.n_ctx:,}",
+                "Raise --n-ctx if the model allows it, or split the largest function.")
         if need > backend.info.n_ctx:
-            per_token = max(len(self.source.text.encode()) / max(file_tokens, 1), 1.0)
+            per_token = max(len(self.source.text.encode()) / max(reply_tokens, 1), 1.0)
             fits = int(backend.info.n_ctx / 2.4 * per_token / 1024)
             raise UsageError(
                 f"{self.source.path.name} is too large for the model's context: the request "
@@ -553,6 +633,25 @@ class FixJob:
                 f"{backend.info.n_ctx:,} (files up to about {fits} KiB fit)",
                 "Raise --n-ctx if the model allows it, or fix a smaller file.",
             )
+
+    def _largest(self, view: Focus) -> str:
+        """``; the largest, `report`, has 900 lines`` (empty when nothing is named)."""
+        import ast
+
+        try:
+            tree = ast.parse(self.source.text)
+        except (SyntaxError, ValueError):
+            return ""
+        sizes = {}
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                sizes[node.name] = (node.end_lineno or node.lineno) - node.lineno + 1
+        named = [(sizes[n.split(".")[-1]], n) for n in view.involved
+                 if n.split(".")[-1] in sizes]
+        if not named:
+            return ""
+        lines, name = max(named)
+        return f"; the largest, `{name}`, has {lines} lines"
 
     def write(self, outcome: FixOutcome, *, backup: bool) -> FixOutcome:
         """Write the repaired file back (atomic; encoding, newlines and mode kept). A file

@@ -116,11 +116,14 @@ class RefineLoop:
         """The conversation as the model last saw it (plus its last reply)."""
         self._timed_out = False
         self._prepare: Callable[[str], str] | None = None
+        self._from_reply: Callable[[str], str | None] | None = None
 
     def _passed(self, status: str) -> bool:
         return status == "ok" or (status == "silent" and self.options.accept_silent)
 
     def _program(self, text: str) -> str | None:
+        if self._from_reply is not None:
+            return self._from_reply(text)
         code = extract_program(text).code
         if code is not None and self._prepare is not None:
             code = self._prepare(code)
@@ -262,6 +265,7 @@ class RefineLoop:
     def _run(self, task: Task) -> Iterator[Event]:
         opts = self.options
         self._prepare = task.prepare
+        self._from_reply = task.from_reply
         run = _Run(messages=list(task.messages))
         while True:
             concluding = run.concluding
@@ -294,7 +298,8 @@ class RefineLoop:
 
             yield CodeFound(code, run.rounds + 1, found.how, tuple(found.other_languages()))
 
-            if not opts.stdin_data and codeinfo.input_call(code) is not None:
+            if not (opts.stdin_data or opts.input_ok) \
+                    and codeinfo.input_call(code) is not None:
                 text = self.prompts.reads_input.format(call=codeinfo.input_call(code))
                 yield CodeSkipped(code, "input", text)
                 run.seen[key] = None
@@ -522,7 +527,8 @@ class RefineLoop:
         """A sampled reply's program and its key, when it can run here (no input() without
         piped data) and was not run before; else None."""
         code = self._program(text)
-        if code is None or (not self.options.stdin_data and codeinfo.reads_input(code)):
+        if code is None or (not (self.options.stdin_data or self.options.input_ok)
+                             and codeinfo.reads_input(code)):
             return None
         key = codeinfo.normalize(code)
         return None if key in seen else (code, key)

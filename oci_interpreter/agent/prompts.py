@@ -158,6 +158,39 @@ class PromptSet:
     fix_need_code: str = (
         "Now apply that change and write the whole corrected file in one ```python block."
     )
+    fix_focus_system: str = (
+        "You are an expert Python programmer. You repair the user's script. Reply with the "
+        "functions or classes you change, each complete, in one ```python block, then "
+        "nothing else. Do not repeat code you do not change."
+    )
+    """`oci fix` on a large file (agent/focus.py): the model sees the parts the failure
+    involves and writes only the definitions it changes."""
+    fix_focus_request: str = (
+        "This script, {name} ({lines} lines), fails when run as `{command}`. Here are the "
+        "parts of it the failure involves; the rest is shown as an outline (`...` marks "
+        "code not shown) and stays as it is:\n```python\n{code}\n```\n\n{failure}\n\n"
+        "First say in one sentence which line is wrong and how to change it. Then write "
+        "only the functions or classes you change, each complete (a method inside its "
+        "`class` line), in one ```python block. Use the names that exist in the code."
+    )
+    fix_focus_test_request: str = (
+        "This is {name} ({lines} lines); here are the parts the failure involves, the rest "
+        "as an outline (`...` marks code not shown):\n```python\n{code}\n```\n\nThe test "
+        "command `{command}` checks it, and fails:\n{failure}\n\nThe test is right and "
+        "stays as it is; {name} computes the wrong value. First say in one sentence which "
+        "line of {name} is wrong and how to change it. Then write only the functions or "
+        "classes you change, each complete (a method inside its `class` line), in one "
+        "```python block."
+    )
+    fix_focus_need_code: str = (
+        "Now apply that change: write the functions or classes you change, each complete, "
+        "in one ```python block."
+    )
+    fix_focus_again: str = (
+        "The corrected file still fails:\n{failure}\n\n"
+        "Fix it. Write only the functions or classes you change, each complete, in one "
+        "```python block."
+    )
     piped_data: str = (
         "\n\nData was piped to this command ({size}{cut}). It is the program's standard "
         "input (read sys.stdin), and it is also in the file {name} in the current "

@@ -1,0 +1,96 @@
+"""What of a large file a repair request shows (agent/focus.py)."""
+
+from __future__ import annotations
+
+from oci_interpreter.agent.focus import focus
+
+
+def script(filler_functions: int) -> tuple[str, int]:
+    """An inventory tool with ``filler_functions`` unrelated helpers between the dataclass
+    and the failing function; the line of the bug."""
+    parts = ['"""Inventory report."""', "import csv", "from dataclasses import dataclass",
+             "", "CURRENCY = 'EUR'", "", "", "@dataclass", "class Item:", "    name: str",
+             "    unit_cost: float", "    qty: int", ""]
+    for i in range(filler_functions):
+        parts += ["", f"def helper_{i}(rows):", f'    """Helper number {i}."""',
+                  "    total = 0", "    for row in rows:",
+                  f"        total += len(row) * {i}", "    return total", ""]
+    parts += ["", "def order_cost(item):", "    return item.unit_price * item.qty", "",
+              "", "def report(items):", "    for item in items:",
+              "        print(item.name, order_cost(item))", "", "",
+              'if __name__ == "__main__":', '    report([Item("bolt", 0.5, 4)])', ""]
+    text = "\n".join(parts)
+    return text, text.splitlines().index("    return item.unit_price * item.qty") + 1
+
+
+ERROR = "AttributeError: 'Item' object has no attribute 'unit_price'"
+
+
+def view_of(filler: int) -> tuple[str, str]:
+    text, bug = script(filler)
+    main_call = text.splitlines().index('    report([Item("bolt", 0.5, 4)])') + 1
+    report_line = text.splitlines().index("        print(item.name, order_cost(item))") + 1
+    return text, focus(text, [main_call, report_line, bug], error=ERROR).text
+
+
+def test_the_view_holds_the_frames_the_class_of_the_failed_attribute_and_the_imports() -> None:
+    text, view = view_of(40)
+    assert "    return item.unit_price * item.qty" in view
+    assert "        print(item.name, order_cost(item))" in view
+    assert "    unit_cost: float" in view  # the model must see that unit_cost exists
+    assert "import csv" in view and "CURRENCY = 'EUR'" in view
+    assert "def helper_7(rows): ..." in view  # the rest as an outline
+    assert "total += len(row) * 7" not in view
+
+
+def test_the_view_grows_with_the_outline_only() -> None:
+    """A file 10x longer adds one outline line per function, nothing else."""
+    small_text, small = view_of(20)
+    large_text, large = view_of(200)
+    assert len(large_text) > 8 * len(small_text)
+    assert len(large.splitlines()) - len(small.splitlines()) <= 180 + 5
+    assert len(large) < len(large_text) / 4
+
+
+def test_a_method_on_the_traceback_comes_with_its_class_fields_and_init() -> None:
+    text = "\n".join([
+        "class Store:", '    """A store."""', "    currency = 'EUR'", "",
+        "    def __init__(self, items):", "        self.items = items", "",
+        "    def value(self):", "        return sum(i.cost for i in self.items)", "",
+        "    def names(self):", "        return [i.name for i in self.items]", "",
+        *[line for i in range(30) for line in (f"    def m{i}(self):",
+                                               f"        return {i}", "")],
+    ])
+    view = focus(text, [9])
+    assert view.involved == ("Store.value",)
+    assert "        self.items = items" in view.text
+    assert "        return sum(i.cost for i in self.items)" in view.text
+    assert "    def names(self): ..." in view.text
+
+
+def test_a_check_shows_what_it_imports_from_the_script() -> None:
+    text, _ = script(30)
+    view = focus(text, [], check="from inventory import order_cost\nassert order_cost(x) == 2\n",
+                 module="inventory")
+    assert "order_cost" in view.involved
+    assert "    return item.unit_price * item.qty" in view.text
+
+
+def test_nothing_on_the_traceback_shows_the_main_block_else_the_whole_file() -> None:
+    text, _ = script(5)
+    view = focus(text, [])
+    assert view.involved == ("the __main__ block",) and not view.whole
+    assert '    report([Item("bolt", 0.5, 4)])' in view.text
+    library = "def f():\n    return 1\n"
+    assert focus(library, []).whole
+
+
+def test_a_file_that_does_not_parse_is_shown_whole() -> None:
+    assert focus("def f(:\n    pass\n", [1]).whole
+
+
+def test_names_from_an_earlier_view_are_shown_again() -> None:
+    text, _ = script(10)
+    view = focus(text, [], names=("order_cost", "report"))
+    assert view.involved[:2] == ("order_cost", "report")
+    assert "def helper_3(rows): ..." in view.text
