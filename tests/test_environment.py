@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from oci_interpreter.agent.events import StopReason, Stopped
+from oci_interpreter.agent.events import Stopped, StopReason
 from oci_interpreter.agent.solve import RunOutcome
 from oci_interpreter.backend.base import Message
 from oci_interpreter.backend.fake import FakeBackend

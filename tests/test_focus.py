@@ -34,7 +34,7 @@ def view_of(filler: int) -> tuple[str, str]:
 
 
 def test_the_view_holds_the_frames_the_class_of_the_failed_attribute_and_the_imports() -> None:
-    text, view = view_of(40)
+    _, view = view_of(40)
     assert "    return item.unit_price * item.qty" in view
     assert "        print(item.name, order_cost(item))" in view
     assert "    unit_cost: float" in view  # the model must see that unit_cost exists

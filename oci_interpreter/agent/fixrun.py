@@ -71,7 +71,7 @@ class FileExecutor:
               prompts: PromptSet) -> tuple[str, str] | None:
         """A candidate that ran cleanly is a repair only if it passes agent/verify.py's
         checks: (kind, why) when it does not."""
-        from oci_interpreter.agent import verify
+        from oci_interpreter.agent import invented, verify
 
         original = self.original
         if original is None:
@@ -79,7 +79,8 @@ class FileExecutor:
         stderr = original.stderr
         frames = verify.failure_frames(stderr, self.program_files)
         failing = [f.line for f in frames]
-        rejection = verify.static_checks(self.source.text, code, failing)
+        rejection = (verify.static_checks(self.source.text, code, failing)
+                     or invented.invented_state(self.source.text, code, failing, stderr))
         if rejection is None and self.test is None:
             rejection = verify.dynamic_checks(
                 self.source.text, code, frames, result.lines_run, original.stdout,

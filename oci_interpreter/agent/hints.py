@@ -14,7 +14,7 @@ import difflib
 import re
 import sys
 
-from oci_interpreter.agent import codeinfo
+from oci_interpreter.agent import codeinfo, invented
 
 _NAME_ERROR = re.compile(r"NameError: name '(?P<name>\w+)' is not defined")
 _CONCAT = re.compile(r'TypeError: can only concatenate str \(not "(?P<t>\w+)"\) to str')
@@ -109,6 +109,10 @@ def hint(stderr: str, code: str) -> str | None:
                 f"{match.group('op')}{where}: convert one of them (str(...) or int(...)) so "
                 "both have the same type.")
 
+    advice = _attribute_hint(stderr, code, where)
+    if advice:
+        return advice
+
     if "RecursionError" in stderr:
         func = frame[1] if frame else "the function"
         return (f"`{func}` calls itself without end: it needs a base case that returns "
@@ -122,6 +126,11 @@ def hint(stderr: str, code: str) -> str | None:
             return (f"The key {key} is not in the dict yet when it is updated{where}: start "
                     "from a default, e.g. `d[k] = d.get(k, 0) + 1`, or use "
                     "collections.defaultdict / Counter.")
+        near = _near_keys(stderr, code)
+        if near:
+            return (f"The key {key} is not in the dict{where}; the program's dicts have "
+                    f"{near}: use the key that exists (a `.get({key}, 0)` would only hide "
+                    "the mistake).")
         return (f"The key {key} is not in the dict{where}: check the key, or use "
                 "`d.get(key, default)`.")
 
@@ -261,3 +270,47 @@ def _inside(inner: ast.AST, outer: ast.AST) -> bool:
 
 def _identifiers(code: str) -> set[str]:
     return set(re.findall(r"\b[A-Za-z_]\w*\b", code))
+
+
+# ------------------------------------------------------------- missing attribute or key
+
+
+def _attribute_hint(stderr: str, code: str, where: str) -> str | None:
+    """For ``'Item' object has no attribute 'unit_price'`` where the program defines
+    ``Item``: the attributes it has that are near (Python names one only when its edit
+    distance is small: it says nothing for ``unit_cost``), or all of them when few (those
+    the program gives it, when it also inherits from a class defined elsewhere)."""
+    failure = invented.parse_failure(stderr)
+    if failure is None or failure.exception != "AttributeError" or failure.owner is None \
+            or failure.suggested is not None:
+        return None
+    tree = codeinfo.parse_module(code)
+    found = invented.attributes_of(tree, failure.owner) if tree is not None else None
+    if not found:
+        return None
+    names, _ = found
+    name, owner = failure.name, failure.owner
+    near = invented.near_names(name, names)
+    public = sorted(n for n in names if not n.startswith("_"))
+    if near:
+        listed = ", ".join(f"`{n}`" for n in near)
+        return (f"`{owner}` has no attribute `{name}`{where}, but it has {listed}: use the "
+                f"name that exists; do not add `{name}` with a made-up value.")
+    if 0 < len(public) <= 12:
+        listed = ", ".join(f"`{n}`" for n in public)
+        return (f"`{owner}` has no attribute `{name}`{where}; the program gives it {listed}: "
+                f"use the one that was meant, or give `{owner}` a `{name}` computed from "
+                "real data.")
+    return None
+
+
+def _near_keys(stderr: str, code: str) -> str | None:
+    """The string keys the program writes that are near the missing one (``'qty'``:
+    ``'quantity'``); Python never suggests a key."""
+    failure = invented.parse_failure(stderr)
+    tree = codeinfo.parse_module(code)
+    if failure is None or failure.exception != "KeyError" or tree is None \
+            or not isinstance(failure.key, str):
+        return None
+    near = invented.near_names(failure.key, invented.known_keys(tree), abbreviations=True)
+    return ", ".join(repr(k) for k in near) or None

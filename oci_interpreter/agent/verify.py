@@ -12,7 +12,10 @@ code that fails. A candidate counts as a repair only if
   ``sys.exit``/``os._exit``/``exit()`` cuts the script short; no function that did
   something is now ``pass``, ``...`` or a constant;
 * what the original printed before it failed is still printed first, unless the repair
-  changed a line that printed it.
+  changed a line that printed it;
+* nothing was made up (agent/invented.py): an attribute, name or key that did not
+  exist is not given a made-up value, read with a default, renamed to another name that
+  nothing defines, or caught, where a name that exists is near it.
 
 Each rule that fails gives a :class:`Rejection`: a kind and the detail the model reads.
 Standard library only; pure functions of the texts, the traceback and the traced lines.
@@ -41,7 +44,9 @@ class Rejection:
     kind: str
     """``removed_definition``, ``removed_main``, ``removed_call``, ``removed_failing_line``,
     ``failing_code_not_run``, ``broad_except``, ``early_exit``, ``stub``,
-    ``output_changed``."""
+    ``output_changed``; for a missing attribute, name or key (:func:`invented_state`):
+    ``invented_name``, ``renamed_to_undefined``, ``default_lookup``, ``guarded_failure``,
+    ``caught_failure``."""
     detail: str
     """What was found, in words the model reads (and the user, in the report)."""
 
@@ -201,7 +206,7 @@ def _new_exits(old: ast.Module, new: ast.Module) -> list[tuple[int, str]]:
 
 def static_checks(old_text: str, new_text: str, failing: list[int]) -> Rejection | None:
     """What the repair removed or silenced, read from the two texts (``failing``: the
-    original's failing lines, outermost first)."""
+    original's failing lines, outermost first). What it made up: agent/invented.py."""
     old, new = _parse(old_text), _parse(new_text)
     if old is None or new is None:
         return None  # the run itself says what does not parse
