@@ -261,7 +261,7 @@ def test_a_large_file_is_repaired_from_a_view_and_one_function(
                                "    return item.unit_cost * item.qty\n")])
     outcome = follow_fix(job.run(model, accept_write=lambda o: True, backup=False))
     request = model.calls[0][-1].content
-    assert "    unit_cost: float" in request and "def helper_99(rows): ..." in request
+    assert "    unit_cost: float" in request and "helper_99" in request  # named, not shown
     assert "total += len(row) * 99" not in request
     assert len(request) < len(text) / 4
     assert model.options[0].max_tokens < 1000  # room for the view, not for the file
@@ -294,8 +294,14 @@ def test_involved_code_too_large_for_the_context_names_the_largest_function(
     from oci_interpreter.core.errors import UsageError
 
     job = large_job(tmp_path, monkeypatch, helpers=150)
-    with pytest.raises(UsageError, match="the largest, `order_cost`"):
-        follow_fix(job.run(FakeBackend([], n_ctx=900)))
+    # The function that raised is 600 lines long: it is shown whatever its size.
+    text = job.source.text.replace("    # one order line\n",
+                                   "".join(f"    step_{i} = {i}\n" for i in range(600)))
+    (tmp_path / "big.py").write_text(text)
+    job = FixJob(tmp_path / "big.py", [], Settings(rounds=2, candidates=1))
+    job.executor = Scripted(job.executor, {text: failed_at(text)})
+    with pytest.raises(UsageError, match="the largest, `order_cost`, has 602 lines"):
+        follow_fix(job.run(FakeBackend([], n_ctx=4096)))
 
 
 def test_a_script_that_calls_input_elsewhere_is_repaired(

@@ -94,3 +94,25 @@ def test_names_from_an_earlier_view_are_shown_again() -> None:
     view = focus(text, [], names=("order_cost", "report"))
     assert view.involved[:2] == ("order_cost", "report")
     assert "def helper_3(rows): ..." in view.text
+
+
+def test_outer_frames_beyond_the_budget_are_outlined_the_one_that_raised_never() -> None:
+    big_body = "".join(f"    step_{i} = {i}\n" for i in range(300))
+    text = ("def outer():\n" + big_body + "    return inner()\n\n\n"
+            "def inner():\n    return missing_name\n\n\nouter()\n")
+    lines = text.splitlines()
+    call = lines.index("    return inner()") + 1
+    raised = lines.index("    return missing_name") + 1
+    view = focus(text, [len(lines), call, raised], budget=2000)
+    assert view.involved[0] == "inner"
+    assert "    return missing_name" in view.text
+    assert "def outer(): ..." in view.text and "step_10 = 10" not in view.text
+    # A function that raised is shown whatever its size.
+    assert "step_10 = 10" in focus(text, [call], budget=100).text
+
+
+def test_a_crowded_file_names_the_definitions_it_does_not_outline() -> None:
+    text, bug = script(100)
+    view = focus(text, [bug], error=ERROR)
+    assert "# Also defined, not shown (101): helper_0, helper_1" in view.text
+    assert "def helper_5(rows): ..." not in view.text

@@ -611,9 +611,34 @@ class FixJob:
         name = re.escape(self.source.path.name)
         lines += [int(m.group(1)) for m in
                   re.finditer(rf"(?m)^(?:\S*/)?{name}:(\d+):", output)]
-        view = focus(self.source.text, lines, error=output, check=self.executor.check,
+        check = self.executor.check
+        if check is None and self.test is not None:
+            check = self._test_code()
+        view = focus(self.source.text, lines, error=output, check=check,
                      module=self.source.path.stem)
         return None if view.whole else view
+
+    def _test_code(self) -> str | None:
+        """The test files the --test command names (``pytest test_x.py``, ``python t.py``),
+        else the directory's ``test_*.py``: what they import from the script is shown."""
+        import shlex
+
+        folder = self.source.path.parent
+        try:
+            words = shlex.split(self.test or "")
+        except ValueError:
+            words = []
+        named = [folder / w for w in words if w.endswith(".py")]
+        files = [f for f in named if f.is_file()] or sorted(folder.glob("test_*.py"))[:5]
+        texts = []
+        for file in files[:5]:
+            try:
+                if file.resolve() != self.source.path.resolve() and \
+                        file.stat().st_size < 200_000:
+                    texts.append(file.read_text(encoding="utf-8", errors="replace"))
+            except OSError:
+                continue
+        return "\n".join(texts) or None
 
     def _check_fits(self, backend: Backend, task: Task, reply_tokens: int,
                     view: Focus | None = None) -> None:

@@ -20,8 +20,9 @@ the file. Standard library only; never raises (a file that does not parse is who
 from __future__ import annotations
 
 import ast
+import functools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from oci_interpreter.agent.edits import Unit, units_of
@@ -30,6 +31,14 @@ SHORT_LINES = 40
 """A definition the involved code uses is shown in full up to this many lines."""
 LONG_CONSTANT_LINES = 4
 """A module-level assignment longer than this is shown as its first line and ``...``."""
+BUDGET_CHARS = 6000
+"""About this much code (some 1,700 tokens) is shown in full: the function that raised
+always, then the frames outward, the check's names, what they use and the ``__main__``
+block while they fit. So a request costs about the same for a file of 150 lines and one
+of 2,000; the frames that do not fit are in the outline."""
+OUTLINE_DEFS = 60
+"""With more top-level definitions than this, only those the shown code uses get a
+signature line; the others are named in one comment."""
 WINDOW_LINES = 25
 """Top-level statements this near a failing top-level line are shown in full (a script
 written without functions); farther ones only when they set a name the shown code uses."""
@@ -111,6 +120,33 @@ class _View:
         self.involved: list[str] = []
         self.used: set[str] = set()
         """Names the code shown in full uses."""
+        self.budget = BUDGET_CHARS
+
+    def shown_chars(self) -> int:
+        """Characters of the code shown in full."""
+        total = 0
+        for index in self.full:
+            unit = self.units[index]
+            total += sum(len(line) + 1 for line in self.lines[unit.start:unit.end])
+        for index, members in self.members.items():
+            node = self.units[index].node
+            if index in self.full or not isinstance(node, ast.ClassDef):
+                continue
+            for member in units_of(node.body):
+                if member.name in members:
+                    total += sum(len(line) + 1 for line in self.lines[member.start:member.end])
+        return total
+
+    def attempt(self, action: Callable[[], None], *, always: bool = False) -> bool:
+        """Do ``action`` (add something to show in full); undone when the code shown then
+        exceeds the budget, unless ``always``."""
+        saved = (set(self.full), {k: set(v) for k, v in self.members.items()},
+                 list(self.involved))
+        action()
+        if always or self.shown_chars() <= self.budget:
+            return True
+        self.full, self.members, self.involved = saved
+        return False
 
     def involve_line(self, line: int) -> None:
         unit = _containing(self.units, line - 1)
@@ -174,24 +210,23 @@ class _View:
         self.used = used
         for name in sorted(used):
             found = self.defs.get(name)
-            if found is None:
+            if found is None or self.units.index(found) in self.full:
                 continue
-            unit = found
-            index = self.units.index(unit)
-            if index in self.full:
-                continue
-            size = unit.end - unit.start
-            if isinstance(unit.node, ast.ClassDef):
-                if size <= SHORT_LINES:
-                    self.full.add(index)
-                    continue
-                chosen = self.members.setdefault(index, set())
-                chosen.add("__init__")
-                chosen |= {m.name for m in units_of(unit.node.body)
-                           if m.is_def and m.name in attributes
-                           and m.end - m.start <= SHORT_LINES}
-            elif size <= SHORT_LINES:
+            self.attempt(functools.partial(self._add_used, found, attributes))
+
+    def _add_used(self, unit: Unit, attributes: set[str]) -> None:
+        index = self.units.index(unit)
+        size = unit.end - unit.start
+        if isinstance(unit.node, ast.ClassDef):
+            if size <= SHORT_LINES:
                 self.full.add(index)
+                return
+            chosen = self.members.setdefault(index, set())
+            chosen.add("__init__")
+            chosen |= {m.name for m in units_of(unit.node.body)
+                       if m.is_def and m.name in attributes and m.end - m.start <= SHORT_LINES}
+        elif size <= SHORT_LINES:
+            self.full.add(index)
 
     def render(self) -> tuple[str, str]:
         """The view, and the code of it a reply may rewrite (:attr:`Focus.editable`)."""
@@ -201,6 +236,8 @@ class _View:
         # The file's opening comments (shebang, license header) are context, not code.
         out += [line for line in first if line.strip()][:3]
         elided_from: int | None = None
+        crowded = sum(1 for u in self.units if u.is_def) > OUTLINE_DEFS
+        unnamed: list[str] = []
         for index, unit in enumerate(self.units):
             shown: list[str]
             if index in self.full:
@@ -216,6 +253,9 @@ class _View:
                 shown = self.lines[unit.start:unit.end]
                 if len(shown) > LONG_CONSTANT_LINES:
                     shown = [shown[0], _indent(shown[1]) + "...  # (the rest not shown)"]
+            elif unit.is_def and crowded and unit.name not in self.used:
+                unnamed.append(unit.name)
+                continue
             elif unit.is_def:
                 shown = self._signature(unit)
             elif unit.key[0] == "main":
@@ -232,6 +272,8 @@ class _View:
                                                                   out[-1].endswith("..."))):
                 out.append("")
             out += shown
+        if unnamed:
+            out += ["", f"# Also defined, not shown ({len(unnamed)}): " + ", ".join(unnamed)]
         return "\n".join(out).strip("\n") + "\n", "\n".join(editable)
 
     def _signature(self, unit: Unit) -> list[str]:
@@ -290,37 +332,42 @@ def _describe(unit: Unit) -> str:
 
 
 def focus(source: str, failing_lines: Sequence[int], *, error: str = "",
-          check: str | None = None, module: str = "", names: Sequence[str] = ()) -> Focus:
+          check: str | None = None, module: str = "", names: Sequence[str] = (),
+          budget: int | None = None) -> Focus:
     """The view of ``source`` for a repair of the failure whose traceback runs through
     ``failing_lines`` (1-based, outermost first) and ends with ``error``; ``check``: the
     check's or test's code, which imports from ``module`` (the script's name); ``names``:
-    definitions to show in full as well (an earlier view's ``involved``)."""
+    definitions to show in full as well (an earlier view's ``involved``); ``budget``:
+    characters of code shown in full (default :data:`BUDGET_CHARS`)."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
         return Focus(source, (), True, tuple(failing_lines), source)
     view = _View(source, tree)
+    if budget is not None:
+        view.budget = budget
     if not view.units:
         return Focus(source, (), True, tuple(failing_lines), source)
-    for line in failing_lines:
-        view.involve_line(line)
+    # The function that raised always; then outward while the code shown fits the budget.
+    for k, line in enumerate(reversed(failing_lines)):
+        view.attempt(functools.partial(view.involve_line, line), always=k == 0)
     for name in names:
         view.involve_name(name)
     if check is not None:
         for name in sorted(_check_names(check, module)):
-            view.involve_name(name)
+            view.attempt(functools.partial(view.involve_name, name),
+                         always=not view.full and not view.members)
     extra: set[str] = set()
     for pattern in (_ATTRIBUTE, _TYPE_ATTRIBUTE):
         for match in pattern.finditer(error):
             extra.add(match.group(1))
+    main = [i for i, u in enumerate(view.units) if u.key == ("main",)]
     if not view.full and not view.members:
         # Nothing on the traceback is in the file (a wrong result, a test of behaviour):
         # the __main__ block and what it calls, else the whole file.
-        main = [i for i, u in enumerate(view.units) if u.key == ("main",)]
         if not main:
             return Focus(source, (), True, tuple(failing_lines), source)
-        view.full.add(main[0])
-        view._mark("the __main__ block")
+        view.involve_name("the __main__ block")
     view.add_used(extra)
     text, editable = view.render()
     return Focus(text, tuple(view.involved), False, tuple(failing_lines), editable)
