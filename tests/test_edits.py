@@ -164,3 +164,10 @@ def test_a_repair_reply_may_mix_search_replace_blocks_and_definitions() -> None:
     assert program_of(ORIGINAL, "<<<<<<< SEARCH\nnot there\n=======\nx\n>>>>>>> REPLACE\n") \
         is None
     assert program_of(ORIGINAL, "No code, sorry.") is None
+
+
+def test_a_method_written_without_its_class_replaces_that_method() -> None:
+    reply = "def total(self):\n    return round(self.unit_cost * self.qty, 2)\n"
+    out = apply_edit(ORIGINAL, reply)
+    assert changed(ORIGINAL, out) == ["-        return self.unit_cost * self.qty",
+                                      "+        return round(self.unit_cost * self.qty, 2)"]

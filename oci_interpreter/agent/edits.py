@@ -424,6 +424,11 @@ def apply_edit(original: str, reply: str, near: Sequence[int] = ()) -> str:
     old_units, new_units = units_of(old_tree.body), units_of(new_tree.body)
     if not old_units or not new_units:
         return reply
+    homed = _methods_home(old_units, new_units, reply)
+    if homed != reply:
+        reply = homed
+        new_tree = ast.parse(reply)
+        new_units = units_of(new_tree.body)
     old_lines = original.split("\n")
     new_lines = reply.split("\n")
     whole = not _is_partial(old_units, new_units)
@@ -431,6 +436,33 @@ def apply_edit(original: str, reply: str, near: Sequence[int] = ()) -> str:
                           container_end=len(old_lines) - (1 if original.endswith("\n") else 0),
                           top=True, near=near)
     return _apply(old_lines, changes)
+
+
+def _methods_home(old_units: list[Unit], new_units: list[Unit], reply: str) -> str:
+    """``reply`` with each method written without its class (``def tok_table(self):`` at
+    the top level, where the original has no such function but one class has such a
+    method) put back inside a ``class`` line, so it replaces that method."""
+    top = {u.name for u in old_units if u.is_def}
+    owners: dict[str, list[str]] = {}
+    for unit in old_units:
+        if isinstance(unit.node, ast.ClassDef):
+            for member in units_of(unit.node.body):
+                if member.is_def:
+                    owners.setdefault(member.name, []).append(unit.name)
+    lines = reply.split("\n")
+    moves = []
+    for unit in new_units:
+        node = unit.node
+        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name in top:
+            continue
+        args = node.args.posonlyargs + node.args.args
+        if not args or args[0].arg not in ("self", "cls") or len(owners.get(node.name, [])) != 1:
+            continue
+        moves.append((unit, owners[node.name][0]))
+    for unit, owner in sorted(moves, key=lambda m: m[0].start, reverse=True):
+        body = ["    " + line if line.strip() else line for line in lines[unit.start:unit.end]]
+        lines[unit.start:unit.end] = [f"class {owner}:", *body]
+    return "\n".join(lines)
 
 
 def _apply(lines: list[str], changes: list[_Change]) -> str:
