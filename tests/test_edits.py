@@ -171,3 +171,18 @@ def test_a_method_written_without_its_class_replaces_that_method() -> None:
     out = apply_edit(ORIGINAL, reply)
     assert changed(ORIGINAL, out) == ["-        return self.unit_cost * self.qty",
                                       "+        return round(self.unit_cost * self.qty, 2)"]
+
+
+def test_every_reference_fix_of_the_small_corpora_comes_out_as_written() -> None:
+    """A whole-file reply that is the reference fix gives exactly the reference: the merge
+    never changes what a small file's repair looks like (benchmarks/cases/fix, wrong)."""
+    from pathlib import Path
+
+    cases = Path(__file__).resolve().parents[1] / "benchmarks" / "cases"
+    pairs = [(cases / corpus / ref.name, ref) for corpus in ("fix", "wrong")
+             for ref in (cases / corpus / "reference").glob("*.py")
+             if (cases / corpus / ref.name).exists()]
+    assert len(pairs) >= 120
+    differ = [ref.name for original, ref in pairs
+              if apply_edit(original.read_text(), ref.read_text()) != ref.read_text()]
+    assert differ == []

@@ -335,9 +335,13 @@ def _merge_body(old_units: list[Unit], new_units: list[Unit], old_lines: list[st
                                                            old_lines[old.start:old.end]))
             changes.append(_Change(old.start, old.end, replacement))
             continue
-        # A new unit: after the imports (an import), else before the next unit it precedes.
+        # A new unit: in a part reply, an import after the imports; else before the next
+        # unit it precedes in the reply (a whole file places its own imports).
         lines = strip_change_notes(text_of(unit), ())
-        if top and isinstance(unit.node, _IMPORTS):
+        if whole and not unit.is_def and j + 1 < len(new_units):
+            gap = new_lines[unit.end:new_units[j + 1].start]  # the reply's blank lines after it
+            lines += [""] * min(2, next((i for i, g in enumerate(gap) if g.strip()), len(gap)))
+        if top and isinstance(unit.node, _IMPORTS) and not whole:
             at = _import_line(old_units)
         else:
             later = [pairs[k] for k in range(j + 1, len(new_units)) if k in pairs]
