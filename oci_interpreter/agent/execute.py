@@ -6,12 +6,16 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from oci_interpreter.agent.contracts import Executor, Verdict
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.sandbox.kernel import Kernel
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run_program
+
+if TYPE_CHECKING:
+    from oci_interpreter.agent.verify import Report
 
 
 class ProgramExecutor(Executor):
@@ -24,7 +28,8 @@ class ProgramExecutor(Executor):
     def __init__(self, cwd: Path | str | None = None, limits: Limits | None = None, *,
                  sandbox: str = "auto", python: str | None = None,
                  filename: str = "main.py", checks: str = "",
-                 check_answers: bool = False, stdin_file: Path | None = None) -> None:
+                 check_answers: bool = False, stdin_file: Path | None = None,
+                 task: str = "", outputs: tuple[str, ...] = ()) -> None:
         self.limits = limits or Limits()
         # Checked now, before a model is loaded: a refused directory is said at once.
         self.cwd = resolve_workdir(cwd, self.limits)
@@ -37,8 +42,14 @@ class ProgramExecutor(Executor):
         self.stdin_file = stdin_file
         """Data piped to the command: every program's standard input."""
         self.check_answers = check_answers
-        """``oci run``: a clean run whose output is a hidden error's fallback or a number
-        written into the program is refused (agent/verify.py: ``answer_checks``)."""
+        """``oci run``: a clean run whose output is a hidden error's fallback, a number
+        written into the program, or a report of an error the program caught (a missing
+        module, no network, a missing file: ``error_report``) is refused (agent/verify.py),
+        and so is one that did not make the files the task asks for (``outputs``)."""
+        self.task = task
+        """The user's task: words it uses are not an error report (``count "Error:"``)."""
+        self.outputs = outputs
+        """Files the task asks the program to make (``save ... to regions.png``)."""
 
     def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
         program = code if not self.checks else f"{code.rstrip()}\n\n\n{self.checks.strip()}\n"
@@ -50,10 +61,37 @@ class ProgramExecutor(Executor):
     def judge(self, code: str, result: ExecResult, prompts: PromptSet) -> Verdict | None:
         if not self.check_answers:
             return None
-        from oci_interpreter.agent.verify import answer_checks
+        from oci_interpreter.agent.verify import answer_checks, error_report
 
         rejection = answer_checks(code, result.stdout, result.lines_run)
-        return None if rejection is None else (rejection.kind, rejection.detail)
+        if rejection is not None:
+            return rejection.kind, rejection.detail
+        report = error_report(code, result.stdout, result.lines_run, self.task)
+        if report is not None:
+            return "error_report", _reported(report, self.limits.allow_network)
+        missing = [name for name in self.outputs if not (self.cwd / name).exists()]
+        if missing:
+            return ("missing_output", f"the task asks for {missing[0]}, but the program did "
+                    "not create it; write that file")
+        return None
+
+
+def _reported(report: Report, network: bool) -> str:
+    """Why a run whose output reports a failure is not an answer, in one sentence (the
+    model reads it; ``oci run`` ends with it when no round does better)."""
+    from oci_interpreter.agent.hints import installed_phrase
+
+    line = report.line if len(report.line) <= 100 else report.line[:97] + "..."
+    if report.kind == "module" and report.module:
+        return (f"{report.module} is not installed where programs run ({installed_phrase()}); "
+                f"the program printed `{line}` instead of doing the task")
+    if report.kind == "network" and not network:
+        return ("the network is off where programs run (--allow-network turns it on); the "
+                f"program printed `{line}` instead of the result")
+    if report.kind == "file":
+        return (f"a file the program needs is missing or unreadable; it printed `{line}` "
+                "instead of the result")
+    return f"the program printed an error (`{line}`) instead of the result"
 
 
 class KernelExecutor(Executor):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import difflib
+import functools
 import re
 import sys
 
@@ -53,6 +54,33 @@ def _last_frame(stderr: str) -> tuple[int, str, str] | None:
         return None
     last = frames[-1]
     return int(last.group("line")), last.group("func"), (last.group("source") or "").strip()
+
+
+THIRD_PARTY = ("numpy", "pandas", "matplotlib", "scipy", "PIL", "requests", "bs4", "sklearn",
+               "yaml", "openpyxl")
+"""Third-party modules a program commonly wants; :func:`installed_modules` says which are
+here."""
+
+
+@functools.lru_cache(maxsize=1)
+def installed_modules() -> tuple[str, ...]:
+    """Those of :data:`THIRD_PARTY` that programs can import (they run with oci's own
+    interpreter unless `--python` names another)."""
+    import importlib.util
+
+    found = []
+    for name in THIRD_PARTY:
+        try:
+            if importlib.util.find_spec(name) is not None:
+                found.append(name)
+        except (ImportError, ValueError):
+            continue
+    return tuple(found)
+
+
+def installed_phrase() -> str:
+    """``installed: the standard library, numpy, pandas, matplotlib``."""
+    return "installed: the standard library" + "".join(f", {m}" for m in installed_modules())
 
 
 def hint(stderr: str, code: str) -> str | None:
@@ -136,8 +164,9 @@ def hint(stderr: str, code: str) -> str | None:
 
     match = _NOT_FOUND.search(stderr)
     if match:
-        return (f"The module `{match.group('name')}` is not installed here: use the standard "
-                "library instead, or tell the user which package to install.")
+        return (f"The module `{match.group('name')}` is not installed where programs run; "
+                f"{installed_phrase()}. Write the program with those: printing that a "
+                "module is missing does not do the task.")
     if "ZeroDivisionError" in stderr:
         return f"A division by zero{where}: check the divisor before dividing."
     if "IndexError" in stderr:

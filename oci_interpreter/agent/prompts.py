@@ -230,7 +230,7 @@ class PromptSet:
     """Added to ``fix_check_broken`` when the missing name is the script's sample data
     (agent/verify.py: main_only_value)."""
     rejected: str = (
-        "The program ran without an error, but it is not a fix: {why}."
+        "The program ran without an error, but it does not count: {why}."
     )
     """After a clean run that `oci fix`'s checks refused (agent/verify.py says why)."""
     fix_again: str = (

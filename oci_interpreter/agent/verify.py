@@ -27,6 +27,7 @@ import ast
 import difflib
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
 _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)$',
                     re.MULTILINE)
@@ -339,6 +340,108 @@ def answer_checks(code: str, stdout: str, lines_run: tuple[int, ...] | None) -> 
                 "the program prints a number written into it instead of computing it; "
                 "write the computation in the program and print its result")
     return None
+
+
+# A line of output that reports a failure instead of a result: a missing module, no
+# network, a file that is not there or not readable, an error message the program wrote.
+_REPORTS = (
+    ("module", re.compile(r"\bno module named '?(?P<name>[\w.]+)|['`\"]?(?P<name2>[\w.]+)['`\"]? "
+                          r"(?:module |package |library )?is not installed|please install "
+                          r"['`\"]?(?P<name3>[\w.-]+)|pip install ['`\"]?(?P<name4>[\w.-]+)",
+                          re.IGNORECASE)),
+    ("network", re.compile(r"urlopen error|temporary failure in name resolution|name or service "
+                           r"not known|network is unreachable|connection refused|failed to "
+                           r"establish a new connection|nodename nor servname|getaddrinfo failed|"
+                           r"max retries exceeded|no internet|could not connect|unable to connect"
+                           r"|failed to (?:fetch|download)", re.IGNORECASE)),
+    ("file", re.compile(r"no such file or directory|\bnot found\b|permission denied|"
+                        r"could not (?:be )?(?:find|found|open|opened|read|load)|unable to "
+                        r"(?:find|open|read|load)|failed to (?:open|read|load)|does not exist",
+                        re.IGNORECASE)),
+    ("error", re.compile(r"^\W*(?:error|exception|failed|failure)\b\s*[:!-]|"
+                         r"traceback \(most recent call last\)|\b\w+Error: ", re.IGNORECASE)),
+)
+_ERROR_TYPES = {"ImportError", "ModuleNotFoundError", "OSError", "IOError", "EnvironmentError",
+                "FileNotFoundError", "PermissionError", "IsADirectoryError", "ConnectionError",
+                "URLError", "HTTPError", "RequestException", "TimeoutError", "timeout",
+                "gaierror", "socket.gaierror", "herror", "SSLError", "Exception", "BaseException",
+                "error", "ConnectionRefusedError", "ConnectionResetError", "HTTPException"}
+
+
+def _handler_types(handler: ast.ExceptHandler) -> set[str]:
+    if handler.type is None:
+        return {"BaseException"}
+    nodes = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
+    return {_call_name(n).rsplit(".", 1)[-1] for n in nodes} | {_call_name(n) for n in nodes}
+
+
+def _strings(tree: ast.Module) -> list[str]:
+    return [n.value.lower() for n in ast.walk(tree)
+            if isinstance(n, ast.Constant) and isinstance(n.value, str)]
+
+
+@dataclass(frozen=True)
+class Report:
+    """A failure the program reported instead of doing the task."""
+
+    kind: str
+    """``module``, ``network``, ``file`` or ``error``."""
+    line: str
+    """The output line that reports it."""
+    module: str = ""
+    """The module that is missing (``kind == "module"``)."""
+
+
+def error_report(code: str, stdout: str, lines_run: tuple[int, ...] | None,
+                 task: str = "") -> Report | None:
+    """The output reports a failure the program caught or expected, instead of a result:
+    a line of it says a module is not installed, the network is unreachable, a file is
+    missing or unreadable, or starts with ``Error:``, and the program produced it (an
+    ``except`` of such an error ran, or the words are in the program's own strings).
+    Words the task itself uses (``count the lines with "Error:"``) do not count."""
+    tree = _parse(code)
+    if tree is None or not stdout.strip():
+        return None
+    ran = set(lines_run or ())
+    caught = lines_run is not None and any(
+        isinstance(node, ast.ExceptHandler) and node.body and node.body[0].lineno in ran
+        and _handler_types(node) & _ERROR_TYPES for node in ast.walk(tree))
+    strings = _strings(tree)
+    wanted = task.lower()
+    for line in stdout.splitlines():
+        for kind, pattern in _REPORTS:
+            match = pattern.search(line)
+            if match is None or match.group(0).lower() in wanted:
+                continue
+            words = match.group(0).lower().strip(" :!-")
+            if not caught and not any(words[:12] in text for text in strings):
+                continue
+            module = ""
+            if kind == "module":
+                module = next((g for g in match.groups() if g), "").split(".")[0]
+            return Report(kind, line.strip(), module)
+    return None
+
+
+_WRITE_VERB = re.compile(
+    r"\b(?:save|saves|saving|saved|write|writes|writing|create|creates|export|exports|store|"
+    r"output|outputs|generate|generates|produce|produces|plot|draw|dump|render)\b"
+    r"(?P<rest>(?:[^.;!?\n]|\.(?=\w)){0,120})", re.IGNORECASE)
+_FILE_NAME = re.compile(r"(?<![\w/.-])(?P<name>[\w][\w.-]*\.(?:png|jpe?g|gif|svg|pdf|csv|tsv|"
+                        r"json|jsonl|txt|html?|xlsx?|md|xml|ya?ml|parquet|npy|wav|zip|log|ppm))\b",
+                        re.IGNORECASE)
+
+
+def named_outputs(task: str, workdir: Path | None = None) -> tuple[str, ...]:
+    """The files the task asks the program to make (``save a bar chart ... to
+    regions.png``): names after a verb of writing that are not in ``workdir`` yet."""
+    names: list[str] = []
+    for verb in _WRITE_VERB.finditer(task):
+        for match in _FILE_NAME.finditer(verb.group("rest")):
+            name = match.group("name")
+            if name not in names and (workdir is None or not (workdir / name).exists()):
+                names.append(name)
+    return tuple(names)
 
 
 # ------------------------------------------------- the check written from -m --

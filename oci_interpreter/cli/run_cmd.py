@@ -101,6 +101,7 @@ def run(
     from oci_interpreter.agent.execute import ProgramExecutor
     from oci_interpreter.agent.prompts import for_family
     from oci_interpreter.agent.solve import solve
+    from oci_interpreter.agent.verify import named_outputs
     from oci_interpreter.cli.piped import MAX_PIPED_BYTES, describe, piped_data
     from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.sandbox.runner import resolve_workdir
@@ -117,7 +118,8 @@ def run(
         executor = ProgramExecutor(workdir, Limits.from_settings(settings),
                                    sandbox=settings.sandbox, python=settings.python,
                                    check_answers=True,
-                                   stdin_file=piped.path if piped is not None else None)
+                                   stdin_file=piped.path if piped is not None else None,
+                                   task=text, outputs=named_outputs(text, workdir))
         env.say_containment(settings)
         backend = env.load_model(settings)
         show = env.stderr_isatty if progress is None else progress

@@ -1,0 +1,163 @@
+"""`oci run` never calls an apology an answer (issue 37): a program whose output reports a
+failure it caught (a missing module, no network, a missing file, its own "Error:") or
+that did not make the file the task asks for is a failed round; with no better round the
+run is not solved (exit 1), with the reason in one line, in text and in --json."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from oci_interpreter.agent.verify import error_report, named_outputs
+from oci_interpreter.cli.main import main_with_status
+
+# ------------------------------------------------------------ pure checks --
+
+
+def test_a_caught_import_error_printed_is_a_report() -> None:
+    code = ("try:\n    import pandas\nexcept ModuleNotFoundError:\n"
+            "    print(\"The 'pandas' module is not installed. Please install it.\")\n")
+    report = error_report(code, "The 'pandas' module is not installed. Please install it.\n",
+                          (1, 2, 3, 4))
+    assert report is not None and report.kind == "module" and report.module == "pandas"
+
+
+def test_a_narrow_network_except_printed_is_a_report() -> None:
+    code = ("import urllib.request, urllib.error\ntry:\n"
+            "    urllib.request.urlopen('https://example.com')\n"
+            "except urllib.error.URLError as e:\n    print(f'Error: {e}')\n")
+    out = "Error: <urlopen error [Errno -3] Temporary failure in name resolution>\n"
+    report = error_report(code, out, (1, 2, 3, 4, 5))
+    assert report is not None and report.kind == "network"
+
+
+def test_a_handler_that_did_not_run_is_no_report() -> None:
+    code = "try:\n    x = int('4')\nexcept ValueError:\n    print('Error: bad number')\nprint(x)\n"
+    assert error_report(code, "4\n", (1, 2, 5)) is None
+
+
+def test_data_that_looks_like_an_error_is_no_report_when_the_task_asks_for_it() -> None:
+    code = ("lines = open('app.log').read().splitlines()\n"
+            "for line in lines:\n    if line.startswith('Error:'):\n        print(line)\n")
+    out = "Error: disk full\n"
+    assert error_report(code, out, (1, 2, 3, 4), task="print the Error: lines of app.log") \
+        is None
+    # Output that is data, not the program's own words or a caught error: no report.
+    assert error_report("print(open('a.txt').read())\n", "Error: disk full\n", (1,)) is None
+
+
+def test_skipping_bad_rows_is_not_an_error_report() -> None:
+    code = ("total = 0\nfor v in ['1', 'x', '3']:\n    try:\n        total += int(v)\n"
+            "    except ValueError:\n        continue\nprint(total)\n")
+    assert error_report(code, "4\n", (1, 2, 3, 4, 5, 6, 7)) is None
+
+
+def test_named_outputs_are_files_the_task_asks_to_make(tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text("region,amount\n")
+    task = ("read sales.csv and save a bar chart of the total amount per region to "
+            "regions.png; print the totals")
+    assert named_outputs(task, tmp_path) == ("regions.png",)
+    assert named_outputs("print the first line of notes.txt", tmp_path) == ()
+
+
+# -------------------------------------------------------- through oci run --
+
+def oci(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main_with_status(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def fake(tmp_path: Path, *replies: str) -> str:
+    path = tmp_path / f"replies-{random.randrange(10**9)}.json"
+    path.write_text(json.dumps(list(replies)))
+    return f"fake:{path}"
+
+
+def py(code: str) -> str:
+    return f"Plan: do it.\n```python\n{code}\n```"
+
+
+@pytest.fixture(autouse=True)
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+APOLOGY = ("try:\n    import surely_not_installed_here\nexcept ModuleNotFoundError:\n"
+           "    print(\"The 'surely_not_installed_here' module is not installed. Please "
+           "install it using pip install surely_not_installed_here.\")")
+
+
+@pytest.mark.spawns
+def test_a_missing_module_reported_is_not_solved(capsys: pytest.CaptureFixture[str],
+                                                 tmp_path: Path) -> None:
+    model = fake(tmp_path, py(APOLOGY), "Sorry.")
+    code, out, err = oci(capsys, "run", "make a chart", "--json", "--rounds", "1",
+                         "--candidates", "1", "--model", model)
+    report = json.loads(out)
+    assert code == 1 and report["success"] is False
+    assert "surely_not_installed_here is not installed where programs run" in report["message"]
+    code, out, err = oci(capsys, "run", "make a chart", "--rounds", "1", "--candidates", "1",
+                         "--model", fake(tmp_path, py(APOLOGY)))
+    assert code == 1 and out == ""
+    assert "not solved" in err and "is not installed where programs run" in err
+    assert err.count("\n") == 1
+
+
+@pytest.mark.spawns
+def test_a_network_error_reported_is_not_solved(capsys: pytest.CaptureFixture[str],
+                                                tmp_path: Path) -> None:
+    program = ("import urllib.request, urllib.error\ntry:\n"
+               "    print(urllib.request.urlopen('http://example.com', timeout=3).read()[:50])\n"
+               "except urllib.error.URLError as e:\n    print(f'Error: {e}')")
+    code, out, _ = oci(capsys, "run", "print the title of http://example.com", "--json",
+                       "--rounds", "1", "--candidates", "1", "--model",
+                       fake(tmp_path, py(program)))
+    report = json.loads(out)
+    assert code == 1 and "the network is off where programs run" in report["message"]
+
+
+@pytest.mark.spawns
+def test_a_missing_file_reported_is_not_solved(capsys: pytest.CaptureFixture[str],
+                                               tmp_path: Path) -> None:
+    program = ("try:\n    print(len(open('data.csv').read()))\n"
+               "except FileNotFoundError:\n    print('Error: data.csv not found')")
+    code, out, _ = oci(capsys, "run", "count the bytes of the data file", "--json",
+                       "--rounds", "1", "--candidates", "1", "--model",
+                       fake(tmp_path, py(program)))
+    assert code == 1 and "missing or unreadable" in json.loads(out)["message"]
+
+
+@pytest.mark.spawns
+def test_a_file_the_task_names_must_exist(capsys: pytest.CaptureFixture[str],
+                                          tmp_path: Path) -> None:
+    (tmp_path / "sales.csv").write_text("region,amount\nnorth,3\nsouth,4\n")
+    task = "read sales.csv, save the total per region to totals.json and print the totals"
+    lazy = ("import csv\nfor row in csv.DictReader(open('sales.csv')):\n"
+            "    print(row['region'], row['amount'])")
+    code, out, _ = oci(capsys, "run", task, "--json", "--rounds", "1", "--candidates", "1",
+                       "--model", fake(tmp_path, py(lazy)))
+    assert code == 1 and "asks for totals.json" in json.loads(out)["message"]
+    done = ("import csv, json\nrows = list(csv.DictReader(open('sales.csv')))\n"
+            "totals = {r['region']: int(r['amount']) for r in rows}\n"
+            "json.dump(totals, open('totals.json', 'w'))\nprint(totals)")
+    code, out, _ = oci(capsys, "run", task, "--json", "--rounds", "1", "--candidates", "1",
+                       "--model", fake(tmp_path, py(done), "Done."))
+    assert code == 0 and json.loads(out)["success"] is True
+    assert (tmp_path / "totals.json").exists()
+
+
+@pytest.mark.spawns
+def test_printing_error_lines_the_task_asks_for_is_solved(capsys: pytest.CaptureFixture[str],
+                                                          tmp_path: Path) -> None:
+    (tmp_path / "app.log").write_text("ok: start\nError: disk full\nok: end\n")
+    program = ("for line in open('app.log'):\n    if line.startswith('Error:'):\n"
+               "        print(line.strip())")
+    code, out, _ = oci(capsys, "run", "print the lines of app.log that start with Error:",
+                       "--rounds", "1", "--candidates", "1", "--model",
+                       fake(tmp_path, py(program), "Done."))
+    assert code == 0 and out == "Error: disk full\n"
