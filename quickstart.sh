@@ -33,8 +33,8 @@ fi
 # accepts a range for users who manage their own environments.
 LLAMA_CPP_VERSION=0.3.36
 
-extras=model
-[[ $mode == test ]] && extras=model,model-small,test,dev
+extras=model,data
+[[ $mode == test ]] && extras=model,data,model-small,test,dev
 
 # llama.cpp builds from source here. On x86-64 Linux with GCC, build it without the AMX
 # kernels: llama.cpp's AMX weight buffers crash in llama_decode on some CPUs/VMs that

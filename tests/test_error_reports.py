@@ -161,3 +161,44 @@ def test_printing_error_lines_the_task_asks_for_is_solved(capsys: pytest.Capture
                        "--rounds", "1", "--candidates", "1", "--model",
                        fake(tmp_path, py(program), "Done."))
     assert code == 0 and out == "Error: disk full\n"
+
+
+# ----------------------------------------------------------- the data stack --
+
+def test_the_model_is_told_which_packages_programs_may_import() -> None:
+    from oci_interpreter.agent.contracts import LoopOptions
+    from oci_interpreter.agent.execute import ScriptedExecutor
+    from oci_interpreter.agent.solve import solve
+    from oci_interpreter.backend.fake import FakeBackend
+
+    model = FakeBackend([py("print(2)"), "It is 2."])
+    solve(model, ScriptedExecutor({"print(2)": "2\n"}), "one plus one", LoopOptions(max_rounds=1),
+          modules=("numpy", "pandas", "matplotlib"))
+    system = model.calls[0][0].content
+    assert "these packages are installed: numpy, pandas, matplotlib" in system
+    assert "Use only the standard library" not in system
+
+
+def test_the_default_install_gives_programs_the_data_stack() -> None:
+    """`./quickstart.sh` installs the `data` extra: pandas and matplotlib, with numpy."""
+    from oci_interpreter.agent.hints import installed_modules, installed_phrase
+
+    assert {"numpy", "pandas", "matplotlib"} <= set(installed_modules())
+    assert installed_phrase().startswith("installed: the standard library, numpy, pandas")
+
+
+def test_a_missing_module_hint_names_what_is_installed() -> None:
+    from oci_interpreter.agent.hints import hint
+
+    text = hint("Traceback (most recent call last):\n  File \"main.py\", line 1, in <module>\n"
+                "ModuleNotFoundError: No module named 'seaborn'\n", "import seaborn\n")
+    assert text is not None and "`seaborn` is not installed where programs run" in text
+    assert "pandas" in text and "tell the user" not in text
+
+
+def test_the_docs_no_longer_say_stdin_is_closed() -> None:
+    root = Path(__file__).resolve().parents[1]
+    from oci_interpreter.cli import exec_cmd
+
+    assert "Stdin is closed" not in (exec_cmd.exec_.__doc__ or "")
+    assert "stdin closed" not in (root / "README.md").read_text()

@@ -15,7 +15,7 @@ user's lines, turns them into these calls and renders the events.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,13 +101,15 @@ class ChatController:
     def __init__(self, backend: Backend, kernel: Kernel, options: ChatOptions | None = None,
                  *, session: ChatSession | None = None, prompts: PromptSet | None = None,
                  load_model: Callable[[str], Backend] | None = None,
-                 family: str = "auto") -> None:
+                 family: str = "auto", modules: Sequence[str] = ()) -> None:
         self.backend = backend
+        self.modules = tuple(modules)
+        """Third-party packages the kernel's programs may import, named to the model."""
         self.kernel = kernel
         self.executor = KernelExecutor(kernel)
         self.options = options or ChatOptions()
         self.session = session or ChatSession(model=backend.info.name)
-        self.prompts = prompts or for_family(family)
+        self.prompts = prompts or for_family(family).with_modules(self.modules)
         self.load_model = load_model
         """Loads another model by name (``/model``); None: switching is not offered."""
         self.auto = self.options.auto_run
@@ -237,7 +239,7 @@ class ChatController:
         new = self.load_model(name)
         old, self.backend = self.backend, new
         old.close()
-        self.prompts = for_family(new.info.family)
+        self.prompts = for_family(new.info.family).with_modules(self.modules)
         self.session.model = new.info.name
         return new
 

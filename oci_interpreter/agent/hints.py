@@ -56,18 +56,20 @@ def _last_frame(stderr: str) -> tuple[int, str, str] | None:
     return int(last.group("line")), last.group("func"), (last.group("source") or "").strip()
 
 
-THIRD_PARTY = ("numpy", "pandas", "matplotlib", "scipy", "PIL", "requests", "bs4", "sklearn",
-               "yaml", "openpyxl")
+THIRD_PARTY = ("numpy", "pandas", "matplotlib", "scipy", "PIL", "sklearn", "yaml", "openpyxl")
 """Third-party modules a program commonly wants; :func:`installed_modules` says which are
-here."""
+here. Network libraries are left out: programs run without a network by default."""
 
 
-@functools.lru_cache(maxsize=1)
-def installed_modules() -> tuple[str, ...]:
-    """Those of :data:`THIRD_PARTY` that programs can import (they run with oci's own
-    interpreter unless `--python` names another)."""
+@functools.lru_cache(maxsize=4)
+def installed_modules(python: str | None = None) -> tuple[str, ...]:
+    """Those of :data:`THIRD_PARTY` that programs can import: with oci's own interpreter
+    (``python`` None), asked in process; with another (``--python``), asked of it once
+    (nothing when it cannot say in ten seconds)."""
     import importlib.util
 
+    if python is not None:
+        return _asked(python)
     found = []
     for name in THIRD_PARTY:
         try:
@@ -76,6 +78,22 @@ def installed_modules() -> tuple[str, ...]:
         except (ImportError, ValueError):
             continue
     return tuple(found)
+
+
+def _asked(python: str) -> tuple[str, ...]:
+    import json
+    import subprocess
+
+    probe = ("import importlib.util, json\nfound = []\nfor m in " + repr(THIRD_PARTY) + ":\n"
+             "    try:\n        found += [m] if importlib.util.find_spec(m) else []\n"
+             "    except Exception:\n        pass\nprint(json.dumps(found))")
+    try:
+        proc = subprocess.run([python, "-I", "-c", probe], capture_output=True, text=True,
+                              timeout=10, stdin=subprocess.DEVNULL, check=False)
+        names = json.loads(proc.stdout or "[]")
+    except (OSError, ValueError, subprocess.SubprocessError):
+        return ()
+    return tuple(n for n in THIRD_PARTY if n in names)
 
 
 def installed_phrase() -> str:

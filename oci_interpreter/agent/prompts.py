@@ -18,6 +18,7 @@ bench/fixture.py): they stand where a user's words would.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 
@@ -241,6 +242,26 @@ class PromptSet:
     def with_system(self, system: str, chat_system: str | None = None) -> PromptSet:
         return replace(self, system=system, chat_system=chat_system)
 
+    def with_modules(self, modules: Sequence[str]) -> PromptSet:
+        """The system prompts with the third-party packages programs may import named
+        (``oci run`` and the chat; the benchmark keeps the standard-library sentence)."""
+        if not modules:
+            return self
+        named = f"Besides the standard library, these packages are installed: " \
+                f"{', '.join(modules)}."
+
+        def told(text: str | None) -> str | None:
+            if text is None:
+                return None
+            if _STDLIB_ONLY in text:
+                return text.replace(_STDLIB_ONLY, named)
+            return f"{text.rstrip()}\n{named}"
+
+        return replace(self, system=told(self.system) or self.system,
+                       chat_system=told(self.chat_system))
+
+
+_STDLIB_ONLY = "Use only the standard library unless the user says otherwise."
 
 _SYSTEM_INTERPRETER = (
     "You are an AI code interpreter. You solve the user's task by writing Python code that "

@@ -7,7 +7,7 @@ to ``on_event`` (every event the loop yields) as it happens.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,11 +81,13 @@ def follow(loop: RefineLoop, task: Task,
 
 def solve(backend: Backend, executor: Executor, text: str, options: LoopOptions, *,
           on_event: EventCallback | None = None,
-          on_output: OutputCallback | None = None) -> RunOutcome:
+          on_output: OutputCallback | None = None,
+          modules: Sequence[str] = ()) -> RunOutcome:
     """Solve ``text``: the model writes a program, ``executor`` runs it, the model reads
     the result and refines, within ``options`` (`oci run`'s: ``LoopOptions.from_settings(
-    settings, "run")``)."""
-    prompts = for_family(backend.info.family)
+    settings, "run")``); ``modules``: the third-party packages programs may import, named
+    to the model up front (agent/hints.py ``installed_modules``)."""
+    prompts = for_family(backend.info.family).with_modules(modules)
     loop = RefineLoop(backend, executor, prompts, options, on_output=on_output)
     stopped, transcript = follow(loop, conversation_task(prompts, text), on_event)
     return RunOutcome(task=text, model=backend.info.name, stopped=stopped,

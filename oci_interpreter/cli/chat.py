@@ -42,6 +42,7 @@ def chat(
     else the best model present in the store, else the embedded default.
     """
     from oci_interpreter.agent.chat import ChatOptions
+    from oci_interpreter.agent.hints import installed_modules
     from oci_interpreter.agent.session import ChatSession, latest_session, new_session_path
     from oci_interpreter.backend.base import Backend
     from oci_interpreter.core import paths
@@ -96,7 +97,8 @@ def chat(
         options = ChatOptions.from_settings(settings, auto_run=auto, autosave=save_to)
         app = ChatApp(backend, kernel, console, reader, options, session=session,
                       load_model=load_model, family=backend.info.family,
-                      terminal_input=env.stdin if interactive else None)
+                      terminal_input=env.stdin if interactive else None,
+                      modules=installed_modules(settings.python))
         status = app.interact()
     finally:
         kernel.shutdown()

@@ -48,7 +48,8 @@ def exec_(
 ) -> int:
     """Run a Python script in the sandbox, under the same limits as the model's code.
 
-    Stdin is closed, the environment is scrubbed of secrets, the network is off, and
+    Stdin is what you pipe in (`echo Bob | oci exec inp.py`), else empty; the environment
+    is scrubbed of secrets, the network is off, and
     every process the script starts is gone when it ends. It writes a copy-on-write view
     of the working directory (under bubblewrap or unshare): when it ends, what it created,
     changed and deleted is applied and listed, except what could run code later (.git,

@@ -99,6 +99,7 @@ def run(
     """
     from oci_interpreter.agent.contracts import LoopOptions
     from oci_interpreter.agent.execute import ProgramExecutor
+    from oci_interpreter.agent.hints import installed_modules
     from oci_interpreter.agent.prompts import for_family
     from oci_interpreter.agent.solve import solve
     from oci_interpreter.agent.verify import named_outputs
@@ -136,7 +137,8 @@ def run(
                           "reach the program[/yellow]")
         try:
             outcome = solve(backend, executor, text, options, on_event=view,
-                            on_output=view.output if view else None)
+                            on_output=view.output if view else None,
+                            modules=installed_modules(settings.python))
         finally:
             backend.close()
     if view is not None:

@@ -18,7 +18,7 @@ effects and the check of a reply that cites a result when nothing ran. Input com
 from __future__ import annotations
 
 import difflib
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TextIO
@@ -81,9 +81,11 @@ class ChatApp:
                  options: ChatOptions | None = None, *, session: ChatSession | None = None,
                  prompts: PromptSet | None = None,
                  load_model: Callable[[str], Backend] | None = None,
-                 family: str = "auto", terminal_input: TextIO | None = None) -> None:
+                 family: str = "auto", terminal_input: TextIO | None = None,
+                 modules: Sequence[str] = ()) -> None:
         self.chat = ChatController(backend, kernel, options, session=session,
-                                   prompts=prompts, load_model=load_model, family=family)
+                                   prompts=prompts, load_model=load_model, family=family,
+                                   modules=modules)
         self.console = console
         self.reader = reader
         self.view = ChatView(console, self.chat, terminal_input=terminal_input)
