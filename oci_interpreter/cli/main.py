@@ -130,10 +130,36 @@ def _escape(text: str) -> str:
     return escape(one_line(" ".join(text.split())))
 
 
+def _stdout_identity() -> tuple[int, int] | None:
+    try:
+        info = os.fstat(1)
+    except OSError:
+        return None
+    return info.st_dev, info.st_ino
+
+
+def _reader_left(stdout_was: tuple[int, int] | None) -> bool:
+    """The reader of our stdout went away and Rich (Typer's help, our consoles) answered
+    as it does: stdout made /dev/null, then ``SystemExit(1)``."""
+    now = _stdout_identity()
+    try:
+        null = os.stat(os.devnull)
+    except OSError:
+        return False
+    return now != stdout_was and now == (null.st_dev, null.st_ino)
+
+
 def entry(argv: list[str] | None = None) -> None:
     """Console-script entry point (`oci`, `opencodeinterpreter`): run the app, exit with
-    the status an error maps to."""
-    sys.exit(main_with_status(argv))
+    the status an error maps to. A reader that leaves early (`oci models list | head -1`)
+    is not an error: whatever could not be written is dropped, the status stays."""
+    status = main_with_status(argv)
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    sys.exit(status)
 
 
 try:  # Typer >= 0.20 ships its own copy of click
@@ -163,6 +189,7 @@ def main_with_status(argv: list[str] | None = None, env: Environment | None = No
     its error maps to (docs/usage.md)."""
     args = sys.argv[1:] if argv is None else argv
     env = env if env is not None else Environment()
+    stdout_was = _stdout_identity()
     _tolerant_streams(env)
     env.traceback = "--traceback" in args or env.environ.get("OCI_TRACEBACK") == "1"
     command = typer.main.get_command(app)
@@ -185,6 +212,8 @@ def main_with_status(argv: list[str] | None = None, env: Environment | None = No
     except typer.Exit as exc:  # --version, --help
         return int(exc.exit_code)
     except SystemExit as exc:  # not oci's (its commands return their status): a library's
+        if exc.code == 1 and _reader_left(stdout_was):
+            return int(ExitStatus.OK)  # Rich's own answer to a closed pipe is exit 1: ours, 0
         return exc.code if isinstance(exc.code, int) else int(ExitStatus.ERROR)
     except (typer.Abort, KeyboardInterrupt):
         _print_error(env, "interrupted")
