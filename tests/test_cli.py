@@ -203,3 +203,16 @@ def test_config_show_names_the_model_in_use_and_a_missing_file(
     assert data["model_in_use"]["value"] in (None, "qwen2.5-coder-1.5b", "qwen2.5-coder-0.5b")
     code, out, _ = run(capsys, "config", "show")
     assert "(does not exist yet)" in out
+
+
+def test_piped_tables_keep_whole_lines_and_the_default_comes_first(
+        capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("OCI_MODEL", "small")
+    code, out, _ = run(capsys, "models", "list")
+    rows = [line for line in out.splitlines()[1:] if line.strip()]
+    assert code == 0 and rows[0].lstrip().startswith("*  qwen2.5-coder-0.5b")
+    # Piped: every row one line, however long (an 80-column terminal would fold them).
+    assert all(len(line.rstrip()) > 80 for line in rows[:2])
+    code, out, _ = run(capsys, "config", "show")
+    line = next(line for line in out.splitlines() if line.startswith("model "))
+    assert "0.5b" in line or "small" in line

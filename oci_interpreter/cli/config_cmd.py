@@ -36,6 +36,8 @@ def show(
         return
     from rich.table import Table
 
+    from oci_interpreter.ui.console import print_table
+
     title = f"config file: {loaded.config_path}" + ("" if exists else " (does not exist yet)")
     table = Table(title=title, title_justify="left", box=None, pad_edge=False)
     table.add_column("setting")
@@ -46,7 +48,7 @@ def show(
             table.add_row(name, model or "", model_from)
             continue
         table.add_row(name, "" if value is None else str(value), loaded.sources[name])
-    env.console.print(table)
+    print_table(env.console, table, terminal=env.stdout_isatty)
 
 
 def _model_in_use(setting: str | None, source: str) -> tuple[str | None, str]:

@@ -72,8 +72,9 @@ def list_models(
             "path": str(s.path),
             "description": s.model.description,
         })
-    # Ready to use first (stable: best rank first within each group).
-    order = sorted(range(len(rows)), key=lambda i: not rows[i]["ready"])
+    # The default first (whatever set it), then ready to use (stable: best rank first).
+    order = sorted(range(len(rows)), key=lambda i: (not rows[i]["default"],
+                                                    not rows[i]["ready"]))
     rows = [rows[i] for i in order]
     entries = [entries[i] for i in order]
     if as_json:
@@ -81,7 +82,8 @@ def list_models(
         return
     from rich.table import Table
 
-    piped = not env.stdout_isatty
+    from oci_interpreter.ui.console import print_table
+
     table = Table(box=None, pad_edge=False)
     table.add_column("", no_wrap=True)
     table.add_column("model", no_wrap=True)
@@ -102,11 +104,7 @@ def list_models(
         mark = "[bold]*[/bold]" if r["default"] else ""
         table.add_row(mark, name, approx + format_decimal(r["size_bytes"]), where)
     console = env.console
-    if piped:  # whole lines for grep and friends: nothing folded mid-path
-        table.columns[-1].overflow = "ignore"
-        table.columns[-1].no_wrap = True
-        console.width = 10_000
-    console.print(table)
+    print_table(console, table, terminal=env.stdout_isatty)
     console.print(f"[dim]{default_line}[/dim]", highlight=False)
     console.print("[dim]Get one with `oci models pull NAME[:QUANT]`; "
                   "use one with `--model NAME` or a path to any .gguf file.[/dim]")
@@ -180,6 +178,8 @@ def info(
         return
     from rich.table import Table
 
+    from oci_interpreter.ui.console import print_table
+
     table = Table(box=None, show_header=False, pad_edge=False)
     table.add_column(style="bold")
     table.add_column(overflow="fold")
@@ -203,4 +203,4 @@ def info(
         elif key == "complete" and not value:
             value = "NO: truncated (delete and fetch again)"
         table.add_row(key.replace("_", " "), str(value))
-    env.console.print(table)
+    print_table(env.console, table, terminal=env.stdout_isatty)

@@ -26,6 +26,7 @@ from rich.console import (
     RenderResult,
 )
 from rich.segment import Segment
+from rich.table import Table
 
 # CSI, OSC, DCS/APC/PM/SOS strings and lone ESC sequences; then other C0/C1 controls
 # except tab and newline. Model output and program output pass through this before
@@ -124,3 +125,20 @@ def make_console(file: TextIO, *, terminal: bool = False) -> Console:
     sanitized (:func:`sanitized`)."""
     return sanitized(Console(file=file, highlight=False, soft_wrap=not terminal,
                              emoji=False))
+
+
+def print_table(console: Console, table: Table, *, terminal: bool) -> None:
+    """``table`` on ``console``; not on a terminal (``| cat``, ``| grep``), each row is one
+    whole line: no cell wraps or folds at 80 columns (a path stays greppable)."""
+    if terminal:
+        console.print(table)
+        return
+    for column in table.columns:
+        column.no_wrap = True
+        column.overflow = "ignore"
+    width = console.width
+    console.width = 10_000  # print(width=) is capped at the console's own width
+    try:
+        console.print(table, crop=False)
+    finally:
+        console.width = width
