@@ -4,6 +4,7 @@ see: the events in order, the callbacks asked, what is written."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -321,3 +322,41 @@ def test_a_script_that_calls_input_elsewhere_is_repaired(
     job.executor = Scripted(job.executor, {broken: failed, fixed: CLEAN})
     outcome = follow_fix(job.run(FakeBackend([reply(fixed)])))
     assert outcome.fixed and outcome.code == fixed
+
+
+@pytest.mark.parametrize(("command", "exit_code", "said"), [
+    ("nosuch-tester -q", 127, "`nosuch-tester` was not found"),
+    ("./tests.sh", 126, "`./tests.sh` could not be run"),
+    ("pytest -q tests/test_gone.py", 4, "pytest could not find"),
+    ("python -m pytest -q", 5, "pytest collected no tests"),
+    ("false", 1, "`false` always fails"),
+])
+def test_a_test_command_that_can_never_pass_is_said_before_a_model_loads(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, command: str, exit_code: int,
+        said: str) -> None:
+    from oci_interpreter.core import git
+    from oci_interpreter.core.errors import UsageError
+
+    monkeypatch.setattr(git, "find_repository", lambda path: None)
+    (tmp_path / "t.py").write_text(BROKEN)
+    job = FixJob(tmp_path / "t.py", [], Settings(rounds=2, candidates=1), test=command)
+    job.executor = Scripted(job.executor, {BROKEN: ExecResult(exit_code, "", "", 0.01)})
+
+    def load() -> FakeBackend:
+        raise AssertionError("no model is needed")
+
+    with pytest.raises(UsageError, match=re.escape("the --test command can never pass: " + said)):
+        follow_fix(job.run(load_model=load))
+
+
+def test_a_failing_test_command_that_could_pass_goes_on_to_the_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from oci_interpreter.core import git
+
+    monkeypatch.setattr(git, "find_repository", lambda path: None)
+    (tmp_path / "t.py").write_text(BROKEN)
+    job = FixJob(tmp_path / "t.py", [], Settings(rounds=1, candidates=1), test="pytest -q")
+    failed = ExecResult(1, "1 failed", "", 0.01)
+    job.executor = Scripted(job.executor, {BROKEN: failed, FIXED: CLEAN})
+    outcome = follow_fix(job.run(FakeBackend([reply(FIXED)])))
+    assert outcome.fixed and outcome.verified_by == "test"

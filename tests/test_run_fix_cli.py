@@ -433,3 +433,14 @@ def test_fix_refuses_to_write_a_read_only_file(capsys: pytest.CaptureFixture[str
     assert code == 2 and "read-only" in err and "nothing written" in err
     assert script.read_text() == "total = 1\nprint(totl)\n"
     assert not (tmp_path / "ro.py.orig").exists()
+
+
+@pytest.mark.spawns
+def test_fix_with_a_test_command_that_is_not_there(capsys: pytest.CaptureFixture[str],
+                                                   tmp_path: Path) -> None:
+    (tmp_path / "t.py").write_text("total = 5\nprint('Total: ' + total)\n")
+    code, out, err = oci(capsys, "fix", "t.py", "--test", "nosuch-tester -q", "--yes",
+                         "--model", fake(tmp_path, "no"))
+    assert code == 2 and out == ""
+    assert "the --test command can never pass: `nosuch-tester` was not found (exit 127)" in err
+    assert (tmp_path / "t.py").read_text() == "total = 5\nprint('Total: ' + total)\n"

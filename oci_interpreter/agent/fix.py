@@ -45,6 +45,33 @@ def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
     return replace(base, confirm=False, require_code=True, accept_silent=True,
                    stop_after_code=False, input_ok=True, generation=generation)
 
+def never_passes(command: str, result: ExecResult) -> str | None:
+    """Why the ``--test`` command's failure on the file as it is cannot be the file's (no
+    change to it could make it pass), or None: the shell found no such command (127) or
+    could not run it (126), pytest found no such file (4) or no tests (5), or the command
+    is ``false``."""
+    import shlex
+
+    try:
+        words = shlex.split(command)
+    except ValueError:
+        words = command.split()
+    first = words[0] if words else ""
+    code = result.exit_code
+    if code == 127:
+        return f"`{first}` was not found (exit 127)"
+    if code == 126:
+        return f"`{first}` could not be run (exit 126: not executable)"
+    if any(Path(w).name.startswith("pytest") or w == "pytest" for w in words[:3]):
+        if code == 4:
+            return "pytest could not find what it was given to run (exit 4)"
+        if code == 5:
+            return "pytest collected no tests (exit 5)"
+    if Path(first).name == "false" and len(words) == 1:
+        return "`false` always fails"
+    return None
+
+
 def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult) -> str:
     """How the original failed, as the model reads it (traceback, hint)."""
     from oci_interpreter.agent.feedback import format_result
@@ -387,6 +414,12 @@ class FixJob:
         if first.interrupted or (first.ok and description is None):
             yield self._ended(first, "interrupted" if first.interrupted else "nothing_to_fix")
             return
+        if self.test is not None and not first.ok:
+            why = never_passes(self.test, first)
+            if why is not None:  # said before any model is loaded: no round could help
+                raise UsageError(f"the --test command can never pass: {why}",
+                                 "Run it by hand; give a command that tests "
+                                 f"{self.label}, e.g. --test \"pytest -q tests/\".")
         if model is not None:
             backend = model
         elif load_model is not None:
