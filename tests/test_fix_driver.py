@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from oci_interpreter.agent import fix
-from oci_interpreter.agent.events import Stopped
+from oci_interpreter.agent.events import Notice, Stopped
 from oci_interpreter.agent.fix import (
     CheckWriting,
     CheckWritten,
@@ -360,3 +360,48 @@ def test_a_failing_test_command_that_could_pass_goes_on_to_the_model(
     job.executor = Scripted(job.executor, {BROKEN: failed, FIXED: CLEAN})
     outcome = follow_fix(job.run(FakeBackend([reply(FIXED)])))
     assert outcome.fixed and outcome.verified_by == "test"
+
+
+def test_a_check_that_only_prints_is_refused_and_asked_once_more(job: FixJob) -> None:
+    printing = reply("from t import total\nprint(total)  # Expected output: 5\n")
+    asserting = reply("from t import total\nassert total == 5\n")
+    model = FakeBackend([printing, asserting, reply(FIXED)])
+    events = list(job.run(model, description="the total should be 5"))
+    notes = [e.text for e in events if isinstance(e, Notice)]
+    assert any("asserts nothing" in n for n in notes)
+    outcome = events[-1]
+    assert isinstance(outcome, FixOutcome) and outcome.check is not None
+    assert "assert total == 5" in outcome.check and outcome.verified_by == "check"
+
+
+def test_a_check_that_never_asserts_is_refused(job: FixJob) -> None:
+    from oci_interpreter.core.errors import UsageError
+
+    printing = reply("from t import total\nprint(total)\n")
+    with pytest.raises(UsageError, match="asserts nothing"):
+        follow_fix(job.run(FakeBackend([printing, printing]), description="total should be 5"))
+
+
+def test_what_counts_as_asserting_something() -> None:
+    from oci_interpreter.agent.verify import asserts_something
+
+    assert asserts_something("assert f(2) == 4\n")
+    assert asserts_something("import unittest\nclass T(unittest.TestCase):\n"
+                             "    def test(self):\n        self.assertEqual(f(2), 4)\n")
+    assert asserts_something("import sys\nif f(2) != 4:\n    sys.exit(1)\n")
+    assert not asserts_something("print(f(2))  # Expected output: 4\n")
+    assert not asserts_something("if f(2) != 4:\n    print('wrong')\n")
+
+
+def test_the_check_request_of_a_large_file_shows_a_view(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    job = large_job(tmp_path, monkeypatch, helpers=150)
+    assert isinstance(job.executor, Scripted)
+    job.executor.runs["check"] = failed_at(job.source.text)
+    model = FakeBackend([reply("from big import order_cost\nassert order_cost(x) == 2\n"),
+                         reply("def order_cost(item):\n    return item.unit_cost * item.qty\n")])
+    outcome = follow_fix(job.run(model, description="order_cost should give 2.0 for 4 bolts"))
+    assert outcome.fixed and outcome.verified_by == "check"
+    request = model.calls[0][-1].content
+    assert "def order_cost(item):" in request and "return item.unit_price" in request
+    assert len(request) < len(job.source.text) / 4

@@ -504,7 +504,7 @@ class FixJob:
         module = self.source.path.stem
         request = prompts.fix_check_request.format(
             name=self.source.path.name, module=module,
-            description=description.strip(), code=self.source.text.rstrip())
+            description=description.strip(), code=self._shown_for_check(backend, description))
         options = replace(GenerationOptions.from_settings(self.settings), max_tokens=768)
         messages = [Message("system", prompts.fix_system.split(".")[0] + "."),
                     Message("user", request)]
@@ -515,6 +515,19 @@ class FixJob:
                              "Say what the script should do in other words, or give a test "
                              "command with --test.")
         check = verify.keep_stated_asserts(code, description)[0]
+        if not verify.asserts_something(check):
+            # A check that only prints (`# Expected output: 31.40`) passes on any script.
+            yield Notice("the check asserts nothing (it only prints); asking the model for "
+                         "asserts", "check")
+            messages += [Message("assistant", reply), Message("user", prompts.fix_check_no_assert)]
+            reply = backend.chat(messages, options).text()
+            code = extract_program(reply).code or ""
+            check = verify.keep_stated_asserts(code, description)[0]
+            if not verify.asserts_something(check):
+                raise UsageError("the check the model wrote from your description asserts "
+                                 "nothing: it would pass on any script",
+                                 "Say the values you expect (\"the total should be 31.40\"), "
+                                 "or give a test command with --test.")
         error = self._check_error(check, module, description)
         if error is None:
             return check
@@ -536,6 +549,19 @@ class FixJob:
                          f"({error})",
                          "Say what the script should do in other words, or give a test "
                          "command with --test.")
+
+    def _shown_for_check(self, backend: Backend, description: str) -> str:
+        """The script as the check's request shows it: whole when small; a large one as a
+        view (agent/focus.py) of the definitions the description names, the ``__main__``
+        block and what they use, and the outline of the rest."""
+        text = self.source.text
+        if backend.count_tokens([Message("user", text)]) <= FOCUS_ABOVE_TOKENS:
+            return text.rstrip()
+        named = tuple(sorted(set(re.findall(r"[A-Za-z_]\w*", description))))
+        view = focus(text, (), names=named, module=self.source.path.stem)
+        if not view.involved:
+            view = focus(text, (), names=("the __main__ block",))
+        return view.text.rstrip()
 
     def _check_error(self, check: str, module: str, description: str) -> str | None:
         """The check's own error on the script as it is (None: it runs, or it fails in a

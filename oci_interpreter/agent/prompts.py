@@ -211,6 +211,13 @@ class PromptSet:
         "and nothing else."
     )
     """`oci fix -m`: the user's description of the wrong behaviour becomes a check."""
+    fix_check_no_assert: str = (
+        "That check only prints; it would pass on any script. Write asserts instead: "
+        "compare what the script computes with the values the user expects, e.g. "
+        "`assert round(total, 2) == 31.40`. Reply with the whole check in one ```python "
+        "block and nothing else."
+    )
+    """`oci fix -m`: the check asserts nothing; one more try."""
     fix_check_failed: str = (
         "It does the wrong thing: {description}\nThis check shows it:\n```python\n{check}\n"
         "```\nThe check fails:\n{failure}"

@@ -475,6 +475,29 @@ def _unstated(node: ast.AST, stated: set[float]) -> bool:
     return False
 
 
+def asserts_something(check: str) -> bool:
+    """The check can fail on a wrong value: an ``assert``, a ``self.assert...``/
+    ``assert_...`` call, or a ``raise``/``sys.exit`` under an ``if`` that compares. A check
+    that only prints passes on any script."""
+    try:
+        tree = ast.parse(check)
+    except (SyntaxError, ValueError):
+        return False
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Assert):
+            return True
+        if isinstance(node, ast.Call) and _call_name(node).rsplit(".", 1)[-1].lower() \
+                .startswith("assert"):
+            return True
+        if isinstance(node, ast.If) and any(isinstance(n, ast.Compare)
+                                            for n in ast.walk(node.test)):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.Raise) or (
+                        isinstance(inner, ast.Call) and _call_name(inner) in _EXITS):
+                    return True
+    return False
+
+
 def keep_stated_asserts(check: str, description: str) -> tuple[str, int]:
     """The check of ``oci fix -m`` with the asserts dropped that use a number the user
     never stated, and how many were dropped.
