@@ -216,3 +216,14 @@ def test_piped_tables_keep_whole_lines_and_the_default_comes_first(
     code, out, _ = run(capsys, "config", "show")
     line = next(line for line in out.splitlines() if line.startswith("model "))
     assert "0.5b" in line or "small" in line
+
+
+def test_fix_m_with_a_model_name_says_it_is_the_description(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "t.py").write_text("total = 5\nprint('T' + total)\n")
+    for name in ("small", "qwen2.5-coder-1.5b:Q4_K_M", "./my-model.gguf"):
+        code, out, err = run(capsys, "fix", "t.py", "-m", name)
+        assert code == 2 and out == ""
+        assert f"-m {name} names a model" in err and f"use --model {name}" in err

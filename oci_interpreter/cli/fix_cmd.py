@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import typer
 
 from oci_interpreter.cli.environment import Environment, takes_environment
-from oci_interpreter.cli.options import LOOP, MODEL, SANDBOX, takes_settings
+from oci_interpreter.cli.options import LOOP, MODEL, SANDBOX, read_description, takes_settings
 from oci_interpreter.core.errors import ExitStatus, UsageError
 
 MAX_FILE_BYTES = 512 * 1024
@@ -71,7 +71,7 @@ def fix(
         raise UsageError("--diff writes nothing and --yes writes without asking", "Pick one.")
     if message is not None and test is not None:
         raise UsageError("-m and --test are two ways to say what is right", "Give one.")
-    description = _description(message, env)
+    description = read_description(message, env)
     settings = env.settings(flags)
     job = FixJob(file.expanduser().absolute(), list(args or []), settings, test=test,
                  max_bytes=MAX_FILE_BYTES, label=as_given(file))
@@ -106,14 +106,3 @@ def fix(
                           to_write="" if diff_only else " Run with --yes to write it.")
     return outcome.exit_status
 
-
-def _description(message: str | None, env: Environment) -> str | None:
-    """``-m TEXT``, or ``-m -``: the text on stdin."""
-    if message is not None and message.strip() == "-":
-        if env.stdin_isatty:
-            raise UsageError("-m - reads the description from stdin, but stdin is a terminal",
-                             "Pipe it in, or give it as -m \"...\".")
-        message = env.stdin.read()
-    if message is not None and not message.strip():
-        raise UsageError("-m is empty", "Say what the script does wrong, in a sentence.")
-    return message.strip() if message is not None else None

@@ -6,11 +6,14 @@ import functools
 import inspect
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 
 from oci_interpreter.core.errors import UsageError
+
+if TYPE_CHECKING:
+    from oci_interpreter.cli.environment import Environment
 
 # Settings as command-line options: each is declared once, in core/config.py's Settings
 # (type, default, help, flags); a command names the groups it takes and gets the flags
@@ -102,3 +105,37 @@ def working_dir(cwd: Path | None) -> Path:
     if not workdir.is_dir():
         raise UsageError(f"--cwd {workdir}: no such directory", "Create it first.")
     return workdir
+
+
+def read_description(message: str | None, env: Environment) -> str | None:
+    """`oci fix`'s ``-m TEXT``, or ``-m -``: the text on stdin. A model name is refused:
+    ``-m`` is ``--model`` in `oci run` and `oci chat`, and `oci fix x.py -m small` would
+    otherwise write a check from the word "small"."""
+    if message is not None and message.strip() == "-":
+        if env.stdin_isatty:
+            raise UsageError("-m - reads the description from stdin, but stdin is a terminal",
+                             "Pipe it in, or give it as -m \"...\".")
+        message = env.stdin.read()
+    if message is not None and not message.strip():
+        raise UsageError("-m is empty", "Say what the script does wrong, in a sentence.")
+    if message is not None and _names_a_model(message.strip()):
+        raise UsageError(f"-m {message.strip()} names a model, but in oci fix -m is what the "
+                         "script does wrong", f"For the model, use --model {message.strip()}; "
+                         "for a description, say it in a sentence.")
+    return message.strip() if message is not None else None
+
+
+def _names_a_model(text: str) -> bool:
+    """A catalog name or alias (``small``, ``qwen2.5-coder-1.5b:Q4_K_M``) or a .gguf path."""
+    if " " in text:
+        return False
+    if text.lower().endswith(".gguf"):
+        return True
+    from oci_interpreter.core.catalog import lookup, split_spec
+    from oci_interpreter.core.errors import OciError
+
+    try:
+        lookup(split_spec(text)[0])
+    except OciError:  # not a model name: a description
+        return False
+    return True
