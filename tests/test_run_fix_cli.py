@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -444,3 +445,24 @@ def test_fix_with_a_test_command_that_is_not_there(capsys: pytest.CaptureFixture
     assert code == 2 and out == ""
     assert "the --test command can never pass: `nosuch-tester` was not found (exit 127)" in err
     assert (tmp_path / "t.py").read_text() == "total = 5\nprint('Total: ' + total)\n"
+
+
+@pytest.mark.spawns
+def test_the_diff_of_a_crlf_file_applies_with_git_and_patch(
+        capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    broken = b"total = 5\r\nprint('Total: ' + total)\r\nprint('done')\r\n"
+    (tmp_path / "w.py").write_bytes(broken)
+    model = fake(tmp_path, py("total = 5\nprint('Total: ' + str(total))\nprint('done')"))
+    code, out, _ = oci(capsys, "fix", "w.py", "--diff", "--model", model)
+    assert code == ExitStatus.UNVERIFIED and "\r\n" in out
+    (tmp_path / "fix.diff").write_bytes(out.encode())
+    subprocess.run(["git", "init", "-q"], cwd=tmp_path, check=True)
+    proc = subprocess.run(["git", "apply", "--check", "fix.diff"], cwd=tmp_path,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 0, proc.stderr
+    if shutil.which("patch"):
+        proc = subprocess.run(["patch", "-p1", "--dry-run", "-i", "fix.diff"], cwd=tmp_path,
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    subprocess.run(["git", "apply", "fix.diff"], cwd=tmp_path, check=True)
+    assert (tmp_path / "w.py").read_bytes() == broken.replace(b"+ total)", b"+ str(total))")

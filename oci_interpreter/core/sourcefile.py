@@ -205,18 +205,21 @@ def unified_diff(old: SourceFile, new_text: str, *, context: int = 3,
     path as the user gave it where the caller knows it, so ``patch -p1`` applies it) of the
     file and the text ``write_back`` would write for ``new_text``; ``""`` when they are the
     same. A last line without a newline is marked ``\\ No newline at end of file``, as git
-    does."""
+    does. The file's lines end as the file's do (``\\r\\n`` in a CRLF file)."""
     name = label or old.path.name
     new = old.conform(new_text)
     if new == old.text:
         return ""
     out: list[str] = []
-    for line in difflib.unified_diff(
+    for index, line in enumerate(difflib.unified_diff(
         _split_lines(old.text), _split_lines(new), _quote_path(f"a/{name}"),
         _quote_path(f"b/{name}"), n=context
-    ):
+    )):
+        # The file's lines keep its own line ends (CRLF), so `git apply` and `patch` match
+        # them; the headers and hunk lines end in "\n", as git writes them.
+        body = index >= 2 and not line.startswith("@@")
         if line.endswith("\n"):
-            out.append(line)
+            out.append(line[:-1] + old.newline if body else line)
         else:
             out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out)

@@ -149,8 +149,13 @@ class LoopView:
 
 
 def print_diff(console: Console, diff: str) -> None:
-    """A unified diff: highlighted on a terminal, as plain text otherwise."""
+    """A unified diff: highlighted on a terminal, as plain text otherwise (a CRLF file's
+    lines keep their CRLF there, so the output applies with `git apply` or `patch`)."""
     clean = sanitize(diff)
+    if not console.is_terminal and "\r\n" in diff:
+        clean = "".join(sanitize(line.removesuffix("\r\n").removesuffix("\n"))
+                        + ("\r\n" if line.endswith("\r\n") else "\n")
+                        for line in diff.splitlines(keepends=True))
     if console.is_terminal and not console.no_color:
         console.print(Syntax(clean.rstrip("\n"), "diff", theme="ansi_dark",
                              background_color="default", word_wrap=True))
