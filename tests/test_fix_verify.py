@@ -502,3 +502,23 @@ def test_with_a_test_command_the_model_reads_the_tests_failure_and_its_values(
     assert "The test is right and stays as it is; mathx.py computes the wrong value" in request
     assert "assert -1 == 5" in request
     assert outcome.fixed and outcome.verified_by == "test"
+
+
+def test_the_failing_line_replaced_by_other_code_is_not_a_repair() -> None:
+    """The evidence is the failing code itself, not its line number (issue 37)."""
+    from oci_interpreter.agent.verify import static_checks
+
+    old = "def mean(xs):\n    return sum(xs) / len(xs)\n\n\nprint(mean([]))\n"
+    other = "def mean(xs):\n    print('ok')\n\n\nprint(mean([]))\n"
+    rejection = static_checks(old, other, [5, 2])
+    assert rejection is not None and rejection.kind == "replaced_failing_line"
+    assert "line 2 (`return sum(xs) / len(xs)`)" in rejection.detail
+    # A whole different program of the same shape: refused the same way.
+    different = "import os\n    \n\n\nprint(os.getcwd())\n"
+    assert static_checks(old, different, [5, 2]) is not None
+    # The real repairs rewrite the line and keep what it does.
+    for fixed in ("def mean(xs):\n    return sum(xs) / len(xs) if xs else 0.0\n\n\n"
+                  "print(mean([]))\n",
+                  "def mean(xs):\n    if not xs:\n        return 0.0\n"
+                  "    return sum(xs) / len(xs)\n\n\nprint(mean([]))\n"):
+        assert static_checks(old, fixed, [5, 2]) is None, fixed

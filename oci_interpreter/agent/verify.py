@@ -255,7 +255,36 @@ def static_checks(old_text: str, new_text: str, failing: list[int]) -> Rejection
             return Rejection("stub",
                              f"you replaced the body of {name}() with a placeholder; keep what "
                              "it does and fix the cause of the error")
+    if failing:  # the statement that raised: still there, changed perhaps, not replaced
+        line = failing[-1]
+        old_lines, new_lines = old_text.splitlines(), new_text.splitlines()
+        became = sorted(mapping.get(line, set()))
+        if 0 < line <= len(old_lines) and became and not _same_code(
+                old_lines[line - 1], [new_lines[n - 1] for n in became if n <= len(new_lines)]):
+            return Rejection("replaced_failing_line",
+                             f"line {line} (`{old_lines[line - 1].strip()}`), where the error "
+                             "happened, now holds other code; keep what it does and fix the "
+                             "cause of the error")
     return None
+
+
+_WORD = re.compile(r"[A-Za-z_]\w*")
+
+
+def _same_code(old: str, new: list[str]) -> bool:
+    """``new`` (the lines ``old`` became) still does what ``old`` did, rewritten perhaps:
+    similar text, or most of its names (calls, variables, attributes) are still there."""
+    before, after = old.strip(), " ".join(line.strip() for line in new)
+    if not before or before.startswith("#"):
+        return True
+    if difflib.SequenceMatcher(None, before, after, autojunk=False).ratio() >= 0.4:
+        return True
+    names = set(_WORD.findall(before)) - {"self", "return", "print", "if", "else", "for",
+                                          "in", "not", "and", "or", "is", "None"}
+    if not names:
+        return True
+    kept = names & set(_WORD.findall(after))
+    return len(kept) >= max(1, len(names) // 2)
 
 
 def dynamic_checks(old_text: str, new_text: str, frames: list[Frame],
