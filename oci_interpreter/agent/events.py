@@ -40,6 +40,9 @@ class ModelStart:
 
     round: int
     purpose: str = "answer"
+    prompt_tokens: int = 0
+    """The request's tokens, which the model reads before it writes (some of them may
+    come from the KV cache)."""
     kind: Literal["model_start"] = "model_start"
 
 

@@ -170,7 +170,7 @@ class RefineLoop:
             yield Notice(note, "shortened")
         options = replace(options, max_tokens=max_tokens,
                           stop=tuple(dict.fromkeys((*options.stop, *OUTPUT_STOPS))))
-        yield ModelStart(round_, purpose)
+        yield ModelStart(round_, purpose, self.backend.count_tokens(messages))
         parts: list[str] = []
         ended_early = False
         degenerate = False

@@ -56,12 +56,21 @@ class LoopView:
         self._at_line_start = True
         self._live: Live | None = None
         self._tokens = 0
-        self._started = 0.0
+        self._asked = 0.0
+        self._first: float | None = None
+        self._prompt = 0
 
-    def _writing(self) -> Text:
-        took = max(time.monotonic() - self._started, 1e-6)
-        return Text(f"the model is writing… {self._tokens} tokens · "
-                    f"{self._tokens / took:.1f} tok/s", style="dim")
+    def _progress(self) -> Text:
+        """Reading the request (its size, the seconds so far), then writing: the rate
+        from the first token on, so the reading does not count against it."""
+        now = time.monotonic()
+        if self._first is None:
+            return Text(f"the model is reading the request… {self._prompt:,} tokens · "
+                        f"{now - self._asked:.0f} s", style="dim")
+        took = now - self._first
+        rate = f"{(self._tokens - 1) / took:.1f} tok/s" if self._tokens > 1 and took > 0 \
+            else "…"
+        return Text(f"the model is writing… {self._tokens} tokens · {rate}", style="dim")
 
     def _stop_live(self) -> None:
         if self._live is not None:
@@ -98,17 +107,19 @@ class LoopView:
             of = f" of {self.rounds}" if self.rounds else ""
             title = f"round {event.round}{of}" + (f" · {why}" if why else "")
             self.console.print(Rule(Text(title, style="bold"), style="dim", align="left"))
-            if not self.stream_text:
-                self._tokens, self._started = 0, time.monotonic()
-                self._live = Live(self._writing(), console=self.console, transient=True,
-                                  refresh_per_second=4)
-                self._live.start()
+            self._tokens, self._asked, self._first = 0, time.monotonic(), None
+            self._prompt = event.prompt_tokens
+            self._live = Live(console=self.console, transient=True, refresh_per_second=4,
+                              get_renderable=self._progress)
+            self._live.start()
         elif isinstance(event, ModelText):
+            if self._first is None:
+                self._first = time.monotonic()
+                if self.stream_text:  # the text itself shows the writing
+                    self._stop_live()
+            self._tokens += 1
             if self.stream_text:
                 self._text(event.text)
-            elif self._live is not None:
-                self._tokens += 1
-                self._live.update(self._writing())
         elif isinstance(event, ModelReply):
             self._stop_live()
             self._newline()
