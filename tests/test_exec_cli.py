@@ -180,3 +180,18 @@ def test_ctrl_c_stops_the_program_with_status_130(oci_bin: str, tmp_path: Path) 
     assert proc.stdout.readline() == "go\n"
     proc.send_signal(signal.SIGINT)
     assert proc.wait(timeout=10) == 130
+
+
+@pytest.mark.parametrize(("name", "content", "said"), [
+    ("a.sh", b"#!/bin/sh\necho hi\n", "is a script for another interpreter (#!/bin/sh)"),
+    ("tool", b"\x7fELF\x02\x01\x01\x00\x00\x00", "is not a Python file"),
+    ("b.py", b"print(1)\x00\x00", "looks like a binary file"),
+])
+def test_exec_refuses_what_is_not_a_python_script(capsys: pytest.CaptureFixture[str],
+                                                  tmp_path: Path, name: str, content: bytes,
+                                                  said: str) -> None:
+    (tmp_path / name).write_bytes(content)
+    code = main_with_status(["exec", str(tmp_path / name)])
+    out, err = capsys.readouterr()
+    assert code == 2 and out == ""
+    assert said in err and err.count("\n") == 1

@@ -77,6 +77,16 @@ def exec_(
             raise UsageError(f"{file}: no such file", "Check the path.")
         if not path.is_file():
             raise UsageError(f"{file} is not a file", "Give a Python script.")
+        from oci_interpreter.core.sourcefile import not_python
+
+        try:
+            with path.open("rb") as f:
+                why = not_python(path, f.read(65536))
+        except OSError as exc:
+            raise UsageError(f"cannot read {file}: {exc.strerror}", "Check the path.") from None
+        if why is not None:
+            raise UsageError(why, "oci exec runs Python scripts; run other programs "
+                             "yourself, or name a Python script NAME.py.")
     workdir = working_dir(cwd)
     err = env.err
     env.say_containment(settings)

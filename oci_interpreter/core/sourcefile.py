@@ -399,6 +399,19 @@ def _undecodable(shown: str, raw: bytes, encoding: str) -> UsageError:
     )
 
 
+def not_python(path: Path, head: bytes) -> str | None:
+    """Why ``path`` (whose first bytes are ``head``) is not a Python script to run, or
+    None: `oci exec` runs only Python (a .py/.pyw name or a python shebang, no NUL)."""
+    if not _looks_like_python(path, head):
+        if head.startswith(b"#!"):
+            line = head.split(b"\n", 1)[0].decode("utf-8", "replace").strip()[:60]
+            return f"{path} is a script for another interpreter ({line})"
+        return f"{path} is not a Python file (no .py/.pyw extension and no python shebang line)"
+    if b"\0" in head:
+        return f"{path} looks like a binary file (it contains NUL bytes)"
+    return None
+
+
 def _looks_like_python(path: Path, raw: bytes) -> bool:
     if path.suffix.lower() in PYTHON_SUFFIXES:
         return True
