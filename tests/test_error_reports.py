@@ -5,6 +5,7 @@ run is not solved (exit 1), with the reason in one line, in text and in --json."
 
 from __future__ import annotations
 
+import io
 import json
 import random
 from pathlib import Path
@@ -202,3 +203,42 @@ def test_the_docs_no_longer_say_stdin_is_closed() -> None:
 
     assert "Stdin is closed" not in (exec_cmd.exec_.__doc__ or "")
     assert "stdin closed" not in (root / "README.md").read_text()
+
+
+# ------------------------------------------------------------- piped data --
+
+def piped_world(data: bytes, model: object) -> tuple[object, io.StringIO, io.StringIO]:
+    from oci_interpreter.cli.environment import Environment
+
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.TextIOWrapper(io.BytesIO(data)), stdout=out, stderr=err,
+                      stdin_isatty=False, stdout_isatty=False, stderr_isatty=False,
+                      stdin_is_data=True, load_backend=lambda settings, progress: model)
+    return env, out, err
+
+
+@pytest.mark.spawns
+def test_binary_piped_data_is_described_not_pasted(tmp_path: Path) -> None:
+    from oci_interpreter.backend.fake import FakeBackend
+
+    model = FakeBackend([py("import sys\nprint(len(sys.stdin.buffer.read()))"), "3 bytes."])
+    env, out, _ = piped_world(b"\x00\x01\x02", model)
+    code = main_with_status(["run", "how many bytes came in?", "--model", "x"], env=env)
+    request = model.calls[0][-1].content
+    assert code == 0 and out.getvalue() == "3\n"
+    assert "Binary data was piped to this command (3 B; not shown)" in request
+    assert "\x00" not in request
+
+
+@pytest.mark.spawns
+def test_run_code_with_piped_data_asks_for_a_program_that_reads_stdin(tmp_path: Path) -> None:
+    from oci_interpreter.backend.fake import FakeBackend
+
+    program = "import sys\nprint(sum(int(l.split(',')[1]) for l in sys.stdin))"
+    model = FakeBackend([py(program), "It is 3."])
+    env, out, _ = piped_world(b"a,1\nb,2\n", model)
+    code = main_with_status(["run", "sum the second column", "--code", "--model", "x"],
+                            env=env)
+    request = model.calls[0][-1].content
+    assert code == 0 and out.getvalue() == program + "\n"
+    assert "standard input (read sys.stdin)" in request and "stdin.txt" not in request

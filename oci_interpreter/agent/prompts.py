@@ -194,10 +194,17 @@ class PromptSet:
     )
     piped_data: str = (
         "\n\nData was piped to this command ({size}{cut}). It is the program's standard "
-        "input (read sys.stdin), and it is also in the file {name} in the current "
-        "directory. Its first lines:\n```\n{head}\n```"
+        "input (read sys.stdin){where}. Its first lines:\n```\n{head}\n```"
     )
     """Appended to `oci run`'s task when data comes in on stdin."""
+    piped_binary: str = (
+        "\n\nBinary data was piped to this command ({size}{cut}; not shown). It is the "
+        "program's standard input (read sys.stdin.buffer){where}."
+    )
+    """``piped_data`` for data that is not text."""
+    piped_file: str = ", and it is also in the file {name} in the current directory"
+    """The ``{where}`` of ``piped_data``; empty for `oci run --code`, whose program the user
+    runs later with the data on its stdin (oci's copy of it is gone by then)."""
     piped_cut: str = "; only the first {mib} MiB"
     """The ``{cut}`` of ``piped_data`` when the data was longer than oci keeps."""
     fix_check_request: str = (

@@ -30,6 +30,19 @@ class PipedData:
     cut: bool
     """More came than :data:`MAX_PIPED_BYTES`; the rest was dropped."""
 
+    @property
+    def binary(self) -> bool:
+        """Not text: NUL bytes, or not UTF-8, in the first 4 KiB."""
+        with self.path.open("rb") as fh:
+            raw = fh.read(4096)
+        if b"\0" in raw:
+            return True
+        try:
+            raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            return exc.start < len(raw) - 4  # a character cut at the 4 KiB edge is text
+        return False
+
     def head(self, lines: int = 5, width: int = 200) -> str:
         with self.path.open("rb") as fh:
             raw = fh.read(4096)

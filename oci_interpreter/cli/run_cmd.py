@@ -129,8 +129,12 @@ def run(
         if piped is not None:
             prompts = for_family(backend.info.family)
             cut = prompts.piped_cut.format(mib=MAX_PIPED_BYTES // 2**20) if piped.cut else ""
-            text += prompts.piped_data.format(size=describe(piped), cut=cut,
-                                              name=piped.path.name, head=piped.head())
+            where = "" if print_code else prompts.piped_file.format(name=piped.path.name)
+            if piped.binary:
+                text += prompts.piped_binary.format(size=describe(piped), cut=cut, where=where)
+            else:
+                text += prompts.piped_data.format(size=describe(piped), cut=cut, where=where,
+                                                  head=piped.head())
             options = replace(options, stdin_data=True)
             if piped.cut:
                 err.print(f"[yellow]stdin: only the first {MAX_PIPED_BYTES // 2**20} MiB "
