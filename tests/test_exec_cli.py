@@ -195,3 +195,18 @@ def test_exec_refuses_what_is_not_a_python_script(capsys: pytest.CaptureFixture[
     out, err = capsys.readouterr()
     assert code == 2 and out == ""
     assert said in err and err.count("\n") == 1
+
+
+@pytest.mark.spawns
+@pytest.mark.parametrize("mode", ["none", "auto"])
+def test_ocis_own_log_in_the_working_directory_is_not_the_programs_change(
+        oci_bin: str, tmp_path: Path, mode: str) -> None:
+    # The program's stderr is shown live, into oci's stderr: log.txt grows during the run.
+    (tmp_path / "s.py").write_text("import sys\nprint('working', file=sys.stderr)\n"
+                                   "open('out.txt', 'w').write('x')\n")
+    with (tmp_path / "log.txt").open("w") as log:
+        proc = subprocess.run([oci_bin, "exec", "s.py", "--sandbox", mode], cwd=tmp_path,
+                              stdout=subprocess.PIPE, stderr=log, text=True, timeout=60)
+    said = (tmp_path / "log.txt").read_text()
+    assert proc.returncode == 0 and "working" in said and "out.txt" in said
+    assert "log.txt" not in said

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import stat
 import sys
 import time
 from dataclasses import dataclass, field
@@ -126,13 +127,31 @@ def _kind(path: str) -> str:
     return "venv"
 
 
+def _own_outputs() -> set[str]:
+    """The files oci's own stdout and stderr go to (`oci fix x.py 2> log.txt`): oci writes
+    them during the run, the program does not."""
+    found: set[str] = set()
+    for fd in (1, 2):
+        try:
+            if stat.S_ISREG(os.fstat(fd).st_mode):
+                found.add(os.path.realpath(os.readlink(f"/proc/self/fd/{fd}")))
+        except OSError:
+            continue
+    return found
+
+
 def changes(before: Scan, root: Path, own: Path | None = None) -> Changes:
-    """What a run changed below ``root`` (``own``: oci's sandbox home, not reported)."""
+    """What a run changed below ``root`` (``own``: oci's sandbox home, not reported; nor
+    the files oci's own output goes to)."""
     after = scan(root)
     skip = str(own) + os.sep if own is not None else None
+    outputs = _own_outputs()
+    names = {os.path.basename(p) for p in outputs}
 
     def keep(p: str) -> bool:
-        return skip is None or not p.startswith(skip)
+        if skip is not None and p.startswith(skip):
+            return False
+        return os.path.basename(p) not in names or os.path.realpath(p) not in outputs
 
     created = tuple(sorted(p for p in after.files if p not in before.files and keep(p)))
     modified = tuple(sorted(p for p, key in after.files.items()
