@@ -436,3 +436,26 @@ def test_events_of_a_turn_are_the_loops_and_the_turn_is_recorded_when_closed(
     events.close()  # as the REPL does on Ctrl-C: the turn is recorded all the same
     assert [t.request for t in chat.session.turns] == ["talk"]
     assert chat.session.turns[0].stop_reason == "cancelled"
+
+
+def test_the_markdown_export_keeps_what_oci_told_the_model_in_words() -> None:
+    """Issue 37: an interrupted run's output and a note after a declined program reach the
+    model with the next message; the export shows them, and says how a turn ended in words."""
+    from oci_interpreter.agent.session import ChatSession, Turn
+    from oci_interpreter.backend.base import Message
+
+    session = ChatSession(model="m", messages=[
+        Message("user", "sum 1..3"), Message("assistant", "```python\nprint(6)\n```"),
+        Message("user", "Output so far: 6 (the run was interrupted)\n\nand the squares?"),
+        Message("assistant", "```python\nprint(14)\n```"),
+    ], turns=[Turn("sum 1..3", 0, stop_reason="cancelled"),
+              Turn("and the squares?", 2, stop_reason="no_code")],
+        pending="The user did not run the program, so there is no execution result.")
+    text = session.to_markdown()
+    assert "Output so far: 6 (the run was interrupted)" in text
+    assert "*(the turn ended: interrupted)*" in text
+    assert "*(the turn ended: the model replied without code to run)*" in text
+    assert "no_code" not in text and "cancelled" not in text
+    assert text.rstrip().endswith("The user did not run the program, so there is no "
+                                  "execution result.\n```")
+    assert "oci, to the model with your next message" in text

@@ -17,7 +17,14 @@ from pathlib import Path
 from typing import Any
 
 from oci_interpreter.agent.contracts import Executor, LoopOptions, Task
-from oci_interpreter.agent.events import CodeSkipped, Event, ExecutionEnd, Notice, Stopped
+from oci_interpreter.agent.events import (
+    STOP_TEXT,
+    CodeSkipped,
+    Event,
+    ExecutionEnd,
+    Notice,
+    Stopped,
+)
 from oci_interpreter.agent.loop import RefineLoop
 from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.backend.base import Backend, Message
@@ -263,17 +270,29 @@ class ChatSession:
                 if msg.role == "system":
                     continue
                 if msg.role == "user" and first:
-                    first = False  # the request itself (shown above, without notes)
+                    first = False  # the request itself, shown above; what came before it
+                    # (the result of an interrupted run, a note after a declined program)
+                    # is what oci told the model
+                    note = msg.content.rstrip().removesuffix(turn.request.rstrip()).strip()
+                    if note and note != msg.content.strip():
+                        lines += _told(note)
                     continue
                 first = False
                 if msg.role == "assistant":
                     lines += ["### Model", "", msg.content.strip() or "(empty reply)", ""]
                 else:
-                    body = msg.content.rstrip().replace("```", "` ` `")
-                    lines += ["### oci, to the model", "", "```text", body, "```", ""]
+                    lines += _told(msg.content)
             if turn.stop_reason and turn.stop_reason not in ("done", "solved"):
-                lines += [f"*(the turn ended: {turn.stop_reason})*", ""]
+                why = STOP_TEXT.get(turn.stop_reason, turn.stop_reason.replace("_", " "))
+                lines += [f"*(the turn ended: {why})*", ""]
+        if self.pending:  # not sent yet: the model reads it with the next message
+            lines += _told(self.pending, "oci, to the model with your next message")
         return "\n".join(lines).rstrip() + "\n"
+
+
+def _told(text: str, heading: str = "oci, to the model") -> list[str]:
+    body = text.rstrip().replace("```", "` ` `")
+    return [f"### {heading}", "", "```text", body, "```", ""]
 
 
 def sessions_dir(data_dir: Path) -> Path:
