@@ -459,3 +459,17 @@ def test_the_markdown_export_keeps_what_oci_told_the_model_in_words() -> None:
     assert text.rstrip().endswith("The user did not run the program, so there is no "
                                   "execution result.\n```")
     assert "oci, to the model with your next message" in text
+
+
+def test_a_message_with_examples_checks_them_after_each_program(tmp_path: Path) -> None:
+    """Issue 38: the chat checks the examples a message states, as `oci run` does."""
+    backend = FakeBackend([code("def sq(x):\n    return x * x\nprint(sq(3))"), "It is 9.",
+                           code("print(sq(5))"), "25."])
+    chat, kernel = controller(tmp_path, backend, ChatOptions(auto_run=True))
+    run(chat, "write sq(x); sq(3) -> 9 and sq(4) -> 16")
+    assert chat.examples == 2
+    cell = kernel.ran[0]
+    assert cell.startswith("def sq(x):") and "# --- the examples in your task" in cell
+    assert "('sq(3)', lambda: sq(3), 9)" in cell
+    run(chat, "now print sq(5)")  # a message without examples: no checks
+    assert chat.examples == 0 and kernel.ran[-1] == "print(sq(5))"

@@ -107,6 +107,8 @@ class ChatController:
         """Third-party packages the kernel's programs may import, named to the model."""
         self.kernel = kernel
         self.executor = KernelExecutor(kernel)
+        self.examples = 0
+        """Examples the current message states (checked after each of its programs)."""
         self.options = options or ChatOptions()
         self.session = session or ChatSession(model=backend.info.name)
         self.prompts = prompts or for_family(family).with_modules(self.modules)
@@ -130,8 +132,12 @@ class ChatController:
         """One message: the loop's events until its stop rules say done, the turn recorded
         however it ends (closing the generator records it too). ``confirm`` is asked
         before each program runs, unless :attr:`auto`."""
+        from oci_interpreter.agent.solve import task_checks
+
         self.guidance = None
         claims = ResultClaims()
+        # The examples this message states are checked after each of its programs.
+        self.executor.checks, self.examples = task_checks(request)
         events = self.session.run_turn(request, self.backend, self.executor, self.prompts,
                                        self.turn_options(), ask=self._ask(confirm),
                                        on_output=on_output)

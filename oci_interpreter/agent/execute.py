@@ -102,9 +102,13 @@ class KernelExecutor(Executor):
         self.kernel = kernel
         self.program_files: tuple[str, ...] = ()
         self.rename: dict[str, str] = {}
+        self.checks = ""
+        """Code run after each cell of the current message: the examples it states
+        (agent/examples.py; the chat sets it per message)."""
 
     def execute(self, code: str, on_output: OutputCallback | None = None) -> ExecResult:
-        return self.kernel.execute(code, on_output=on_output)
+        cell = code if not self.checks else f"{code.rstrip()}\n\n\n{self.checks.strip()}\n"
+        return self.kernel.execute(cell, on_output=on_output)
 
 
 Script = ExecResult | str | Callable[[str], ExecResult]

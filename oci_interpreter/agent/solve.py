@@ -13,6 +13,7 @@ from typing import Any
 
 from oci_interpreter.agent.contracts import Executor, LoopOptions, Task
 from oci_interpreter.agent.events import Event, ModelText, Stopped, event_to_dict
+from oci_interpreter.agent.examples import check_code, examples_passed_line, task_examples
 from oci_interpreter.agent.loop import RefineLoop, conversation_task
 from oci_interpreter.agent.prompts import for_family
 from oci_interpreter.backend.base import Backend
@@ -30,10 +31,31 @@ class RunOutcome:
     model: str
     stopped: Stopped
     transcript: list[dict[str, Any]] = field(default_factory=list)
+    examples: int = 0
+    """Examples the task states, checked after every program (agent/examples.py)."""
 
     @property
     def success(self) -> bool:
         return self.stopped.success
+
+    @property
+    def final_output(self) -> str | None:
+        """What the solving program printed, without the line the examples' check adds."""
+        out = self.stopped.final_output
+        if out is None or not self.examples:
+            return out
+        line = examples_passed_line(self.examples, TASK_EXAMPLES) + "\n"
+        return out[:-len(line)] if out.endswith(line) else out
+
+    @property
+    def evidence(self) -> str:
+        """Why it counts as solved, in words (empty when not solved)."""
+        if not self.success:
+            return ""
+        if self.examples:
+            plural = "s" if self.examples != 1 else ""
+            return f"checked against the {self.examples} example{plural} in your task"
+        return "the program ran cleanly; nothing checked its answer"
 
     @property
     def exit_status(self) -> ExitStatus:
@@ -47,7 +69,9 @@ class RunOutcome:
         return {
             "success": s.success,
             "final_code": s.final_code if s.success else None,
-            "final_output": s.final_output,
+            "final_output": self.final_output,
+            "examples_checked": self.examples,
+            "evidence": self.evidence,
             "best_attempt": s.final_code,
             "rounds": s.rounds,
             "stop_reason": s.reason,
@@ -82,13 +106,25 @@ def follow(loop: RefineLoop, task: Task,
 def solve(backend: Backend, executor: Executor, text: str, options: LoopOptions, *,
           on_event: EventCallback | None = None,
           on_output: OutputCallback | None = None,
-          modules: Sequence[str] = ()) -> RunOutcome:
+          modules: Sequence[str] = (), examples: int = 0) -> RunOutcome:
     """Solve ``text``: the model writes a program, ``executor`` runs it, the model reads
     the result and refines, within ``options`` (`oci run`'s: ``LoopOptions.from_settings(
     settings, "run")``); ``modules``: the third-party packages programs may import, named
-    to the model up front (agent/hints.py ``installed_modules``)."""
+    to the model up front (agent/hints.py ``installed_modules``); ``examples``: how many
+    examples of the task the executor checks after each program (:func:`task_checks`)."""
     prompts = for_family(backend.info.family).with_modules(modules)
     loop = RefineLoop(backend, executor, prompts, options, on_output=on_output)
     stopped, transcript = follow(loop, conversation_task(prompts, text), on_event)
     return RunOutcome(task=text, model=backend.info.name, stopped=stopped,
-                      transcript=transcript)
+                      transcript=transcript, examples=examples)
+
+
+TASK_EXAMPLES = "examples in your task"
+
+
+def task_checks(text: str) -> tuple[str, int]:
+    """The code that checks the examples ``text`` states (run after each program: a
+    wrong value fails the round and says which example, expected and got), and their
+    number; ``("", 0)`` when it states none."""
+    found = task_examples(text)
+    return (check_code("", found, what=TASK_EXAMPLES), len(found)) if found else ("", 0)

@@ -20,20 +20,19 @@ import builtins
 import json
 import re
 import textwrap
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from oci_interpreter.agent.examples import (
+    Example,
+    assert_examples,
+    check_code,
+    docstring_examples,
+)
 from oci_interpreter.core.errors import UsageError
 
-
-@dataclass(frozen=True)
-class Example:
-    """One docstring example: ``call`` (source of an expression) should equal ``expected``."""
-
-    call: str
-    expected: str
+__all__ = ["Example", "Problem", "check_code", "docstring_examples"]
 
 
 # The request asks for the function only: the visible checks run after it and print what
@@ -167,7 +166,7 @@ def _mbpp_problem(row: dict[str, Any]) -> Problem:
     entry = _called_function(tests[0], str(row.get("code", "")))
     return Problem(
         task_id=f"Mbpp/{row['task_id']}", prompt=str(text), entry_point=entry,
-        test="\n".join(tests), examples=tuple(_assert_examples(tests[0])), dataset="mbpp",
+        test="\n".join(tests), examples=tuple(assert_examples(tests[0])), dataset="mbpp",
         setup=setup, shown_test=tests[0],
     )
 
@@ -187,20 +186,6 @@ def _called_function(test: str, reference: str) -> str:
     return next((name for name in called if name not in builtin), called[0] if called else "")
 
 
-def _assert_examples(test: str) -> Iterator[Example]:
-    """``assert LEFT == RIGHT`` as an example (so a failure shows the value got)."""
-    try:
-        tree = ast.parse(test)
-    except SyntaxError:
-        return
-    if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
-        return
-    node = tree.body[0].test
-    if (isinstance(node, ast.Compare) and len(node.ops) == 1 and isinstance(node.ops[0], ast.Eq)
-            and tree.body[0].msg is None):
-        yield Example(call=ast.unparse(node.left), expected=ast.unparse(node.comparators[0]))
-
-
 def select(problems: list[Problem], only: str | None = None, skip: int = 0,
            limit: int = 0) -> list[Problem]:
     """Problems by id (``"0,5,HumanEval/7"``) or by position (skip, then limit)."""
@@ -214,173 +199,6 @@ def select(problems: list[Problem], only: str | None = None, skip: int = 0,
         return chosen
     chosen = problems[skip:]
     return chosen[:limit] if limit else chosen
-
-
-# ---------------------------------------------------------------- examples --
-
-_ARROWS = re.compile(r"^\s*(?:==>|=>|➞|->|==|=|returns?\b|should\s+return\b|#\s*returns?\b)"
-                     r"\s*(?P<rest>.+)$", re.IGNORECASE)
-
-
-def docstring_examples(prompt: str, entry_point: str) -> Iterator[Example]:
-    """The examples a docstring gives for ``entry_point``, as literal checks.
-
-    Only examples whose arguments and expected value are Python literals are kept
-    (``is_happy(a) => False`` is prose, not a check). Doctest style and the usual
-    prose arrows are understood; an example spread over several lines is skipped.
-    """
-    lines = prompt.splitlines()
-    seen: set[tuple[str, str]] = set()
-    i = 0
-    while i < len(lines):
-        line = lines[i].strip()
-        example: Example | None = None
-        if line.startswith(">>>"):
-            call = line[3:].strip()
-            expected_lines = []
-            j = i + 1
-            while j < len(lines):
-                nxt = lines[j].strip()
-                if not nxt or nxt.startswith(">>>") or nxt.startswith('"""') \
-                        or nxt.startswith("'''"):
-                    break
-                expected_lines.append(nxt)
-                j += 1
-            if expected_lines:
-                example = _example(call, " ".join(expected_lines), entry_point)
-        else:
-            example = _prose_example(line, entry_point)
-        if example is not None and (example.call, example.expected) not in seen:
-            seen.add((example.call, example.expected))
-            yield example
-        i += 1
-
-
-def _prose_example(line: str, entry_point: str) -> Example | None:
-    line = line.lstrip("*-• ").strip()
-    start = line.find(entry_point + "(")
-    if start != 0 and not (start > 0 and line[:start].strip().lower() in
-                           ("for example:", "example:", "for example", "e.g.")):
-        return None
-    end = _closing_paren(line, start + len(entry_point))
-    if end is None:
-        return None
-    call, rest = line[start:end + 1], line[end + 1:]
-    match = _ARROWS.match(rest)
-    if match is None:
-        return None
-    return _example(call, match["rest"], entry_point)
-
-
-def _closing_paren(text: str, open_at: int) -> int | None:
-    depth = 0
-    quote: str | None = None
-    for k in range(open_at, len(text)):
-        ch = text[k]
-        if quote:
-            if ch == quote and text[k - 1] != "\\":
-                quote = None
-        elif ch in "\"'":
-            quote = ch
-        elif ch in "([{":
-            depth += 1
-        elif ch in ")]}":
-            depth -= 1
-            if depth == 0:
-                return k
-    return None
-
-
-def _example(call: str, expected: str, entry_point: str) -> Example | None:
-    try:
-        tree = ast.parse(call, mode="eval")
-    except SyntaxError:
-        return None
-    node = tree.body
-    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-            and node.func.id == entry_point):
-        return None
-    try:
-        for arg in [*node.args, *(kw.value for kw in node.keywords)]:
-            ast.literal_eval(arg)
-    except (ValueError, TypeError, SyntaxError, RecursionError):
-        return None
-    value = _literal(expected)
-    if value is None:
-        return None
-    return Example(call=ast.unparse(node), expected=value)
-
-
-def _literal(text: str) -> str | None:
-    """The value an example's text states, as a literal's repr, or None.
-
-    ``[1, 5] # because ...`` -> ``[1, 5]``; ``19 - 5 - 6 = 8`` -> ``8`` (the worked
-    arithmetic ends in the value); ``true`` -> ``True``; prose -> None.
-    """
-    text = text.strip()
-    candidates = [text, text.split("#", 1)[0]]
-    if "=" in text:
-        candidates.append(text.rsplit("=", 1)[1])
-    words = text.split()
-    for n in range(len(words), 0, -1):
-        rest = " ".join(words[n:])
-        # A prefix counts only when what follows it is a comment or prose, not more
-        # of an expression ("1 + 9 = 10" is not the value 1).
-        if not rest or rest[0] in "#(" or rest[0].isalpha():
-            candidates.append(" ".join(words[:n]))
-    for cand in candidates:
-        cand = cand.strip().rstrip(".,;").strip()
-        if cand in ("true", "false"):
-            cand = cand.capitalize()
-        if not cand:
-            continue
-        try:
-            value = ast.literal_eval(cand)
-        except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-            continue
-        return repr(value)
-    return None
-
-
-# ------------------------------------------------------------------ checks --
-
-_CHECK_HELPER = '''\
-def _oci_same(got, expected):
-    if isinstance(expected, float) or isinstance(got, float):
-        try:
-            return abs(got - expected) <= 1e-6 * max(1.0, abs(expected))
-        except TypeError:
-            return False
-    return got == expected
-'''
-
-
-def check_code(entry_point: str, examples: tuple[Example, ...],
-               what: str = "docstring examples") -> str:
-    """Code appended to the model's program that runs the visible examples.
-
-    An example that raises shows its traceback (through the model's function); wrong
-    values are collected and reported together in one AssertionError; when all pass,
-    one line says so (so the run is not "silent").
-    """
-    if not examples:
-        return ""
-    rows = ",\n".join(f"    ({ex.call!r}, lambda: {ex.call}, {ex.expected})" for ex in examples)
-    return (
-        f"# --- the {what} (added by oci) ---\n"
-        f"{_CHECK_HELPER}\n"
-        f"_oci_examples = [\n{rows},\n]\n"
-        "_oci_wrong = []\n"
-        "for _oci_call, _oci_run, _oci_expected in _oci_examples:\n"
-        "    _oci_got = _oci_run()\n"
-        "    if not _oci_same(_oci_got, _oci_expected):\n"
-        "        _oci_wrong.append(f'{_oci_call} returned {_oci_got!r}, expected "
-        "{_oci_expected!r}')\n"
-        "if _oci_wrong:\n"
-        f"    raise AssertionError(f'{{len(_oci_wrong)}} of {{len(_oci_examples)}} {what} "
-        "fail:\\n' + '\\n'.join(_oci_wrong))\n"
-        f"print(f'All {{len(_oci_examples)}} {what} pass.')\n"
-    )
 
 
 def solution_code(problem: Problem, code: str) -> str:

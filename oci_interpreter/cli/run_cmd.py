@@ -101,7 +101,7 @@ def run(
     from oci_interpreter.agent.execute import ProgramExecutor
     from oci_interpreter.agent.hints import installed_modules
     from oci_interpreter.agent.prompts import for_family
-    from oci_interpreter.agent.solve import solve
+    from oci_interpreter.agent.solve import solve, task_checks
     from oci_interpreter.agent.verify import named_outputs
     from oci_interpreter.cli.piped import MAX_PIPED_BYTES, describe, piped_data
     from oci_interpreter.sandbox.limits import Limits
@@ -115,10 +115,11 @@ def run(
     workdir = resolve_workdir(working_dir(cwd), Limits.from_settings(settings))
     err = env.err
     # The task came from the argument or -f: what is piped in is data for the program.
+    checks, examples = task_checks(text)  # before piped data is added to the text
     with piped_data(workdir, env=env) if task != "-" else contextlib.nullcontext() as piped:
         executor = ProgramExecutor(workdir, Limits.from_settings(settings),
                                    sandbox=settings.sandbox, python=settings.python,
-                                   check_answers=True,
+                                   check_answers=True, checks=checks,
                                    stdin_file=piped.path if piped is not None else None,
                                    task=text, outputs=named_outputs(text, workdir))
         env.say_containment(settings)
@@ -142,7 +143,7 @@ def run(
         try:
             outcome = solve(backend, executor, text, options, on_event=view,
                             on_output=view.output if view else None,
-                            modules=installed_modules(settings.python))
+                            modules=installed_modules(settings.python), examples=examples)
         finally:
             backend.close()
     if view is not None:
@@ -155,9 +156,11 @@ def run(
     if as_json:
         env.print_json(outcome.to_dict())
     elif stopped.success:
-        shown = stopped.final_code if print_code else stopped.final_output
+        shown = stopped.final_code if print_code else outcome.final_output
         if shown:
             _write_result(env, shown)
+        if examples:
+            err.print(f"oci: {outcome.evidence}", highlight=False, style="green")
     env.stdout.flush()
     if outcome.exit_status == ExitStatus.NOT_SOLVED and not as_json:
         from rich.markup import escape
