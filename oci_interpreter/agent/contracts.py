@@ -111,6 +111,9 @@ class LoopOptions:
     """The whole run at most this long (0: no limit); the loop stops with ``max_time``."""
     stdin_data: bool = False
     """Data was piped to the command and is the program's stdin: reading it is fine."""
+    text_answers: bool = False
+    """A first reply without code is the answer (``answered``): `oci run` on a task that
+    asks for words -- explain, summarize, write a commit message (agent/tasks.py)."""
     input_ok: bool = False
     """A program that calls ``input()`` runs anyway (``oci fix``: the user's script is judged
     by running it as the original ran; a call its run never reaches, in an interactive

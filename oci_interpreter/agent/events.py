@@ -18,6 +18,7 @@ StopReason = Literal[
     "refused",     # the user declined to run the program
     "cancelled",   # Ctrl-C
     "max_time",    # the overall time limit (--max-time) ran out
+    "answered",    # a task that asks for words got them: no program was needed
 ]
 
 STOP_TEXT: dict[str, str] = {
@@ -29,6 +30,7 @@ STOP_TEXT: dict[str, str] = {
     "refused": "the program was not run",
     "cancelled": "interrupted",
     "max_time": "ran out of time (--max-time)",
+    "answered": "answered in words; no program was needed",
 }
 
 

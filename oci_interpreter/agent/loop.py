@@ -354,6 +354,9 @@ class RefineLoop:
                 return self._stop(run, "round_cap", False, "the program was cut off")
             run.messages.append(Message("user", self.prompts.truncated))
             return None
+        if self.options.text_answers and run.rounds == 0 and run.answer and not languages_of(
+                found):
+            return self._stop(run, "answered", True)
         languages = found.other_languages()
         if languages and not run.nudged:
             run.nudged = True
@@ -581,6 +584,11 @@ class RefineLoop:
 
 
 _LOOP_TAIL = re.compile(r"(.{4,120}?)\1{5,}\s*$", re.DOTALL)
+
+
+def languages_of(found: Extraction) -> tuple[str, ...]:
+    """The languages of the code blocks a reply holds that were not run."""
+    return tuple(found.other_languages())
 
 
 def degenerated(tail: str) -> bool:

@@ -192,6 +192,17 @@ class PromptSet:
         "Fix it. Write only the functions or classes you change, each complete, in one "
         "```python block."
     )
+    words_system: str = (
+        "You are a helpful assistant on the user's machine. The user's request asks for "
+        "words, not for a program: answer it directly in plain text, as briefly as it "
+        "allows. Write code only if the request asks for code."
+    )
+    """`oci run` on a task that asks for words (agent/tasks.py): the system prompt."""
+    piped_text: str = (
+        "\n\nThe text piped to this command ({size}{cut}):\n```\n{text}\n```"
+    )
+    """Appended to a task that asks for words when text comes in on stdin: the text itself
+    (up to :data:`agent.tasks.WORDS_DATA_CHARS`), since no program will read it."""
     piped_data: str = (
         "\n\nData was piped to this command ({size}{cut}). It is the program's standard "
         "input (read sys.stdin){where}. Its first lines:\n```\n{head}\n```"

@@ -8,7 +8,7 @@ to ``on_event`` (every event the loop yields) as it happens.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from oci_interpreter.agent.contracts import Executor, LoopOptions, Task
@@ -48,10 +48,17 @@ class RunOutcome:
         return out[:-len(line)] if out.endswith(line) else out
 
     @property
+    def answer_only(self) -> bool:
+        """The task asked for words and got them: no program ran."""
+        return self.stopped.reason == "answered"
+
+    @property
     def evidence(self) -> str:
         """Why it counts as solved, in words (empty when not solved)."""
         if not self.success:
             return ""
+        if self.answer_only:
+            return "answered in words; nothing was run or checked"
         if self.examples:
             plural = "s" if self.examples != 1 else ""
             return f"checked against the {self.examples} example{plural} in your task"
@@ -71,6 +78,7 @@ class RunOutcome:
             "final_code": s.final_code if s.success else None,
             "final_output": self.final_output,
             "examples_checked": self.examples,
+            "answer_only": self.answer_only,
             "evidence": self.evidence,
             "best_attempt": s.final_code,
             "rounds": s.rounds,
@@ -106,13 +114,18 @@ def follow(loop: RefineLoop, task: Task,
 def solve(backend: Backend, executor: Executor, text: str, options: LoopOptions, *,
           on_event: EventCallback | None = None,
           on_output: OutputCallback | None = None,
-          modules: Sequence[str] = (), examples: int = 0) -> RunOutcome:
+          modules: Sequence[str] = (), examples: int = 0, words: bool = False) -> RunOutcome:
     """Solve ``text``: the model writes a program, ``executor`` runs it, the model reads
     the result and refines, within ``options`` (`oci run`'s: ``LoopOptions.from_settings(
     settings, "run")``); ``modules``: the third-party packages programs may import, named
     to the model up front (agent/hints.py ``installed_modules``); ``examples``: how many
-    examples of the task the executor checks after each program (:func:`task_checks`)."""
+    examples of the task the executor checks after each program (:func:`task_checks`);
+    ``words``: the task asks for words (agent/tasks.py): a reply without code is the
+    answer."""
     prompts = for_family(backend.info.family).with_modules(modules)
+    if words:
+        prompts = prompts.with_system(prompts.words_system)
+        options = replace(options, text_answers=True)
     loop = RefineLoop(backend, executor, prompts, options, on_output=on_output)
     stopped, transcript = follow(loop, conversation_task(prompts, text), on_event)
     return RunOutcome(task=text, model=backend.info.name, stopped=stopped,

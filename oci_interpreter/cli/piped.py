@@ -43,6 +43,15 @@ class PipedData:
             return exc.start < len(raw) - 4  # a character cut at the 4 KiB edge is text
         return False
 
+    def text(self, limit: int) -> str:
+        """The data as text, at most ``limit`` characters (a marker says what was cut)."""
+        with self.path.open("rb") as fh:
+            raw = fh.read(limit * 4 + 4)
+        text = raw.decode("utf-8", "replace")
+        if len(text) > limit or self.size > len(raw):
+            return text[:limit] + f"\n[... the rest not shown: {self.size:,} bytes in all]"
+        return text
+
     def head(self, lines: int = 5, width: int = 200) -> str:
         with self.path.open("rb") as fh:
             raw = fh.read(4096)

@@ -102,6 +102,7 @@ def run(
     from oci_interpreter.agent.hints import installed_modules
     from oci_interpreter.agent.prompts import for_family
     from oci_interpreter.agent.solve import solve, task_checks
+    from oci_interpreter.agent.tasks import WORDS_DATA_CHARS, wants_words
     from oci_interpreter.agent.verify import named_outputs
     from oci_interpreter.cli.piped import MAX_PIPED_BYTES, describe, piped_data
     from oci_interpreter.sandbox.limits import Limits
@@ -116,6 +117,7 @@ def run(
     err = env.err
     # The task came from the argument or -f: what is piped in is data for the program.
     checks, examples = task_checks(text)  # before piped data is added to the text
+    words = wants_words(text)
     with piped_data(workdir, env=env) if task != "-" else contextlib.nullcontext() as piped:
         executor = ProgramExecutor(workdir, Limits.from_settings(settings),
                                    sandbox=settings.sandbox, python=settings.python,
@@ -131,7 +133,10 @@ def run(
             prompts = for_family(backend.info.family)
             cut = prompts.piped_cut.format(mib=MAX_PIPED_BYTES // 2**20) if piped.cut else ""
             where = "" if print_code else prompts.piped_file.format(name=piped.path.name)
-            if piped.binary:
+            if words and not piped.binary:  # no program will read it: the model does
+                text += prompts.piped_text.format(size=describe(piped), cut=cut,
+                                                  text=piped.text(WORDS_DATA_CHARS))
+            elif piped.binary:
                 text += prompts.piped_binary.format(size=describe(piped), cut=cut, where=where)
             else:
                 text += prompts.piped_data.format(size=describe(piped), cut=cut, where=where,
@@ -143,7 +148,8 @@ def run(
         try:
             outcome = solve(backend, executor, text, options, on_event=view,
                             on_output=view.output if view else None,
-                            modules=installed_modules(settings.python), examples=examples)
+                            modules=installed_modules(settings.python), examples=examples,
+                            words=words)
         finally:
             backend.close()
     if view is not None:
@@ -157,6 +163,8 @@ def run(
         env.print_json(outcome.to_dict())
     elif stopped.success:
         shown = stopped.final_code if print_code else outcome.final_output
+        if outcome.answer_only:
+            shown = stopped.answer
         if shown:
             _write_result(env, shown)
         if examples:

@@ -1,0 +1,64 @@
+"""Tasks that need no program get words (issue 38): `git diff | oci run "write a one-line
+commit message"` is answered in text (answer_only), not with a program that prints the
+diff's first line; computing tasks still run programs."""
+
+from __future__ import annotations
+
+import io
+import json
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from oci_interpreter.agent.tasks import wants_words
+from oci_interpreter.cli.main import main_with_status
+
+DIFF = ("diff --git a/inv.py b/inv.py\n--- a/inv.py\n+++ b/inv.py\n@@ -1,2 +1,2 @@\n"
+        "-TAX = 0.07\n+TAX = 0.08\n")
+
+
+@pytest.mark.parametrize(("task", "words"), [
+    ("write a one-line git commit message for the diff on stdin", True),
+    ("explain this traceback", True),
+    ("summarize the log on stdin", True),
+    ("write a short email to my team about the outage", True),
+    ("Write a function is_prime(n) and print is_prime(97)", False),
+    ("summarize sales.csv: the total per region", False),
+    ("explain how many primes are below 100", False),
+    ("print the 20th Fibonacci number", False),
+])
+def test_which_tasks_ask_for_words(task: str, words: bool) -> None:
+    assert wants_words(task) is words
+
+
+@pytest.mark.spawns
+def test_a_commit_message_for_piped_diff_is_answered_in_words(tmp_path: Path) -> None:
+    from oci_interpreter.backend.fake import FakeBackend
+    from oci_interpreter.cli.environment import Environment
+
+    model = FakeBackend(["Raise the tax rate from 7% to 8%"])
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.TextIOWrapper(io.BytesIO(DIFF.encode())), stdout=out,
+                      stderr=err, stdin_isatty=False, stdout_isatty=False,
+                      stderr_isatty=False, stdin_is_data=True,
+                      load_backend=lambda settings, progress: model)
+    code = main_with_status(["run", "write a one-line git commit message for the diff on "
+                             "stdin", "--json", "--cwd", str(tmp_path), "--model", "x"], env=env)
+    report = json.loads(out.getvalue())
+    assert code == 0 and report["answer_only"] is True
+    assert report["answer"] == "Raise the tax rate from 7% to 8%"
+    assert report["evidence"] == "answered in words; nothing was run or checked"
+    assert report["stop_reason"] == "answered" and report["final_code"] is None
+    system, request = model.calls[0][0].content, model.calls[0][-1].content
+    assert "asks for words" in system and "+TAX = 0.08" in request  # the whole diff
+
+
+@pytest.mark.spawns
+def test_the_answer_goes_to_stdout(oci_bin: str, tmp_path: Path) -> None:
+    replies = tmp_path / "replies.json"
+    replies.write_text(json.dumps(["Raise the tax rate from 7% to 8%"]))
+    proc = subprocess.run([oci_bin, "run", "write a one-line commit message for the diff on "
+                           "stdin", "--model", f"fake:{replies}"], input=DIFF, cwd=tmp_path,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0 and proc.stdout == "Raise the tax rate from 7% to 8%\n"
