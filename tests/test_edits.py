@@ -186,3 +186,15 @@ def test_every_reference_fix_of_the_small_corpora_comes_out_as_written() -> None
     differ = [ref.name for original, ref in pairs
               if apply_edit(original.read_text(), ref.read_text()) != ref.read_text()]
     assert differ == []
+
+
+def test_outline_stubs_copied_back_from_the_view_change_nothing() -> None:
+    """The view shows `def label(self): ...` for what it does not show in full; a reply
+    that copies those lines back must not replace the real bodies."""
+    reply = ("@dataclass\nclass Item:\n    name: str\n    unit_cost: float\n    qty: int\n\n"
+             "    def total(self): ...\n\n    def label(self): ...\n\n\n"
+             "def cost(item):\n    # ... (lines 3-9 not shown)\n"
+             "    return item.unit_cost * item.qty\n\n\ndef report(items): ...\n")
+    out = apply_edit(ORIGINAL, reply)
+    assert changed(ORIGINAL, out) == ["-    return item.unit_price * item.qty",
+                                      "+    return item.unit_cost * item.qty"]

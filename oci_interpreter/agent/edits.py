@@ -129,6 +129,8 @@ def strip_change_notes(new_lines: list[str], old_lines: Sequence[str]) -> list[s
     old_comments = {line.strip() for line in old_lines}
     kept: list[str] = []
     for line in new_lines:
+        if _VIEW_MARKERS.match(line) and line.strip() not in old_comments:
+            continue  # the view's own "(not shown)" marks copied back
         stripped = line.strip()
         if stripped.startswith("#"):
             if stripped not in old_comments and _NOTE.match(stripped):
@@ -203,6 +205,20 @@ def _distance(unit: Unit, near: Sequence[int]) -> int:
         return 0
     return min(0 if unit.start < line <= unit.end else
                min(abs(unit.start + 1 - line), abs(unit.end - line)) for line in near)
+
+
+def _outline_stub(node: ast.stmt) -> bool:
+    """A definition whose body is only ``...`` (what agent/focus.py's outline shows of a
+    function or class it does not show in full); ``class C: pass`` and real stubs with a
+    docstring are not."""
+    if not isinstance(node, _DEFS):
+        return False
+    return len(node.body) == 1 and isinstance(node.body[0], ast.Expr) and isinstance(
+        node.body[0].value, ast.Constant) and node.body[0].value.value is Ellipsis
+
+
+_VIEW_MARKERS = re.compile(r"^\s*(?:\.\.\.\s*)?#\s*(?:\.\.\.\s*)?\((?:lines \d+-\d+ )?"
+                           r"(?:the rest )?not shown\)\s*$|^\s*# Also defined, not shown")
 
 
 def _match(old: list[Unit], new: list[Unit], whole: bool,
@@ -323,6 +339,8 @@ def _merge_body(old_units: list[Unit], new_units: list[Unit], old_lines: list[st
         return _reindent(lines, old_indent, _indent_of(lines[0]) if lines else "")
 
     for j, unit in enumerate(new_units):
+        if _outline_stub(unit.node):
+            continue  # the view's `def f(x): ...` copied back: not a change of f
         if j in pairs:
             old = old_units[pairs[j]]
             if same_meaning(old.node, unit.node):
