@@ -543,3 +543,49 @@ def test_resume_says_which_problems_only_lack_a_new_column() -> None:
                     "column they lack now: candidates3")
     assert resume_line({problems[0].task_id: {**old, "candidates3": None}}, problems, plan,
                        Path("log.jsonl")) == "resuming: 1 of 2 problems already done in log.jsonl"
+
+
+def test_the_summary_says_which_columns_sampled() -> None:
+    """Issue 38: a column that samples says so in its `decoding`; only single-turn and a
+    column that never samples are called greedy."""
+    from oci_interpreter.bench.suite import Plan, SuiteResult
+
+    plan = Plan(rounds=1, rounds_run=1, strategies=("candidates3", "noresample", "ocirun"),
+                oracle=False)
+    setups = plan.setups()
+    result = SuiteResult("humaneval", "m", plan, [],
+                         labels={s.name: s.label for s in setups},
+                         decodings={s.name: s.decoding for s in setups},
+                         outcomes={s.name: [] for s in setups})
+    summary = result.summary()
+    assert summary["single_turn"]["decoding"].startswith("greedy")
+    candidates = summary["strategies"]["candidates3"]["decoding"]
+    assert candidates.startswith("sampled:") and "2 more candidates" in candidates
+    assert summary["strategies"]["noresample"]["decoding"].startswith("greedy")
+    assert summary["strategies"]["ocirun"]["decoding"].startswith("sampled:")
+    assert "oci run" in summary["strategies"]["ocirun"]["label"]
+    assert "each column says what it sampled" in summary["decoding"]
+
+
+@pytest.mark.spawns
+def test_the_oci_run_column_goes_through_oci_runs_own_path() -> None:
+    """Issue 38: the column gives the problem to agent.solve as a user's task; the examples
+    the prompt states are checked (a wrong first program fails its round); the program oci
+    run hands back is scored with the hidden tests."""
+    from oci_interpreter.backend.fake import FakeBackend
+    from oci_interpreter.bench.column import solve_column, strategy_setup, user_task
+    from oci_interpreter.bench.problems import Problem
+    from oci_interpreter.sandbox.limits import Limits
+
+    problem = Problem("t/0", 'def add(a, b):\n    """Add them.\n    >>> add(2, 3)\n    5\n'
+                      '    """\n', "add", "def check(candidate):\n    assert candidate(2, 3) "
+                      "== 5\n    assert candidate(-1, 1) == 0\n")
+    wrong = "```python\ndef add(a, b):\n    return a * b\n```"
+    right = "```python\ndef add(a, b):\n    return a + b\n```"
+    model = FakeBackend([wrong, right, right, right, "It adds."])
+    outcome = solve_column(model, problem, strategy_setup("ocirun", 1), limits=Limits())
+    assert outcome.setup_name == "ocirun" and outcome.passed
+    assert outcome.prompt == user_task(problem)
+    assert model.calls[0][-1].content == user_task(problem)  # the task as typed, no template
+    ends = [e for e in outcome.events if e["kind"] == "execution_end"]
+    assert "add(2, 3) returned 6, expected 5" in ends[0]["feedback"]

@@ -16,7 +16,7 @@ from oci_interpreter.core.config import Strategy
 from oci_interpreter.sandbox.limits import Limits
 from oci_interpreter.sandbox.runner import run_program
 
-Mode = Literal["single", "feedback", "oracle"]
+Mode = Literal["single", "feedback", "oracle", "run"]
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,8 @@ class Setup:
         ``fresh``, ``candidates3``, ``noresample``...)."""
         if self.mode == "single":
             return "single"
+        if self.mode == "run":
+            return "ocirun"
         if self.vote:
             return f"vote{self.vote}"
         parts: list[str] = [] if self.strategy == "conversation" and (
@@ -55,9 +57,42 @@ class Setup:
         return name
 
     @property
+    def decoding(self) -> str:
+        """How the column's programs were decoded, said as it is: greedy, or greedy first
+        and some sampled (the figures of a sampled column vary with the seed)."""
+        greedy = f"greedy (temperature 0, seed {self.generation.seed})"
+        if self.mode == "single":
+            return greedy
+        if self.vote:
+            return (f"sampled: the first program greedy, {self.vote - 1} more sampled at "
+                    "temperature 0.8")
+        if self.mode == "run":
+            from oci_interpreter.agent.contracts import LoopOptions
+            from oci_interpreter.core.config import Settings
+
+            run = LoopOptions.from_settings(Settings(), "run")
+            return (f"sampled: the first reply greedy; after a failed round "
+                    f"{run.candidates - 1} more candidates, and a repeated program re-asked "
+                    f"up to {run.resample} times, sampled at temperature "
+                    f"{run.resample_temperature}")
+        parts = []
+        if self.candidates > 1:
+            parts.append(f"after a failed round {self.candidates - 1} more candidates")
+        if self.resample:
+            parts.append(f"a repeated program re-asked up to {self.resample} times")
+        if not parts:
+            return greedy
+        return (f"sampled: the first reply greedy; {' and '.join(parts)}, sampled at "
+                "temperature 0.8")
+
+    @property
     def label(self) -> str:
         if self.mode == "single":
             return "single-turn"
+        if self.mode == "run":
+            return ("oci run (the user's path: the problem as the task, the examples it "
+                    "states checked, oci run's default options; greedy first reply, "
+                    "extra candidates sampled)")
         if self.vote:
             return f"output vote ({self.vote} programs, inputs the model wrote)"
         name = "execution feedback" if self.mode == "feedback" else "oracle feedback"

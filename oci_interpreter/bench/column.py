@@ -45,7 +45,8 @@ from oci_interpreter.core.cancel import CancelToken
 from oci_interpreter.core.errors import UsageError
 from oci_interpreter.sandbox.limits import Limits
 
-STRATEGIES = ("conversation", "fresh", "explain", "candidates3", "noresample", "vote3")
+STRATEGIES = ("conversation", "fresh", "explain", "candidates3", "noresample", "vote3",
+              "ocirun")
 """Named loop strategies for the execution-feedback column (``candidatesN`` and ``voteN``
 for any N from 2 to 9)."""
 
@@ -53,6 +54,8 @@ for any N from 2 to 9)."""
 def strategy_setup(name: str, rounds: int, mode: Mode = "feedback") -> Setup:
     """The setup for a named strategy (see :data:`STRATEGIES`)."""
     key = name.strip().lower()
+    if key == "ocirun" and mode == "feedback":
+        return Setup(mode="run", rounds=rounds)
     if key == "conversation":
         return Setup(mode=mode, rounds=rounds)
     if key in ("fresh", "explain"):
@@ -80,6 +83,8 @@ def solve_column(backend: Backend, problem: Problem, setup: Setup, *, limits: Li
     if setup.vote:
         return solve_vote(backend, problem, setup, limits=limits, prompts=prompts,
                           cancel=cancel)
+    if setup.mode == "run":
+        return solve_as_oci_run(backend, problem, setup, limits=limits)
     prompts = prompts or for_family(backend.info.family)
     task = conversation_task(prompts, problem.request)
     started = time.monotonic()
@@ -116,6 +121,43 @@ def solve_column(backend: Backend, problem: Problem, setup: Setup, *, limits: Li
                    [event_to_dict(e) for e in events if not _is_chunk(e)],
                    by_round=[scored[code][0] for code in codes], setup_name=setup.name,
                    prompt=task.messages[-1].content)
+
+
+def user_task(problem: Problem) -> str:
+    """The problem as a user would type it to `oci run`: HumanEval, the prompt (signature
+    and docstring, with its examples); MBPP, the sentence and the test it shows."""
+    if problem.dataset == "mbpp":
+        return f"{problem.prompt.strip()}\n{problem.shown_test.strip()}"
+    return problem.prompt.strip()
+
+
+def solve_as_oci_run(backend: Backend, problem: Problem, setup: Setup, *,
+                     limits: Limits) -> Outcome:
+    """One problem through `oci run`'s own path (agent/solve.py ``solve``): the task as a
+    user types it, the examples it states checked after each program, oci run's default
+    options (rounds, candidates, generation), the answer checks. Scored: the program oci
+    run hands back (only when it says solved) against the hidden tests."""
+    from oci_interpreter.agent.hints import installed_modules
+    from oci_interpreter.agent.solve import solve, task_checks
+    from oci_interpreter.agent.tasks import wants_words
+    from oci_interpreter.core.config import Settings
+
+    text = user_task(problem)
+    options = LoopOptions.from_settings(Settings(), "run")
+    checks, examples = task_checks(text)
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:
+        executor = ProgramExecutor(tmp, limits, checks=checks, check_answers=True, task=text)
+        outcome = solve(backend, executor, text, options, examples=examples,
+                        words=wants_words(text), modules=installed_modules())
+    stopped = outcome.stopped
+    code = stopped.final_code if stopped.success else None
+    passed, detail = score(problem, code, limits) if code else (False, "not solved")
+    return Outcome(problem.task_id, setup.label, passed, stopped.success, stopped.rounds,
+                   stopped.reason, stopped.final_code, detail,
+                   stopped.totals.generated_tokens, time.monotonic() - started,
+                   outcome.transcript, by_round=[passed], setup_name=setup.name,
+                   prompt=text)
 
 
 def codes_by_round(events: Sequence[object], rounds: int) -> list[str | None]:

@@ -56,7 +56,7 @@ class Plan:
             # The oracle column feeds back the hidden tests through the headline strategy's
             # loop (a vote column has no feedback: the conversation then).
             first = self.strategies[0] if self.strategies else "conversation"
-            if first.strip().lower().startswith("vote"):
+            if first.strip().lower().startswith(("vote", "ocirun")):
                 first = "conversation"
             out.append(strategy_setup(first, self.rounds_run, mode="oracle"))
         return out
@@ -86,6 +86,8 @@ class SuiteResult:
     outcomes: dict[str, list[Outcome]] = field(default_factory=dict)
     """Per setup name, in problem order (problems not reached are missing)."""
     labels: dict[str, str] = field(default_factory=dict)
+    decodings: dict[str, str] = field(default_factory=dict)
+    """How each column decoded (bench/base.py ``Setup.decoding``)."""
     seconds: float = 0.0
     interrupted: bool = False
     jobs: int = 1
@@ -112,6 +114,7 @@ class SuiteResult:
                 by_round[str(r)] = _rate(sum(_at(o, r) for o in rows), n)
         data: dict[str, Any] = {
             "label": self.labels.get(name, name),
+            "decoding": self.decodings.get(name, ""),
             "pass_at_1": _rate(passed, n),
             "passed": passed,
             "n": n,
@@ -137,12 +140,13 @@ class SuiteResult:
             "n_selected": len(self.problems),
             "rounds": self.plan.rounds,
             "rounds_run": self.plan.rounds_run,
-            "decoding": "greedy (temperature 0)",
+            "decoding": ("greedy (temperature 0) for single-turn and every column's first "
+                         "reply; each column says what it sampled (its `decoding`)"),
             "with_visible_checks": sum(1 for p in done if p.visible_checks),
         }
         if "single" in self.outcomes:
             out["single_turn"] = self.column("single")
-        names = [s.name for s in self.plan.setups() if s.mode == "feedback"]
+        names = [s.name for s in self.plan.setups() if s.mode in ("feedback", "run")]
         if names:
             out["execution_feedback"] = {"strategy": names[0], **self.column(names[0])}
             out["strategies"] = {name: self.column(name) for name in names}
@@ -259,7 +263,7 @@ def _same_first_round(kept: dict[str, Outcome], setup: Setup) -> Outcome | None:
     that first program is the one that passed: a ``candidatesN`` column can solve round 1
     with a later candidate after the first program failed.
     """
-    if setup.mode == "single" or setup.vote:
+    if setup.mode in ("single", "run") or setup.vote:
         return None
     for other in kept.values():
         programs_run = sum(1 for e in other.events if e.get("kind") == "execution_end")
@@ -292,6 +296,7 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
             "The in-process model answers one request at a time: use --jobs 1.")
     result = SuiteResult(benchmark, backend.info.name, plan, list(problems), jobs=jobs,
                          labels={s.name: s.label for s in setups},
+                         decodings={s.name: s.decoding for s in setups},
                          outcomes={s.name: [] for s in setups})
     lock = threading.Lock()
     stop = CancelToken()  # Ctrl-C with --jobs: the problems under way stop too
