@@ -116,3 +116,23 @@ def test_a_crowded_file_names_the_definitions_it_does_not_outline() -> None:
     view = focus(text, [bug], error=ERROR)
     assert "# Also defined, not shown (101): helper_0, helper_1" in view.text
     assert "def helper_5(rows): ..." not in view.text
+
+
+def test_the_class_of_a_failed_attribute_comes_before_the_outer_frames() -> None:
+    """chaos.py: `self.splines[i].get_domain()` where Spline has GetDomain; the outer frames
+    fill the budget, the class that holds the right name must still be shown."""
+    spline = ["class Spline:", "    def __init__(self, points):", "        self.points = points",
+              *[line for i in range(30) for line in (f"    def m{i}(self):",
+                                                     f"        return {i}")],
+              "    def GetDomain(self):", "        return (0, 1)", ""]
+    outer = ["def main():", *[f"    step_{i} = {i}" for i in range(200)],
+             "    return use(Spline([1]))", ""]
+    use = ["def use(spline):", "    return spline.get_domain()", ""]
+    text = "\n".join([*spline, "", *use, "", *outer, "", "main()", ""])
+    lines = text.splitlines()
+    frames = [lines.index("main()") + 1, lines.index("    return use(Spline([1]))") + 1,
+              lines.index("    return spline.get_domain()") + 1]
+    view = focus(text, frames, budget=1500,
+                 error="AttributeError: 'Spline' object has no attribute 'get_domain'")
+    assert "    def GetDomain(self): ..." in view.text or "    def GetDomain(self):" in view.text
+    assert "step_10 = 10" not in view.text  # the long outer frame did not fit

@@ -194,11 +194,12 @@ class _View:
         if name not in self.involved:
             self.involved.append(name)
 
-    def add_used(self, extra: Iterable[str] = ()) -> None:
+    def add_used(self, extra: Iterable[str] = (), *, only_extra: bool = False) -> None:
         """The definitions the involved code uses: short ones in full, a class with the
-        members used (and its fields); long ones as signatures (the outline)."""
+        members used (and its fields); long ones as signatures (the outline).
+        ``only_extra``: just ``extra`` (the class of a failed attribute), now."""
         used = set(extra)
-        for index in self.full | set(self.members):
+        for index in () if only_extra else self.full | set(self.members):
             unit = self.units[index]
             if index in self.members and isinstance(unit.node, ast.ClassDef):
                 for member in units_of(unit.node.body):
@@ -207,7 +208,7 @@ class _View:
             else:
                 used |= _used(unit.node)
         attributes = used
-        self.used = used
+        self.used |= used
         for name in sorted(used):
             found = self.defs.get(name)
             if found is None or self.units.index(found) in self.full:
@@ -348,19 +349,22 @@ def focus(source: str, failing_lines: Sequence[int], *, error: str = "",
         view.budget = budget
     if not view.units:
         return Focus(source, (), True, tuple(failing_lines), source)
-    # The function that raised always; then outward while the code shown fits the budget.
+    extra: set[str] = set()  # the class of a failed attribute: where the right name is
+    for pattern in (_ATTRIBUTE, _TYPE_ATTRIBUTE):
+        for match in pattern.finditer(error):
+            extra.add(match.group(1))
+    # The function that raised always; the class whose attribute failed next; then the
+    # frames outward while the code shown fits the budget.
     for k, line in enumerate(reversed(failing_lines)):
         view.attempt(functools.partial(view.involve_line, line), always=k == 0)
+        if k == 0 and extra:
+            view.add_used(extra, only_extra=True)
     for name in names:
         view.involve_name(name)
     if check is not None:
         for name in sorted(_check_names(check, module)):
             view.attempt(functools.partial(view.involve_name, name),
                          always=not view.full and not view.members)
-    extra: set[str] = set()
-    for pattern in (_ATTRIBUTE, _TYPE_ATTRIBUTE):
-        for match in pattern.finditer(error):
-            extra.add(match.group(1))
     main = [i for i, u in enumerate(view.units) if u.key == ("main",)]
     if not view.full and not view.members:
         # Nothing on the traceback is in the file (a wrong result, a test of behaviour):
