@@ -137,11 +137,28 @@ def humaneval(path: str | Path | None = None) -> list[Problem]:
             from None
     problems = []
     for task_id, prompt, entry_point, test in rows:
+        wrong = WRONG_EXAMPLES.get(task_id, {})
         problems.append(Problem(
             task_id=task_id, prompt=prompt, entry_point=entry_point, test=test,
-            examples=tuple(docstring_examples(prompt, entry_point)),
+            examples=tuple(ex for ex in docstring_examples(prompt, entry_point)
+                           if ex.call not in wrong),
         ))
     return problems
+
+
+WRONG_EXAMPLES: dict[str, dict[str, str]] = {
+    "HumanEval/47": {"median([-10, 4, 6, 1000, 10, 20])":
+                     "the docstring says 15.0; the median is 8.0 (a known HumanEval error)"},
+    "HumanEval/130": {"tri(1)": "the prose gives tri(1) = 3 as an element of the sequence; "
+                                "the function returns the list",
+                      "tri(2)": "the same: an element, not what tri(2) returns",
+                      "tri(4)": "the same: an element, not what tri(4) returns"},
+    "HumanEval/148": {"bf('Earth', 'Mercury')": "the docstring's (\"Venus\") is a one-element "
+                                                "tuple meant as ('Venus',), read as the str"},
+}
+"""Docstring examples the parser reads that the reference solution fails (the audit of
+issue 38 found them: every example of the other 161 problems passes it). They are left
+out of the visible checks; a test runs every reference solution against the rest."""
 
 
 def mbpp(path: str | Path) -> list[Problem]:
