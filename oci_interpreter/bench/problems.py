@@ -158,7 +158,8 @@ WRONG_EXAMPLES: dict[str, dict[str, str]] = {
 }
 """Docstring examples the parser reads that the reference solution fails (the audit of
 issue 38 found them: every example of the other 161 problems passes it). They are left
-out of the visible checks; a test runs every reference solution against the rest."""
+out of the visible checks; tests/test_bench.py runs every reference solution against the
+rest."""
 
 
 def mbpp(path: str | Path) -> list[Problem]:
