@@ -84,3 +84,21 @@ def test_no_hint_for_a_clean_run_or_an_unknown_error(tmp_path: Path) -> None:
     assert hint("", "print(1)") is None
     code = "raise RuntimeError('boom')\n"
     assert hint(traceback_of(code, tmp_path), code) is None
+
+
+def test_a_standard_library_function_used_without_its_import_is_named() -> None:
+    """difflib.py of the real-size corpus lost `from heapq import nlargest as _nlargest`."""
+    from oci_interpreter.agent.hints import hint
+
+    stderr = ("Traceback (most recent call last):\n  File \"d.py\", line 3, in best\n"
+              "    return _nlargest(2, scores)\nNameError: name '_nlargest' is not defined\n")
+    text = hint(stderr, "def best(scores):\n    return _nlargest(2, scores)\n")
+    assert text is not None
+    assert "add `from heapq import nlargest as _nlargest`" in text
+    stderr = stderr.replace("_nlargest", "groupby")
+    text = hint(stderr, "def best(scores):\n    return groupby(2, scores)\n")
+    assert text is not None and "`from itertools import groupby`" in text
+    # A typo of a name the program has is still said as a typo.
+    stderr = ("Traceback (most recent call last):\n  File \"d.py\", line 2, in <module>\n"
+              "    print(totl)\nNameError: name 'totl' is not defined\n")
+    assert "typo for `total`" in (hint(stderr, "total = 3\nprint(totl)\n") or "")

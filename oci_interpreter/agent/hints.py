@@ -101,6 +101,44 @@ def installed_phrase() -> str:
     return "installed: the standard library" + "".join(f", {m}" for m in installed_modules())
 
 
+_HOMES = ("heapq", "itertools", "functools", "collections", "math", "statistics", "bisect",
+          "operator", "string", "textwrap", "datetime", "random", "copy", "shutil", "pathlib",
+          "dataclasses", "fractions", "decimal", "json", "csv", "re", "os", "sys", "time",
+          "typing", "pprint", "glob", "fnmatch", "difflib", "hashlib", "base64", "struct",
+          "io", "tempfile", "subprocess", "contextlib", "enum", "uuid", "calendar")
+"""Where a function used without its import is looked for (in this order)."""
+_GENERIC = {"main", "run", "test", "open", "load", "dump", "parse", "copy", "compile",
+            "search", "match", "split", "join", "time", "sleep", "choice", "sample"}
+"""Names too common to be taken for one module's function."""
+
+
+@functools.lru_cache(maxsize=256)
+def _stdlib_home(name: str) -> tuple[str, str] | None:
+    """``(module, attribute)`` of a public standard-library name ``name`` stands for: the
+    name itself (``nlargest``) or without the leading underscores of a private alias
+    (``_nlargest``, as ``from heapq import nlargest as _nlargest``); None otherwise."""
+    import importlib
+
+    attr = name.lstrip("_")
+    if not attr or not attr.isidentifier() or len(attr) < 4:
+        return None
+    for module in _HOMES:
+        try:
+            found = importlib.import_module(module)
+        except ImportError:
+            continue
+        public = getattr(found, "__all__", None)
+        if public is not None:
+            if attr in public:
+                return module, attr
+            continue
+        value = getattr(found, attr, None)
+        if callable(value) and getattr(value, "__module__", "").lstrip("_") in (
+                module, f"{module}module"):  # math.sqrt's __module__ is "math"
+            return module, attr
+    return None
+
+
 def hint(stderr: str, code: str) -> str | None:
     """A one-sentence hint for the error at the end of ``stderr``, or None."""
     if not stderr:
@@ -124,6 +162,13 @@ def hint(stderr: str, code: str) -> str | None:
         if close:
             return (f"`{name}` is not defined anywhere{where}; it looks like a typo for "
                     f"`{close[0]}`: use `{close[0]}`.")
+        found = _stdlib_home(name) if name not in _GENERIC else None
+        if found is not None:
+            module, attr = found
+            alias = f" as {name}" if attr != name else ""
+            return (f"`{name}` is used{where} but never imported: it is `{attr}` from the "
+                    f"standard library's `{module}`; add `from {module} import {attr}{alias}` "
+                    "with the imports at the top.")
         return (f"`{name}` is used{where} but never defined: define it before this line, "
                 "or use the name that was meant.")
 
