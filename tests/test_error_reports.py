@@ -242,3 +242,13 @@ def test_run_code_with_piped_data_asks_for_a_program_that_reads_stdin(tmp_path: 
     request = model.calls[0][-1].content
     assert code == 0 and out.getvalue() == program + "\n"
     assert "standard input (read sys.stdin)" in request and "stdin.txt" not in request
+
+
+def test_saying_the_network_is_off_is_a_report() -> None:
+    """Found by benchmarks/error_reports.py with the default model: told that the network
+    is off, it printed exactly that and the run was called solved."""
+    code = ("import urllib.request\ntry:\n    urllib.request.urlopen('https://example.com')\n"
+            "except Exception:\n    print('Network is off. Please turn the network on.')\n")
+    report = error_report(code, "Network is off. Please turn the network on.\n",
+                          (1, 2, 3, 4, 5))
+    assert report is not None and report.kind == "network"

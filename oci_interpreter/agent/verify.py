@@ -380,6 +380,11 @@ _REPORTS = (
                           re.IGNORECASE)),
     ("network", re.compile(r"urlopen error|temporary failure in name resolution|name or service "
                            r"not known|network is unreachable|connection refused|failed to "
+                           r"establish|network (?:is |was )?(?:off|down|disabled|unavailable|"
+                           r"not available)|(?:turn|switch) (?:the )?network on|no network|"
+                           r"(?:no|without) (?:an )?internet|internet (?:access|connection) "
+                           r"(?:is )?(?:required|needed|unavailable|not available)|offline|"
+                           r"please (?:enable|turn on|connect)|"
                            r"establish a new connection|nodename nor servname|getaddrinfo failed|"
                            r"max retries exceeded|no internet|could not connect|unable to connect"
                            r"|failed to (?:fetch|download)", re.IGNORECASE)),
