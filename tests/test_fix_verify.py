@@ -158,7 +158,9 @@ def test_the_issue_s_example_is_refused_then_fixed(capsys: pytest.CaptureFixture
     assert code == 7, err
     assert report["success"] and report["written"] and not report["verified"]
     assert report["verified_by"] == "failing_code_runs"
-    assert [r["kind"] for r in report["rejected"]] == ["removed_main"]
+    # The reply without the `__main__` block is merged by unit (agent/edits.py): what it
+    # leaves out stays, so it is not a deletion any more, just no change (issue 36).
+    assert all(r["kind"] != "removed_main" for r in report["rejected"])
     assert script.read_text() == FIXED
     assert {f["line"] for f in report["failing"]} == {5, 9}
 
@@ -416,7 +418,8 @@ def test_a_test_command_that_ignores_the_file_is_named(capsys: pytest.CaptureFix
     script = tmp_path / "s.py"
     script.write_text("print(1)\n")
     model = fake(tmp_path, *[whole(f"print({n})\n") for n in range(2, 9)])
-    code, _out, err = oci(capsys, "fix", str(script), "--test", "false", "--yes",
+    # (`false` itself is said before any model loads: test_fix_driver.py)
+    code, _out, err = oci(capsys, "fix", str(script), "--test", "sh -c 'exit 3'", "--yes",
                           "--candidates", "1", "--model", model)
     err = " ".join(err.split())
     assert code == 1

@@ -45,6 +45,12 @@ def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
     return replace(base, confirm=False, require_code=True, accept_silent=True,
                    stop_after_code=False, input_ok=True, generation=generation)
 
+def _asserts_nothing() -> UsageError:
+    return UsageError("the check the model wrote from your description asserts nothing: it "
+                      "would pass on any script", "Say the values you expect (\"the total "
+                      "should be 31.40\"), or give a test command with --test.")
+
+
 def never_passes(command: str, result: ExecResult) -> str | None:
     """Why the ``--test`` command's failure on the file as it is cannot be the file's (no
     change to it could make it pass), or None: the shell found no such command (127) or
@@ -515,22 +521,10 @@ class FixJob:
                              "Say what the script should do in other words, or give a test "
                              "command with --test.")
         check = verify.keep_stated_asserts(code, description)[0]
-        if not verify.asserts_something(check):
-            # A check that only prints (`# Expected output: 31.40`) passes on any script.
-            yield Notice("the check asserts nothing (it only prints); asking the model for "
-                         "asserts", "check")
-            messages += [Message("assistant", reply), Message("user", prompts.fix_check_no_assert)]
-            reply = backend.chat(messages, options).text()
-            code = extract_program(reply).code or ""
-            check = verify.keep_stated_asserts(code, description)[0]
-            if not verify.asserts_something(check):
-                raise UsageError("the check the model wrote from your description asserts "
-                                 "nothing: it would pass on any script",
-                                 "Say the values you expect (\"the total should be 31.40\"), "
-                                 "or give a test command with --test.")
         error = self._check_error(check, module, description)
         if error is None:
-            return check
+            return (yield from self._asserting(check, backend, options, description,
+                                               [*messages, Message("assistant", reply)]))
         yield Notice(f"the check does not run ({error}); asking the model to correct it",
                      "check")
         correction = prompts.fix_check_broken.format(error=error, module=module)
@@ -543,12 +537,39 @@ class FixJob:
         if code:
             check = verify.keep_stated_asserts(code, description)[0]
             error = self._check_error(check, module, description)
-            if error is None:
+            if error is None and verify.asserts_something(check):
                 return check
+            if error is None:
+                raise _asserts_nothing()
         raise UsageError(f"the check the model wrote from your description does not run "
                          f"({error})",
                          "Say what the script should do in other words, or give a test "
                          "command with --test.")
+
+    def _asserting(self, check: str, backend: Backend, options: GenerationOptions,
+                   description: str, messages: list[Message]) -> Generator[Notice, None, str]:
+        """``check``, which runs; if it asserts nothing (it only prints: `# Expected output:
+        31.40`, which passes on any script), the model is asked once for asserts, and a
+        check that still asserts nothing, or no longer runs, is refused."""
+        from oci_interpreter.agent import verify
+        from oci_interpreter.agent.extract import extract_program
+        from oci_interpreter.agent.prompts import for_family
+
+        if verify.asserts_something(check):
+            return check
+        yield Notice("the check asserts nothing (it only prints); asking the model for "
+                     "asserts", "check")
+        ask = for_family(backend.info.family).fix_check_no_assert
+        reply = backend.chat([*messages, Message("user", ask)], options).text()
+        check = verify.keep_stated_asserts(extract_program(reply).code or "", description)[0]
+        if not verify.asserts_something(check):
+            raise _asserts_nothing()
+        error = self._check_error(check, self.source.path.stem, description)
+        if error is not None:
+            raise UsageError(f"the check the model wrote from your description does not "
+                             f"run ({error})", "Say what the script should do in other "
+                             "words, or give a test command with --test.")
+        return check
 
     def _shown_for_check(self, backend: Backend, description: str) -> str:
         """The script as the check's request shows it: whole when small; a large one as a
