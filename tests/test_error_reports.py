@@ -8,6 +8,8 @@ from __future__ import annotations
 import io
 import json
 import random
+import subprocess
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -66,10 +68,19 @@ def test_named_outputs_are_files_the_task_asks_to_make(tmp_path: Path) -> None:
 
 # -------------------------------------------------------- through oci run --
 
-def oci(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    code = main_with_status(list(args))
-    out, err = capsys.readouterr()
-    return code, out, err
+Run = Callable[..., tuple[int, str, str]]
+
+
+@pytest.fixture
+def oci(oci_bin: str, tmp_path: Path) -> Run:
+    """The installed `oci` (a subprocess: the user's path) in ``tmp_path``: exit status,
+    stdout, stderr."""
+    def run(*args: str) -> tuple[int, str, str]:
+        proc = subprocess.run([oci_bin, *args], cwd=tmp_path, capture_output=True,
+                              text=True, timeout=120, stdin=subprocess.DEVNULL)
+        return proc.returncode, proc.stdout, proc.stderr
+
+    return run
 
 
 def fake(tmp_path: Path, *replies: str) -> str:
@@ -94,15 +105,14 @@ APOLOGY = ("try:\n    import surely_not_installed_here\nexcept ModuleNotFoundErr
 
 
 @pytest.mark.spawns
-def test_a_missing_module_reported_is_not_solved(capsys: pytest.CaptureFixture[str],
-                                                 tmp_path: Path) -> None:
+def test_a_missing_module_reported_is_not_solved(oci: Run, tmp_path: Path) -> None:
     model = fake(tmp_path, py(APOLOGY), "Sorry.")
-    code, out, err = oci(capsys, "run", "make a chart", "--json", "--rounds", "1",
+    code, out, err = oci("run", "make a chart", "--json", "--rounds", "1",
                          "--candidates", "1", "--model", model)
     report = json.loads(out)
     assert code == 1 and report["success"] is False
     assert "surely_not_installed_here is not installed where programs run" in report["message"]
-    code, out, err = oci(capsys, "run", "make a chart", "--rounds", "1", "--candidates", "1",
+    code, out, err = oci("run", "make a chart", "--rounds", "1", "--candidates", "1",
                          "--model", fake(tmp_path, py(APOLOGY)))
     assert code == 1 and out == ""
     assert "not solved" in err and "is not installed where programs run" in err
@@ -110,12 +120,11 @@ def test_a_missing_module_reported_is_not_solved(capsys: pytest.CaptureFixture[s
 
 
 @pytest.mark.spawns
-def test_a_network_error_reported_is_not_solved(capsys: pytest.CaptureFixture[str],
-                                                tmp_path: Path) -> None:
+def test_a_network_error_reported_is_not_solved(oci: Run, tmp_path: Path) -> None:
     program = ("import urllib.request, urllib.error\ntry:\n"
                "    print(urllib.request.urlopen('http://example.com', timeout=3).read()[:50])\n"
                "except urllib.error.URLError as e:\n    print(f'Error: {e}')")
-    code, out, _ = oci(capsys, "run", "print the title of http://example.com", "--json",
+    code, out, _ = oci("run", "print the title of http://example.com", "--json",
                        "--rounds", "1", "--candidates", "1", "--model",
                        fake(tmp_path, py(program)))
     report = json.loads(out)
@@ -123,42 +132,39 @@ def test_a_network_error_reported_is_not_solved(capsys: pytest.CaptureFixture[st
 
 
 @pytest.mark.spawns
-def test_a_missing_file_reported_is_not_solved(capsys: pytest.CaptureFixture[str],
-                                               tmp_path: Path) -> None:
+def test_a_missing_file_reported_is_not_solved(oci: Run, tmp_path: Path) -> None:
     program = ("try:\n    print(len(open('data.csv').read()))\n"
                "except FileNotFoundError:\n    print('Error: data.csv not found')")
-    code, out, _ = oci(capsys, "run", "count the bytes of the data file", "--json",
+    code, out, _ = oci("run", "count the bytes of the data file", "--json",
                        "--rounds", "1", "--candidates", "1", "--model",
                        fake(tmp_path, py(program)))
     assert code == 1 and "missing or unreadable" in json.loads(out)["message"]
 
 
 @pytest.mark.spawns
-def test_a_file_the_task_names_must_exist(capsys: pytest.CaptureFixture[str],
-                                          tmp_path: Path) -> None:
+def test_a_file_the_task_names_must_exist(oci: Run, tmp_path: Path) -> None:
     (tmp_path / "sales.csv").write_text("region,amount\nnorth,3\nsouth,4\n")
     task = "read sales.csv, save the total per region to totals.json and print the totals"
     lazy = ("import csv\nfor row in csv.DictReader(open('sales.csv')):\n"
             "    print(row['region'], row['amount'])")
-    code, out, _ = oci(capsys, "run", task, "--json", "--rounds", "1", "--candidates", "1",
+    code, out, _ = oci("run", task, "--json", "--rounds", "1", "--candidates", "1",
                        "--model", fake(tmp_path, py(lazy)))
     assert code == 1 and "asks for totals.json" in json.loads(out)["message"]
     done = ("import csv, json\nrows = list(csv.DictReader(open('sales.csv')))\n"
             "totals = {r['region']: int(r['amount']) for r in rows}\n"
             "json.dump(totals, open('totals.json', 'w'))\nprint(totals)")
-    code, out, _ = oci(capsys, "run", task, "--json", "--rounds", "1", "--candidates", "1",
+    code, out, _ = oci("run", task, "--json", "--rounds", "1", "--candidates", "1",
                        "--model", fake(tmp_path, py(done), "Done."))
     assert code == 0 and json.loads(out)["success"] is True
     assert (tmp_path / "totals.json").exists()
 
 
 @pytest.mark.spawns
-def test_printing_error_lines_the_task_asks_for_is_solved(capsys: pytest.CaptureFixture[str],
-                                                          tmp_path: Path) -> None:
+def test_printing_error_lines_the_task_asks_for_is_solved(oci: Run, tmp_path: Path) -> None:
     (tmp_path / "app.log").write_text("ok: start\nError: disk full\nok: end\n")
     program = ("for line in open('app.log'):\n    if line.startswith('Error:'):\n"
                "        print(line.strip())")
-    code, out, _ = oci(capsys, "run", "print the lines of app.log that start with Error:",
+    code, out, _ = oci("run", "print the lines of app.log that start with Error:",
                        "--rounds", "1", "--candidates", "1", "--model",
                        fake(tmp_path, py(program), "Done."))
     assert code == 0 and out == "Error: disk full\n"
