@@ -15,6 +15,8 @@ from pathlib import Path
 import pytest
 
 from oci_interpreter.agent.verify import error_report, named_outputs
+from oci_interpreter.backend.base import Backend
+from oci_interpreter.cli.environment import Environment
 from oci_interpreter.cli.main import main_with_status
 
 # ------------------------------------------------------------ pure checks --
@@ -213,8 +215,7 @@ def test_the_docs_no_longer_say_stdin_is_closed() -> None:
 
 # ------------------------------------------------------------- piped data --
 
-def piped_world(data: bytes, model: object) -> tuple[object, io.StringIO, io.StringIO]:
-    from oci_interpreter.cli.environment import Environment
+def piped_world(data: bytes, model: Backend) -> tuple[Environment, io.StringIO, io.StringIO]:
 
     out, err = io.StringIO(), io.StringIO()
     env = Environment(stdin=io.TextIOWrapper(io.BytesIO(data)), stdout=out, stderr=err,
