@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_interpreter.agent.verify import error_report, named_outputs
+from oci_interpreter.agent.answers import error_report, named_outputs
 from oci_interpreter.backend.base import Backend
 from oci_interpreter.cli.environment import Environment
 from oci_interpreter.cli.main import main_with_status

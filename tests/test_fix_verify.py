@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from oci_interpreter.agent import verify
+from oci_interpreter.agent import answers, verify
 from oci_interpreter.cli.main import main_with_status
 
 BY_AGE = '''people = [("ann", 31), ("bob", 25), ("cy", 40)]
@@ -384,14 +384,14 @@ def test_m_and_test_together_are_a_usage_error(capsys: pytest.CaptureFixture[str
 def test_answers_must_be_computed_not_hidden_errors_or_written_in() -> None:
     fallback = ("try:\n    import numpy\n    print(numpy.sum([1, 2]))\n"
                 "except Exception:\n    print(3)\n")
-    rejection = verify.answer_checks(fallback, "3\n", (1, 2, 4, 5))
+    rejection = answers.answer_checks(fallback, "3\n", (1, 2, 4, 5))
     assert rejection is not None and rejection.kind == "fallback"
-    assert verify.answer_checks(fallback, "3\n", (1, 2, 3)) is None  # the try worked
-    written = verify.answer_checks("print(115)\n", "115\n", (1,))
+    assert answers.answer_checks(fallback, "3\n", (1, 2, 3)) is None  # the try worked
+    written = answers.answer_checks("print(115)\n", "115\n", (1,))
     assert written is not None and written.kind == "constant_answer"
-    assert verify.answer_checks("print(sum(int(d) for d in str(2**100)))\n", "115\n",
+    assert answers.answer_checks("print(sum(int(d) for d in str(2**100)))\n", "115\n",
                                 (1,)) is None
-    assert verify.answer_checks('print("Hello, World!")\n', "Hello, World!\n", (1,)) is None
+    assert answers.answer_checks('print("Hello, World!")\n', "Hello, World!\n", (1,)) is None
 
 
 @pytest.mark.spawns

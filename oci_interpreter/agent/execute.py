@@ -15,7 +15,7 @@ from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir, run_program
 
 if TYPE_CHECKING:
-    from oci_interpreter.agent.verify import Report
+    from oci_interpreter.agent.answers import Report
 
 
 class ProgramExecutor(Executor):
@@ -44,7 +44,7 @@ class ProgramExecutor(Executor):
         self.check_answers = check_answers
         """``oci run``: a clean run whose output is a hidden error's fallback, a number
         written into the program, or a report of an error the program caught (a missing
-        module, no network, a missing file: ``error_report``) is refused (agent/verify.py),
+        module, no network, a missing file: ``error_report``) is refused (agent/answers.py),
         and so is one that did not make the files the task asks for (``outputs``)."""
         self.task = task
         """The user's task: words it uses are not an error report (``count "Error:"``)."""
@@ -61,7 +61,7 @@ class ProgramExecutor(Executor):
     def judge(self, code: str, result: ExecResult, prompts: PromptSet) -> Verdict | None:
         if not self.check_answers:
             return None
-        from oci_interpreter.agent.verify import answer_checks, error_report
+        from oci_interpreter.agent.answers import answer_checks, error_report
 
         rejection = answer_checks(code, result.stdout, result.lines_run)
         if rejection is not None:

@@ -97,13 +97,13 @@ def run(
     progress goes to stderr. Exit status: 0 solved, 1 not solved within the rounds,
     2 usage error, 130 interrupted. Deterministic by default (temperature 0, fixed seed).
     """
+    from oci_interpreter.agent.answers import named_outputs
     from oci_interpreter.agent.contracts import LoopOptions
     from oci_interpreter.agent.execute import ProgramExecutor
     from oci_interpreter.agent.hints import installed_modules
     from oci_interpreter.agent.prompts import for_family
     from oci_interpreter.agent.solve import solve, task_checks
     from oci_interpreter.agent.tasks import WORDS_DATA_CHARS, wants_words
-    from oci_interpreter.agent.verify import named_outputs
     from oci_interpreter.cli.piped import MAX_PIPED_BYTES, describe, piped_data
     from oci_interpreter.sandbox.limits import Limits
     from oci_interpreter.sandbox.runner import resolve_workdir
