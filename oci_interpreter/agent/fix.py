@@ -4,7 +4,9 @@ yielding typed events (the loop's and :data:`FixEvent`'s own) and ending with th
 :class:`FixOutcome`. The user's decisions (accept the check, accept the write) are callbacks,
 as the loop's ``ask`` is; the command, chat ``/fix`` and the benchmark only render and answer.
 
-How the file, a candidate, the check and the test command run: agent/fixrun.py. The file
+How the file, a candidate, the check and the test command run: agent/fixrun.py; what the
+model is asked and how its reply becomes the file: agent/fixtask.py; the events and the
+outcome: agent/fixoutcome.py (both re-exported here). The file
 itself is written only by :meth:`FixJob.write` (core/sourcefile.py's atomic writer), once
 the ``accept_write`` callback said yes.
 """
@@ -12,342 +14,47 @@ the ``accept_write`` callback said yes.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from collections.abc import Callable, Generator, Iterator
+from dataclasses import replace
 from pathlib import Path
-from typing import Any, Literal, TypeVar
+from typing import Any, TypeVar
 
 from oci_interpreter.agent.contracts import LoopOptions, Task
-from oci_interpreter.agent.edits import apply_edit
 from oci_interpreter.agent.events import Event, ExecutionEnd, Notice, Stopped
+from oci_interpreter.agent.fixoutcome import (
+    CheckWriting,
+    CheckWritten,
+    FileRunEnd,
+    FileRunStart,
+    FixEnd,
+    FixEvent,
+    FixFound,
+    FixOutcome,
+    follow_fix,
+)
 from oci_interpreter.agent.fixrun import FileExecutor, command_line
+from oci_interpreter.agent.fixtask import (
+    FOCUS_ABOVE_TOKENS,
+    _asserts_nothing,
+    first_failure,
+    fix_options,
+    fix_task,
+    never_passes,
+    program_of,
+)
 from oci_interpreter.agent.focus import Focus, focus
 from oci_interpreter.agent.loop import RefineLoop
-from oci_interpreter.agent.prompts import PromptSet
 from oci_interpreter.agent.verify import failure_frames
 from oci_interpreter.backend.base import Backend, GenerationOptions, Message
 from oci_interpreter.core.config import Settings
-from oci_interpreter.core.errors import ExitStatus, UsageError
+from oci_interpreter.core.errors import UsageError
 from oci_interpreter.core.git import GitRepository
-from oci_interpreter.core.sourcefile import SourceFile
 from oci_interpreter.sandbox.limits import ExecResult, Limits
 from oci_interpreter.sandbox.runner import OutputCallback, resolve_workdir
 
-
-def fix_options(base: LoopOptions, file_tokens: int) -> LoopOptions:
-    """The loop as ``oci fix`` runs it: a clean run is the end (no conclusion from the
-    model, a silent script is fine), a script that calls ``input()`` is run as the
-    original was, and the reply has room for what the request shows (``file_tokens``: the
-    whole file, or the definitions a large file's view shows), not much more (a reply that
-    runs to its cap, times candidates, times rounds, is minutes)."""
-    # Room for the code once and a sentence: a longer reply is the model looping.
-    generation = replace(base.generation, max_tokens=int(file_tokens * 1.5) + 200)
-    return replace(base, confirm=False, require_code=True, accept_silent=True,
-                   stop_after_code=False, input_ok=True, generation=generation)
-
-def _asserts_nothing() -> UsageError:
-    return UsageError("the check the model wrote from your description asserts nothing: it "
-                      "would pass on any script", "Say the values you expect (\"the total "
-                      "should be 31.40\"), or give a test command with --test.")
-
-
-def never_passes(command: str, result: ExecResult) -> str | None:
-    """Why the ``--test`` command's failure on the file as it is cannot be the file's (no
-    change to it could make it pass), or None: the shell found no such command (127) or
-    could not run it (126), pytest found no such file (4) or no tests (5), or the command
-    is ``false``."""
-    import shlex
-
-    try:
-        words = shlex.split(command)
-    except ValueError:
-        words = command.split()
-    first = words[0] if words else ""
-    code = result.exit_code
-    if code == 127:
-        return f"`{first}` was not found (exit 127)"
-    if code == 126:
-        return f"`{first}` could not be run (exit 126: not executable)"
-    if any(Path(w).name.startswith("pytest") or w == "pytest" for w in words[:3]):
-        if code == 4:
-            return "pytest could not find what it was given to run (exit 4)"
-        if code == 5:
-            return "pytest collected no tests (exit 5)"
-    if Path(first).name == "false" and len(words) == 1:
-        return "`false` always fails"
-    return None
-
-
-def first_failure(prompts: PromptSet, executor: FileExecutor, result: ExecResult) -> str:
-    """How the original failed, as the model reads it (traceback, hint)."""
-    from oci_interpreter.agent.feedback import format_result
-
-    return format_result(result, prompts, program_files=executor.program_files,
-                         code=executor.source.text).text
-
-
-FOCUS_ABOVE_TOKENS = 1200
-"""A file of more tokens than this (about 120 lines) is shown in part -- the definitions
-the failure involves and an outline of the rest (agent/focus.py) -- and the model writes
-only the definitions it changes; a smaller file is shown and written whole."""
-
-
-def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str, *,
-             test: bool = False, view: Focus | None = None) -> Task:
-    """The opening request (file + command + failure) and its fresh restatement.
-    ``test``: ``command`` is the user's test command, not the script itself. ``view``:
-    the part of a large file the request shows (None: the whole file)."""
-    if view is None:
-        template = prompts.fix_test_request if test else prompts.fix_request
-        system, again, need_code = prompts.fix_system, prompts.fix_again, prompts.fix_need_code
-    else:
-        template = prompts.fix_focus_test_request if test else prompts.fix_focus_request
-        system, again = prompts.fix_focus_system, prompts.fix_focus_again
-        need_code = prompts.fix_focus_need_code
-    names = view.involved if view is not None else ()
-
-    def shown(code: str) -> str:
-        if view is None:
-            return code.rstrip()
-        if code == source.text:
-            return view.text.rstrip()
-        return focus(code, (), names=names).text.rstrip()
-
-    def request(code: str, why: str) -> list[Message]:
-        return [Message("system", system),
-                Message("user", template.format(command=command, code=shown(code),
-                                                failure=why, name=source.path.name,
-                                                lines=source.text.count("\n") + 1))]
-
-    near = view.lines if view is not None else ()
-    return Task(messages=request(source.text, failure),
-                text=source.text if view is None else view.text,
-                restate=request, again=again, need_code=need_code,
-                from_reply=lambda reply: program_of(source.text, reply, near))
-
-
-def program_of(original: str, reply: str, near: tuple[int, ...] = ()) -> str | None:
-    """The file a repair reply gives: its search/replace blocks applied (agent/
-    replace_blocks.py), then its code -- whole file or changed definitions -- merged by
-    unit (agent/edits.py). None when the reply holds neither, or a block matches no
-    single place (the model is asked again for code)."""
-    from oci_interpreter.agent.extract import extract_program
-    from oci_interpreter.agent.replace_blocks import (
-        EditError,
-        apply_replace_blocks,
-        find_replace_blocks,
-        without_blocks,
-    )
-
-    text = original
-    blocks = find_replace_blocks(reply)
-    if blocks:
-        try:
-            text = apply_replace_blocks(original, blocks)
-        except EditError:
-            return None
-        reply = without_blocks(reply)
-    code = extract_program(reply).code
-    if code is None:
-        return text if blocks else None
-    return apply_edit(text, code, near)
-
-
-# ------------------------------------------------------------------ events --
-
-FileRun = Literal["original", "check"]
-"""Which run of the file as it is: ``original`` (the script, or the --test command) or
-``check`` (the check the user accepted, on the script as it is)."""
-
-
-@dataclass(frozen=True)
-class FileRunStart:
-    """The file as it is starts to run (``command`` in the user's words)."""
-
-    command: str
-    what: FileRun
-    kind: Literal["fix_run_start"] = "fix_run_start"
-
-
-@dataclass(frozen=True)
-class FileRunEnd:
-    """The file as it is has run: does it need fixing?"""
-
-    result: ExecResult
-    what: FileRun
-    kind: Literal["fix_run_end"] = "fix_run_end"
-
-
-@dataclass(frozen=True)
-class CheckWriting:
-    """The model is asked to turn the user's description into a check. A check that does
-    not run is said as a :class:`Notice` (topic ``check``) before the model corrects it."""
-
-    description: str
-    kind: Literal["check_writing"] = "check_writing"
-
-
-@dataclass(frozen=True)
-class CheckWritten:
-    """The check the repair must pass; ``accept_check`` is asked next."""
-
-    check: str
-    kind: Literal["check_written"] = "check_written"
-
-
-@dataclass(frozen=True)
-class FixFound:
-    """A change that passes: its diff, and the file's state in git (``modified``,
-    ``staged``, ``untracked``; None when clean or not in git). ``accept_write`` is asked
-    next, and the outcome follows as the last event."""
-
-    diff: str
-    git: str | None
-    kind: Literal["fix_found"] = "fix_found"
-
-
-# --------------------------------------------------------------- the program --
-
-FixEnd = Literal["nothing_to_fix", "interrupted", "check_declined", "check_passes",
-                 "repaired"]
-
-
-@dataclass
-class FixOutcome:
-    """What a repair came to. ``code`` is the repaired file when ``fixed``; otherwise the
-    best attempt, if any. Writing it is :meth:`FixJob.write`'s job, once the user agrees."""
-
-    file: Path
-    command: str
-    original: ExecResult
-    stopped: Stopped | None = None
-    """The repair loop's last event; None when no repair ran (``end`` says why)."""
-    end: FixEnd = "repaired"
-    """Where the process ended: ``nothing_to_fix`` (the file ran cleanly and nothing said
-    what it does wrong), ``interrupted`` (Ctrl-C while the file as it is ran),
-    ``check_declined`` (the user did not accept the check written from the description),
-    ``check_passes`` (that check passes on the file as it is, so it does not show the
-    problem), ``repaired`` (the repair loop ran: ``stopped``)."""
-    test: str | None = None
-    """The test command (``--test``), when there was one."""
-    transcript: list[dict[str, Any]] = field(default_factory=list)
-    code: str | None = None
-    diff: str = ""
-    git: str | None = None
-    """The file's state in git before writing (``modified``, ``staged``, ``untracked``)."""
-    written: bool = False
-    backup: Path | None = None
-    verified_by: str | None = None
-    """The evidence a fix rests on: ``test`` (the --test command passes), ``check`` (the
-    check written from -m passes), ``failing_code_runs`` (the code of the original
-    traceback runs, without the error), ``runs_cleanly`` (it exits 0; nothing checked
-    what it does)."""
-    failing: list[dict[str, Any]] = field(default_factory=list)
-    """The original traceback's frames in the file: ``{"line", "function"}``."""
-    rejected: list[dict[str, Any]] = field(default_factory=list)
-    """Candidates that ran cleanly but were refused: round, candidate, kind, why."""
-    check: str | None = None
-    """The check written from the user's description (``-m``), when there was one."""
-    hint: str = ""
-    """When not fixed: what to try next, in a sentence."""
-
-    @property
-    def nothing_to_fix(self) -> bool:
-        return self.end == "nothing_to_fix"
-
-    @property
-    def fixed(self) -> bool:
-        return self.stopped is not None and self.stopped.success and self.code is not None
-
-    @property
-    def passes_unchanged(self) -> bool:
-        """The file passed without a change (a flaky failure): nothing to write."""
-        return self.fixed and not self.diff
-
-    @property
-    def verified(self) -> bool:
-        """A fix whose behaviour something checked: the --test command or the check of
-        ``-m``. Without one, the error being gone says nothing of what the code computes
-        (a wrong base case runs cleanly), so oci does not call it fixed."""
-        return self.fixed and self.verified_by in ("test", "check")
-
-    def evidence(self) -> str:
-        """What the outcome rests on, in words (``verified_by``)."""
-        failing = self.failing[-1] if self.failing else None
-        where = ""
-        if failing is not None:
-            where = f" (line {failing['line']}" + (
-                "" if failing["function"] == "<module>" else f", in {failing['function']}") + ")"
-        return {
-            "test": "the --test command passes",
-            "check": "the code that failed now runs and your check passes",
-            "failing_code_runs": f"the code that failed{where} now runs without the error, "
-                                 "but nothing checked what it computes (-m or --test would "
-                                 "check it)",
-            "runs_cleanly": "it runs without error now, but nothing checked what it does "
-                            "(give --test or -m to check it)",
-        }.get(self.verified_by or "", "it runs")
-
-    @property
-    def cancelled(self) -> bool:
-        """Ctrl-C, while the file ran as it is or while it was repaired."""
-        return self.end == "interrupted" or (self.stopped is not None
-                                             and self.stopped.reason == "cancelled")
-
-    @property
-    def exit_status(self) -> ExitStatus:
-        """`oci fix`'s exit status: 0 fixed (verified), nothing to fix or passing unchanged;
-        7 a change that runs but nothing checked; 130 interrupted; 1 otherwise."""
-        if self.cancelled:
-            return ExitStatus.INTERRUPTED
-        if self.nothing_to_fix or self.passes_unchanged or self.verified:
-            return ExitStatus.OK
-        return ExitStatus.UNVERIFIED if self.fixed else ExitStatus.NOT_FIXED
-
-    def to_dict(self) -> dict[str, Any]:
-        """The ``--json`` report: the same fields whatever happened (docs/usage.md)."""
-        stopped = self.stopped
-        return {
-            "file": str(self.file), "command": self.command, "original": self.original.to_dict(),
-            "success": self.nothing_to_fix or self.fixed, "written": self.written,
-            "backup": str(self.backup) if self.backup else None, "diff": self.diff,
-            "final_code": self.code if self.fixed else None, "best_attempt": self.code,
-            "verified_by": self.verified_by if self.fixed else None,
-            "verified": self.verified, "check": self.check,
-            "failing": self.failing, "rejected": self.rejected,
-            "rounds": stopped.rounds if stopped else 0,
-            "stop_reason": stopped.reason if stopped else self.end,
-            "message": stopped.message if stopped else _END_TEXT[self.end],
-            "hint": self.hint,
-            "stats": stopped.totals.to_dict() if stopped else {},
-            "events": self.transcript,
-        }
-
-
-_END_TEXT = {
-    "nothing_to_fix": "nothing to fix",
-    "interrupted": "interrupted",
-    "check_declined": "the check was not accepted",
-    "check_passes": "the check passes on the file as it is",
-    "repaired": "",
-}
-
-FixEvent = (Event | FileRunStart | FileRunEnd | CheckWriting | CheckWritten | FixFound
-            | FixOutcome)
-"""What :meth:`FixJob.run` yields: its own events, the loop's, and last the outcome."""
-
-
-
-def follow_fix(events: Iterable[FixEvent],
-               on_event: Callable[[FixEvent], None] | None = None) -> FixOutcome:
-    """Drive :meth:`FixJob.run`'s ``events`` to the end, passing each but the last to
-    ``on_event``; the :class:`FixOutcome`."""
-    for event in events:
-        if isinstance(event, FixOutcome):
-            return event
-        if on_event is not None:
-            on_event(event)
-    raise RuntimeError("the fix ended without an outcome")
+__all__ = ["FOCUS_ABOVE_TOKENS", "CheckWriting", "CheckWritten", "FileRunEnd", "FileRunStart",
+           "FixEnd", "FixEvent", "FixFound", "FixJob", "FixOutcome", "first_failure",
+           "fix_options", "fix_task", "follow_fix", "never_passes", "program_of"]
 
 
 _T = TypeVar("_T")
