@@ -46,8 +46,17 @@ def last_line(screen: str) -> str:
 def terminal(cwd: Path, oci_home: Path) -> Iterator[Tmux]:
     """A 110x45 tmux session running bash in ``cwd``, with OCI_HOME set; killed after."""
     name = f"oci-test-{uuid.uuid4().hex[:8]}"
-    subprocess.run(["tmux", "new-session", "-d", "-s", name, "-x", "110", "-y", "45",
-                    "-c", str(cwd), "bash --norc --noprofile"], check=True)
+    command = ["tmux", "new-session", "-d", "-s", name, "-x", "110", "-y", "45",
+               "-c", str(cwd), "bash --norc --noprofile"]
+    # The server exits when the previous test's last session is killed; a new session
+    # started in that moment fails ("server exited unexpectedly"): try again.
+    for attempt in range(5):
+        started = subprocess.run(command, capture_output=True, text=True, check=False)
+        if started.returncode == 0:
+            break
+        time.sleep(0.3 * (attempt + 1))
+    else:
+        raise RuntimeError(f"tmux new-session failed: {started.stderr.strip()}")
     term = Tmux(name)
     term.send("-l", f"export OCI_HOME={shlex.quote(str(oci_home))} PS1='$ ' TERM=xterm-256color")
     term.send("Enter")
