@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import io
 import json
-import random
 import subprocess
 from collections.abc import Callable
 from pathlib import Path
@@ -18,6 +17,7 @@ from oci_interpreter.agent.answers import error_report, named_outputs
 from oci_interpreter.backend.base import Backend
 from oci_interpreter.cli.environment import Environment
 from oci_interpreter.cli.main import main_with_status
+from tests.test_run_fix_cli import fake, py
 
 # ------------------------------------------------------------ pure checks --
 
@@ -83,16 +83,6 @@ def oci(oci_bin: str, tmp_path: Path) -> Run:
         return proc.returncode, proc.stdout, proc.stderr
 
     return run
-
-
-def fake(tmp_path: Path, *replies: str) -> str:
-    path = tmp_path / f"replies-{random.randrange(10**9)}.json"
-    path.write_text(json.dumps(list(replies)))
-    return f"fake:{path}"
-
-
-def py(code: str) -> str:
-    return f"Plan: do it.\n```python\n{code}\n```"
 
 
 @pytest.fixture(autouse=True)
