@@ -335,7 +335,7 @@ def classify(code: int | None, changed: bool, right: bool) -> str:
 
 
 def run_case(case: dict[str, Any], oci: str, model: str, extra: list[str],
-             timeout: float) -> dict[str, Any]:
+             timeout: float, reports: Path | None = None) -> dict[str, Any]:
     folder: Path = case["dir"]
     original = (folder / case["file"]).read_bytes()
     argv = oci_argv(oci, model, case, extra)
@@ -348,6 +348,10 @@ def run_case(case: dict[str, Any], oci: str, model: str, extra: list[str],
         check = hidden_check(case, work)
     right = check.returncode == 0
     report = parse_report(out)
+    if reports is not None:  # the whole --json report, the model's replies included
+        reports.mkdir(parents=True, exist_ok=True)
+        (reports / f"{case['id']}.json").write_text(json.dumps(report, indent=1) + "\n",
+                                                    encoding="utf-8")
     stats = report.get("stats") or {}
     buggy = original.decode("utf-8", errors="replace").splitlines(keepends=True)
     fixed = after.decode("utf-8", errors="replace").splitlines(keepends=True)
@@ -458,7 +462,7 @@ def command_run(args: argparse.Namespace) -> int:
             if case["id"] in done:
                 rows.append(done[case["id"]])
                 continue
-            row = run_case(case, args.oci, args.model, extra, args.timeout)
+            row = run_case(case, args.oci, args.model, extra, args.timeout, args.reports)
             rows.append(row)
             print(f"{row['id']:<14}{row['lines']:>6}  {row['verdict']:<17}exit={row['exit']} "
                   f"by={row['verified_by']} tokens={row['generated_tokens']} "
@@ -494,6 +498,8 @@ def main() -> int:
     split.add_argument("--tuning", action="store_true", help="only the cases not held out")
     run.add_argument("--out", type=Path, default=None, help="JSONL log, one case a line")
     run.add_argument("--resume", action="store_true", help="skip the cases in --out")
+    run.add_argument("--reports", type=Path, default=None,
+                     help="folder for each case's whole oci --json report (the replies)")
     run.add_argument("--timeout", type=float, default=3600.0,
                      help="seconds per case for oci fix (default 3600)")
     run.add_argument("--oci-args", default="",

@@ -1,0 +1,140 @@
+"""An edit a repair reply states in words: "the line `a.get_domain()` is wrong, it should
+be `a.GetDomain()`".
+
+Standard library only; pure. The repair request asks the model to say first, in one
+sentence, which line is wrong and how to change it (agent/prompts.py). A small model often
+does exactly that and then writes no code, or writes code that changes nothing (it copies
+the view it was shown). :func:`prose_edit` turns such a sentence into the edit it states,
+so the round is not lost; what comes out is a candidate like any other: run, and kept only
+on the same evidence.
+
+What counts as a stated edit (inline code spans, single or double backticks):
+
+1. **A pair**: a span ``old`` that occurs in the file and a span ``new`` that is a variant of
+   it (difflib ratio at least :data:`PAIR_RATIO`) and does not occur in that line: ``old``
+   is replaced by ``new`` in the one line that holds it. With several such lines, only the
+   lines of the failure (``near``) count; still several, or ``old`` twice in the line: no
+   edit. The order of the two spans does not matter ("`b` instead of `a`"); when each of
+   them could be the old one, the one on a line of the failure is, and with none or both
+   there, the pair states no edit. A pair is used once, one way.
+2. **A whole line**: a span that parses as a Python statement, is not a line of the file,
+   and is close (ratio at least :data:`LINE_RATIO`) to exactly one line (of the failure's
+   lines, when several are close): that line becomes the span, with the line's indentation.
+
+Pairs are tried first, the longest ``old`` first; each line is edited once. The result
+must parse, and must differ from the file; otherwise None.
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Sequence
+
+PAIR_RATIO = 0.5
+"""How alike an old span and its replacement must be (difflib's ratio)."""
+LINE_RATIO = 0.75
+"""How alike a stated line and the file's line it replaces must be."""
+_SPAN = re.compile(r"``([^`\n]+?)``|`([^`\n]+)`")
+_FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1", re.MULTILINE | re.DOTALL)
+
+
+def spans(reply: str) -> list[str]:
+    """The inline code spans of ``reply`` outside fenced blocks, in order, without
+    repeats and without the ones that are blank."""
+    text = _FENCE.sub("", reply)
+    out: list[str] = []
+    for match in _SPAN.finditer(text):
+        span = (match.group(1) or match.group(2)).strip()
+        if span and span not in out:
+            out.append(span)
+    return out
+
+
+def _statement(text: str) -> bool:
+    try:
+        ast.parse(text + (" pass" if text.endswith(":") else ""))
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _parses(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def _ratio(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b, autojunk=False).ratio()
+
+
+def _one(candidates: list[int], near: Sequence[int]) -> int | None:
+    """The one line of ``candidates`` (0-based), or the one of them on the failure."""
+    if len(candidates) == 1:
+        return candidates[0]
+    on_failure = [i for i in candidates if i + 1 in near]
+    return on_failure[0] if len(on_failure) == 1 else None
+
+
+def _body_and_end(line: str) -> tuple[str, str]:
+    body = line.rstrip("\r\n")
+    return body, line[len(body):]
+
+
+def prose_edit(original: str, reply: str, near: Sequence[int] = ()) -> str | None:
+    """``original`` with the edits ``reply`` states in words (see the module's docstring),
+    or None when it states none that applies. ``near``: the failure's lines (1-based)."""
+    found = spans(reply)
+    if not found:
+        return None
+    lines = original.splitlines(keepends=True)
+    bodies = [_body_and_end(line)[0] for line in lines]
+    edited: dict[int, str] = {}
+
+    def holder(old: str, new: str) -> int | None:
+        if len(old) < 2 or old not in original:
+            return None
+        at = _one([i for i, body in enumerate(bodies)
+                   if old in body and new not in body and body.count(old) == 1], near)
+        return None if at is None or at in edited else at
+
+    pairs = [(a, b) for k, a in enumerate(found) for b in found[k + 1:]
+             if _ratio(a, b) >= PAIR_RATIO]
+    pairs.sort(key=lambda p: -max(len(p[0]), len(p[1])))
+    for a, b in pairs:
+        if any((a in bodies[at] and b in line) or (b in bodies[at] and a in line)
+               for at, line in edited.items()):
+            continue  # a longer pair made this change already
+        ways = [(at, old, new) for old, new in ((a, b), (b, a))
+                if (at := holder(old, new)) is not None]
+        if len(ways) == 2:  # both ways apply: the one on the failure, if only one is
+            ways = [w for w in ways if w[0] + 1 in near]
+        if len(ways) != 1:
+            continue
+        at, old, new = ways[0]
+        edited[at] = bodies[at].replace(old, new, 1)
+
+    for span in found:
+        if not _statement(span) or any(body.strip() == span for body in bodies):
+            continue
+        close = [i for i, body in enumerate(bodies)
+                 if body.strip() and _ratio(body.strip(), span) >= LINE_RATIO]
+        at = _one(close, near)
+        if at is None or at in edited:
+            continue
+        body = bodies[at]
+        edited[at] = body[:len(body) - len(body.lstrip())] + span
+
+    if not edited:
+        return None
+    out = list(lines)
+    for at, body in edited.items():
+        out[at] = body + _body_and_end(lines[at])[1]
+    text = "".join(out)
+    if text == original or not _parses(text):
+        return None
+    return text
