@@ -4,7 +4,7 @@ program_of (agent/fixtask.py): pure functions, no model, no process."""
 from __future__ import annotations
 
 from oci_interpreter.agent.fixtask import program_of
-from oci_interpreter.agent.prose_edit import prose_edit, spans
+from oci_interpreter.agent.prose_edit import fragment_edit, prose_edit, spans
 
 SCRIPT = '''import math
 
@@ -120,3 +120,35 @@ def test_program_of_prefers_code_that_changes_something():
              "    start, end = spline.GetDomain()\n    return abs(end - start)\n```")
     out = program_of(SCRIPT, reply, FAILURE)
     assert out is not None and "return abs(end - start)" in out
+
+
+# ------------------------------------------------------------- a few lines of a function
+
+
+def test_a_one_line_block_replaces_its_changed_copy_inside_the_function():
+    # The 1.5B wrote this for a method-name crash deep in a 605-line file; merged as
+    # top-level code it became a module-level line (NameError: name 'parsed').
+    out = fragment_edit(SCRIPT, "start, end = spline.GetDomain()", FAILURE)
+    assert out is not None
+    assert changed(SCRIPT, out) == [("    start, end = spline.get_domain()",
+                                     "    start, end = spline.GetDomain()")]
+    via_reply = program_of(SCRIPT, "It should be:\n```python\nstart, end = "
+                                   "spline.GetDomain()\n```", FAILURE)
+    assert via_reply == out
+
+
+def test_a_fragment_keeps_unchanged_lines_and_drops_change_comments():
+    code = ("for item in items:\n    # use the field that exists\n"
+            "    total += item.unit_cost * item.qty\n")
+    out = fragment_edit(SCRIPT, code)
+    assert out is not None
+    assert changed(SCRIPT, out) == [("        total += item.unit_price * item.qty",
+                                     "        total += item.unit_cost * item.qty")]
+
+
+def test_what_is_not_a_few_changed_lines_is_left_to_the_unit_merge():
+    assert fragment_edit(SCRIPT, "def length(spline):\n    return 0\n") is None
+    assert fragment_edit(SCRIPT, "import heapq\n") is None
+    assert fragment_edit(SCRIPT, "parsed = []\n", FAILURE) is None  # a new line
+    assert fragment_edit(SCRIPT, "x = 1\n" * 6) is None
+    assert fragment_edit(SCRIPT, "return end - start\n", FAILURE) is None  # unchanged

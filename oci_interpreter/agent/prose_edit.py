@@ -121,14 +121,62 @@ def prose_edit(original: str, reply: str, near: Sequence[int] = ()) -> str | Non
     for span in found:
         if not _statement(span) or any(body.strip() == span for body in bodies):
             continue
-        close = [i for i, body in enumerate(bodies)
-                 if body.strip() and _ratio(body.strip(), span) >= LINE_RATIO]
-        at = _one(close, near)
-        if at is None or at in edited:
-            continue
-        body = bodies[at]
-        edited[at] = body[:len(body) - len(body.lstrip())] + span
+        at = _closest_line(bodies, span, near)
+        if at is not None and at not in edited:
+            edited[at] = _indent(bodies[at]) + span
+    return _edited(original, lines, edited)
 
+
+def _indent(line: str) -> str:
+    return line[:len(line) - len(line.lstrip())]
+
+
+def _closest_line(bodies: list[str], text: str, near: Sequence[int]) -> int | None:
+    """The one line (0-based) ``text`` is a changed copy of, or None."""
+    close = [i for i, body in enumerate(bodies)
+             if body.strip() and _ratio(body.strip(), text) >= LINE_RATIO]
+    return _one(close, near)
+
+
+MAX_FRAGMENT_LINES = 5
+"""A code block of at most this many lines, with no definition or import, may be lines
+of a function rather than top-level code (see :func:`fragment_edit`)."""
+
+
+def fragment_edit(original: str, code: str, near: Sequence[int] = ()) -> str | None:
+    """``original`` with the lines of a short code block (``parsed.append(Argument(None,
+    tokens.move()))``) put where their changed copies are: each line of the block is a line
+    of the file (left as it is) or close (ratio at least :data:`LINE_RATIO`) to exactly one
+    line (of the failure's lines, when several are), which it replaces with that line's
+    indentation. None when the block has more than :data:`MAX_FRAGMENT_LINES` lines, a
+    ``def``, ``class``, decorator or import, a line that is neither, or changes nothing:
+    then it is top-level code for agent/edits.py."""
+    written = [line.strip() for line in code.splitlines() if line.strip()]
+    if not written or len(written) > MAX_FRAGMENT_LINES:
+        return None
+    if any(re.match(r"(async\s+def|def|class|import|from)\b|@", line) for line in written):
+        return None
+    lines = original.splitlines(keepends=True)
+    bodies = [_body_and_end(line)[0] for line in lines]
+    stripped = {body.strip() for body in bodies}
+    edited: dict[int, str] = {}
+    for line in written:
+        if line in stripped:
+            continue
+        if line.startswith("#"):
+            continue  # a comment about the change
+        if not _statement(line):
+            return None
+        at = _closest_line(bodies, line, near)
+        if at is None or at in edited:
+            return None
+        edited[at] = _indent(bodies[at]) + line
+    return _edited(original, lines, edited)
+
+
+def _edited(original: str, lines: list[str], edited: dict[int, str]) -> str | None:
+    """``original`` with the lines ``edited`` (0-based index to text without its line
+    end), when that changes it and still parses."""
     if not edited:
         return None
     out = list(lines)
