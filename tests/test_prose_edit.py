@@ -152,3 +152,8 @@ def test_what_is_not_a_few_changed_lines_is_left_to_the_unit_merge():
     assert fragment_edit(SCRIPT, "parsed = []\n", FAILURE) is None  # a new line
     assert fragment_edit(SCRIPT, "x = 1\n" * 6) is None
     assert fragment_edit(SCRIPT, "return end - start\n", FAILURE) is None  # unchanged
+
+
+def test_in_a_short_file_a_short_block_is_the_whole_file():
+    script = "x = 1\nprint(x)\ny = 2\n"
+    assert fragment_edit(script, "x = 1\nprint(x + 1)\n") is None
