@@ -148,7 +148,7 @@ def fragment_edit(original: str, code: str, near: Sequence[int] = ()) -> str | N
     tokens.move()))``) put where their changed copies are: each line of the block is a line
     of the file (left as it is) or close (ratio at least :data:`LINE_RATIO`) to exactly one
     line (of the failure's lines, when several are), which it replaces with that line's
-    indentation. None in a file of at most 20 different lines (a reply there is the whole
+    indentation. None in a file of at most 10 different lines (a reply there is the whole
     file), or when the block has more than :data:`MAX_FRAGMENT_LINES` lines, a
     ``def``, ``class``, decorator or import, a line that is neither, or changes nothing:
     then it is top-level code for agent/edits.py."""
@@ -160,7 +160,7 @@ def fragment_edit(original: str, code: str, near: Sequence[int] = ()) -> str | N
     lines = original.splitlines(keepends=True)
     bodies = [_body_and_end(line)[0] for line in lines]
     stripped = {body.strip() for body in bodies}
-    if len(stripped) <= 4 * MAX_FRAGMENT_LINES:
+    if len(stripped - {""}) <= 2 * MAX_FRAGMENT_LINES:
         return None  # a file this short is written whole: agent/edits.py reads the reply
     edited: dict[int, str] = {}
     for line in written:
