@@ -35,7 +35,7 @@ FAILURE = (25, 13)  # the traceback's lines: the call, then the line that raised
 
 
 def changed(before: str, after: str) -> list[tuple[str, str]]:
-    return [(a, b) for a, b in zip(before.splitlines(), after.splitlines()) if a != b]
+    return [(a, b) for a, b in zip(before.splitlines(), after.splitlines(), strict=True) if a != b]
 
 
 def test_spans_outside_fences_without_repeats():
@@ -157,3 +157,11 @@ def test_what_is_not_a_few_changed_lines_is_left_to_the_unit_merge():
 def test_in_a_short_file_a_short_block_is_the_whole_file():
     script = "x = 1\nprint(x)\ny = 2\n"
     assert fragment_edit(script, "x = 1\nprint(x + 1)\n") is None
+
+
+def test_an_old_text_with_two_replacements_states_no_edit():
+    source = "path = key.split(':')\nopt = path[2]\nprint(opt)\n"
+    reply = "`path[2]` fails: path has only `path[0]` and `path[1]`."
+    assert prose_edit(source, reply, (2,)) is None
+    assert prose_edit(source, "`path[2]` should be `path[1]`", (2,)) \
+        == "path = key.split(':')\nopt = path[1]\nprint(opt)\n"

@@ -114,11 +114,12 @@ def fix_task(prompts: PromptSet, source: SourceFile, command: str, failure: str,
 
 def program_of(original: str, reply: str, near: tuple[int, ...] = ()) -> str | None:
     """The file a repair reply gives: its search/replace blocks applied (agent/
-    replace_blocks.py), then its code -- whole file or changed definitions -- merged by
-    unit (agent/edits.py), or a few lines of a function put in place of their changed
-    copies (agent/prose_edit.py's fragment_edit); a reply with neither, or whose code changes nothing, gives the
-    edit its words state (agent/prose_edit.py). None when the reply holds none of these,
-    or a block matches no single place (the model is asked again for code)."""
+    replace_blocks.py), then its code -- a few changed lines of a function put in place of
+    the lines they change (agent/prose_edit.py's fragment_edit), else the whole file or
+    changed definitions merged by unit (agent/edits.py); a reply with neither, or whose
+    code changes nothing, gives the edit its words state (agent/prose_edit.py). None when
+    the reply holds none of these, or a block matches no single place (the model is asked
+    again for code)."""
     from oci_interpreter.agent.extract import extract_program
     from oci_interpreter.agent.prose_edit import fragment_edit, prose_edit
     from oci_interpreter.agent.replace_blocks import (

@@ -16,7 +16,8 @@ What counts as a stated edit (inline code spans, single or double backticks):
    lines of the failure (``near``) count; still several, or ``old`` twice in the line: no
    edit. The order of the two spans does not matter ("`b` instead of `a`"); when each of
    them could be the old one, the one on a line of the failure is, and with none or both
-   there, the pair states no edit. A pair is used once, one way.
+   there, the pair states no edit. A pair is used once, one way; an old span with two
+   different replacements states none.
 2. **A whole line**: a span that parses as a Python statement, is not a line of the file,
    and is close (ratio at least :data:`LINE_RATIO`) to exactly one line (of the failure's
    lines, when several are close): that line becomes the span, with the line's indentation.
@@ -105,6 +106,14 @@ def prose_edit(original: str, reply: str, near: Sequence[int] = ()) -> str | Non
     pairs = [(a, b) for k, a in enumerate(found) for b in found[k + 1:]
              if _ratio(a, b) >= PAIR_RATIO]
     pairs.sort(key=lambda p: -max(len(p[0]), len(p[1])))
+    # An old text with two different replacements ("`path[2]` ... `path[0]` and
+    # `path[1]`") states no edit.
+    news: dict[str, set[str]] = {}
+    for a, b in pairs:
+        for old, new in ((a, b), (b, a)):
+            if holder(old, new) is not None:
+                news.setdefault(old, set()).add(new)
+    pairs = [(a, b) for a, b in pairs if len(news.get(a, ())) <= 1 and len(news.get(b, ())) <= 1]
     for a, b in pairs:
         if any((a in bodies[at] and b in line) or (b in bodies[at] and a in line)
                for at, line in edited.items()):
