@@ -58,7 +58,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -334,13 +334,30 @@ def classify(code: int | None, changed: bool, right: bool) -> str:
     return "error"
 
 
+WORKDIR = Path(tempfile.gettempdir()) / "oci-realsize-work"
+"""Where each case runs: the same path every run, because the path is in the traceback the
+model reads, and a different temporary name changes the tokens and so the greedy reply
+(difflib's first reply differed between two runs of the same commit). One run at a time
+on a machine."""
+
+
+@contextlib.contextmanager
+def fixed_workdir() -> Iterator[Path]:
+    shutil.rmtree(WORKDIR, ignore_errors=True)
+    WORKDIR.mkdir(parents=True)
+    try:
+        yield WORKDIR
+    finally:
+        shutil.rmtree(WORKDIR, ignore_errors=True)
+
+
 def run_case(case: dict[str, Any], oci: str, model: str, extra: list[str],
              timeout: float, reports: Path | None = None) -> dict[str, Any]:
     folder: Path = case["dir"]
     original = (folder / case["file"]).read_bytes()
     argv = oci_argv(oci, model, case, extra)
-    with tempfile.TemporaryDirectory(prefix="oci-realsize-") as tmp:
-        work = copy_visible(case, Path(tmp) / case["id"])
+    with fixed_workdir() as tmp:
+        work = copy_visible(case, tmp / case["id"])
         code, out, err, seconds = run_oci(argv, work, timeout)
         written = work / case["file"]
         after = written.read_bytes() if written.is_file() else b""

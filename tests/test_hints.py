@@ -102,3 +102,8 @@ def test_a_standard_library_function_used_without_its_import_is_named() -> None:
     stderr = ("Traceback (most recent call last):\n  File \"d.py\", line 2, in <module>\n"
               "    print(totl)\nNameError: name 'totl' is not defined\n")
     assert "typo for `total`" in (hint(stderr, "total = 3\nprint(totl)\n") or "")
+    # A local look-alike (difflib has a variable `large`) does not hide the import.
+    stderr = ("Traceback (most recent call last):\n  File \"d.py\", line 3, in best\n"
+              "    return _nlargest(2, scores)\nNameError: name '_nlargest' is not defined\n")
+    code = "def best(scores):\n    large = 2\n    return _nlargest(large, scores)\n"
+    assert "add `from heapq import nlargest as _nlargest`" in (hint(stderr, code) or "")

@@ -159,10 +159,13 @@ def hint(stderr: str, code: str) -> str | None:
         known = sorted((codeinfo.bound_names(code) | codeinfo.defined_names(code)
                         | _identifiers(code)) - {name})
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
-        if close:
+        found = _stdlib_home(name) if name not in _GENERIC else None
+        if close and (found is None or close[0] in codeinfo.defined_names(code)):
+            # A standard-library function of exactly this name beats a look-alike local
+            # (difflib's `_nlargest` is heapq's nlargest, not its variable `large`),
+            # unless the look-alike is one of the file's own top-level names.
             return (f"`{name}` is not defined anywhere{where}; it looks like a typo for "
                     f"`{close[0]}`: use `{close[0]}`.")
-        found = _stdlib_home(name) if name not in _GENERIC else None
         if found is not None:
             module, attr = found
             alias = f" as {name}" if attr != name else ""
