@@ -186,6 +186,13 @@ def test_every_reference_fix_of_the_small_corpora_comes_out_as_written() -> None
     differ = [ref.name for original, ref in pairs
               if apply_edit(original.read_text(), ref.read_text()) != ref.read_text()]
     assert differ == []
+    # The same through the reply reader `oci fix` uses (a fenced reply, after one sentence).
+    from oci_interpreter.agent.fixtask import program_of
+
+    differ = [ref.name for original, ref in pairs
+              if program_of(original.read_text(), "The fix:\n```python\n" + ref.read_text()
+                            + "```\n") != ref.read_text()]
+    assert differ == []
 
 
 def test_outline_stubs_copied_back_from_the_view_change_nothing() -> None:

@@ -7,6 +7,7 @@ Pure functions of texts and hand-written tracebacks: no process starts."""
 from __future__ import annotations
 
 import ast
+from pathlib import Path
 
 import pytest
 
@@ -441,3 +442,49 @@ def test_the_hint_names_the_key_the_data_has() -> None:
     assert "The key 'qty' is not in the dict" in advice and "'quantity'" in advice
     # a counter still gets the counter's advice
     assert "d.get(k, 0) + 1" in (hint(COUNTER_ERR, COUNTER) or "")
+
+
+GRID = '''rows, cols = "ABC", "123"
+values = {r + c: str(len(r + c)) for r in rows for c in cols}
+for r in rows:
+    print("".join(values[c + r] for c in cols))
+'''
+GRID_ERR = traceback(GRID, [("print(", "<module>")], "KeyError: '1A'")
+
+
+def test_a_default_for_a_key_the_code_builds_is_refused() -> None:
+    # Sudoku's display read `values[c+r]` where the squares are `r+c`; the 1.5B's "fix"
+    # was `values.get(c+r, ' ')`, which prints a blank grid.
+    # With the traceback only: without it, the keys guessed are the failing line's
+    # string literals, and this key is built.
+    candidate = GRID.replace("values[c + r]", "values.get(c + r, ' ')")
+    rejection = judge_both(GRID, candidate, GRID_ERR)[0]
+    assert rejection is not None and rejection.kind == "default_lookup"
+    assert "the key '1A'" in rejection.detail and "built wrong" in rejection.detail
+    fixed = GRID.replace("values[c + r]", "values[r + c]")
+    assert judge_both(GRID, fixed, GRID_ERR) == (None, None)
+
+
+@pytest.mark.spawns
+def test_no_reference_fix_of_the_repair_corpus_is_refused(tmp_path: Path) -> None:
+    """The 100 reference fixes of benchmarks/cases/fix, judged against their buggy
+    script's real traceback: none is taken for invented state."""
+    import subprocess
+    import sys
+
+    cases = Path(__file__).resolve().parents[1] / "benchmarks" / "cases" / "fix"
+    refused = []
+    pairs = [(cases / ref.name, ref) for ref in sorted((cases / "reference").glob("*.py"))]
+    assert len(pairs) == 100
+    for buggy, ref in pairs:
+        script = tmp_path / buggy.name
+        script.write_text(buggy.read_text())
+        run = subprocess.run([sys.executable, script.name], cwd=tmp_path, capture_output=True,
+                             text=True, timeout=60, stdin=subprocess.DEVNULL)
+        failing = [f.line for f in verify.failure_frames(run.stderr, (script.name,))]
+        rejection = (verify.static_checks(buggy.read_text(), ref.read_text(), failing)
+                     or invented.invented_state(buggy.read_text(), ref.read_text(), failing,
+                                                run.stderr))
+        if rejection is not None:
+            refused.append((buggy.name, rejection.kind))
+    assert refused == []

@@ -852,6 +852,14 @@ def _key_checks(change: _Change, failure: Failure) -> Rejection | None:
         holder = node.func.value
         keys = _literal_dict_keys(change.old, holder.id) if isinstance(holder, ast.Name) \
             else None
+        if not constant and not near:
+            # A key the code builds (`values[c + r]`): a default makes every wrongly built
+            # key look present, so the failure is silenced, not repaired.
+            return Rejection("default_lookup",
+                             f"the key {shown} is not there, and `{_shown(node)}` hides that "
+                             "behind a default; the key is built wrong or never stored: "
+                             f"find which, and build `{ast.unparse(asked)}` the way the keys "
+                             "were stored")
         if near or (constant and _made_up(default) and keys is not None and key not in keys):
             tail = f"; {has}: use the key that exists" if near else (
                 f"; `{ast.unparse(holder)}` has the keys "
