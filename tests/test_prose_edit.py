@@ -41,6 +41,7 @@ def changed(before: str, after: str) -> list[tuple[str, str]]:
 def test_spans_outside_fences_without_repeats():
     reply = "Use `a.b()` not `a.c()`; `a.b()` again.\n```python\nx = `no`\n```\n`` d ``"
     assert spans(reply) == ["a.b()", "a.c()", "d"]
+    assert spans(reply + "\n```python\ny = `cut off`") == ["a.b()", "a.c()", "d"]
 
 
 def test_the_line_and_its_correction_replace_that_line_only():
@@ -165,3 +166,25 @@ def test_an_old_text_with_two_replacements_states_no_edit():
     assert prose_edit(source, reply, (2,)) is None
     assert prose_edit(source, "`path[2]` should be `path[1]`", (2,)) \
         == "path = key.split(':')\nopt = path[1]\nprint(opt)\n"
+
+
+def test_a_stated_missing_import_goes_after_the_imports():
+    script = '"""Doc."""\nimport sys\n\n\ndef read(path):\n    return codecs.open(path)\n'
+    reply = "`codecs` is not imported: add `import codecs` at the top of the script."
+    assert prose_edit(script, reply, (6,)) == (
+        '"""Doc."""\nimport sys\nimport codecs\n\n\ndef read(path):\n'
+        '    return codecs.open(path)\n')
+    # Without imports: after the docstring; at the very top without one.
+    assert prose_edit("print(codecs.encode('a', 'rot13'))\n", reply) == (
+        "import codecs\nprint(codecs.encode('a', 'rot13'))\n")
+    # An import of a name the file does not use, or already binds, is no edit.
+    assert prose_edit(script, "add `import json`", (6,)) is None
+    assert prose_edit(script, "add `import sys`", (6,)) is None
+
+
+def test_a_cut_off_reply_still_gives_the_edit_its_sentence_states():
+    script = "import sys\n\n\ndef read(path):\n    return codecs.open(path)\n"
+    reply = ("The `codecs` module is not imported: add `import codecs`. The whole file:\n"
+             "```python\nimport codecs\nimport sys\n\n\ndef read(path):\n    return `x")
+    assert program_of(script, reply, (5,)) == "import sys\nimport codecs\n\n\n" \
+        "def read(path):\n    return codecs.open(path)\n"

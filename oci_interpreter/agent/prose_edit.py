@@ -22,6 +22,10 @@ What counts as a stated edit (inline code spans, single or double backticks):
    and is close (ratio at least :data:`LINE_RATIO`) to exactly one line (of the failure's
    lines, when several are close): that line becomes the span, with the line's indentation.
 
+3. **A missing import**: a span that is one ``import`` statement whose names the file uses
+   and never binds at module level ("add `import codecs` at the top") goes after the
+   file's top-level imports.
+
 Pairs are tried first, the longest ``old`` first; each line is edited once. The result
 must parse, and must differ from the file; otherwise None.
 """
@@ -42,9 +46,12 @@ _FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1", re.MULTILINE | re.DOTALL)
 
 
 def spans(reply: str) -> list[str]:
-    """The inline code spans of ``reply`` outside fenced blocks, in order, without
-    repeats and without the ones that are blank."""
+    """The inline code spans of ``reply`` outside fenced blocks (and before a fence that
+    is never closed), in order, without repeats and without the ones that are blank."""
     text = _FENCE.sub("", reply)
+    opener = re.search(r"^\s*(```|~~~)", text, re.MULTILINE)
+    if opener:  # a fence the reply never closed (it was cut off): code, not words
+        text = text[:opener.start()]
     out: list[str] = []
     for match in _SPAN.finditer(text):
         span = (match.group(1) or match.group(2)).strip()
@@ -125,15 +132,88 @@ def prose_edit(original: str, reply: str, near: Sequence[int] = ()) -> str | Non
         if len(ways) != 1:
             continue
         at, old, new = ways[0]
-        edited[at] = bodies[at].replace(old, new, 1)
+        _keep_if_parses(lines, edited, at, bodies[at].replace(old, new, 1))
 
+    imports: list[str] = []
     for span in found:
         if not _statement(span) or any(body.strip() == span for body in bodies):
             continue
+        if re.match(r"(import|from)\s", span):
+            if _missing_import(original, span):
+                imports.append(span)
+            continue  # an import is added, never put in place of another line
         at = _closest_line(bodies, span, near)
         if at is not None and at not in edited:
-            edited[at] = _indent(bodies[at]) + span
+            _keep_if_parses(lines, edited, at, _indent(bodies[at]) + span)
+    if imports:
+        after = _imports_end(original)
+        if after is None:
+            return None
+        newline = "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+        if after and not lines[after - 1].endswith(("\n", "\r")):
+            lines[after - 1] += newline  # the last line of the file had no line end
+        lines[after:after] = [line + newline for line in imports]
+        edited = {(at + len(imports) if at >= after else at): text
+                  for at, text in edited.items()}
+        return _edited(original, lines, edited, force=True)
     return _edited(original, lines, edited)
+
+
+def _keep_if_parses(lines: list[str], edited: dict[int, str], at: int, text: str) -> None:
+    """Adds the edit of line ``at`` to ``edited`` when the file still parses with it (a
+    mention such as "`codecs`" next to "`import codecs`" is not an edit)."""
+    trial = dict(edited)
+    trial[at] = text
+    out = list(lines)
+    for k, body in trial.items():
+        out[k] = body + _body_and_end(lines[k])[1]
+    if _parses("".join(out)):
+        edited[at] = text
+
+
+def _missing_import(original: str, span: str) -> bool:
+    """``span`` is one ``import``/``from ... import`` statement whose names the file uses
+    and never binds at module level ("add `import codecs` at the top")."""
+    try:
+        tree = ast.parse(span)
+        module = ast.parse(original)
+    except (SyntaxError, ValueError):
+        return False
+    if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.Import, ast.ImportFrom)):
+        return False
+    bound = {(a.asname or a.name).split(".")[0] for a in tree.body[0].names}
+    if "*" in bound:
+        return False
+    defined: set[str] = set()
+    for node in module.body:
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            defined |= {(a.asname or a.name).split(".")[0] for a in node.names}
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            defined.add(node.name)
+        elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+            targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+            defined |= {n.id for t in targets for n in ast.walk(t) if isinstance(n, ast.Name)}
+    used = {n.id for n in ast.walk(module) if isinstance(n, ast.Name)}
+    return bool(bound) and not bound & defined and bound <= used
+
+
+def _imports_end(original: str) -> int | None:
+    """The line (1-based) after which a new import goes: the last top-level import before
+    the first other statement (a docstring and ``from __future__`` aside), or 0 (the top).
+    None when the file does not parse."""
+    try:
+        module = ast.parse(original)
+    except (SyntaxError, ValueError):
+        return None
+    end = 0
+    for k, node in enumerate(module.body):
+        if isinstance(node, (ast.Import, ast.ImportFrom)):
+            end = node.end_lineno or node.lineno
+        elif k == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+            end = node.end_lineno or node.lineno  # the docstring
+        else:
+            break
+    return end
 
 
 def _indent(line: str) -> str:
@@ -186,10 +266,12 @@ def fragment_edit(original: str, code: str, near: Sequence[int] = ()) -> str | N
     return _edited(original, lines, edited)
 
 
-def _edited(original: str, lines: list[str], edited: dict[int, str]) -> str | None:
-    """``original`` with the lines ``edited`` (0-based index to text without its line
-    end), when that changes it and still parses."""
-    if not edited:
+def _edited(original: str, lines: list[str], edited: dict[int, str], *,
+            force: bool = False) -> str | None:
+    """``lines`` (the lines of ``original``, or with lines inserted: ``force``) with the
+    lines ``edited`` (0-based index to text without its line end), when that changes
+    ``original`` and still parses."""
+    if not edited and not force:
         return None
     out = list(lines)
     for at, body in edited.items():
