@@ -525,3 +525,22 @@ def test_the_failing_line_replaced_by_other_code_is_not_a_repair() -> None:
                   "def mean(xs):\n    if not xs:\n        return 0.0\n"
                   "    return sum(xs) / len(xs)\n\n\nprint(mean([]))\n"):
         assert static_checks(old, fixed, [5, 2]) is None, fixed
+
+
+def test_a_failing_statement_kept_under_a_new_guard_must_itself_run() -> None:
+    # netrc, real-size corpus: `attrs[3]` raised IndexError; the 1.5B wrapped the lines
+    # in `if len(attrs) >= 4:` ... `else:` (the else repeats the others), so the block
+    # runs, but the failing statement never does.
+    script = ("attrs = ['guest', '', 'pw']\nrep = ''\nrep += f'login {attrs[0]}'\n"
+              "rep += f'password {attrs[3]}'\nprint(rep)\n")
+    guarded = ("attrs = ['guest', '', 'pw']\nrep = ''\nif len(attrs) >= 4:\n"
+               "    rep += f'login {attrs[0]}'\n    rep += f'password {attrs[3]}'\nelse:\n"
+               "    rep += f'login {attrs[0]}'\nprint(rep)\n")
+    frames = [verify.Frame(4, "<module>")]
+    rejection = verify.dynamic_checks(script, guarded, frames, (1, 2, 3, 6, 7, 8), "", "",
+                                      (1, 2, 3, 4))
+    assert rejection is not None and rejection.kind == "failing_code_not_run"
+    assert "still there but no longer runs" in rejection.detail
+    fixed = script.replace("attrs[3]", "attrs[2]")
+    assert verify.dynamic_checks(script, fixed, frames, (1, 2, 3, 4, 5), "", "",
+                                 (1, 2, 3, 4)) is None

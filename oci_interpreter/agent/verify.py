@@ -294,13 +294,25 @@ def dynamic_checks(old_text: str, new_text: str, frames: list[Frame],
     mapping = line_map(old_text, new_text)
     ran = set(lines_run or ())
     if lines_run is not None:
+        old_lines, new_text_lines = old_text.splitlines(), new_text.splitlines()
         for frame in reversed(frames):  # innermost first: the statement that raised
             new_lines = mapping.get(frame.line, set())
+            where = "" if frame.function == "<module>" else f", in {frame.function}"
             if new_lines and not (new_lines & ran):
-                where = "" if frame.function == "<module>" else f", in {frame.function}"
                 return Rejection("failing_code_not_run",
                                  f"the code that failed (line {frame.line}{where}) no longer "
                                  "runs; the script must still run it, without the error")
+            # The statement itself kept word for word inside a rewritten block (under a new
+            # `if len(attrs) >= 4:`): it is that line that must run, not its neighbours.
+            text = old_lines[frame.line - 1].strip() if frame.line <= len(old_lines) else ""
+            kept = {n for n in new_lines if len(new_lines) > 1 and text
+                    and n <= len(new_text_lines) and new_text_lines[n - 1].strip() == text}
+            if kept and not (kept & ran):
+                return Rejection("failing_code_not_run",
+                                 f"the statement that failed (line {frame.line}{where}, "
+                                 f"`{text[:60]}`) is still there but no longer runs: a new "
+                                 "condition skips it; the script must still run it, without "
+                                 "the error")
     if old_stdout and not new_stdout.startswith(old_stdout):
         old_lines = old_text.splitlines()
         # Lines that ran before the failure and were changed; the failing lines themselves
