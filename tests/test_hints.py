@@ -107,3 +107,21 @@ def test_a_standard_library_function_used_without_its_import_is_named() -> None:
               "    return _nlargest(2, scores)\nNameError: name '_nlargest' is not defined\n")
     code = "def best(scores):\n    large = 2\n    return _nlargest(large, scores)\n"
     assert "add `from heapq import nlargest as _nlargest`" in (hint(stderr, code) or "")
+
+
+def test_a_module_that_shares_its_name_with_its_class_is_imported_as_used() -> None:
+    """import_05 of the repair corpus: `datetime.date(2024, 5, 10)` needs `import
+    datetime`; the hint said `from datetime import datetime`, and the 1.5B followed it."""
+    from oci_interpreter.agent.hints import hint
+
+    def name_error(line: str) -> str:
+        name = "pprint" if "pprint" in line else "datetime"
+        return ("Traceback (most recent call last):\n  File \"s.py\", line 1, in <module>\n"
+                f"    {line}\nNameError: name '{name}' is not defined\n")
+
+    line = "today = datetime.date(2024, 5, 10)"
+    assert "add `import datetime`" in (hint(name_error(line), line + "\n") or "")
+    line = "now = datetime.now()"
+    assert "`from datetime import datetime`" in (hint(name_error(line), line + "\n") or "")
+    line = "pprint.pprint({'a': 1})"
+    assert "add `import pprint`" in (hint(name_error(line), line + "\n") or "")

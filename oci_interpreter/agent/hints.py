@@ -112,6 +112,27 @@ _GENERIC = {"main", "run", "test", "open", "load", "dump", "parse", "copy", "com
 """Names too common to be taken for one module's function."""
 
 
+def _means_module(name: str, code: str) -> bool:
+    """``name`` is both a module and a name in it (``datetime``, ``pprint``): the code
+    means the module when it reads a class of the module, or a name the module has and
+    its namesake lacks, from it (``datetime.date(2024, 5, 10)``, ``pprint.pprint(x)``);
+    ``datetime.now()`` means the class."""
+    import importlib
+
+    tree = codeinfo.parse_module(code)
+    if tree is None:
+        return False
+    read = {node.attr for node in ast.walk(tree) if isinstance(node, ast.Attribute)
+            and isinstance(node.value, ast.Name) and node.value.id == name}
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        return False
+    inner = getattr(module, name, None)
+    return any(isinstance(getattr(module, attr, None), type)
+               or (hasattr(module, attr) and not hasattr(inner, attr)) for attr in read)
+
+
 @functools.lru_cache(maxsize=256)
 def _stdlib_home(name: str) -> tuple[str, str] | None:
     """``(module, attribute)`` of a public standard-library name ``name`` stands for: the
@@ -149,7 +170,7 @@ def hint(stderr: str, code: str) -> str | None:
     match = _NAME_ERROR.search(stderr)
     if match:
         name = match.group("name")
-        if name in STDLIB and name not in FROM_IMPORTS:
+        if name in STDLIB and (name not in FROM_IMPORTS or _means_module(name, code)):
             return (f"`{name}` is a standard-library module that the program uses without "
                     f"importing it: add `import {name}` at the top of the program.")
         if name in FROM_IMPORTS:
