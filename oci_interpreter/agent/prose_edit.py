@@ -1,12 +1,12 @@
 """An edit a repair reply states in words: "the line `a.get_domain()` is wrong, it should
 be `a.GetDomain()`".
 
-Standard library only; pure. The repair request asks the model to say first, in one
-sentence, which line is wrong and how to change it (agent/prompts.py). A small model often
-does exactly that and then writes no code, or writes code that changes nothing (it copies
-the view it was shown). :func:`prose_edit` turns such a sentence into the edit it states,
-so the round is not lost; what comes out is a candidate like any other: run, and kept only
-on the same evidence.
+Pure (parsing through agent/codeinfo.py's parse_module). The repair request asks the
+model to say first, in one sentence, which line is wrong and how to change it
+(agent/prompts.py). A small model often does exactly that and then writes no code, or
+writes code that changes nothing (it copies the view it was shown). :func:`prose_edit`
+turns such a sentence into the edit it states, so the round is not lost; what comes out
+is a candidate like any other: run, and kept only on the same evidence.
 
 What counts as a stated edit (inline code spans, single or double backticks):
 
@@ -37,6 +37,8 @@ import difflib
 import re
 from collections.abc import Sequence
 
+from oci_interpreter.agent.codeinfo import parse_module
+
 PAIR_RATIO = 0.5
 """How alike an old span and its replacement must be (difflib's ratio)."""
 LINE_RATIO = 0.75
@@ -61,19 +63,11 @@ def spans(reply: str) -> list[str]:
 
 
 def _statement(text: str) -> bool:
-    try:
-        ast.parse(text + (" pass" if text.endswith(":") else ""))
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return parse_module(text + (" pass" if text.endswith(":") else "")) is not None
 
 
 def _parses(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return parse_module(text) is not None
 
 
 def _ratio(a: str, b: str) -> float:
@@ -174,10 +168,8 @@ def _keep_if_parses(lines: list[str], edited: dict[int, str], at: int, text: str
 def _missing_import(original: str, span: str) -> bool:
     """``span`` is one ``import``/``from ... import`` statement whose names the file uses
     and never binds at module level ("add `import codecs` at the top")."""
-    try:
-        tree = ast.parse(span)
-        module = ast.parse(original)
-    except (SyntaxError, ValueError):
+    tree, module = parse_module(span), parse_module(original)
+    if tree is None or module is None:
         return False
     if len(tree.body) != 1 or not isinstance(tree.body[0], (ast.Import, ast.ImportFrom)):
         return False
@@ -201,9 +193,8 @@ def _imports_end(original: str) -> int | None:
     """The line (1-based) after which a new import goes: the last top-level import before
     the first other statement (a docstring and ``from __future__`` aside), or 0 (the top).
     None when the file does not parse."""
-    try:
-        module = ast.parse(original)
-    except (SyntaxError, ValueError):
+    module = parse_module(original)
+    if module is None:
         return None
     end = 0
     for k, node in enumerate(module.body):
