@@ -121,6 +121,12 @@ def test_change_notes_are_only_the_models() -> None:
     assert strip_change_notes(new, old) == ["    # fixed-width columns", "    x = 2"]
 
 
+def test_a_note_that_says_what_was_used_instead_is_a_change_note() -> None:
+    old = ["    name = attrs[3]"]
+    new = ["    # Use attrs[2] instead of attrs[3]", "    name = attrs[2]  # instead of attrs[3]"]
+    assert strip_change_notes(new, old) == ["    name = attrs[2]"]
+
+
 def big_module(functions: int) -> str:
     parts = ['"""A generated module."""', "import math", ""]
     for i in range(functions):

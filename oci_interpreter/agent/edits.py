@@ -118,14 +118,15 @@ _NOTE = re.compile(
     r"#\s*(?:<-+\s*|-+>\s*|\^+\s*)?(?:fix(?:ed|es|ing)?\b|bug\s*fix|changed?\b|corrected\b|"
     r"correction\b|modified\b|updated?\b|added\b|add\s+(?:this|the|missing)\b|removed\b|"
     r"replaced\b|renamed\b|was\s*:|previously\b|this\s+line\b|here\s+is\s+the\s+fix|"
-    r"the\s+(?:bug|error|fix)\b|note:\s*(?:fix|changed))",
+    r"the\s+(?:bug|error|fix)\b|note:\s*(?:fix|changed)|[^#]*\binstead\s+of\b)",
     re.IGNORECASE)
 
 
 def strip_change_notes(new_lines: list[str], old_lines: Sequence[str]) -> list[str]:
     """``new_lines`` without the comments the model wrote about its change: a comment line
     or a trailing comment that the original's lines do not have and that speaks of a fix
-    (``# Fixed: ...``, ``# Add this line``, ``# changed from unit_price``)."""
+    (``# Fixed: ...``, ``# Add this line``, ``# changed from unit_price``,
+    ``# Use attrs[2] instead of attrs[3]``)."""
     old_comments = {line.strip() for line in old_lines}
     kept: list[str] = []
     for line in new_lines:
