@@ -4,6 +4,7 @@ and the real sandbox."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import subprocess
 import sys
@@ -565,6 +566,31 @@ def test_the_summary_says_which_columns_sampled() -> None:
     assert summary["strategies"]["ocirun"]["decoding"].startswith("sampled:")
     assert "oci run" in summary["strategies"]["ocirun"]["label"]
     assert "each column says what it sampled" in summary["decoding"]
+
+
+def test_the_seed_reaches_every_sampled_column_and_is_said(tmp_path: Path) -> None:
+    """Three seeds for the sampled columns: --seed N goes to every column's generation
+    (oci run's own candidates included), the decoding and the summary say it, and a log
+    written with another seed is not continued."""
+    from oci_interpreter.bench.base import Outcome
+    from oci_interpreter.bench.suite import Plan, SuiteResult, load_log
+
+    plan = Plan(rounds=1, rounds_run=1, strategies=("ocirun", "candidates3", "vote3"),
+                oracle=False, seed=7)
+    setups = plan.setups()
+    assert {s.generation.seed for s in setups} == {7}
+    decodings = {s.name: s.decoding for s in setups}
+    assert all("seed 7" in decodings[name] for name in ("ocirun", "candidates3", "vote3"))
+    result = SuiteResult("humaneval", "m", plan, [], decodings=decodings,
+                         outcomes={s.name: [] for s in setups})
+    assert result.summary()["seed"] == 7
+    log = tmp_path / "log.jsonl"
+    row = Outcome("HumanEval/0", "single-turn", True, None, 1, "done", "x = 1", "",
+                  1, 1.0, [], setup_name="single")
+    log.write_text(json.dumps({"benchmark": "humaneval", "seed": 7, **row.as_dict()}) + "\n")
+    assert "HumanEval/0" in load_log(log, plan, "humaneval")
+    with pytest.raises(UsageError, match="--seed 7, not 8"):
+        load_log(log, dataclasses.replace(plan, seed=8), "humaneval")
 
 
 @pytest.mark.spawns

@@ -65,7 +65,7 @@ class Setup:
             return greedy
         if self.vote:
             return (f"sampled: the first program greedy, {self.vote - 1} more sampled at "
-                    "temperature 0.8")
+                    f"temperature 0.8, seed {self.generation.seed}")
         if self.mode == "run":
             from oci_interpreter.agent.contracts import LoopOptions
             from oci_interpreter.core.config import Settings
@@ -74,7 +74,7 @@ class Setup:
             return (f"sampled: the first reply greedy; after a failed round "
                     f"{run.candidates - 1} more candidates, and a repeated program re-asked "
                     f"up to {run.resample} times, sampled at temperature "
-                    f"{run.resample_temperature}")
+                    f"{run.resample_temperature}, seed {self.generation.seed}")
         parts = []
         if self.candidates > 1:
             parts.append(f"after a failed round {self.candidates - 1} more candidates")
@@ -83,7 +83,7 @@ class Setup:
         if not parts:
             return greedy
         return (f"sampled: the first reply greedy; {' and '.join(parts)}, sampled at "
-                "temperature 0.8")
+                f"temperature 0.8, seed {self.generation.seed}")
 
     @property
     def label(self) -> str:

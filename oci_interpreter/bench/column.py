@@ -143,7 +143,7 @@ def solve_as_oci_run(backend: Backend, problem: Problem, setup: Setup, *,
     from oci_interpreter.core.config import Settings
 
     text = user_task(problem)
-    options = LoopOptions.from_settings(Settings(), "run")
+    options = LoopOptions.from_settings(Settings(seed=setup.generation.seed), "run")
     checks, examples = task_checks(text)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="oci-bench-") as tmp:

@@ -48,6 +48,9 @@ class Plan:
     strategies: tuple[str, ...] = ("conversation",)
     single: bool = True
     oracle: bool = True
+    seed: int = 1234
+    """The sampling seed of every column (greedy replies do not depend on it; the sampled
+    candidates, re-asks and votes do)."""
 
     def setups(self) -> list[Setup]:
         out = [Setup(mode="single")] if self.single else []
@@ -59,7 +62,9 @@ class Plan:
             if first.strip().lower().startswith(("vote", "ocirun")):
                 first = "conversation"
             out.append(strategy_setup(first, self.rounds_run, mode="oracle"))
-        return out
+        return [dataclasses.replace(s, generation=dataclasses.replace(s.generation,
+                                                                      seed=self.seed))
+                for s in out]
 
 
 def parse_rounds(text: str) -> tuple[int, int]:
@@ -140,6 +145,7 @@ class SuiteResult:
             "n_selected": len(self.problems),
             "rounds": self.plan.rounds,
             "rounds_run": self.plan.rounds_run,
+            "seed": self.plan.seed,
             "decoding": ("greedy (temperature 0) for single-turn and every column's first "
                          "reply; each column says what it sampled (its `decoding`)"),
             "with_visible_checks": sum(1 for p in done if p.visible_checks),
@@ -240,6 +246,10 @@ def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, dict[str, Outc
                 f"{outcome.setup_name})",
                 "Resume with the same benchmark, --strategies and --oracle, or use another "
                 "--out.")
+        if row.get("seed", 1234) != plan.seed:
+            raise UsageError(
+                f"{path} was written with --seed {row.get('seed', 1234)}, not {plan.seed}",
+                "Resume with the same --seed, or give another --out for this seed.")
         if outcome.setup_name != "single":
             want = plan.rounds_run + 1
             if len(outcome.by_round) < want:
@@ -335,7 +345,8 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
             for outcome in outcomes:
                 result.outcomes[outcome.setup_name].append(outcome)
                 if log is not None and kept.get(outcome.setup_name) is not outcome:
-                    log.write(json.dumps({"benchmark": benchmark, **outcome.as_dict()},
+                    log.write(json.dumps({"benchmark": benchmark, "seed": plan.seed,
+                                         **outcome.as_dict()},
                                          ensure_ascii=False) + "\n")
             if log is not None:
                 log.flush()

@@ -58,7 +58,7 @@ test, and all tests score every mode. Otherwise as `oci bench humaneval`."""
 
 
 @takes_settings(("model", "base_url", "server_model", "n_ctx", "threads", "gpu_layers",
-                 "sandbox", "verbose"))
+                 "sandbox", "verbose", "seed"))
 @takes_environment
 def accuracy(
     ctx: typer.Context,
@@ -112,7 +112,9 @@ def accuracy(
     names = tuple(dict.fromkeys(s.strip().lower() for s in strategies.split(",") if s.strip()))
     if not names:
         raise UsageError("--strategies is empty", "Give at least one, e.g. conversation.")
-    plan = Plan(rounds=headline, rounds_run=rounds_run, strategies=names, oracle=oracle)
+    settings, limits = _settings(env, flags, timeout=timeout)
+    plan = Plan(rounds=headline, rounds_run=rounds_run, strategies=names, oracle=oracle,
+                seed=settings.seed)
     plan.setups()  # unknown strategy names fail here, before the model loads
     job_counts = parse_jobs(jobs)
     if len(job_counts) > 1 and resume:
@@ -131,7 +133,6 @@ def accuracy(
         raise UsageError("no problems selected", "Check --skip and --limit.")
     out_dir = _out_dir(out)
     log_path, done = open_log(out_dir, dataset, plan, resume)
-    settings, limits = _settings(env, flags, timeout=timeout)
 
     from oci_interpreter.ui.benchview import ProgressPrinter, accuracy_table
     err = env.err
