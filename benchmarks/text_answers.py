@@ -52,8 +52,8 @@ index 3f2a9c1..8b7e0d4 100644
 -        total += item.unit_price * line.quantity
 +        total += item.unit_cost * line.quantity
      return round(total, 2)
- 
- 
+\x20
+\x20
 diff --git a/tests/test_report.py b/tests/test_report.py
 index 1c0ffee..2d1beef 100644
 --- a/tests/test_report.py
