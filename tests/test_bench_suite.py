@@ -615,3 +615,49 @@ def test_the_oci_run_column_goes_through_oci_runs_own_path() -> None:
     assert model.calls[0][-1].content == user_task(problem)  # the task as typed, no template
     ends = [e for e in outcome.events if e["kind"] == "execution_end"]
     assert "add(2, 3) returned 6, expected 5" in ends[0]["feedback"]
+
+
+@pytest.mark.spawns
+def test_another_seed_keeps_the_problems_where_nothing_was_sampled(
+        tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """Three seeds cost less: a run with --seed 5 --unsampled-from the seed-1234 run keeps
+    the problems where no column sampled (greedy only: the seed cannot change them), says
+    so in the log, and runs the rest; an oci run column's log can be resumed."""
+    good = reply("def similar_elements(a, b):\n    return set(a) & set(b)\n"
+                 "print(similar_elements((1, 2), (2, 3)))")
+    args = ["bench", "mbpp", "--data", str(SAMPLE), "--no-speed", "--json", "--rounds", "1",
+            "--strategies", "ocirun", "--no-oracle", "--limit", "1"]
+    first, second = tmp_path / "seed1234", tmp_path / "seed5"
+    assert main_with_status([*args, "--out", str(first), "--model",
+                             fake_model(tmp_path, good, good)]) == 0
+    summary = json.loads(capsys.readouterr().out)
+    assert summary["seed"] == 1234 and summary["strategies"]["ocirun"]["passed"] == 1
+    # Resumed: the oci run column's row is kept (its prompt is the task as typed).
+    assert main_with_status([*args, "--out", str(first), "--resume", "--model",
+                             fake_model(tmp_path, "no idea")]) == 0
+    assert json.loads(capsys.readouterr().out)["resumed"] == 1
+    # Another seed: the problem sampled nothing, so it is kept, not asked again.
+    assert main_with_status([*args, "--out", str(second), "--seed", "5", "--unsampled-from",
+                             str(first), "--model", fake_model(tmp_path, "no idea")]) == 0
+    captured = capsys.readouterr()
+    summary = json.loads(captured.out)
+    assert "kept from" in captured.err and "1 problems where no column sampled" in captured.err
+    assert summary["seed"] == 5 and summary["strategies"]["ocirun"]["passed"] == 1
+    rows = [json.loads(line) for line in (second / "mbpp-log.jsonl").read_text().splitlines()]
+    assert {row["seed"] for row in rows} == {5}
+    assert all(row["unsampled_from"] == str(first) for row in rows)
+
+
+def test_a_row_that_sampled_is_not_taken_to_another_seed() -> None:
+    from oci_interpreter.bench.base import Outcome
+    from oci_interpreter.bench.suite import sampled
+
+    def row(*purposes: str, name: str = "ocirun") -> Outcome:
+        events = [{"kind": "model_reply", "purpose": p} for p in purposes]
+        return Outcome("t", "x", True, True, 1, "solved", "x", "", 1, 1.0, events,
+                       setup_name=name)
+
+    assert not sampled(row("answer"))
+    assert sampled(row("answer", "candidate"))
+    assert sampled(row("answer", "resample"))
+    assert sampled(row("answer", name="vote3"))

@@ -27,6 +27,7 @@ from oci_interpreter.bench.column import (
     prime_first_reply,
     solve_column,
     strategy_setup,
+    user_task,
 )
 from oci_interpreter.bench.problems import Problem
 from oci_interpreter.core.cancel import CancelToken
@@ -213,7 +214,8 @@ def _rate(passed: int, n: int) -> float:
     return round(passed / n, 4) if n else 0.0
 
 
-def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, dict[str, Outcome]]:
+def load_log(path: Path, plan: Plan, benchmark: str, *,
+             any_seed: bool = False) -> dict[str, dict[str, Outcome]]:
     """Outcomes already in a run's JSONL log (``--resume``): problem id -> column -> outcome.
 
     A later row for the same problem and column replaces an earlier one. A row run with
@@ -246,7 +248,7 @@ def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, dict[str, Outc
                 f"{outcome.setup_name})",
                 "Resume with the same benchmark, --strategies and --oracle, or use another "
                 "--out.")
-        if row.get("seed", 1234) != plan.seed:
+        if row.get("seed", 1234) != plan.seed and not any_seed:
             raise UsageError(
                 f"{path} was written with --seed {row.get('seed', 1234)}, not {plan.seed}",
                 "Resume with the same --seed, or give another --out for this seed.")
@@ -260,6 +262,33 @@ def load_log(path: Path, plan: Plan, benchmark: str) -> dict[str, dict[str, Outc
             outcome.by_round = outcome.by_round[:want]
         found.setdefault(outcome.task_id, {})[outcome.setup_name] = outcome
     return found
+
+
+SAMPLED_PURPOSES = frozenset({"candidate", "resample", "agreement"})
+"""The loop's replies drawn at a temperature (agent/loop.py); every other one is greedy."""
+
+
+def sampled(outcome: Outcome) -> bool:
+    """Whether any reply behind ``outcome`` was sampled (its result can depend on the
+    seed). A vote column always samples."""
+    if outcome.setup_name.startswith("vote"):
+        return True
+    return any(e.get("kind") == "model_reply" and e.get("purpose") in SAMPLED_PURPOSES
+               for e in outcome.events)
+
+
+def unsampled_from(path: Path, plan: Plan, benchmark: str) -> dict[str, dict[str, Outcome]]:
+    """``--unsampled-from``: the problems of another seed's log whose every column of
+    ``plan`` sampled nothing -- greedy only, so the seed cannot change them -- to be kept
+    in a run with another seed instead of being run again (a sampled column's spread
+    over seeds comes from the problems where it did sample)."""
+    if not path.is_file():
+        raise UsageError(f"no run log at {path}",
+                         "Give --unsampled-from the --out folder of the other seed's run.")
+    names = {s.name for s in plan.setups()}
+    found = load_log(path, plan, benchmark, any_seed=True)
+    return {task: columns for task, columns in found.items()
+            if set(columns) >= names and not any(sampled(o) for o in columns.values())}
 
 
 def _same_first_round(kept: dict[str, Outcome], setup: Setup) -> Outcome | None:
@@ -357,7 +386,8 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
     names = [s.name for s in setups]
     for problem in problems:
         for outcome in done.get(problem.task_id, {}).values():
-            if outcome.prompt and outcome.prompt != problem.request:
+            asked = user_task(problem) if outcome.setup_name == "ocirun" else problem.request
+            if outcome.prompt and outcome.prompt != asked:
                 raise UsageError(
                     f"the log was written with another request for {problem.task_id} "
                     "(an earlier version of oci)",

@@ -93,6 +93,10 @@ def accuracy(
                                          "--out: problems already done are kept.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per program run.",
                                            min=1, metavar="SECONDS")] = 10.0,
+    unsampled: Annotated[Path | None, typer.Option(
+        "--unsampled-from", help="The --out folder of the same run with another --seed: "
+        "its problems where no column sampled anything (the seed cannot change them) are "
+        "kept instead of run again.", show_default=False, metavar="DIR")] = None,
     *,
     env: Environment,
     flags: dict[str, Any],
@@ -105,6 +109,7 @@ def accuracy(
         parse_jobs,
         parse_rounds,
         run_suite,
+        unsampled_from,
     )
 
     dataset = ctx.info_name or "humaneval"
@@ -133,6 +138,26 @@ def accuracy(
         raise UsageError("no problems selected", "Check --skip and --limit.")
     out_dir = _out_dir(out)
     log_path, done = open_log(out_dir, dataset, plan, resume)
+    if unsampled is not None:
+        if log_path is None:
+            raise UsageError("--unsampled-from needs --out",
+                             "Give --out DIR: the kept problems go into its log.")
+        other = unsampled_from(Path(unsampled) / f"{dataset}-log.jsonl", plan, dataset)
+        chosen_ids = {p.task_id for p in chosen}
+        taken = {task: columns for task, columns in other.items()
+                 if task in chosen_ids and task not in done}
+        if taken:
+            with log_path.open("a", encoding="utf-8") as kept_log:
+                for columns in taken.values():
+                    for outcome in columns.values():
+                        kept_log.write(json.dumps({"benchmark": dataset, "seed": plan.seed,
+                                              "unsampled_from": str(unsampled),
+                                              **outcome.as_dict()},
+                                             ensure_ascii=False) + "\n")
+            done = {**done, **taken}
+            resume = True  # the log now holds them: the run appends
+            env.err.print(f"kept from {unsampled}: {len(taken)} problems where no column "
+                          "sampled", highlight=False, markup=False)
 
     from oci_interpreter.ui.benchview import ProgressPrinter, accuracy_table
     err = env.err
