@@ -127,6 +127,58 @@ def test_a_note_that_says_what_was_used_instead_is_a_change_note() -> None:
     assert strip_change_notes(new, old) == ["    name = attrs[2]"]
 
 
+TWO_CLASSES = """\
+import sys
+
+
+class Option:
+    def __init__(self, name):
+        self.name = name
+
+    def describe(self):
+        return "option " + self.name
+
+
+class HelpFormatter:
+    def __init__(self, width):
+        self.width = width
+
+    def expand_default(self, option):
+        value = 3
+        return option.help.replace("%default", value)
+
+
+print(HelpFormatter(80).width)
+"""
+
+
+def test_a_method_under_the_wrong_outline_line_goes_to_its_own_class() -> None:
+    """optparse (real-size corpus): the model wrote the right fix of
+    HelpFormatter.expand_default under the view's outline line of another class; the
+    reply did not parse and replaced the whole file. The header is opened and the method
+    goes where it is defined; the rest stays byte-identical."""
+    reply = (
+        "class Option: ...  # methods: __init__, describe\n"
+        "    def expand_default(self, option):\n"
+        "        value = 3\n"
+        "        # Convert value to a string before using it in replace\n"
+        "        return option.help.replace(\"%default\", str(value))\n")
+    out = apply_edit(TWO_CLASSES, reply, near=(18,))
+    assert out == TWO_CLASSES.replace('replace("%default", value)',
+                                      'replace("%default", str(value))')
+
+
+def test_a_method_in_a_bare_class_line_of_a_class_without_it_moves_to_the_one_with_it(
+        ) -> None:
+    reply = ("class Option:\n    def expand_default(self, option):\n        value = 3\n"
+             "        return option.help.replace(\"%default\", str(value))\n\n"
+             "    def describe(self):\n        return 'option: ' + self.name\n")
+    out = apply_edit(TWO_CLASSES, reply, near=(18,))
+    assert 'replace("%default", str(value))' in out
+    assert "return 'option: ' + self.name" in out
+    assert out.count("def expand_default") == 1 and out.count("class Option") == 1
+
+
 def big_module(functions: int) -> str:
     parts = ['"""A generated module."""', "import math", ""]
     for i in range(functions):

@@ -118,7 +118,9 @@ _NOTE = re.compile(
     r"#\s*(?:<-+\s*|-+>\s*|\^+\s*)?(?:fix(?:ed|es|ing)?\b|bug\s*fix|changed?\b|corrected\b|"
     r"correction\b|modified\b|updated?\b|added\b|add\s+(?:this|the|missing)\b|removed\b|"
     r"replaced\b|renamed\b|was\s*:|previously\b|this\s+line\b|here\s+is\s+the\s+fix|"
-    r"the\s+(?:bug|error|fix)\b|note:\s*(?:fix|changed)|[^#]*\binstead\s+of\b)",
+    r"the\s+(?:bug|error|fix)\b|note:\s*(?:fix|changed)|[^#]*\binstead\s+of\b|"
+    r"(?:convert|cast|ensure|make\s+sure)\b[^#]*\b(?:before|so\s+that|to\s+avoid|"
+    r"to\s+prevent)\b)",
     re.IGNORECASE)
 
 
@@ -126,7 +128,7 @@ def strip_change_notes(new_lines: list[str], old_lines: Sequence[str]) -> list[s
     """``new_lines`` without the comments the model wrote about its change: a comment line
     or a trailing comment that the original's lines do not have and that speaks of a fix
     (``# Fixed: ...``, ``# Add this line``, ``# changed from unit_price``,
-    ``# Use attrs[2] instead of attrs[3]``)."""
+    ``# Use attrs[2] instead of attrs[3]``, ``# Convert x to a string before using it``)."""
     old_comments = {line.strip() for line in old_lines}
     kept: list[str] = []
     for line in new_lines:
@@ -441,13 +443,21 @@ def apply_edit(original: str, reply: str, near: Sequence[int] = ()) -> str:
     taken as it is (the run will say why)."""
     try:
         old_tree = ast.parse(original)
-        new_tree = ast.parse(reply)
     except (SyntaxError, ValueError):
         return reply
+    try:
+        new_tree = ast.parse(reply)
+    except (SyntaxError, ValueError):
+        opened = _open_outline_headers(reply)
+        try:
+            new_tree = ast.parse(opened)
+        except (SyntaxError, ValueError):
+            return reply
+        reply = opened
     old_units, new_units = units_of(old_tree.body), units_of(new_tree.body)
     if not old_units or not new_units:
         return reply
-    homed = _methods_home(old_units, new_units, reply)
+    homed = _methods_home(old_units, new_units, reply, near)
     if homed != reply:
         reply = homed
         new_tree = ast.parse(reply)
@@ -461,31 +471,99 @@ def apply_edit(original: str, reply: str, near: Sequence[int] = ()) -> str:
     return _apply(old_lines, changes)
 
 
-def _methods_home(old_units: list[Unit], new_units: list[Unit], reply: str) -> str:
-    """``reply`` with each method written without its class (``def tok_table(self):`` at
-    the top level, where the original has no such function but one class has such a
-    method) put back inside a ``class`` line, so it replaces that method."""
+_OUTLINE_HEADER = re.compile(
+    r"^(?P<head>\s*(?:async\s+def|def|class)\s+\w+[^#]*?:)\s*\.\.\.\s*(?:#.*)?$")
+
+
+def _open_outline_headers(reply: str) -> str:
+    """``reply`` with the view's outline lines that the model wrote above the members it
+    changed (``class Option: ...  # methods: __init__, ...`` followed by an indented
+    ``def``) opened into plain headers (``class Option:``), so the members parse."""
+    lines = reply.split("\n")
+    for i, line in enumerate(lines):
+        found = _OUTLINE_HEADER.match(line)
+        if not found:
+            continue
+        following = next((x for x in lines[i + 1:] if x.strip()), "")
+        if len(_indent_of(following)) > len(_indent_of(line)):
+            lines[i] = found.group("head")
+    return "\n".join(lines)
+
+
+def _methods_home(old_units: list[Unit], new_units: list[Unit], reply: str,
+                  near: Sequence[int] = ()) -> str:
+    """``reply`` with each method put in the class that has it: a method written without
+    its class (``def tok_table(self):`` at the top level, where the original has no such
+    function but one class has such a method) put back inside a ``class`` line, and a
+    method written in a bare ``class B:`` line that B does not have, where another class
+    does (the one nearest the failure, when several do: a small model copies the wrong
+    outline line above it), moved into that class, so it replaces that method."""
     top = {u.name for u in old_units if u.is_def}
-    owners: dict[str, list[str]] = {}
+    owners: dict[str, list[Unit]] = {}
+    methods: dict[str, set[str]] = {}
     for unit in old_units:
         if isinstance(unit.node, ast.ClassDef):
             for member in units_of(unit.node.body):
                 if member.is_def:
-                    owners.setdefault(member.name, []).append(unit.name)
+                    owners.setdefault(member.name, []).append(unit)
+                    methods.setdefault(unit.name, set()).add(member.name)
     lines = reply.split("\n")
-    moves = []
+    moves: list[tuple[int, int, str, bool]] = []  # (start, end, owner, indent it)
     for unit in new_units:
         node = unit.node
+        if isinstance(node, ast.ClassDef) and node.name in methods and not (
+                node.decorator_list or node.bases or node.keywords):
+            for member in units_of(node.body):
+                if not member.is_def or member.name in methods[node.name]:
+                    continue
+                homes = [o for o in owners.get(member.name, []) if o.name != node.name]
+                if len(homes) > 1 and near:
+                    ranked = sorted(homes, key=lambda o: _distance(o, near))
+                    homes = ranked[:1] if _distance(ranked[0], near) < _distance(
+                        ranked[1], near) else []
+                if len(homes) == 1:
+                    moves.append((member.start, member.end, homes[0].name, False))
+            continue
         if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or node.name in top:
             continue
         args = node.args.posonlyargs + node.args.args
         if not args or args[0].arg not in ("self", "cls") or len(owners.get(node.name, [])) != 1:
             continue
-        moves.append((unit, owners[node.name][0]))
-    for unit, owner in sorted(moves, key=lambda m: m[0].start, reverse=True):
-        body = ["    " + line if line.strip() else line for line in lines[unit.start:unit.end]]
-        lines[unit.start:unit.end] = [f"class {owner}:", *body]
-    return "\n".join(lines)
+        moves.append((unit.start, unit.end, owners[node.name][0].name, True))
+    if not moves:
+        return reply
+    moved: list[str] = []
+    for start, end, owner, indent in sorted(moves, reverse=True):
+        body = lines[start:end]
+        if indent:
+            body = ["    " + line if line.strip() else line for line in body]
+            lines[start:end] = [f"class {owner}:", *body]
+        else:  # out of the wrong class, to the end of the reply in a class line of its own
+            del lines[start:end]
+            moved[:0] = ["", f"class {owner}:", *body]
+    text = "\n".join([*lines, *moved])
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:  # the wrong class lost its only member: drop its empty line
+        text = _drop_empty_classes("\n".join(lines)) + "\n" + "\n".join(moved)
+        try:
+            tree = ast.parse(text)
+        except SyntaxError:
+            return reply
+    return text if tree.body else reply
+
+
+def _drop_empty_classes(text: str) -> str:
+    """``text`` without ``class X:`` lines that have no indented line after them."""
+    lines = text.split("\n")
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        if re.match(r"\s*class\s+\w+\s*:\s*(#.*)?$", line):
+            following = next((x for x in lines[i + 1:] if x.strip()), "")
+            if len(_indent_of(following)) <= len(_indent_of(line)):
+                continue
+        out.append(line)
+    return "\n".join(out)
 
 
 def _apply(lines: list[str], changes: list[_Change]) -> str:
