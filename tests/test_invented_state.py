@@ -488,3 +488,44 @@ def test_no_reference_fix_of_the_repair_corpus_is_refused(tmp_path: Path) -> Non
         if rejection is not None:
             refused.append((buggy.name, rejection.kind))
     assert refused == []
+
+
+# ------------------------------------------- a TypeError's value dropped from the line
+
+HELP = '''class HelpFormatter:
+    default_tag = "%default"
+
+    def expand_default(self, option, defaults):
+        default_value = defaults.get(option.dest)
+        return option.help.replace(self.default_tag, default_value)
+
+
+class Opt:
+    dest, help = "width", "width (default: %default)"
+
+
+print(HelpFormatter().expand_default(Opt(), {"width": 80}))
+'''
+HELP_ERR = traceback(HELP, [("print(HelpFormatter", "<module>"),
+                            ("replace(self.default_tag", "expand_default")],
+                     "TypeError: replace() argument 2 must be str, not int")
+
+
+@pytest.mark.parametrize("empty", ['""', "''", "None", "0"])
+def test_dropping_the_value_of_a_type_error_for_an_empty_one_is_refused(empty: str) -> None:
+    """optparse (real-size corpus): `replace(self.default_tag, "")` ran, and the help lost
+    every default."""
+    candidate = HELP.replace("replace(self.default_tag, default_value)",
+                             f"replace(self.default_tag, {empty})")
+    rejection = judge(HELP, candidate, HELP_ERR)
+    assert rejection is not None and rejection.kind == "dropped_value"
+    assert "drops `default_value` from the failing line" in rejection.detail
+    assert "`str(default_value)`" in rejection.detail
+
+
+@pytest.mark.parametrize("fixed", ["str(default_value)", "f'{default_value}'",
+                                   "'%s' % default_value"])
+def test_converting_the_value_of_a_type_error_is_the_repair(fixed: str) -> None:
+    candidate = HELP.replace("replace(self.default_tag, default_value)",
+                             f"replace(self.default_tag, {fixed})")
+    assert judge(HELP, candidate, HELP_ERR) is None

@@ -62,7 +62,7 @@ class Failure:
     """What the original run could not find, from the last line of its traceback."""
 
     exception: str
-    """``AttributeError``, ``NameError`` or ``KeyError``."""
+    """``AttributeError``, ``NameError``, ``KeyError`` or ``TypeError`` (no name)."""
     name: str
     """The attribute, the variable, or the key (a string key without its quotes)."""
     owner: str | None = None
@@ -93,6 +93,8 @@ def parse_failure(stderr: str) -> Failure | None:
         if kind == "NameError":
             found = _NOT_DEFINED.match(message)
             return Failure(kind, found.group("name"), suggested=suggested) if found else None
+        if kind == "TypeError":
+            return Failure(kind, "")
         if kind == "KeyError":
             try:
                 key = ast.literal_eval(message.strip())
@@ -878,6 +880,37 @@ def _key_checks(change: _Change, failure: Failure) -> Rejection | None:
     return None
 
 
+def _type_checks(change: _Change) -> Rejection | None:
+    """A TypeError (``str.replace(tag, default_value)`` with an int) is not repaired by
+    dropping the value from the failing line and writing an empty one in its place
+    (``replace(tag, "")``: optparse's help then lost every default): the error goes away
+    because the value is gone."""
+    if change.inner is None or not change.inner_new:
+        return None
+
+    def names(tree: ast.Module, lines: set[int]) -> set[str]:
+        return {n.id for n in change.on_failing_line(tree, lines)
+                if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)
+                and not hasattr(builtins, n.id)}
+
+    def empties(tree: ast.Module, lines: set[int]) -> set[str]:
+        return {ast.unparse(n) for n in change.on_failing_line(tree, lines)
+                if isinstance(n, (ast.Constant, ast.List, ast.Dict, ast.Tuple, ast.Call))
+                and _made_up(n)}
+
+    dropped = sorted(names(change.old, {change.inner}) - names(change.new, change.inner_new))
+    written = sorted(empties(change.new, change.inner_new)
+                     - empties(change.old, {change.inner}))
+    if not dropped or not written:
+        return None
+    value = dropped[0]
+    return Rejection("dropped_value",
+                     f"the change drops `{value}` from the failing line and writes "
+                     f"`{written[0]}` in its place: the TypeError goes away because the "
+                     f"value is gone, not because it has the right type; keep `{value}` and "
+                     f"convert it (e.g. `str({value})`), or fix where it gets its value")
+
+
 def invented_state(old_text: str, new_text: str, failing: list[int],
                    stderr: str | None = None) -> Rejection | None:
     """A candidate that makes the failing attribute, name or key exist with a made-up
@@ -909,6 +942,8 @@ def _invented_state(old: ast.Module, new: ast.Module, old_text: str, new_text: s
             rejection = _attribute_checks(change, failure)
         elif failure.exception == "NameError":
             rejection = _name_checks(change, failure)
+        elif failure.exception == "TypeError":
+            rejection = _type_checks(change)
         else:
             rejection = _key_checks(change, failure)
         if rejection is not None:
