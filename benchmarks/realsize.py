@@ -291,8 +291,9 @@ def oci_argv(oci: str, model: str, case: dict[str, Any], extra: list[str]) -> li
 
 
 def run_oci(argv: list[str], cwd: Path, timeout: float) -> tuple[int | None, str, str, float]:
-    """Exit status (None: timed out), stdout, stderr and seconds. The whole process group
-    is killed on a time-out, so no sandboxed program outlives it."""
+    """Exit status (None: timed out), stdout, stderr and seconds. On a time-out oci gets
+    Ctrl-C first (it stops and prints its report so far: what the model wrote is kept),
+    then the whole process group is killed, so no sandboxed program outlives it."""
     started = time.monotonic()
     proc = subprocess.Popen(argv, cwd=cwd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE, text=True, start_new_session=True)
@@ -300,10 +301,18 @@ def run_oci(argv: list[str], cwd: Path, timeout: float) -> tuple[int | None, str
         out, err = proc.communicate(timeout=timeout)
         code: int | None = proc.returncode
     except subprocess.TimeoutExpired:
+        seconds = time.monotonic() - started
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGINT)
+        try:
+            out, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            out, err = proc.communicate()
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGKILL)
-        out, err = proc.communicate()
-        code = None
+        return None, out, err, seconds
     return code, out, err, time.monotonic() - started
 
 
