@@ -62,3 +62,74 @@ def test_the_answer_goes_to_stdout(oci_bin: str, tmp_path: Path) -> None:
                            "stdin", "--model", f"fake:{replies}"], input=DIFF, cwd=tmp_path,
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 0 and proc.stdout == "Raise the tax rate from 7% to 8%\n"
+
+
+TRACEBACK = ('Traceback (most recent call last):\n  File "summary.py", line 42, in by_region\n'
+             '    totals[row["region"]] += float(row["amount"])\nKeyError: \'region\'\n')
+
+
+def run_words(model: object, task: str, data: str, tmp_path: Path) -> tuple[int, dict]:
+    from oci_interpreter.cli.environment import Environment
+
+    out, err = io.StringIO(), io.StringIO()
+    env = Environment(stdin=io.TextIOWrapper(io.BytesIO(data.encode())), stdout=out,
+                      stderr=err, stdin_isatty=False, stdout_isatty=False,
+                      stderr_isatty=False, stdin_is_data=True,
+                      load_backend=lambda settings, progress: model)
+    code = main_with_status(["run", task, "--json", "--cwd", str(tmp_path), "--model", "x"],
+                            env=env)
+    return code, json.loads(out.getvalue())
+
+
+@pytest.mark.spawns
+def test_an_explanation_with_a_corrected_line_is_the_answer_not_a_program(
+        tmp_path: Path) -> None:
+    """benchmarks/text_answers.py: "explain this traceback and how to fix it" got an
+    explanation with the corrected line in a python block; oci ran that block as a
+    program (KeyError: the file is not here) and reported no answer. The code in an
+    explanation is part of it; the reply is read whole (no stop after the block)."""
+    from oci_interpreter.backend.fake import FakeBackend
+
+    answer = ("The rows have no 'region' column, so `row[\"region\"]` raises KeyError.\n\n"
+              "```python\ntotals[row.get(\"area\")] += float(row[\"amount\"])\n```\n\n"
+              "Check the CSV header and use the column it has.")
+    model = FakeBackend([answer])
+    code, report = run_words(model, "explain this traceback and how to fix it", TRACEBACK,
+                             tmp_path)
+    assert code == 0 and report["answer_only"] is True
+    assert report["answer"] == answer
+    assert not [e for e in report["events"] if e["kind"] == "execution_end"]
+
+
+@pytest.mark.spawns
+def test_a_commit_message_in_a_fence_comes_out_without_it(tmp_path: Path) -> None:
+    from oci_interpreter.backend.fake import FakeBackend
+
+    model = FakeBackend(["```\nRaise the tax rate from 7% to 8%\n```"])
+    code, report = run_words(model, "write a one-line git commit message for the diff on "
+                             "stdin", DIFF, tmp_path)
+    assert code == 0 and report["answer"] == "Raise the tax rate from 7% to 8%"
+
+
+@pytest.mark.spawns
+def test_a_words_task_answered_with_a_program_only_still_runs_it(tmp_path: Path) -> None:
+    from oci_interpreter.backend.fake import FakeBackend
+
+    model = FakeBackend(["```python\nprint('Raise the tax rate')\n```", "Done."])
+    code, report = run_words(model, "write a one-line git commit message for the diff on "
+                             "stdin", DIFF, tmp_path)
+    ends = [e for e in report["events"] if e["kind"] == "execution_end"]
+    assert code == 0 and ends and report["answer_only"] is False
+
+
+@pytest.mark.parametrize(("reply", "shown"), [
+    ("```\nRaise the tax rate\n```", "Raise the tax rate"),
+    ("```text\nRaise the tax rate\n```", "Raise the tax rate"),
+    ("```\nThe code defines two functions.", "The code defines two functions."),
+    ("It divides by len().\n```python\nx = 1\n```", "It divides by len().\n```python\nx = 1\n```"),
+    ("```python\nprint(1)\n```", "```python\nprint(1)\n```"),
+])
+def test_a_words_answer_loses_only_a_fence_around_all_of_it(reply: str, shown: str) -> None:
+    from oci_interpreter.agent.tasks import answer_text
+
+    assert answer_text(reply) == shown

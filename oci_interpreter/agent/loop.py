@@ -53,6 +53,7 @@ from oci_interpreter.agent.events import (
 from oci_interpreter.agent.extract import Extraction, extract_program, find_blocks
 from oci_interpreter.agent.feedback import Feedback, format_result
 from oci_interpreter.agent.prompts import PromptSet
+from oci_interpreter.agent.tasks import WORDS_IN_AN_ANSWER, answer_text, prose_words
 from oci_interpreter.backend.base import Backend, GenerationOptions, GenerationStats, Message
 from oci_interpreter.core.cancel import CancelToken, cancel_on_sigint
 from oci_interpreter.core.errors import ContextOverflowError
@@ -279,6 +280,12 @@ class RefineLoop:
             run.messages = list(self.history)
             found = extract_program(reply.text)
             code = self._program(reply.text)
+            if (opts.text_answers and run.rounds == 0 and not concluding and code is not None
+                    and prose_words(reply.text) >= WORDS_IN_AN_ANSWER):
+                # Words were asked for and the reply says them; its code illustrates.
+                run.answer = answer_text(reply.text)
+                yield self._stop(run, "answered", True)
+                return
             if code is None:
                 stopped = yield from self._without_code(run, task, reply, found)
                 if stopped is not None:
@@ -354,8 +361,9 @@ class RefineLoop:
                 return self._stop(run, "round_cap", False, "the program was cut off")
             run.messages.append(Message("user", self.prompts.truncated))
             return None
-        if self.options.text_answers and run.rounds == 0 and run.answer and not languages_of(
-                found):
+        if self.options.text_answers and run.rounds == 0 and run.answer and (
+                not languages_of(found) or prose_words(reply.text) >= WORDS_IN_AN_ANSWER):
+            run.answer = answer_text(reply.text)
             return self._stop(run, "answered", True)
         languages = found.other_languages()
         if languages and not run.nudged:

@@ -125,7 +125,8 @@ def solve(backend: Backend, executor: Executor, text: str, options: LoopOptions,
     prompts = for_family(backend.info.family).with_modules(modules)
     if words:
         prompts = prompts.with_system(prompts.words_system)
-        options = replace(options, text_answers=True)
+        # The whole answer is read: an explanation goes on after the code it shows.
+        options = replace(options, text_answers=True, stop_after_code=False)
     loop = RefineLoop(backend, executor, prompts, options, on_output=on_output)
     stopped, transcript = follow(loop, conversation_task(prompts, text), on_event)
     return RunOutcome(task=text, model=backend.info.name, stopped=stopped,

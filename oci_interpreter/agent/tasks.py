@@ -40,3 +40,32 @@ def wants_words(task: str) -> bool:
     """The task asks for words, not a computed result (see the module)."""
     first = task.strip().split("\n", 1)[0]
     return bool(_WORDS.search(first)) and not _COMPUTE.search(task)
+
+
+_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$",
+                    re.MULTILINE | re.DOTALL)
+_PROSE_FENCES = {"", "text", "txt", "plain", "plaintext", "markdown", "md", "git", "commit",
+                 "gitcommit"}
+WORDS_IN_AN_ANSWER = 8
+"""A first reply to a task that asks for words, with at least this many words of prose
+outside its code blocks, is the answer: its code is part of what it says (a corrected
+line in an explanation), not a program to run."""
+
+
+def prose_words(reply: str) -> int:
+    """How many words ``reply`` has outside its fenced code blocks."""
+    return len(_FENCE.sub(" ", reply).split())
+
+
+def answer_text(reply: str) -> str:
+    """A words answer as the user gets it: a reply that is one fenced block of text (a
+    commit message in ```` ``` ````) without its fence, else the reply as it is."""
+    text = reply.strip()
+    found = _FENCE.fullmatch(text)
+    if found and found.group(2).lower() in _PROSE_FENCES and len(_FENCE.findall(text)) == 1:
+        return found.group(3).strip()
+    first, _, rest = text.partition("\n")
+    if re.fullmatch(r"`{3,}|~{3,}", first.strip()) and not re.search(
+            r"^[ \t]*(`{3,}|~{3,})", rest, re.MULTILINE):
+        return rest.strip()  # a fence opened and never closed: prose after it
+    return text
