@@ -269,7 +269,7 @@ def run_size(oci: str, model: str, size: int, timeout: float) -> dict:
         report = {}
     stats = report.get("stats") or {}
     changed = after != text
-    verdict = ("timeout" if code is None else
+    verdict = ("timeout" if code is None else "refused" if code == 2 else
                ("right" if right else "wrong") if changed and code in (0, 7) else
                "not_fixed")
     return {"size": size, "lines": text.count("\n"), "bytes": len(text.encode()),
