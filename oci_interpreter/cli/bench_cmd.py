@@ -94,7 +94,7 @@ def accuracy(
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds per program run.",
                                            min=1, metavar="SECONDS")] = 10.0,
     unsampled: Annotated[Path | None, typer.Option(
-        "--unsampled-from", help="The --out folder of the same run with another --seed: "
+        "--unsampled-from", help="The --out folder of the same run with another seed: "
         "its problems where no column sampled anything (the seed cannot change them) are "
         "kept instead of run again.", show_default=False, metavar="DIR")] = None,
     *,
@@ -118,8 +118,10 @@ def accuracy(
     if not names:
         raise UsageError("--strategies is empty", "Give at least one, e.g. conversation.")
     settings, limits = _settings(env, flags, timeout=timeout)
+    from oci_interpreter.backend.base import GenerationOptions
+
     plan = Plan(rounds=headline, rounds_run=rounds_run, strategies=names, oracle=oracle,
-                seed=settings.seed)
+                seed=GenerationOptions.from_settings(settings).seed)
     plan.setups()  # unknown strategy names fail here, before the model loads
     job_counts = parse_jobs(jobs)
     if len(job_counts) > 1 and resume:
