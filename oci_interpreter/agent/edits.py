@@ -294,7 +294,7 @@ def _pair_similar(old: list[Unit], new: list[Unit], pairs: dict[int, int],
     return pairs
 
 
-def _import_line(old: list[Unit]) -> int:
+def import_line(old: list[Unit]) -> int:
     """Where new imports go: after the docstring and the leading imports."""
     line = 0
     for unit in old:
@@ -363,7 +363,7 @@ def _merge_body(old_units: list[Unit], new_units: list[Unit], old_lines: list[st
             gap = new_lines[unit.end:new_units[j + 1].start]  # the reply's blank lines after it
             lines += [""] * min(2, next((i for i, g in enumerate(gap) if g.strip()), len(gap)))
         if top and isinstance(unit.node, _IMPORTS) and not whole:
-            at = _import_line(old_units)
+            at = import_line(old_units)
         else:
             later = [pairs[k] for k in range(j + 1, len(new_units)) if k in pairs]
             if later:
@@ -482,12 +482,15 @@ def _open_outline_headers(reply: str) -> str:
     lines = reply.split("\n")
     for i, line in enumerate(lines):
         found = _OUTLINE_HEADER.match(line)
-        if not found:
-            continue
-        following = next((x for x in lines[i + 1:] if x.strip()), "")
-        if len(_indent_of(following)) > len(_indent_of(line)):
+        if found and _opens_block(lines, i):
             lines[i] = found.group("head")
     return "\n".join(lines)
+
+
+def _opens_block(lines: list[str], i: int) -> bool:
+    """The next non-blank line after ``lines[i]`` is indented deeper than it."""
+    following = next((x for x in lines[i + 1:] if x.strip()), "")
+    return len(_indent_of(following)) > len(_indent_of(lines[i]))
 
 
 def _methods_home(old_units: list[Unit], new_units: list[Unit], reply: str,
@@ -558,10 +561,8 @@ def _drop_empty_classes(text: str) -> str:
     lines = text.split("\n")
     out: list[str] = []
     for i, line in enumerate(lines):
-        if re.match(r"\s*class\s+\w+\s*:\s*(#.*)?$", line):
-            following = next((x for x in lines[i + 1:] if x.strip()), "")
-            if len(_indent_of(following)) <= len(_indent_of(line)):
-                continue
+        if re.match(r"\s*class\s+\w+\s*:\s*(#.*)?$", line) and not _opens_block(lines, i):
+            continue
         out.append(line)
     return "\n".join(out)
 

@@ -190,21 +190,13 @@ def _missing_import(original: str, span: str) -> bool:
 
 
 def _imports_end(original: str) -> int | None:
-    """The line (1-based) after which a new import goes: the last top-level import before
-    the first other statement (a docstring and ``from __future__`` aside), or 0 (the top).
-    None when the file does not parse."""
+    """The line (1-based) after which a new import goes (agent/edits.py's rule: after the
+    docstring and the leading imports), or 0 (the top). None when the file does not
+    parse."""
+    from oci_interpreter.agent.edits import import_line, units_of
+
     module = parse_module(original)
-    if module is None:
-        return None
-    end = 0
-    for k, node in enumerate(module.body):
-        if isinstance(node, (ast.Import, ast.ImportFrom)):
-            end = node.end_lineno or node.lineno
-        elif k == 0 and isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-            end = node.end_lineno or node.lineno  # the docstring
-        else:
-            break
-    return end
+    return None if module is None else import_line(units_of(module.body))
 
 
 def _indent(line: str) -> str:

@@ -277,6 +277,30 @@ def sampled(outcome: Outcome) -> bool:
                for e in outcome.events)
 
 
+def log_row(benchmark: str, plan: Plan, outcome: Outcome, **extra: Any) -> str:
+    """One line of a run's JSONL log."""
+    return json.dumps({"benchmark": benchmark, "seed": plan.seed, **extra,
+                       **outcome.as_dict()}, ensure_ascii=False) + "\n"
+
+
+def adopt_unsampled(other: Path, log_path: Path, problems: Sequence[Problem], plan: Plan,
+                    benchmark: str, done: dict[str, dict[str, Outcome]]
+                    ) -> dict[str, dict[str, Outcome]]:
+    """``--unsampled-from``: the problems of ``other`` (the --out folder of a run with
+    another seed) among ``problems``, not in ``done``, where no column sampled: appended
+    to this run's log (marked ``unsampled_from``) and returned, to be kept, not run."""
+    found = unsampled_from(other / f"{benchmark}-log.jsonl", plan, benchmark)
+    wanted = {p.task_id for p in problems}
+    taken = {task: columns for task, columns in found.items()
+             if task in wanted and task not in done}
+    if taken:
+        with log_path.open("a", encoding="utf-8") as log:
+            for columns in taken.values():
+                for outcome in columns.values():
+                    log.write(log_row(benchmark, plan, outcome, unsampled_from=str(other)))
+    return taken
+
+
 def unsampled_from(path: Path, plan: Plan, benchmark: str) -> dict[str, dict[str, Outcome]]:
     """``--unsampled-from``: the problems of another seed's log whose every column of
     ``plan`` sampled nothing -- greedy only, so the seed cannot change them -- to be kept
@@ -374,9 +398,7 @@ def run_suite(backend: Backend, problems: Sequence[Problem], plan: Plan, *, benc
             for outcome in outcomes:
                 result.outcomes[outcome.setup_name].append(outcome)
                 if log is not None and kept.get(outcome.setup_name) is not outcome:
-                    log.write(json.dumps({"benchmark": benchmark, "seed": plan.seed,
-                                         **outcome.as_dict()},
-                                         ensure_ascii=False) + "\n")
+                    log.write(log_row(benchmark, plan, outcome))
             if log is not None:
                 log.flush()
             finished += 1

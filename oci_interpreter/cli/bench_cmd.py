@@ -104,12 +104,12 @@ def accuracy(
     from oci_interpreter.bench import problems as bench_problems
     from oci_interpreter.bench.suite import (
         Plan,
+        adopt_unsampled,
         compare_throughput,
         open_log,
         parse_jobs,
         parse_rounds,
         run_suite,
-        unsampled_from,
     )
 
     dataset = ctx.info_name or "humaneval"
@@ -144,18 +144,8 @@ def accuracy(
         if log_path is None:
             raise UsageError("--unsampled-from needs --out",
                              "Give --out DIR: the kept problems go into its log.")
-        other = unsampled_from(Path(unsampled) / f"{dataset}-log.jsonl", plan, dataset)
-        chosen_ids = {p.task_id for p in chosen}
-        taken = {task: columns for task, columns in other.items()
-                 if task in chosen_ids and task not in done}
+        taken = adopt_unsampled(Path(unsampled), log_path, chosen, plan, dataset, done)
         if taken:
-            with log_path.open("a", encoding="utf-8") as kept_log:
-                for columns in taken.values():
-                    for outcome in columns.values():
-                        kept_log.write(json.dumps({"benchmark": dataset, "seed": plan.seed,
-                                              "unsampled_from": str(unsampled),
-                                              **outcome.as_dict()},
-                                             ensure_ascii=False) + "\n")
             done = {**done, **taken}
             resume = True  # the log now holds them: the run appends
             env.err.print(f"kept from {unsampled}: {len(taken)} problems where no column "
