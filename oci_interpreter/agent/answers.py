@@ -13,18 +13,19 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from oci_interpreter.agent.verify import Rejection, _call_name, _literal, _parse, _quiet_handler
+from oci_interpreter.agent.codeinfo import call_name, is_literal, parse_module
+from oci_interpreter.agent.verify import Rejection, quiet_handler
 
 
 def _prints(tree: ast.Module) -> list[ast.Call]:
-    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and _call_name(n) == "print"]
+    return [n for n in ast.walk(tree) if isinstance(n, ast.Call) and call_name(n) == "print"]
 
 
 def _constant_text(node: ast.expr) -> bool:
     """A value written out in the program: a literal, or an f-string of literals only."""
     if isinstance(node, ast.JoinedStr):
         return all(isinstance(v, ast.Constant) for v in node.values)
-    return _literal(node)
+    return is_literal(node)
 
 
 _NUMBER = re.compile(r"-?\d[\d_,]*(\.\d+)?([eE][-+]?\d+)?")
@@ -33,7 +34,7 @@ _NUMBER = re.compile(r"-?\d[\d_,]*(\.\d+)?([eE][-+]?\d+)?")
 def answer_checks(code: str, stdout: str, lines_run: tuple[int, ...] | None) -> Rejection | None:
     """An answer must come from a program that computed it: not a fallback printed by a
     broad ``except`` that hid an error, not a number the model wrote into ``print``."""
-    tree = _parse(code)
+    tree = parse_module(code)
     if tree is None:
         return None
     ran = set(lines_run or ())
@@ -41,7 +42,7 @@ def answer_checks(code: str, stdout: str, lines_run: tuple[int, ...] | None) -> 
         for node in ast.walk(tree):
             if isinstance(node, ast.Try):
                 for handler in node.handlers:
-                    if _quiet_handler(handler) and handler.body and (
+                    if quiet_handler(handler) and handler.body and (
                             handler.body[0].lineno in ran):
                         return Rejection(
                             "fallback",
@@ -52,7 +53,7 @@ def answer_checks(code: str, stdout: str, lines_run: tuple[int, ...] | None) -> 
     computes = any(isinstance(n, (ast.For, ast.While, ast.ListComp, ast.GeneratorExp,
                                   ast.SetComp, ast.DictComp, ast.BinOp, ast.FunctionDef))
                    for n in ast.walk(tree))
-    calls_other = any(isinstance(n, ast.Call) and _call_name(n) != "print"
+    calls_other = any(isinstance(n, ast.Call) and call_name(n) != "print"
                       for n in ast.walk(tree))
     if prints and not computes and not calls_other and all(
             _constant_text(arg) for call in prints for arg in call.args):
@@ -100,7 +101,7 @@ def _handler_types(handler: ast.ExceptHandler) -> set[str]:
     if handler.type is None:
         return {"BaseException"}
     nodes = handler.type.elts if isinstance(handler.type, ast.Tuple) else [handler.type]
-    return {_call_name(n).rsplit(".", 1)[-1] for n in nodes} | {_call_name(n) for n in nodes}
+    return {call_name(n).rsplit(".", 1)[-1] for n in nodes} | {call_name(n) for n in nodes}
 
 
 def _strings(tree: ast.Module) -> list[str]:
@@ -127,7 +128,7 @@ def error_report(code: str, stdout: str, lines_run: tuple[int, ...] | None,
     missing or unreadable, or starts with ``Error:``, and the program produced it (an
     ``except`` of such an error ran, or the words are in the program's own strings).
     Words the task itself uses (``count the lines with "Error:"``) do not count."""
-    tree = _parse(code)
+    tree = parse_module(code)
     if tree is None or not stdout.strip():
         return None
     ran = set(lines_run or ())

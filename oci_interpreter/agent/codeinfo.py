@@ -15,6 +15,10 @@ that does not parse gets a text (regular expression) answer where one makes sens
   ``open('/dev/stdin')``, import aliases included (``from sys import stdin``). A module that
   defines its own ``input`` is not counted for ``input()``; one that assigns ``sys.stdin``
   feeds itself and is not counted at all. Words in strings and comments do not count.
+- :func:`call_name`, :func:`real_body`, :func:`is_stub`, :func:`is_literal`: the small
+  readings of a parsed program that the repair checks (``verify``, ``invented``,
+  ``answers``) share: a call's dotted name, a body without its docstring, a body that
+  does nothing, a value written out rather than computed.
 - :func:`syntax_error`: ``compile()`` the program (which also catches ``return`` outside a
   function and the like) and describe the error in one line.
 - :func:`defined_names`, :func:`used_names`, :func:`bound_names`, :func:`free_names`: name
@@ -75,6 +79,49 @@ def parse_module(code: str) -> ast.Module | None:
             return ast.parse(code)
         except Exception:  # SyntaxError, ValueError (NUL), RecursionError, MemoryError
             return None
+
+
+def call_name(node: ast.AST) -> str:
+    """The dotted name a call (or an attribute chain) uses: ``os.path.join``; '' for others."""
+    if isinstance(node, ast.Call):
+        node = node.func
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if isinstance(node, ast.Name):
+        parts.append(node.id)
+    return ".".join(reversed(parts))
+
+
+def real_body(body: list[ast.stmt]) -> list[ast.stmt]:
+    """The statements of a body without its docstring."""
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
+            and isinstance(body[0].value.value, str):
+        return body[1:]
+    return body
+
+
+def is_stub(body: list[ast.stmt]) -> bool:
+    """``pass``, ``...``, ``return None`` or ``return <constant>`` (and nothing else)."""
+    real = real_body(body)
+    if len(real) != 1:
+        return not real
+    node = real[0]
+    if isinstance(node, ast.Pass):
+        return True
+    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
+        return True
+    return isinstance(node, ast.Return) and (node.value is None or is_literal(node.value))
+
+
+def is_literal(node: ast.expr) -> bool:
+    """A value written out (``0``, ``""``, ``[]``, ``{}``, ``None``), not computed."""
+    try:
+        ast.literal_eval(node)
+    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
+        return False
+    return True
 
 
 # ---------------------------------------------------------------------------- syntax

@@ -289,6 +289,17 @@ def _find_blocks(text: str) -> list[CodeBlock]:
     return blocks
 
 
+def outside_blocks(text: str) -> str:
+    """``text`` without its fenced blocks (a fence never closed takes the rest of the text
+    with it: a reply cut off in a block was writing code, not words)."""
+    pieces, pos = [], 0
+    for block in find_blocks(text):
+        pieces.append(text[pos:block.start])
+        pos = block.end
+    pieces.append(text[pos:])
+    return "\n".join(pieces)
+
+
 # ------------------------------------------------------------------------ preparation
 
 _SHELL_LINE = re.compile(

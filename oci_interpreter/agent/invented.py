@@ -18,15 +18,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from oci_interpreter.agent.verify import (  # the repair checks' shared reading of code
-    Rejection,
-    _call_name,
-    _is_stub,
-    _literal,
-    _parse,
-    _real_body,
-    line_map,
-)
+from oci_interpreter.agent.codeinfo import call_name, is_literal, is_stub, parse_module, real_body
+from oci_interpreter.agent.verify import Rejection, line_map
 
 # ------------------------------------------------------------- invented state --
 #
@@ -136,7 +129,7 @@ def _made_up(node: ast.expr | None) -> bool:
     if node is None:
         return False
     if isinstance(node, ast.Call):
-        return not node.args and not node.keywords and _call_name(node) in _EMPTY_CALLS
+        return not node.args and not node.keywords and call_name(node) in _EMPTY_CALLS
     try:
         value = ast.literal_eval(node)
     except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
@@ -168,7 +161,7 @@ class _Member:
 def _field_value(value: ast.expr | None) -> ast.expr | None:
     """A dataclass field's default: ``field(default=x)`` is x, ``field(default_factory=f)``
     is ``f()``."""
-    if isinstance(value, ast.Call) and _call_name(value) in ("field", "dataclasses.field"):
+    if isinstance(value, ast.Call) and call_name(value) in ("field", "dataclasses.field"):
         for keyword in value.keywords:
             if keyword.arg == "default":
                 return keyword.value
@@ -179,7 +172,7 @@ def _field_value(value: ast.expr | None) -> ast.expr | None:
 
 
 def _returned(fn: ast.FunctionDef | ast.AsyncFunctionDef) -> ast.expr | None:
-    body = _real_body(fn.body)
+    body = real_body(fn.body)
     if len(body) == 1 and isinstance(body[0], ast.Return):
         return body[0].value if body[0].value is not None else ast.Constant(None)
     return None
@@ -212,7 +205,7 @@ class _Program:
         for node in ast.walk(tree):
             if (isinstance(node, ast.Assign) and len(node.targets) == 1
                     and isinstance(node.targets[0], ast.Name) and isinstance(node.value, ast.Call)
-                    and _call_name(node.value) in ("namedtuple", "collections.namedtuple")
+                    and call_name(node.value) in ("namedtuple", "collections.namedtuple")
                     and len(node.value.args) >= 2):
                 fields = node.value.args[1]
                 names: list[str] = []
@@ -237,7 +230,7 @@ class _Program:
                     if isinstance(target, ast.Name):
                         out.setdefault(target.id, _Member(target.id, stmt.value, stmt))
             elif isinstance(stmt, (ast.FunctionDef, ast.AsyncFunctionDef)):
-                prop = any(_call_name(d).split(".")[-1] in ("property", "cached_property")
+                prop = any(call_name(d).split(".")[-1] in ("property", "cached_property")
                            for d in stmt.decorator_list)
                 out.setdefault(stmt.name, _Member(stmt.name, _returned(stmt) if prop else None,
                                                   stmt, method=not prop))
@@ -262,11 +255,11 @@ class _Program:
         closed = not cls.keywords and not ({"__getattr__", "__getattribute__", "__slots__"}
                                            & names)
         for node in ast.walk(cls):
-            if (isinstance(node, ast.Call) and _call_name(node) == "setattr") or (
+            if (isinstance(node, ast.Call) and call_name(node) == "setattr") or (
                     isinstance(node, ast.Attribute) and node.attr == "__dict__"):
                 closed = False
         for base in cls.bases:
-            base_name = _call_name(base.value if isinstance(base, ast.Subscript) else base)
+            base_name = call_name(base.value if isinstance(base, ast.Subscript) else base)
             if base_name in self.classes or base_name in self.tuples:
                 more, base_closed = self.members(base_name, _seen | {name})
                 names |= more
@@ -281,7 +274,7 @@ class _Program:
         while todo:
             cls = self.classes.get(todo.pop())
             for base in cls.bases if cls else []:
-                base_name = _call_name(base)
+                base_name = call_name(base)
                 if base_name in self.classes and base_name not in out:
                     out.add(base_name)
                     todo.append(base_name)
@@ -359,11 +352,11 @@ def _writes(tree: ast.Module, holds: Callable[[ast.expr], bool], skip: ast.AST |
             func = node.func
             if isinstance(func, ast.Attribute) and func.attr in _MUTATORS and holds(func.value):
                 return True
-            if attribute is not None and _call_name(node) == "setattr" and len(node.args) >= 2:
+            if attribute is not None and call_name(node) == "setattr" and len(node.args) >= 2:
                 name = node.args[1]
                 if not (isinstance(name, ast.Constant) and name.value != attribute):
                     return True
-            if attribute is not None and _call_name(node) in classes and any(
+            if attribute is not None and call_name(node) in classes and any(
                     k.arg == attribute for k in node.keywords):
                 return True
     return False
@@ -420,7 +413,7 @@ def known_keys(tree: ast.Module) -> set[str]:
         if isinstance(node, ast.Dict):
             keys.update(k.value for k in node.keys
                         if isinstance(k, ast.Constant) and isinstance(k.value, str))
-        elif isinstance(node, ast.Call) and _call_name(node) == "dict":
+        elif isinstance(node, ast.Call) and call_name(node) == "dict":
             keys.update(k.arg for k in node.keywords if k.arg)
         for target in _targets(node):
             if (isinstance(target, ast.Subscript) and isinstance(target.slice, ast.Constant)
@@ -486,13 +479,13 @@ def _substitutes(handler: ast.ExceptHandler) -> bool:
         if isinstance(stmt, (ast.Pass, ast.Continue, ast.Break)):
             continue
         if isinstance(stmt, ast.Expr) and (isinstance(stmt.value, ast.Constant) or (
-                isinstance(stmt.value, ast.Call) and _call_name(stmt.value).split(".")[-1] in
+                isinstance(stmt.value, ast.Call) and call_name(stmt.value).split(".")[-1] in
                 ("print", "warn", "warning", "info", "debug", "error", "exception", "log"))):
             continue
-        if isinstance(stmt, ast.Return) and (stmt.value is None or _literal(stmt.value)):
+        if isinstance(stmt, ast.Return) and (stmt.value is None or is_literal(stmt.value)):
             continue
         if isinstance(stmt, (ast.Assign, ast.AnnAssign, ast.AugAssign)) and (
-                stmt.value is not None and (_literal(stmt.value) or _made_up(stmt.value))):
+                stmt.value is not None and (is_literal(stmt.value) or _made_up(stmt.value))):
             continue
         return False
     return True
@@ -502,7 +495,7 @@ def _catches(handler: ast.ExceptHandler, exception: str) -> bool:
     kind = handler.type
     kinds = kind.elts if isinstance(kind, ast.Tuple) else [kind] if kind is not None else []
     wanted = _CATCHES.get(exception, {exception})
-    return any(_call_name(k).split(".")[-1] in wanted for k in kinds)
+    return any(call_name(k).split(".")[-1] in wanted for k in kinds)
 
 
 class _Change:
@@ -610,7 +603,7 @@ def _passed_positionally(tree: ast.Module, program: _Program, cls: str, field: s
     if field not in fields:
         return False
     index = fields.index(field)
-    return any(isinstance(n, ast.Call) and _call_name(n) == cls and len(n.args) > index
+    return any(isinstance(n, ast.Call) and call_name(n) == cls and len(n.args) > index
                for n in ast.walk(tree))
 
 
@@ -621,7 +614,7 @@ def _added_member(change: _Change, failure: Failure, cls: str, added: str, membe
     if member.method:  # a method: only a placeholder is made up
         fn = member.node
         assert isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
-        if not _is_stub(fn.body):
+        if not is_stub(fn.body):
             return None
         value: ast.expr | None = _returned(fn) or ast.Constant(None)
         if not _made_up(value):
@@ -687,7 +680,7 @@ def _attribute_checks(change: _Change, failure: Failure) -> Rejection | None:
                 continue
             if added in ("__getattr__", "__getattribute__"):
                 if cls_near or any(isinstance(r, ast.Return) and r.value is not None
-                                   and (_literal(r.value) or _made_up(r.value))
+                                   and (is_literal(r.value) or _made_up(r.value))
                                    for r in ast.walk(member.node)):
                     tail = (f"; {cls_has}: use the name that exists" if cls_near else
                             f": use an attribute that `{cls}` has, or set `{name}` from real "
@@ -714,7 +707,7 @@ def _attribute_checks(change: _Change, failure: Failure) -> Rejection | None:
                                  f"`{owner}` does not define either{tail}")
     for call in _new_nodes(change.old, change.new, lambda n: _attr_lookup(n, name)):
         assert isinstance(call, ast.Call)
-        if _call_name(call) == "getattr":
+        if call_name(call) == "getattr":
             default = call.args[2]
             if near or (never and _made_up(default)):
                 tail = f"; {has}: use the name that exists" if near else (
@@ -742,10 +735,10 @@ def _attribute_checks(change: _Change, failure: Failure) -> Rejection | None:
 
 def _attr_lookup(node: ast.AST, name: str) -> str | None:
     """``getattr(x, "name", default)`` and ``hasattr(x, "name")``, as text."""
-    if (isinstance(node, ast.Call) and _call_name(node) in ("getattr", "hasattr")
+    if (isinstance(node, ast.Call) and call_name(node) in ("getattr", "hasattr")
             and len(node.args) >= 2 and isinstance(node.args[1], ast.Constant)
             and node.args[1].value == name
-            and (_call_name(node) == "hasattr" or len(node.args) == 3)):
+            and (call_name(node) == "hasattr" or len(node.args) == 3)):
         return ast.unparse(node)
     return None
 
@@ -768,7 +761,7 @@ def _name_checks(change: _Change, failure: Failure) -> Rejection | None:
         if function:  # a function: only a placeholder is made up
             assert isinstance(added, (ast.FunctionDef, ast.AsyncFunctionDef))
             value: ast.expr | None = _returned(added) or ast.Constant(None)
-            if not _is_stub(added.body) or not _made_up(value):
+            if not is_stub(added.body) or not _made_up(value):
                 continue
         else:
             value = getattr(added, "value", None)
@@ -920,7 +913,7 @@ def invented_state(old_text: str, new_text: str, failing: list[int],
     ``stderr``: the original run's traceback, which names what was missing; without it
     (None) the attributes, names and string keys that the failing line reads and the
     original never defines are taken for it."""
-    old, new = _parse(old_text), _parse(new_text)
+    old, new = parse_module(old_text), parse_module(new_text)
     if old is None or new is None:
         return None
     try:

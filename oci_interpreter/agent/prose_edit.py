@@ -38,22 +38,19 @@ import re
 from collections.abc import Sequence
 
 from oci_interpreter.agent.codeinfo import parse_module
+from oci_interpreter.agent.extract import outside_blocks
 
 PAIR_RATIO = 0.5
 """How alike an old span and its replacement must be (difflib's ratio)."""
 LINE_RATIO = 0.75
 """How alike a stated line and the file's line it replaces must be."""
 _SPAN = re.compile(r"``([^`\n]+?)``|`([^`\n]+)`")
-_FENCE = re.compile(r"^\s*(```|~~~).*?^\s*\1", re.MULTILINE | re.DOTALL)
 
 
 def spans(reply: str) -> list[str]:
     """The inline code spans of ``reply`` outside fenced blocks (and before a fence that
     is never closed), in order, without repeats and without the ones that are blank."""
-    text = _FENCE.sub("", reply)
-    opener = re.search(r"^\s*(```|~~~)", text, re.MULTILINE)
-    if opener:  # a fence the reply never closed (it was cut off): code, not words
-        text = text[:opener.start()]
+    text = outside_blocks(reply)
     out: list[str] = []
     for match in _SPAN.finditer(text):
         span = (match.group(1) or match.group(2)).strip()

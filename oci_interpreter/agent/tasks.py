@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import re
 
+from oci_interpreter.agent.extract import CodeBlock, find_blocks, outside_blocks
+
 WORDS_DATA_CHARS = 12_000
 """Of text piped to a task that asks for words, this much goes into the request (the
 model reads it; no program does)."""
@@ -42,8 +44,6 @@ def wants_words(task: str) -> bool:
     return bool(_WORDS.search(first)) and not _COMPUTE.search(task)
 
 
-_FENCE = re.compile(r"^[ \t]*(`{3,}|~{3,})[ \t]*([\w+-]*)[^\n]*\n(.*?)^[ \t]*\1[ \t]*$",
-                    re.MULTILINE | re.DOTALL)
 _PROSE_FENCES = {"", "text", "txt", "plain", "plaintext", "markdown", "md", "git", "commit",
                  "gitcommit"}
 WORDS_IN_AN_ANSWER = 8
@@ -52,20 +52,30 @@ outside its code blocks, is the answer: its code is part of what it says (a corr
 line in an explanation), not a program to run."""
 
 
+def _text_block(text: str) -> CodeBlock | None:
+    """The fenced block that is all of ``text`` when its fence says text (or nothing)."""
+    blocks = find_blocks(text)
+    if len(blocks) == 1 and blocks[0].start == 0 and blocks[0].end >= len(text):
+        block = blocks[0]
+        kind = block.info.split()[0].lower() if block.info.split() else ""
+        if kind in _PROSE_FENCES and (block.complete or not block.info):
+            return block
+    return None
+
+
 def prose_words(reply: str) -> int:
-    """How many words ``reply`` has outside its fenced code blocks."""
-    return len(_FENCE.sub(" ", reply).split())
+    """How many words ``reply`` has outside its fenced code blocks; a reply that is one
+    block of text (not of Python) in a bare or ``text`` fence is all words."""
+    block = _text_block(reply.strip())
+    if block is not None and block.language != "python":
+        return len(block.code.split())
+    return len(outside_blocks(reply).split())
 
 
 def answer_text(reply: str) -> str:
     """A words answer as the user gets it: a reply that is one fenced block of text (a
-    commit message in ```` ``` ````) without its fence, else the reply as it is."""
+    commit message in ```` ``` ````, or a bare fence never closed) without its fence,
+    else the reply as it is."""
     text = reply.strip()
-    found = _FENCE.fullmatch(text)
-    if found and found.group(2).lower() in _PROSE_FENCES and len(_FENCE.findall(text)) == 1:
-        return found.group(3).strip()
-    first, _, rest = text.partition("\n")
-    if re.fullmatch(r"`{3,}|~{3,}", first.strip()) and not re.search(
-            r"^[ \t]*(`{3,}|~{3,})", rest, re.MULTILINE):
-        return rest.strip()  # a fence opened and never closed: prose after it
-    return text
+    block = _text_block(text)
+    return block.code if block is not None else text

@@ -28,6 +28,8 @@ import difflib
 import re
 from dataclasses import dataclass
 
+from oci_interpreter.agent.codeinfo import call_name, is_stub, parse_module
+
 _FRAME = re.compile(r'^  File "(?P<file>[^"]+)", line (?P<line>\d+), in (?P<func>\S+)$',
                     re.MULTILINE)
 _EXITS = {"sys.exit", "os._exit", "exit", "quit", "os.abort"}
@@ -89,25 +91,6 @@ def changed_lines(old: str, new: str) -> set[int]:
     return out
 
 
-def _parse(text: str) -> ast.Module | None:
-    try:
-        return ast.parse(text)
-    except (SyntaxError, ValueError):
-        return None
-
-
-def _call_name(node: ast.AST) -> str:
-    if isinstance(node, ast.Call):
-        node = node.func
-    parts = []
-    while isinstance(node, ast.Attribute):
-        parts.append(node.attr)
-        node = node.value
-    if isinstance(node, ast.Name):
-        parts.append(node.id)
-    return ".".join(reversed(parts))
-
-
 def _is_main_block(node: ast.stmt) -> bool:
     return isinstance(node, ast.If) and "__main__" in ast.unparse(node.test) and (
         "__name__" in ast.unparse(node.test))
@@ -126,37 +109,7 @@ def _functions(tree: ast.Module) -> dict[str, ast.FunctionDef | ast.AsyncFunctio
     return out
 
 
-def _real_body(body: list[ast.stmt]) -> list[ast.stmt]:
-    """The statements of a body without its docstring."""
-    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) \
-            and isinstance(body[0].value.value, str):
-        return body[1:]
-    return body
-
-
-def _is_stub(body: list[ast.stmt]) -> bool:
-    """``pass``, ``...``, ``return None`` or ``return <constant>`` (and nothing else)."""
-    real = _real_body(body)
-    if len(real) != 1:
-        return not real
-    node = real[0]
-    if isinstance(node, ast.Pass):
-        return True
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant):
-        return True
-    return isinstance(node, ast.Return) and (node.value is None or _literal(node.value))
-
-
-def _literal(node: ast.expr) -> bool:
-    """A value written out (``0``, ``""``, ``[]``, ``{}``, ``None``), not computed."""
-    try:
-        ast.literal_eval(node)
-    except (ValueError, TypeError, SyntaxError, MemoryError, RecursionError):
-        return False
-    return True
-
-
-def _quiet_handler(handler: ast.ExceptHandler) -> bool:
+def quiet_handler(handler: ast.ExceptHandler) -> bool:
     """A broad handler (bare, Exception, BaseException) that hides the error: it passes,
     prints, logs, returns nothing much or continues -- and does not raise again."""
     kind = handler.type
@@ -178,7 +131,7 @@ def _toplevel_calls(tree: ast.Module) -> dict[int, str]:
         body = node.body if _is_main_block(node) else [node]  # type: ignore[attr-defined]
         for stmt in body:
             if isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call):
-                out[stmt.lineno] = _call_name(stmt.value) or "a call"
+                out[stmt.lineno] = call_name(stmt.value) or "a call"
     return out
 
 
@@ -186,10 +139,10 @@ def _new_exits(old: ast.Module, new: ast.Module) -> list[tuple[int, str]]:
     def exits(tree: ast.Module) -> list[tuple[int, str]]:
         found = []
         for node in ast.walk(tree):
-            if isinstance(node, ast.Call) and _call_name(node) in _EXITS:
-                found.append((node.lineno, _call_name(node)))
+            if isinstance(node, ast.Call) and call_name(node) in _EXITS:
+                found.append((node.lineno, call_name(node)))
             elif isinstance(node, ast.Raise) and node.exc is not None and \
-                    _call_name(node.exc) == "SystemExit":
+                    call_name(node.exc) == "SystemExit":
                 found.append((node.lineno, "raise SystemExit"))
         return found
 
@@ -207,7 +160,7 @@ def _new_exits(old: ast.Module, new: ast.Module) -> list[tuple[int, str]]:
 def static_checks(old_text: str, new_text: str, failing: list[int]) -> Rejection | None:
     """What the repair removed or silenced, read from the two texts (``failing``: the
     original's failing lines, outermost first). What it made up: agent/invented.py."""
-    old, new = _parse(old_text), _parse(new_text)
+    old, new = parse_module(old_text), parse_module(new_text)
     if old is None or new is None:
         return None  # the run itself says what does not parse
     gone = sorted(_definitions(old) - _definitions(new))
@@ -239,7 +192,7 @@ def static_checks(old_text: str, new_text: str, failing: list[int]) -> Rejection
             first, last = node.body[0].lineno, max(
                 getattr(n, "end_lineno", n.lineno) or n.lineno for n in node.body)
             if any(first <= t <= last for t in targets) and any(
-                    _quiet_handler(h) for h in node.handlers):
+                    quiet_handler(h) for h in node.handlers):
                 return Rejection("broad_except",
                                  f"you wrapped the failing code (line {first}) in a broad "
                                  "`except` that hides the error; remove it and fix the cause")
@@ -250,7 +203,7 @@ def static_checks(old_text: str, new_text: str, failing: list[int]) -> Rejection
     old_fns, new_fns = _functions(old), _functions(new)
     for name, fn in new_fns.items():
         before = old_fns.get(name)
-        if before is not None and not _is_stub(before.body) and _is_stub(fn.body):
+        if before is not None and not is_stub(before.body) and is_stub(fn.body):
             return Rejection("stub",
                              f"you replaced the body of {name}() with a placeholder; keep what "
                              "it does and fix the cause of the error")
@@ -351,7 +304,7 @@ def _unstated(node: ast.AST, stated: set[float]) -> bool:
     # not values: an index (``result[0]``) and the digits of ``round(x, 2)``
     exempt = {id(sub.slice) for sub in ast.walk(node) if isinstance(sub, ast.Subscript)}
     exempt |= {id(sub.args[1]) for sub in ast.walk(node)
-               if isinstance(sub, ast.Call) and _call_name(sub.func) == "round"
+               if isinstance(sub, ast.Call) and call_name(sub.func) == "round"
                and len(sub.args) == 2}
     for sub in ast.walk(node):
         if (id(sub) not in exempt and isinstance(sub, ast.Constant)
@@ -373,14 +326,14 @@ def asserts_something(check: str) -> bool:
     for node in ast.walk(tree):
         if isinstance(node, ast.Assert):
             return True
-        if isinstance(node, ast.Call) and _call_name(node).rsplit(".", 1)[-1].lower() \
+        if isinstance(node, ast.Call) and call_name(node).rsplit(".", 1)[-1].lower() \
                 .startswith("assert"):
             return True
         if isinstance(node, ast.If) and any(isinstance(n, ast.Compare)
                                             for n in ast.walk(node.test)):
             for inner in ast.walk(node):
                 if isinstance(inner, ast.Raise) or (
-                        isinstance(inner, ast.Call) and _call_name(inner) in _EXITS):
+                        isinstance(inner, ast.Call) and call_name(inner) in _EXITS):
                     return True
     return False
 
@@ -470,7 +423,7 @@ def main_only_value(script: str, error: str) -> tuple[str, str] | None:
     can copy the value. Of the 1.5B's checks that did not run on the wrong-result corpus,
     3 of 5 wanted such a variable (the script's sample data)."""
     missing = _MISSING_NAME.search(error)
-    tree = _parse(script)
+    tree = parse_module(script)
     if missing is None or tree is None:
         return None
     name = missing.group("name")
