@@ -149,7 +149,7 @@ def main() -> int:
     elif out.exists() and out.stat().st_size:
         print(f"{out} already holds a run: add --resume", file=sys.stderr)
         return 2
-    limits = Limits(timeout=10, cpu_time=11)
+    limits = Limits(timeout=10, cpu=11)
     base = {p.task_id: p for p in humaneval(None)}
     plus = {p.task_id: p for p in humaneval_plus(args.plus, limits=limits)}
     targets = round_one_wins(read_rows(Path(args.log)))
