@@ -133,3 +133,31 @@ def test_a_words_answer_loses_only_a_fence_around_all_of_it(reply: str, shown: s
     from oci_interpreter.agent.tasks import answer_text
 
     assert answer_text(reply) == shown
+
+
+@pytest.mark.parametrize(("reply", "words"), [
+    # prose around a closed code block: the prose counts, the code does not
+    ("It divides by len() of an empty list.\n```python\nx = total / count\n```\nGuard it.",
+     10),
+    # a reply cut off inside a code block: what follows the fence is code, not words
+    ("Fix:\n```python\nfor row in rows:\n    total += row.amount * row.quantity\n", 1),
+    # one block of text in a bare or text fence is all words (a commit message)
+    ("```\nRaise the default tax rate to 8%\n```", 7),
+    ("```text\nRaise the default tax rate to 8%\n```", 7),
+    # ...but a bare fence around a program is a program
+    ("```\nfor i in range(10):\n    print(i, i * i, i ** 3)\n```", 0),
+])
+def test_prose_words_count_only_what_is_outside_code(reply: str, words: int) -> None:
+    from oci_interpreter.agent.tasks import prose_words
+
+    assert prose_words(reply) == words
+
+
+def test_outside_blocks_drops_fenced_code_and_an_unclosed_tail() -> None:
+    from oci_interpreter.agent.extract import outside_blocks
+
+    reply = ("Use `unit_cost`.\n```python\nHELP = '''\n```\nsample\n```\n'''\n"
+             "x = 1\n```\nThen `run()`.\n```python\ncut = off")
+    text = outside_blocks(reply)
+    assert "Use `unit_cost`." in text and "Then `run()`." in text
+    assert "HELP" not in text and "sample" not in text and "cut" not in text

@@ -57,7 +57,7 @@ def _text_block(text: str) -> CodeBlock | None:
     blocks = find_blocks(text)
     if len(blocks) == 1 and blocks[0].start == 0 and blocks[0].end >= len(text):
         block = blocks[0]
-        kind = block.info.split()[0].lower() if block.info.split() else ""
+        kind = (block.info.split() or [""])[0].lower()
         if kind in _PROSE_FENCES and (block.complete or not block.info):
             return block
     return None
